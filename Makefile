@@ -1,0 +1,56 @@
+# Two entry points for a fresh clone: `make demo` and `make test`.
+# Everything they need (venv, Python packages, Redis, a CJK font, poppler) is installed here.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+SYSSTAMP := $(VENV)/.system-deps
+# Debian packages: redis-server for distributed tests, a CJK font for charts,
+# poppler-utils (pdftotext) as the fallback PDF extractor.
+APT_PKGS := redis-server fonts-wqy-microhei poppler-utils
+
+.PHONY: all demo test lint format bench system-deps venv clean
+
+all: demo
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(STAMP)
+
+# apt-get only when something is missing, so repeated runs stay offline and fast.
+$(SYSSTAMP): | $(BIN)/python
+	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	touch $@
+
+system-deps: $(SYSSTAMP)
+
+demo: $(STAMP) $(SYSSTAMP)
+	$(BIN)/policytrack demo
+
+test: $(STAMP) $(SYSSTAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP) $(SYSSTAMP)
+	for b in bench/*_bench.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,1 @@
+"""Scrapy crawler: config-driven spiders that collect annual work-point notices into data/raw."""

@@ -1,0 +1,106 @@
+"""Downloader middlewares and an extension: retry with backoff, request counts, progress."""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy import signals
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Request
+from twisted.internet import reactor
+from twisted.internet.task import deferLater
+
+from pipeline import progress
+
+log = logging.getLogger("crawler")
+
+
+async def _sleep(seconds: float) -> None:
+    from scrapy.utils.defer import maybe_deferred_to_future
+
+    await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Scrapy's retries (5xx, 408/429, timeouts, dropped connections) with exponential backoff:
+    the retry waits RETRY_BACKOFF_BASE × 2^(n-1) seconds (capped) so a struggling server gets air."""
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.base = settings.getfloat("RETRY_BACKOFF_BASE", 1.0)
+        self.cap = settings.getfloat("RETRY_BACKOFF_MAX", 30.0)
+
+    async def _wait(self, result):
+        if isinstance(result, Request) and self.base > 0:
+            n = int(result.meta.get("retry_times", 1))
+            await _sleep(min(self.cap, self.base * 2 ** (n - 1)))
+        return result
+
+    async def process_response(self, request, response, spider=None):
+        return await self._wait(super().process_response(request, response))
+
+    async def process_exception(self, request, exception, spider=None):
+        return await self._wait(super().process_exception(request, exception))
+
+
+class RequestCountMiddleware:
+    """Counts requests actually sent, by kind (robots, home, list, detail, attachment)."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request, spider=None):
+        spider = spider or self.crawler.spider
+        run = getattr(spider, "run", None)
+        if run is not None:
+            kind = request.meta.get("kind")
+            if not kind:
+                kind = "robots" if request.url.split("?")[0].endswith("/robots.txt") else "other"
+            run.requests[kind] = run.requests.get(kind, 0) + 1
+        return None
+
+
+class CrawlProgress:
+    """A live line of counts on a terminal (silent in CI or when stderr is not a terminal)."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.progress = None
+        self.task = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not progress.enabled():
+            raise NotConfigured
+        ext = cls(crawler)
+        crawler.signals.connect(ext.opened, signals.spider_opened)
+        crawler.signals.connect(ext.update, signals.response_received)
+        crawler.signals.connect(ext.closed, signals.spider_closed)
+        return ext
+
+    def opened(self, spider):
+        from rich.progress import Progress, SpinnerColumn, TextColumn
+
+        self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True)
+        self.progress.start()
+        self.task = self.progress.add_task(f"crawl {spider.src.name}")
+
+    def update(self, response, request, spider):
+        if self.progress is None:
+            return
+        run = spider.run
+        sent = sum(run.requests.values())
+        self.progress.update(
+            self.task,
+            description=f"crawl {spider.src.name}: {sent} requests, {len(run.records)} new notices, "
+            f"{len(run.problems)} problems",
+        )
+
+    def closed(self, spider):
+        if self.progress is not None:
+            self.progress.stop()

@@ -1,0 +1,46 @@
+"""Scrapy settings: politeness first. Per-source overrides live in sources.toml (`settings`),
+one-off overrides on the command line (`policytrack crawl --set KEY=VALUE`, `scrapy crawl -s`)."""
+
+BOT_NAME = "policytrack"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# Identify ourselves; sources.toml [defaults].user_agent or --set USER_AGENT=... replaces it.
+USER_AGENT = "policytrack/0.1 (+research crawler for published annual work-point notices)"
+
+# Politeness.
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 2.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+# Limits. A notice page is tens of KB and an attachment a few MB; anything over the cap is cut.
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+REDIRECT_MAX_TIMES = 5
+
+# Retries with exponential backoff on 5xx and timeouts (crawler.middlewares.BackoffRetryMiddleware).
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+RETRY_BACKOFF_BASE = 1.0  # seconds before the first retry; doubles each time
+RETRY_BACKOFF_MAX = 30.0
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "crawler.middlewares.RequestCountMiddleware": 990,
+}
+ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
+EXTENSIONS = {"crawler.middlewares.CrawlProgress": 500}
+
+# Our own logger reports failures with URL and reason; Scrapy's INFO chatter is not needed.
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"

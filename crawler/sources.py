@@ -1,0 +1,276 @@
+"""Sources as data: crawler/sources.toml (or a user file) → typed, validated Source records."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from pipeline.errors import ConfigError, PolicytrackError
+from pipeline.normalize import normalize, series_key
+from pipeline.rawstore import check_source
+
+BUILTIN = Path(__file__).with_name("sources.toml")
+
+_LIST_KEYS = {"item", "link", "title_attr", "date", "next", "page_template", "page_count"}
+_DETAIL_KEYS = {"title", "meta", "body", "attachments"}
+_SOURCE_KEYS = {
+    "issuer", "allowed_domains", "start_urls", "list_urls", "column", "list", "detail",
+    "title_include", "title_exclude", "attachment_types", "series_aliases", "max_pages",
+    "pending_attempts", "settings", "spider",
+}  # fmt: skip
+_DEFAULT_KEYS = _SOURCE_KEYS - {"issuer", "allowed_domains", "start_urls", "list_urls", "column"}
+_TRUNCATED = re.compile(r"(\.\.\.|…+|。。。)\s*$")
+# A truncated list title is worth opening when its visible part could still be a 工作要点.
+_MAYBE = re.compile(r"(?:19|20)\d{2}|工作|要点|党组")
+
+
+def _selectors(value, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{where}: expected a selector string or a list of them")
+    return tuple(v.strip() for v in value)
+
+
+@dataclass(frozen=True)
+class ListProfile:
+    item: tuple[str, ...]
+    link: tuple[str, ...] = ("a",)
+    title_attr: str = "title"  # sites put the untruncated title in <a title="...">
+    date: tuple[str, ...] = ("span",)
+    next: tuple[str, ...] = ()
+    page_template: str | None = None
+    page_count: str | None = None
+
+
+@dataclass(frozen=True)
+class DetailProfile:
+    body: tuple[str, ...]
+    title: tuple[str, ...] = ("h1", "title")
+    meta: tuple[str, ...] = ()
+    attachments: tuple[str, ...] = ()  # empty: links inside the body
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    issuer: str
+    allowed_domains: tuple[str, ...]
+    start_urls: tuple[str, ...]
+    list: ListProfile
+    detail: DetailProfile
+    column: tuple[str, ...] = ()
+    list_urls: tuple[str, ...] = ()
+    title_include: tuple[str, ...] = ()
+    title_exclude: tuple[str, ...] = ()
+    attachment_types: tuple[str, ...] = ("docx", "pdf", "doc")
+    series_aliases: dict[str, str] = field(default_factory=dict)
+    max_pages: int = 200
+    pending_attempts: int = 5
+    settings: dict = field(default_factory=dict)
+    spider: str = "generic"
+    # Hosts of the real site when --base-url points the crawl at a mirror.
+    origin_hosts: tuple[str, ...] = ()
+
+    # -- titles ----------------------------------------------------------------------------
+    def _compiled(self) -> tuple[list[re.Pattern], list[re.Pattern]]:
+        return [re.compile(p) for p in self.title_include], [re.compile(p) for p in self.title_exclude]
+
+    def title_matches(self, title: str) -> bool:
+        """True for a work-point notice title (traditional characters are folded first)."""
+        t = normalize(title or "", simplified=True)
+        include, exclude = self._compiled()
+        return any(p.search(t) for p in include) and not any(p.search(t) for p in exclude)
+
+    def title_maybe(self, title: str) -> bool:
+        """A list title cut short with '...' that could still turn out to match."""
+        if not _TRUNCATED.search(title or ""):
+            return False
+        t = normalize(_TRUNCATED.sub("", title), simplified=True)
+        include, exclude = self._compiled()
+        return bool(_MAYBE.search(t)) and not any(p.search(t) for p in exclude)
+
+    def series_of(self, title: str) -> str:
+        key = series_key(normalize(title or "", simplified=True))
+        return self.series_aliases.get(key, key)
+
+    # -- mirrors ---------------------------------------------------------------------------
+    def rebased(self, base_url: str | None) -> Source:
+        """The same source served from `base_url` (scheme+host[:port]), e.g. a local mirror."""
+        if not base_url:
+            return self
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"--base-url {base_url!r}: expected http(s)://host[:port]")
+        origin = tuple(self.allowed_domains) + tuple(
+            urlsplit(u).hostname or "" for u in self.start_urls + self.list_urls
+        )
+
+        def swap(url: str) -> str:
+            u = urlsplit(url)
+            return urlunsplit((parts.scheme, parts.netloc, u.path or "/", u.query, u.fragment))
+
+        return replace(
+            self,
+            start_urls=tuple(swap(u) for u in self.start_urls),
+            list_urls=tuple(swap(u) for u in self.list_urls),
+            allowed_domains=(parts.hostname,),
+            origin_hosts=tuple(dict.fromkeys(h for h in origin if h)),
+            settings=dict(self.settings),
+        )
+
+    def local_url(self, url: str) -> str:
+        """Absolute links to the real site, seen on a mirror, point back at the mirror."""
+        if not self.origin_hosts:
+            return url
+        u = urlsplit(url)
+        if u.hostname and u.hostname in self.origin_hosts:
+            base = urlsplit(self.start_urls[0] if self.start_urls else self.list_urls[0])
+            return urlunsplit((base.scheme, base.netloc, u.path, u.query, u.fragment))
+        return url
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict) and k != "series_aliases":
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def _read(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: sources file not found") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML ({exc})") from exc
+
+
+def _build(name: str, raw: dict, defaults: dict, where: str) -> Source:
+    try:
+        check_source(name)
+    except PolicytrackError as exc:
+        raise ConfigError(f"{where}: [sources.{name}]: {exc}") from exc
+    unknown = set(raw) - _SOURCE_KEYS
+    if unknown:
+        raise ConfigError(f"{where}: [sources.{name}]: unknown keys {sorted(unknown)}")
+    cfg = {**defaults, **raw}
+    at = f"{where}: [sources.{name}]"
+
+    def strings(key: str) -> tuple[str, ...]:
+        v = cfg.get(key, [])
+        if isinstance(v, str):
+            v = [v]
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise ConfigError(f"{at}.{key}: expected a list of strings")
+        return tuple(v)
+
+    lst = cfg.get("list") or {}
+    det = cfg.get("detail") or {}
+    if set(lst) - _LIST_KEYS:
+        raise ConfigError(f"{at}.list: unknown keys {sorted(set(lst) - _LIST_KEYS)}")
+    if set(det) - _DETAIL_KEYS:
+        raise ConfigError(f"{at}.detail: unknown keys {sorted(set(det) - _DETAIL_KEYS)}")
+    if not lst.get("item"):
+        raise ConfigError(f"{at}.list.item: required (selector of one list entry)")
+    if not det.get("body"):
+        raise ConfigError(f"{at}.detail.body: required (selector of the notice body)")
+    start_urls, list_urls = strings("start_urls"), strings("list_urls")
+    if not start_urls and not list_urls:
+        raise ConfigError(f"{at}: needs start_urls (with column) or list_urls")
+    if strings("column") and not start_urls:
+        raise ConfigError(f"{at}.column: needs start_urls to navigate from")
+    if not strings("column") and not list_urls:
+        raise ConfigError(f"{at}: give column (link texts from the home page) or list_urls")
+    for key in ("title_include", "title_exclude"):
+        for pattern in strings(key):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ConfigError(f"{at}.{key}: bad regex {pattern!r} ({exc})") from exc
+    if lst.get("page_count"):
+        try:
+            re.compile(lst["page_count"])
+        except re.error as exc:
+            raise ConfigError(f"{at}.list.page_count: bad regex ({exc})") from exc
+    aliases = cfg.get("series_aliases") or {}
+    settings = cfg.get("settings") or {}
+    if not isinstance(aliases, dict) or not isinstance(settings, dict):
+        raise ConfigError(f"{at}: series_aliases and settings must be tables")
+    domains = strings("allowed_domains") or tuple(
+        dict.fromkeys(urlsplit(u).hostname or "" for u in start_urls + list_urls)
+    )
+    return Source(
+        name=name,
+        issuer=str(cfg.get("issuer", name)),
+        allowed_domains=domains,
+        start_urls=start_urls,
+        list_urls=list_urls,
+        column=strings("column"),
+        list=ListProfile(
+            item=_selectors(lst["item"], f"{at}.list.item"),
+            link=_selectors(lst.get("link", "a"), f"{at}.list.link"),
+            title_attr=str(lst.get("title_attr", "title")),
+            date=_selectors(lst.get("date", "span"), f"{at}.list.date"),
+            next=_selectors(lst.get("next"), f"{at}.list.next"),
+            page_template=lst.get("page_template"),
+            page_count=lst.get("page_count"),
+        ),
+        detail=DetailProfile(
+            body=_selectors(det["body"], f"{at}.detail.body"),
+            title=_selectors(det.get("title", ["h1", "title"]), f"{at}.detail.title"),
+            meta=_selectors(det.get("meta"), f"{at}.detail.meta"),
+            attachments=_selectors(det.get("attachments"), f"{at}.detail.attachments"),
+        ),
+        title_include=strings("title_include"),
+        title_exclude=strings("title_exclude"),
+        attachment_types=tuple(t.lower().lstrip(".") for t in strings("attachment_types")),
+        series_aliases={str(k): str(v) for k, v in aliases.items()},
+        max_pages=int(cfg.get("max_pages", 200)),
+        pending_attempts=int(cfg.get("pending_attempts", 5)),
+        settings=dict(settings),
+        spider=str(cfg.get("spider", "generic")),
+    )
+
+
+def load_sources(path: str | Path | None = None) -> dict[str, Source]:
+    """Built-in sources, with a user file (if given) merged over them."""
+    data = _read(BUILTIN)
+    where = str(BUILTIN)
+    if path:
+        user = _read(Path(path))
+        unknown = set(user) - {"defaults", "sources"}
+        if unknown:
+            raise ConfigError(f"{path}: unknown tables {sorted(unknown)} (use [defaults], [sources.NAME])")
+        data = {
+            "defaults": _merge(data.get("defaults", {}), user.get("defaults", {})),
+            "sources": {**data.get("sources", {}), **user.get("sources", {})},
+        }
+        where = str(path)
+    defaults = data.get("defaults", {})
+    if set(defaults) - _DEFAULT_KEYS:
+        raise ConfigError(f"{where}: [defaults]: unknown keys {sorted(set(defaults) - _DEFAULT_KEYS)}")
+    return {name: _build(name, raw, defaults, where) for name, raw in data.get("sources", {}).items()}
+
+
+def select(names: list[str], path: str | Path | None = None) -> list[Source]:
+    """Named sources; with no names, every source of the user's file (or every built-in one)."""
+    available = load_sources(path)
+    if not names:
+        if path:
+            own = list(_read(Path(path)).get("sources", {}))
+            return [available[n] for n in own] or list(available.values())
+        return list(available.values())
+    missing = [n for n in names if n not in available]
+    if missing:
+        raise ConfigError(f"unknown source(s) {', '.join(missing)}; known: {', '.join(available)}")
+    return [available[n] for n in names]

@@ -1,0 +1,1 @@
+"""Spiders. `generic` covers config-driven HTML list sites; subclasses only where a site needs code."""

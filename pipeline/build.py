@@ -1,0 +1,417 @@
+"""Raw store → processed tables.
+
+Per source, parsed rows are cached in processed/sources/<source>/ with a state file recording which
+manifest records (doc_ids), parser version and watch list produced them. A build re-parses only
+new documents, re-aligns only sources whose documents changed, and rewrites the combined tables
+only when something changed; so a nightly build with nothing new does no parsing or alignment.
+Every file is written to a temp name and renamed; a failed build leaves the last good tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline import atomic
+from pipeline.errors import InputError
+from pipeline.model import Document
+from pipeline.parse import parse_bytes, split_sentences
+from pipeline.progress import track
+from pipeline.rawstore import RawStore, sources
+
+log = logging.getLogger(__name__)
+
+# Bump when parsing or term extraction changes what they produce: cached rows are then rebuilt.
+PARSER_VERSION = "1"
+
+DOC_COLUMNS = [
+    "doc_id", "source", "series", "year", "title", "page_title", "issuer", "doc_number",
+    "issued_on", "published_at", "department", "addressees", "preamble", "genre", "n_sections",
+    "n_items", "n_chars", "raw_path", "text_from", "url", "recorded_at",
+]  # fmt: skip
+ITEM_COLUMNS = [
+    "source", "series", "year", "doc_id", "level", "path", "parent_path", "section_no",
+    "item_no", "marker", "ordinal", "heading", "text", "original",
+]  # fmt: skip
+SENT_COLUMNS = ["source", "series", "year", "doc_id", "path", "sent_no", "text"]
+TERM_COLUMNS = ["source", "series", "year", "doc_id", "term", "kind", "count", "paths"]
+PARSE_TABLES = {
+    "documents": DOC_COLUMNS,
+    "items": ITEM_COLUMNS,
+    "sentences": SENT_COLUMNS,
+    "terms": TERM_COLUMNS,
+}
+ANALYSIS_TABLES = ("alignments", "threads", "term_timeline")
+CSV_COPIES = ("alignments", "threads")
+
+
+@dataclass
+class BuildResult:
+    documents: pd.DataFrame
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    parsed: int = 0  # documents parsed in this run (0 on a warm run)
+    reused: int = 0  # documents whose cached rows were reused
+    aligned_sources: list[str] = field(default_factory=list)
+    tables: dict[str, int] = field(default_factory=dict)  # table → row count
+    changed: bool = False
+
+
+def default_watch() -> list[str]:
+    text = resources.files("pipeline").joinpath("data/watchlist.txt").read_text(encoding="utf-8")
+    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+def watch_list(extra: list[str] | str | None) -> list[str]:
+    """The default watch list plus user terms (comma-separated string or list)."""
+    if isinstance(extra, str):
+        extra = [t for t in extra.replace("，", ",").split(",")]
+    terms = default_watch() + [t.strip() for t in (extra or []) if t.strip()]
+    return list(dict.fromkeys(terms))
+
+
+# --------------------------------------------------------------------------------------------
+# one document
+
+
+def parse_record(store: RawStore, rec: dict, watch: list[str]) -> tuple[Document, str]:
+    """Parse a manifest record; fall back to attachments when the page has no structure.
+
+    Returns the document and which file its structure came from ("page" or an attachment path).
+    """
+    where = str(store.root / rec["path"])
+    data = store.path(rec["path"]).read_bytes()
+    title_hint = rec.get("title") or None
+    year_hint = rec.get("year")
+    page_doc, page_err = None, None
+    try:
+        page_doc = parse_bytes(
+            data, where, rec.get("content_type"), title_hint=title_hint, year_hint=year_hint, watch=watch
+        )
+    except InputError as err:
+        page_err = err
+    best, text_from = page_doc, "page"
+    for att in rec.get("attachments") or []:
+        if best is not None and best.numbered_items:
+            break
+        if not att.get("path"):
+            continue
+        att_where = str(store.root / att["path"])
+        try:
+            att_doc = parse_bytes(
+                store.path(att["path"]).read_bytes(), att_where, att.get("content_type"),
+                title_hint=title_hint, year_hint=year_hint, watch=watch,
+            )  # fmt: skip
+        except (InputError, OSError) as err:
+            log.warning("%s", err)
+            continue
+        if best is None or len(att_doc.numbered_items) > len(best.numbered_items):
+            if page_doc is not None:  # the page knows when and by whom it was published
+                for f in ("published_at", "department", "page_title", "doc_number", "issuer"):
+                    if not getattr(att_doc, f) and getattr(page_doc, f):
+                        setattr(att_doc, f, getattr(page_doc, f))
+            best, text_from = att_doc, att["path"]
+    if best is None:
+        raise page_err or InputError(where, "no parsable text")
+    # Crawl records know the page's meta line even when the parser could not see it.
+    best.published_at = best.published_at or rec.get("published_at")
+    best.department = best.department or rec.get("department") or ""
+    best.issuer = best.issuer or rec.get("issuer") or ""
+    return best, text_from
+
+
+def document_rows(doc: Document, rec: dict, text_from: str) -> dict[str, list[dict]]:
+    base = {
+        "source": rec["source"],
+        "series": rec.get("series") or "untitled",
+        "year": int(doc.year),
+        "doc_id": rec["doc_id"],
+    }
+    items, sentences = [], []
+    ordinal = 0
+
+    def add(unit, level, parent, section_no, own_text):
+        nonlocal ordinal
+        items.append(
+            {
+                **base,
+                "level": level,
+                "path": unit.path,
+                "parent_path": parent,
+                "section_no": section_no,
+                "item_no": None if level in ("section", "paragraph") else unit.no,
+                "marker": unit.marker,
+                "ordinal": ordinal,
+                "heading": unit.heading if hasattr(unit, "heading") else unit.title,
+                "text": unit.text,
+                "original": unit.original,
+            }
+        )
+        ordinal += 1
+        if level != "section":
+            for k, s in enumerate(split_sentences(own_text), 1):
+                sentences.append({**base, "path": unit.path, "sent_no": k, "text": s})
+
+    def walk(item, parent, section_no):
+        own = item.text.split("\n", 1)[0] if item.children else item.text
+        add(item, item.level, parent, section_no, own)
+        for child in item.children:
+            walk(child, item.path, section_no)
+
+    n_chars = len(doc.preamble)
+    for sec in doc.sections:
+        add(sec, "section", "", sec.no, "")
+        n_chars += len(sec.text)
+        for item in sec.items:
+            walk(item, sec.path, sec.no)
+            n_chars += len(item.text)
+    terms = [
+        {**base, "term": t.term, "kind": t.kind, "count": t.count, "paths": t.paths}
+        for t in doc.terms
+    ]
+    document = {
+        **base,
+        "title": doc.title,
+        "page_title": doc.page_title,
+        "issuer": doc.issuer,
+        "doc_number": doc.doc_number,
+        "issued_on": doc.issued_on,
+        "published_at": doc.published_at,
+        "department": doc.department,
+        "addressees": doc.addressees,
+        "preamble": doc.preamble,
+        "genre": doc.genre,
+        "n_sections": len(doc.sections),
+        "n_items": len(doc.numbered_items),
+        "n_chars": n_chars,
+        "raw_path": rec["path"],
+        "text_from": text_from,
+        "url": rec.get("url"),
+        "recorded_at": rec.get("fetched_at") or rec.get("ingested_at") or "",
+    }
+    return {"documents": [document], "items": items, "sentences": sentences, "terms": terms}
+
+
+# --------------------------------------------------------------------------------------------
+# one source
+
+
+def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=columns)
+    for col in ("year", "section_no", "ordinal", "sent_no", "count", "n_sections", "n_items", "n_chars"):
+        if col in df.columns:
+            df[col] = df[col].astype("int64")
+    if "item_no" in df.columns:
+        df["item_no"] = df["item_no"].astype("Int64")
+    return df
+
+
+def _fingerprint(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def build_source(data_dir: Path, source: str, watch: list[str], level: str = "item") -> dict:
+    """Parse (incrementally) and analyse one source; returns a summary dict (picklable)."""
+    store = RawStore(data_dir, source)
+    out_dir = data_dir / "processed" / "sources" / source
+    state_path = out_dir / "state.json"
+    state = json.loads(state_path.read_text()) if state_path.exists() else {}
+    records = {}
+    for rec in store.records():
+        if rec.get("doc_id") and rec.get("path"):
+            records.setdefault(rec["doc_id"], rec)  # first record wins for identical content
+    parse_key = _fingerprint(PARSER_VERSION, watch)
+    cached_ok = state.get("parse_key") == parse_key
+    cached_ids = set(state.get("doc_ids", [])) if cached_ok else set()
+    cached_failures = {k: v for k, v in state.get("failures", {}).items() if cached_ok}
+
+    tables: dict[str, pd.DataFrame] = {}
+    if cached_ids:
+        for name, cols in PARSE_TABLES.items():
+            p = out_dir / f"{name}.parquet"
+            df = pd.read_parquet(p) if p.exists() else _frame([], cols)
+            # Only rows the state vouches for: a crash after writing some tables but before the
+            # state file may have left rows of documents that the state does not list yet.
+            tables[name] = df[df["doc_id"].isin(cached_ids & records.keys())]
+    else:
+        tables = {name: _frame([], cols) for name, cols in PARSE_TABLES.items()}
+
+    todo = [r for d, r in records.items() if d not in cached_ids and d not in cached_failures]
+    failures = {k: v for k, v in cached_failures.items() if k in records}
+    new_rows: dict[str, list[dict]] = {name: [] for name in PARSE_TABLES}
+    for rec in track(todo, f"parsing {source}", total=len(todo)):
+        try:
+            doc, text_from = parse_record(store, rec, watch)
+        except (InputError, OSError) as err:
+            failures[rec["doc_id"]] = [str(store.root / rec["path"]), getattr(err, "reason", str(err))]
+            continue
+        rows = document_rows(doc, {**rec, "source": source}, text_from)
+        for name in PARSE_TABLES:
+            new_rows[name] += rows[name]
+    if todo:
+        for name, cols in PARSE_TABLES.items():
+            if new_rows[name]:
+                fresh = _frame(new_rows[name], cols)
+                tables[name] = fresh if tables[name].empty else pd.concat([tables[name], fresh], ignore_index=True)
+            sort = ["year", "doc_id", "ordinal"] if name == "items" else ["year", "doc_id"]
+            tables[name] = tables[name].sort_values(sort, kind="stable").reset_index(drop=True)
+
+    parsed_ids = sorted(set(tables["documents"]["doc_id"]))
+    analysis_key = _fingerprint(parse_key, parsed_ids, level, _analysis_version())
+    changed_parse = bool(todo) or set(cached_ids) != set(parsed_ids) or not cached_ok
+    analysis_fresh = state.get("analysis_key") == analysis_key and all(
+        (out_dir / f"{t}.parquet").exists() for t in ANALYSIS_TABLES
+    )
+    analysis = {}
+    if not analysis_fresh:
+        analysis = analyse(tables, watch, level)
+
+    # Write: tables first, state last, so a crash in between only costs a re-parse.
+    if changed_parse:
+        for name in PARSE_TABLES:
+            atomic.write_parquet(tables[name], out_dir / f"{name}.parquet")
+    for name, df in analysis.items():
+        atomic.write_parquet(df, out_dir / f"{name}.parquet")
+    new_state = {
+        "parse_key": parse_key,
+        "doc_ids": parsed_ids,
+        "failures": failures,
+        "analysis_key": analysis_key,
+    }
+    if new_state != state:
+        atomic.write_text(state_path, json.dumps(new_state, ensure_ascii=False, indent=1))
+    return {
+        "source": source,
+        "parsed": len(todo),
+        "reused": len(parsed_ids) - len(new_rows["documents"]),
+        "failures": list(failures.values()),
+        "aligned": not analysis_fresh,
+        "changed": changed_parse or not analysis_fresh,
+    }
+
+
+def _analysis_version() -> str:
+    try:
+        from pipeline import align
+
+        return getattr(align, "ALIGN_VERSION", "0")
+    except ImportError:
+        return "none"
+
+
+def analyse(tables: dict[str, pd.DataFrame], watch: list[str], level: str) -> dict[str, pd.DataFrame]:
+    """Alignment, threads and term timelines for one source's parsed tables."""
+    try:
+        from pipeline.align import align_corpus
+        from pipeline.timeline import term_timeline
+    except ImportError:  # TEMPORARY until the alignment module lands
+        return {}
+
+    alignments, threads = align_corpus(
+        tables["items"], tables["documents"], level=level, sentences=tables["sentences"], workers=1
+    )
+    timeline = term_timeline(tables["terms"], tables["documents"], watch=watch)
+    return {"alignments": alignments, "threads": threads, "term_timeline": timeline}
+
+
+# --------------------------------------------------------------------------------------------
+# all sources
+
+
+def build(
+    data_dir: str | Path,
+    *,
+    strict: bool = False,
+    watch: list[str] | str | None = None,
+    jobs: int = 1,
+    level: str = "item",
+    only: list[str] | None = None,
+) -> BuildResult:
+    data_dir = Path(data_dir)
+    watch_terms = watch_list(watch)
+    names = sources(data_dir)
+    if only:
+        names = [s for s in names if s in only]
+    summaries = []
+    if jobs > 1 and len(names) > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(build_source, data_dir, s, watch_terms, level) for s in names]
+            for fut in track(futures, "building sources", total=len(futures)):
+                summaries.append(fut.result())
+    else:
+        for s in names:
+            summaries.append(build_source(data_dir, s, watch_terms, level))
+
+    processed = data_dir / "processed"
+    changed = any(s["changed"] for s in summaries) or not (processed / "documents.parquet").exists()
+    combined: dict[str, pd.DataFrame] = {}
+    all_tables = list(PARSE_TABLES) + list(ANALYSIS_TABLES)
+    stale = set(_read_manifest_of_outputs(processed)) != set(names)
+    if changed or stale:
+        for name in all_tables:
+            parts = [
+                pd.read_parquet(p)
+                for s in names
+                if (p := processed / "sources" / s / f"{name}.parquet").exists()
+            ]
+            parts = [p for p in parts if not p.empty]
+            if parts:
+                df = pd.concat(parts, ignore_index=True)
+            elif name in PARSE_TABLES:
+                df = _frame([], PARSE_TABLES[name])
+            else:
+                df = pd.DataFrame()
+            combined[name] = df
+            atomic.write_parquet(df, processed / f"{name}.parquet")
+            if name in CSV_COPIES:
+                atomic.write_csv(df, processed / f"{name}.csv")
+        documents = combined["documents"]
+    else:
+        documents = pd.read_parquet(processed / "documents.parquet")
+
+    failures = [tuple(f) for s in summaries for f in s["failures"]]
+    report = {
+        "sources": names,
+        "documents": int(len(documents)),
+        "failures": [{"file": f, "reason": r} for f, r in failures],
+        "parsed": sum(s["parsed"] for s in summaries),
+        "aligned_sources": [s["source"] for s in summaries if s["aligned"]],
+    }
+    atomic.write_text(processed / "build_report.json", json.dumps(report, ensure_ascii=False, indent=1))
+    tables = {}
+    for name in all_tables:
+        p = processed / f"{name}.parquet"
+        if name in combined:
+            tables[name] = len(combined[name])
+        elif p.exists():
+            import pyarrow.parquet as pq
+
+            tables[name] = pq.ParquetFile(p).metadata.num_rows
+    return BuildResult(
+        documents=documents,
+        failures=failures,
+        parsed=report["parsed"],
+        reused=sum(s["reused"] for s in summaries),
+        aligned_sources=report["aligned_sources"],
+        tables=tables,
+        changed=changed or stale,
+    )
+
+
+def _read_manifest_of_outputs(processed: Path) -> list[str]:
+    p = processed / "build_report.json"
+    try:
+        return json.loads(p.read_text())["sources"]
+    except (OSError, ValueError, KeyError):
+        return []
+
+
+def cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -1,0 +1,86 @@
+"""Typed records for the document model: Document → Section → Item → sentences, and Term.
+
+These dataclasses are the contract between parsing, building and alignment; the parquet
+schemas in docs/data.md are flattened views of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+# Item levels, from the outside in. A Government Work Report nests 一、 → （一） → paragraphs;
+# a 工作要点 nests 一、 → 1、. "paragraph" rows are unnumbered paragraphs inside a numbered unit.
+LEVELS = ("section", "item", "subitem", "paragraph")
+
+
+@dataclass
+class Item:
+    """A numbered unit (or an unnumbered paragraph) inside a section."""
+
+    no: int | None  # ordinal written in its marker (9 for "9、", 1 for "（一）"); None for paragraphs
+    heading: str  # lead clause up to the first 。 (normalised)
+    text: str  # full normalised text, marker removed
+    path: str  # "4.9", "3.1", "3.1.p2"
+    level: str = "item"
+    marker: str = ""  # the marker as written: "9、", "（一）"
+    original: str = ""  # the text as found in the source, before normalisation
+    children: list[Item] = field(default_factory=list)
+
+    def walk(self):
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+@dataclass
+class Section:
+    no: int  # 1 for 一、
+    title: str
+    path: str  # "1"
+    marker: str = ""
+    text: str = ""  # title line plus any unnumbered intro paragraphs
+    original: str = ""
+    items: list[Item] = field(default_factory=list)
+
+    def walk_items(self):
+        for item in self.items:
+            yield from item.walk()
+
+
+@dataclass
+class TermHit:
+    """One term in one document: how often, and under which item paths."""
+
+    term: str
+    kind: str  # quote | book | formula | watch
+    count: int
+    paths: list[str]
+
+
+@dataclass
+class Document:
+    title: str
+    year: int
+    issuer: str = ""
+    doc_number: str = ""
+    issued_on: str | None = None  # YYYY-MM-DD
+    published_at: str | None = None  # YYYY-MM-DD HH:MM from the page's meta line
+    department: str = ""
+    addressees: str = ""
+    page_title: str = ""  # e.g. 关于印发《省科协2019年工作要点》的通知
+    preamble: str = ""
+    genre: str = "notice"  # work_points | report | notice
+    sections: list[Section] = field(default_factory=list)
+    terms: list[TermHit] = field(default_factory=list)
+
+    def iter_items(self):
+        """Every item at every level, sections excluded, in document order."""
+        for section in self.sections:
+            yield from section.walk_items()
+
+    @property
+    def numbered_items(self) -> list[Item]:
+        return [i for i in self.iter_items() if i.level != "paragraph"]
+
+    def to_dict(self) -> dict:
+        return asdict(self)

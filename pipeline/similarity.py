@@ -1,0 +1,323 @@
+"""Pairwise similarity of text units for alignment.
+
+Texts are reduced to a matching form (punctuation, spaces and plan years removed), tokenised
+into characters, character bigrams or jieba words, and every token is mapped to one code point
+so rapidfuzz's bit-parallel Indel scorers work on token strings. Scores are 0–100.
+
+Small pairs of years are scored all-against-all with `process.cdist`; large ones first prune
+candidates with a sparse character-bigram TF-IDF index (top-k per row and per column, in row
+blocks) and then score only those pairs with `process.cpdist`. docs/alignment.md has the
+measurements behind the defaults.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from rapidfuzz import fuzz, process
+
+TOKENIZERS = ("char", "bigram", "jieba")
+SCORERS = ("ratio", "sort", "set")
+
+# Plan years change every year in recurring items ("办好2019年科技活动周"); they are masked so a
+# year-only change is not an edit. Other numbers (targets, amounts) stay: they are real changes.
+_YEAR = re.compile(r"(?:19|20)\d{2}(?=\s*(?:年|—|-|－|～|~))")
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def match_form(text: str) -> str:
+    """Lower-cased text with plan years, punctuation and spaces removed."""
+    if not text:
+        return ""
+    return _NON_WORD.sub("", _YEAR.sub("", text.lower()))
+
+
+@dataclass(frozen=True)
+class SimConfig:
+    """How two units are compared. Defaults are the measured best (docs/alignment.md)."""
+
+    tokens: str = "bigram"  # char | bigram | jieba
+    scorer: str = "sort"  # ratio (ordered) | sort (order-free multiset) | set (token_set_ratio)
+    heading_weight: float = 0.3  # share of the heading score where both units have a heading
+    dense_limit: int = 2_000_000  # pairs scored all-against-all; above this, prune first
+    top_k: int = 10  # candidates kept per unit when pruning
+    block_rows: int = 4096  # rows per sparse block when pruning (bounds memory)
+    min_cosine: float = 0.05  # candidates below this TF-IDF cosine are never scored
+    max_df: float = 0.05  # bigrams in more than this share of units are ignored for pruning
+    workers: int = -1
+
+    def __post_init__(self):
+        if self.tokens not in TOKENIZERS:
+            raise ValueError(f"tokens must be one of {TOKENIZERS}, not {self.tokens!r}")
+        if self.scorer not in SCORERS:
+            raise ValueError(f"scorer must be one of {SCORERS}, not {self.scorer!r}")
+        if not 0.0 <= self.heading_weight <= 1.0:
+            raise ValueError("heading_weight must be within [0, 1]")
+
+
+class Encoder:
+    """Tokenise matching forms and map each distinct token to one code point (shared vocabulary)."""
+
+    # Above the BMP so mapped tokens can never be confused with real characters in one string.
+    _BASE = 0x10000
+
+    def __init__(self, tokens: str):
+        self.tokens = tokens
+        self.vocab: dict[str, str] = {}
+
+    def _code(self, tok: str) -> str:
+        code = self.vocab.get(tok)
+        if code is None:
+            code = chr(self._BASE + len(self.vocab))
+            self.vocab[tok] = code
+        return code
+
+    def split(self, form: str) -> list[str]:
+        if self.tokens == "char":
+            return list(form)
+        if self.tokens == "bigram":
+            if len(form) < 2:
+                return [form] if form else []
+            return [form[i : i + 2] for i in range(len(form) - 1)]
+        return [t for t in _jieba().lcut(form) if t.strip()]
+
+    def encode(self, form: str) -> str:
+        if self.tokens == "char":
+            return form
+        return "".join(self._code(t) for t in self.split(form))
+
+
+def _jieba():
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
+
+
+@dataclass
+class Prepared:
+    """Encoded heading and body strings for one side of a comparison."""
+
+    heading: list[str]
+    body: list[str]
+    body_len: np.ndarray  # token count of each body (for containment scores)
+    form: list[str]  # matching form of each body (for the pruning index)
+
+    def __len__(self) -> int:
+        return len(self.body)
+
+
+def prepare(
+    headings: list[str], bodies: list[str], encoder: Encoder, scorer: str = "sort"
+) -> Prepared:
+    forms = [match_form(b) for b in bodies]
+    body = [encoder.encode(f) for f in forms]
+    heading = [encoder.encode(match_form(h)) for h in headings]
+    lens = np.fromiter((len(s) for s in body), dtype=np.int32, count=len(body))
+    if scorer == "sort":
+        # Sorting the token code points turns Indel similarity into multiset overlap
+        # (Dice coefficient): order-free, and still bit-parallel.
+        body = ["".join(sorted(s)) for s in body]
+        heading = ["".join(sorted(s)) for s in heading]
+    elif scorer == "set":
+        # token_set_ratio splits on whitespace.
+        body = [" ".join(s) for s in body]
+        heading = [" ".join(s) for s in heading]
+    return Prepared(heading=heading, body=body, body_len=lens, form=forms)
+
+
+def _scorer(name: str):
+    return fuzz.token_set_ratio if name == "set" else fuzz.ratio
+
+
+@dataclass
+class Pairs:
+    """Scored candidate pairs between side A (rows) and side B (columns)."""
+
+    a: np.ndarray  # int32 row indices
+    b: np.ndarray  # int32 column indices
+    score: np.ndarray  # float32 combined score 0–100
+    body: np.ndarray  # float32 body score 0–100
+    pruned: bool  # True when candidates came from the n-gram index
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+
+def score_pairs(left: Prepared, right: Prepared, cfg: SimConfig, floor: float = 0.0) -> Pairs:
+    """Scores of all pairs (or pruned candidates) whose combined score is at least `floor`."""
+    n, m = len(left), len(right)
+    empty = np.empty(0, dtype=np.int32)
+    if n == 0 or m == 0:
+        f = np.empty(0, dtype=np.float32)
+        return Pairs(empty, empty, f, f, pruned=False)
+    scorer = _scorer(cfg.scorer)
+    has_head_a = np.fromiter((bool(h) for h in left.heading), dtype=bool, count=n)
+    has_head_b = np.fromiter((bool(h) for h in right.heading), dtype=bool, count=m)
+    use_heading = cfg.heading_weight > 0 and has_head_a.any() and has_head_b.any()
+    if n * m <= cfg.dense_limit:
+        body = process.cdist(
+            left.body, right.body, scorer=scorer, dtype=np.float32, workers=cfg.workers
+        )
+        score = body
+        if use_heading:
+            head = process.cdist(
+                left.heading, right.heading, scorer=scorer, dtype=np.float32, workers=cfg.workers
+            )
+            both = has_head_a[:, None] & has_head_b[None, :]
+            w = np.float32(cfg.heading_weight)
+            score = np.where(both, w * head + (1 - w) * body, body)
+        ai, bi = np.nonzero(score >= floor) if floor > 0 else np.indices((n, m)).reshape(2, -1)
+        return Pairs(
+            ai.astype(np.int32),
+            bi.astype(np.int32),
+            score[ai, bi].astype(np.float32),
+            body[ai, bi].astype(np.float32),
+            pruned=False,
+        )
+    ai, bi = candidates(left.form, right.form, cfg)
+    body = _cpdist([left.body[i] for i in ai], [right.body[j] for j in bi], scorer, cfg.workers)
+    score = body
+    if use_heading:
+        head = _cpdist(
+            [left.heading[i] for i in ai], [right.heading[j] for j in bi], scorer, cfg.workers
+        )
+        both = has_head_a[ai] & has_head_b[bi]
+        w = np.float32(cfg.heading_weight)
+        score = np.where(both, w * head + (1 - w) * body, body).astype(np.float32)
+    keep = score >= floor
+    return Pairs(ai[keep], bi[keep], score[keep], body[keep], pruned=True)
+
+
+def _cpdist(a: list[str], b: list[str], scorer, workers: int) -> np.ndarray:
+    if not a:
+        return np.empty(0, dtype=np.float32)
+    return process.cpdist(a, b, scorer=scorer, dtype=np.float32, workers=workers)
+
+
+def containment(pairs: Pairs, left: Prepared, right: Prepared, cfg: SimConfig) -> np.ndarray:
+    """How much of the shorter body is found in the longer one (0–1), from the Indel ratio.
+
+    ratio = 2·LCS / (|a| + |b|), so LCS / min(|a|, |b|) follows without another pass. With the
+    `sort` scorer LCS is the multiset overlap of tokens, so this is the overlap coefficient.
+    """
+    la = left.body_len[pairs.a].astype(np.float32)
+    lb = right.body_len[pairs.b].astype(np.float32)
+    if cfg.scorer == "set":
+        return pairs.body / 100.0
+    lcs = pairs.body / 100.0 * (la + lb) / 2.0
+    return np.minimum(1.0, lcs / np.maximum(np.minimum(la, lb), 1.0))
+
+
+def _bigram_matrix(forms: list[str], vocab: dict[str, int]) -> sp.csr_matrix:
+    """Binary unit × bigram matrix over a shared, growing vocabulary."""
+    indptr = [0]
+    indices: list[int] = []
+    for f in forms:
+        grams = {f[i : i + 2] for i in range(len(f) - 1)} if len(f) > 1 else {f} if f else set()
+        for g in grams:
+            idx = vocab.get(g)
+            if idx is None:
+                idx = vocab[g] = len(vocab)
+            indices.append(idx)
+        indptr.append(len(indices))
+    data = np.ones(len(indices), dtype=np.float32)
+    return sp.csr_matrix(
+        (data, np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int64)),
+        shape=(len(forms), max(len(vocab), 1)),
+    )
+
+
+def candidates(
+    forms_a: list[str], forms_b: list[str], cfg: SimConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate pairs from a sparse bigram TF-IDF cosine: top-k per row and per column.
+
+    Bigrams found in more than `max_df` of the units (发展, 推进 …) are dropped so the sparse
+    product stays sparse; the product is computed in row blocks so memory is bounded by
+    block_rows × (columns sharing a bigram), not n × m.
+    """
+    vocab: dict[str, int] = {}
+    xa = _bigram_matrix(forms_a, vocab)
+    xb = _bigram_matrix(forms_b, vocab)
+    v = len(vocab)
+    xa.resize((xa.shape[0], v))
+    xb.resize((xb.shape[0], v))
+    df = np.asarray(xa.sum(axis=0)).ravel() + np.asarray(xb.sum(axis=0)).ravel()
+    total = xa.shape[0] + xb.shape[0]
+    cap = max(cfg.max_df * total, 20.0)
+    idf = np.where(df <= cap, np.log((1.0 + total) / (1.0 + df)) + 1.0, 0.0).astype(np.float32)
+    xa = _l2(xa @ sp.diags(idf))
+    xb = _l2(xb @ sp.diags(idf))
+    xbt = xb.T.tocsr()
+    k = cfg.top_k
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    # Per column, the best k rows seen so far across blocks.
+    col_best_r = np.full((xb.shape[0], k), -1, dtype=np.int32)
+    col_best_s = np.full((xb.shape[0], k), -1.0, dtype=np.float32)
+    for start in range(0, xa.shape[0], cfg.block_rows):
+        block = (xa[start : start + cfg.block_rows] @ xbt).tocoo()
+        keep = block.data >= cfg.min_cosine
+        r, c, s = block.row[keep].astype(np.int32), block.col[keep].astype(np.int32), block.data[keep]
+        if not len(s):
+            continue
+        r_sel = _top_k_mask(r, s, k)
+        rows.append(r[r_sel] + start)
+        cols.append(c[r_sel])
+        c_sel = _top_k_mask(c, s, k)
+        cr, cc, cs = r[c_sel] + start, c[c_sel], s[c_sel]
+        _merge_col_best(col_best_r, col_best_s, cr, cc, cs, k)
+    ok = col_best_r >= 0
+    cols_idx = np.nonzero(ok)
+    rows.append(col_best_r[cols_idx])
+    cols.append(cols_idx[0].astype(np.int32))
+    if not rows:
+        e = np.empty(0, dtype=np.int32)
+        return e, e
+    pairs = np.unique(
+        np.concatenate(rows).astype(np.int64) * xb.shape[0] + np.concatenate(cols).astype(np.int64)
+    )
+    return (pairs // xb.shape[0]).astype(np.int32), (pairs % xb.shape[0]).astype(np.int32)
+
+
+def _l2(x: sp.csr_matrix) -> sp.csr_matrix:
+    x = x.tocsr()
+    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return (sp.diags(1.0 / norms).astype(np.float32) @ x).tocsr()
+
+
+def _top_k_mask(group: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k best scores within each group (vectorised, no Python loop)."""
+    order = np.lexsort((-score, group))
+    g = group[order]
+    starts = np.r_[0, np.nonzero(np.diff(g))[0] + 1]
+    run_start = np.repeat(starts, np.diff(np.r_[starts, len(g)]))
+    rank = np.arange(len(g)) - run_start
+    return order[rank < k]
+
+
+def _merge_col_best(best_r, best_s, r, c, s, k) -> None:
+    """Fold this block's per-column top-k into the running per-column top-k."""
+    cols = np.unique(c)
+    # Gather current bests for touched columns and the new ones, keep the top k.
+    cur_c = np.repeat(cols, k)
+    cur_r = best_r[cols].ravel()
+    cur_s = best_s[cols].ravel()
+    all_c = np.concatenate([cur_c, c])
+    all_r = np.concatenate([cur_r, r])
+    all_s = np.concatenate([cur_s, s])
+    order = np.lexsort((-all_s, all_c))
+    all_c, all_r, all_s = all_c[order], all_r[order], all_s[order]
+    starts = np.r_[0, np.nonzero(np.diff(all_c))[0] + 1]
+    run_start = np.repeat(starts, np.diff(np.r_[starts, len(all_c)]))
+    rank = np.arange(len(all_c)) - run_start
+    sel = rank < k
+    best_r[all_c[sel], rank[sel]] = all_r[sel]
+    best_s[all_c[sel], rank[sel]] = all_s[sel]

@@ -1,0 +1,128 @@
+"""Ingest is idempotent by content; build writes readable parquet and reuses its work."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+
+from pipeline.build import build
+from pipeline.ingest import ingest
+from pipeline.rawstore import RawStore
+from tests.helpers import notice_docx, notice_html, notice_text
+
+CLI = [sys.executable, "-m", "pipeline.cli"]
+
+
+def test_ingest_idempotent(tmp_path):
+    data = tmp_path / "data"
+    a = tmp_path / "a.txt"
+    a.write_text(notice_text(2019), encoding="utf-8")
+    b = tmp_path / "copy-of-a.txt"
+    b.write_text(notice_text(2019), encoding="utf-8")
+    first = ingest([a], "demo", data)
+    again = ingest([a, b], "demo", data)
+    assert (len(first.added), first.duplicates) == (1, 0)
+    assert (len(again.added), again.duplicates) == (0, 2)
+    records = RawStore(data, "demo").records()
+    assert len(records) == 1
+    rec = records[0]
+    assert rec["year"] == 2019 and rec["title"] == "测试协会2019年工作要点"
+    assert rec["series"] == "测试协会工作要点"
+    assert rec["original_name"] == "a.txt" and rec["content_type"] == "text/plain"
+    assert rec["path"] == f"2019/{rec['sha256'][:16]}.txt"
+    assert (data / "raw" / "demo" / rec["path"]).read_bytes() == a.read_bytes()  # untouched
+    assert set(rec) >= {"sha256", "original_name", "year", "title", "content_type", "ingested_at"}
+
+
+def test_ingest_cli_formats_and_year_override(tmp_path):
+    data = tmp_path / "data"
+    (tmp_path / "n.html").write_text(notice_html(2020), encoding="utf-8")
+    (tmp_path / "n.docx").write_bytes(notice_docx(2021))
+    rows = [
+        {"title": "某报告", "content": notice_text(2022), "year": 2022},
+        {"title": "无年份的决议", "content": "正文。", "year": None},
+    ]
+    (tmp_path / "rows.jsonl").write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8"
+    )
+    out = subprocess.run(
+        [*CLI, "ingest", str(tmp_path / "n.html"), str(tmp_path / "n.docx"), str(tmp_path / "rows.jsonl"),
+         "--source", "mixed", "--data", str(data)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("3 added, 0 already present, 1 skipped")
+    assert "rows.jsonl:2: no year" in out.stderr
+    recs = RawStore(data, "mixed").records()
+    assert sorted((r["year"], r["content_type"]) for r in recs) == [
+        (2020, "text/html"),
+        (2021, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        (2022, "application/json"),
+    ]
+    bad_source = subprocess.run(
+        [*CLI, "ingest", str(tmp_path / "n.html"), "--source", "../evil", "--data", str(data)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert bad_source.returncode == 2 and "source '../evil'" in bad_source.stderr
+    assert not (tmp_path / "evil").exists()
+
+
+def test_build_tables_and_warm_rebuild(tmp_path):
+    data = tmp_path / "data"
+    for y in (2019, 2020):
+        p = tmp_path / f"{y}.txt"
+        p.write_text(notice_text(y), encoding="utf-8")
+        ingest([p], "demo", data)
+    cold = build(data)
+    assert cold.parsed == 2 and cold.failures == []
+    processed = data / "processed"
+    docs = pd.read_parquet(processed / "documents.parquet")
+    assert docs.sort_values("year")[["year", "doc_number", "issuer", "n_sections", "n_items"]].values.tolist() == [
+        [2019, "测协办〔2019〕3号", "测试协会", 2, 3],
+        [2020, "测协办〔2020〕3号", "测试协会", 2, 3],
+    ]
+    items = pd.read_parquet(processed / "items.parquet")
+    y19 = items[items.year == 2019].fillna({"item_no": -1})
+    assert y19[["level", "path", "parent_path", "section_no", "item_no", "heading"]].values.tolist() == [
+        ["section", "1", "", 1, -1, "加强组织建设"],
+        ["item", "1.1", "1", 1, 1, "完善会员服务"],
+        ["item", "1.2", "1", 1, 2, "加强制度建设"],
+        ["section", "2", "", 2, -1, "提升服务能力"],
+        ["item", "2.3", "2", 2, 3, "开展学术交流"],
+    ]
+    sents = pd.read_parquet(processed / "sentences.parquet")
+    assert sents[(sents.year == 2019) & (sents.path == "1.1")].text.tolist() == [
+        "完善会员服务。", "建立会员联系制度，开展“三大攻坚战”宣讲。",
+    ]  # fmt: skip
+    terms = pd.read_parquet(processed / "terms.parquet")
+    t = terms[(terms.year == 2019)].sort_values("term")
+    assert t[["term", "kind", "count"]].values.tolist() == [
+        ["三大攻坚战", "formula", 1],
+        ["服务发展年", "quote", 1],
+    ]
+    assert list(t[t.term == "三大攻坚战"].paths.iloc[0]) == ["1.1"]
+
+    warm = build(data)
+    assert (warm.parsed, warm.reused, warm.changed) == (0, 2, False)
+    # A new document: only it is parsed.
+    p = tmp_path / "2021.txt"
+    p.write_text(notice_text(2021), encoding="utf-8")
+    ingest([p], "demo", data)
+    inc = build(data)
+    assert (inc.parsed, inc.reused) == (1, 2)
+    assert sorted(pd.read_parquet(processed / "documents.parquet").year) == [2019, 2020, 2021]
+
+
+def test_watch_terms_counted_unquoted(tmp_path):
+    data = tmp_path / "data"
+    p = tmp_path / "n.txt"
+    p.write_text(notice_text(2019).replace("举办年会", "举办科普年会"), encoding="utf-8")
+    ingest([p], "demo", data)
+    build(data, watch="科普年会")
+    terms = pd.read_parquet(data / "processed" / "terms.parquet")
+    row = terms[terms.term == "科普年会"]
+    assert row[["kind", "count"]].values.tolist() == [["watch", 1]]
+    assert list(row.paths.iloc[0]) == ["2.3"]
