@@ -28,7 +28,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components, min_weight_full_bipartite_matching
 
 from pipeline.progress import track
-from pipeline.similarity import Encoder, Prepared, SimConfig, containment, match_form
+from pipeline.similarity import Encoder, Prepared, SimConfig, match_form
 from pipeline.similarity import prepare as prepare_text
 from pipeline.similarity import score_pairs
 
@@ -282,9 +282,7 @@ def match(
         return PairResult([], best_a, best_b)
     floor = min(cfg.threshold, cfg.split_floor) if secondary else cfg.threshold
     pairs = score_pairs(left, right, cfg.sim, floor=floor)
-    if len(pairs):
-        np.maximum.at(best_a, pairs.a, pairs.score)
-        np.maximum.at(best_b, pairs.b, pairs.score)
+    best_a, best_b = pairs.best_a, pairs.best_b
     strong = pairs.score >= cfg.threshold
     ra, rb = assign(pairs.a[strong], pairs.b[strong], pairs.score[strong], n, m)
     score_of = {(int(i), int(j)): float(s) for i, j, s in zip(pairs.a, pairs.b, pairs.score, strict=True)}
@@ -293,8 +291,7 @@ def match(
     splits: dict[int, list[int]] = {}
     merges: dict[int, list[int]] = {}
     if secondary and len(pairs):
-        cont = containment(pairs, left, right, cfg.sim)
-        ok = (cont >= cfg.split_containment) & (pairs.score >= cfg.split_floor)
+        ok = (pairs.cont >= cfg.split_containment) & (pairs.score >= cfg.split_floor)
         ok &= ~np.isin(pairs.a, ra) | ~np.isin(pairs.b, rb)  # one side must be unassigned
         taken_b: set[int] = set()
         taken_a: set[int] = set()

@@ -93,7 +93,12 @@ def parse_record(store: RawStore, rec: dict, watch: list[str]) -> tuple[Document
     page_doc, page_err = None, None
     try:
         page_doc = parse_bytes(
-            data, where, rec.get("content_type"), title_hint=title_hint, year_hint=year_hint, watch=watch
+            data,
+            where,
+            rec.get("content_type"),
+            title_hint=title_hint,
+            year_hint=year_hint,
+            watch=watch,
         )
     except InputError as err:
         page_err = err
@@ -205,7 +210,16 @@ def document_rows(doc: Document, rec: dict, text_from: str) -> dict[str, list[di
 
 def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=columns)
-    for col in ("year", "section_no", "ordinal", "sent_no", "count", "n_sections", "n_items", "n_chars"):
+    for col in (
+        "year",
+        "section_no",
+        "ordinal",
+        "sent_no",
+        "count",
+        "n_sections",
+        "n_items",
+        "n_chars",
+    ):
         if col in df.columns:
             df[col] = df[col].astype("int64")
     if "item_no" in df.columns:
@@ -214,7 +228,9 @@ def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
 
 
 def _fingerprint(*parts) -> str:
-    return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:16]
+    return hashlib.sha256(
+        json.dumps(parts, ensure_ascii=False, sort_keys=True).encode()
+    ).hexdigest()[:16]
 
 
 def build_source(data_dir: Path, source: str, watch: list[str], level: str = "item") -> dict:
@@ -250,7 +266,10 @@ def build_source(data_dir: Path, source: str, watch: list[str], level: str = "it
         try:
             doc, text_from = parse_record(store, rec, watch)
         except (InputError, OSError) as err:
-            failures[rec["doc_id"]] = [str(store.root / rec["path"]), getattr(err, "reason", str(err))]
+            failures[rec["doc_id"]] = [
+                str(store.root / rec["path"]),
+                getattr(err, "reason", str(err)),
+            ]
             continue
         rows = document_rows(doc, {**rec, "source": source}, text_from)
         for name in PARSE_TABLES:
@@ -259,7 +278,11 @@ def build_source(data_dir: Path, source: str, watch: list[str], level: str = "it
         for name, cols in PARSE_TABLES.items():
             if new_rows[name]:
                 fresh = _frame(new_rows[name], cols)
-                tables[name] = fresh if tables[name].empty else pd.concat([tables[name], fresh], ignore_index=True)
+                tables[name] = (
+                    fresh
+                    if tables[name].empty
+                    else pd.concat([tables[name], fresh], ignore_index=True)
+                )
             sort = ["year", "doc_id", "ordinal"] if name == "items" else ["year", "doc_id"]
             tables[name] = tables[name].sort_values(sort, kind="stable").reset_index(drop=True)
 
@@ -306,7 +329,9 @@ def _analysis_version() -> str:
         return "none"
 
 
-def analyse(tables: dict[str, pd.DataFrame], watch: list[str], level: str) -> dict[str, pd.DataFrame]:
+def analyse(
+    tables: dict[str, pd.DataFrame], watch: list[str], level: str
+) -> dict[str, pd.DataFrame]:
     """Alignment, threads and term timelines for one source's parsed tables."""
     try:
         from pipeline.align import align_corpus
@@ -384,7 +409,9 @@ def build(
         "parsed": sum(s["parsed"] for s in summaries),
         "aligned_sources": [s["source"] for s in summaries if s["aligned"]],
     }
-    atomic.write_text(processed / "build_report.json", json.dumps(report, ensure_ascii=False, indent=1))
+    atomic.write_text(
+        processed / "build_report.json", json.dumps(report, ensure_ascii=False, indent=1)
+    )
     tables = {}
     for name in all_tables:
         p = processed / f"{name}.parquet"

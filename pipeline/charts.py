@@ -10,9 +10,11 @@ Document text that ends up in HTML goes through `html.escape` here (`html_table`
 
 from __future__ import annotations
 
+import base64
 import difflib
 import html
 import io
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -1361,7 +1363,14 @@ def export(fig, name: str, figures_dir: str | Path) -> tuple[Path, Path]:
     for path, fmt in zip(paths, ("png", "svg"), strict=True):
         with atomic.atomic_path(path, suffix=f".{fmt}") as tmp:
             fig.savefig(tmp, format=fmt, dpi=EXPORT_DPI, metadata=_metadata(fmt))
+            tmp.chmod(0o666 & ~_umask())
     return paths
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _metadata(fmt: str) -> dict:
@@ -1370,16 +1379,23 @@ def _metadata(fmt: str) -> dict:
 
 
 def show(fig, name: str, figures_dir: str | Path | None = None):
-    """Export the figure (when figures_dir is set) and display it in the notebook as a PNG."""
+    """Export the figure (when figures_dir is set) and display it in the notebook.
+
+    Displayed as PNG plus an <img> with the figure title as alt text, so the HTML export is
+    accessible and embeds the image (base64) instead of linking it.
+    """
     if figures_dir:
         export(fig, name, figures_dir)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DISPLAY_DPI)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    title = fig.get_suptitle() or name
+    img = f'<img src="data:image/png;base64,{data}" alt="{html.escape(title, quote=True)}" style="max-width:100%">'
     try:
-        from IPython.display import Image, display
+        from IPython.display import display
     except ImportError:  # outside Jupyter: exporting was the point
         return None
-    display(Image(data=buf.getvalue(), format="png"))
+    display({"image/png": data, "text/html": img, "text/plain": title}, raw=True)
     return None
 
 

@@ -24,7 +24,9 @@ def _root(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only warnings and errors."),
 ):
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     # Scrapy and friends are chatty at INFO; our own modules speak for themselves.
     for noisy in ("scrapy", "twisted", "filelock", "jieba", "papermill", "traitlets", "asyncio"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))

@@ -142,7 +142,17 @@ _BLOCK_TAGS = {
     "header", "footer", "nav", "form", "title", "hr",
 }  # fmt: skip
 # <head> goes too: its <title> repeats the page heading with the site name appended.
-_DROP_TAGS = ("head", "script", "style", "noscript", "template", "iframe", "object", "svg", "select")
+_DROP_TAGS = (
+    "head",
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "iframe",
+    "object",
+    "svg",
+    "select",
+)
 # Containers whose class/id says they are page furniture, not the notice.
 _CHROME_ATTR = re.compile(
     r"(^|[\s_-])(nav|navbar|menu|footer|foot|copyright|breadcrumb|crumbs?|sidebar|share|"
@@ -164,11 +174,12 @@ def html_paragraphs(html: str) -> list[str]:
     total = len(root.text_content() or "")
     for el in list(root.iter("nav", "footer", "div", "ul", "header", "td", "table", "span", "p")):
         attrs = f"{el.get('class', '')} {el.get('id', '')}"
-        if (el.tag in ("nav", "footer") or _CHROME_ATTR.search(attrs)) and el.getparent() is not None:
-            # Only drop furniture that is a small part of the page: a layout may wrap everything
-            # in a div called "main-nav" and the notice must survive that.
-            if len(el.text_content() or "") < 0.3 * max(total, 1):
-                el.drop_tree()
+        furniture = el.tag in ("nav", "footer") or _CHROME_ATTR.search(attrs)
+        # Only drop furniture that is a small part of the page: a layout may wrap everything
+        # in a div called "main-nav" and the notice must survive that.
+        small = len(el.text_content() or "") < 0.3 * max(total, 1)
+        if furniture and small and el.getparent() is not None:
+            el.drop_tree()
     for el in root.iter(*_BLOCK_TAGS):
         el.tail = "\n" + (el.tail or "")
         if el.tag not in ("br", "hr"):
@@ -220,9 +231,9 @@ def _pdf_pdfplumber(data: bytes) -> str:
 
 
 def _pdf_pymupdf(data: bytes) -> str:
-    import fitz
+    import pymupdf
 
-    with fitz.open(stream=data, filetype="pdf") as pdf:
+    with pymupdf.open(stream=data, filetype="pdf") as pdf:
         return "\n".join(page.get_text() for page in pdf)
 
 
@@ -236,7 +247,11 @@ def _pdf_pdftotext(data: bytes) -> str:
     return proc.stdout.decode("utf-8", errors="replace")
 
 
-PDF_EXTRACTORS = (("pdfplumber", _pdf_pdfplumber), ("pymupdf", _pdf_pymupdf), ("pdftotext", _pdf_pdftotext))
+PDF_EXTRACTORS = (
+    ("pdfplumber", _pdf_pdfplumber),
+    ("pymupdf", _pdf_pymupdf),
+    ("pdftotext", _pdf_pdftotext),
+)
 
 
 def pdf_text(data: bytes, where: str = "") -> tuple[str, str]:
@@ -279,11 +294,15 @@ def reflow_pdf_lines(lines: list[str]) -> list[str]:
             out[-1] += ln
         else:
             out.append(ln)
-        joinable = len(out[-1]) >= 0.85 * full and len(ln) >= 0.85 * full and ln[-1] not in _TERMINAL
+        joinable = (
+            len(out[-1]) >= 0.85 * full and len(ln) >= 0.85 * full and ln[-1] not in _TERMINAL
+        )
     return out
 
 
-_MARKER_START = re.compile(r"^([一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d+[、.．]|[①-⑳])")
+_MARKER_START = re.compile(
+    r"^([一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d+[、.．]|[①-⑳])"
+)
 
 
 def _starts_with_marker(line: str) -> bool:
@@ -308,7 +327,9 @@ def doc_to_text(data: bytes, where: str) -> str:
     """Legacy .doc through LibreOffice (a fresh profile per call, so parallel calls don't clash)."""
     exe = shutil.which("soffice") or shutil.which("libreoffice")
     if not exe:
-        raise InputError(where, "legacy .doc is unsupported here: install LibreOffice to convert it")
+        raise InputError(
+            where, "legacy .doc is unsupported here: install LibreOffice to convert it"
+        )
     with tempfile.TemporaryDirectory(prefix="policytrack-doc-") as tmp:
         src = Path(tmp) / "in.doc"
         src.write_bytes(data)
@@ -334,7 +355,10 @@ def extract(data: bytes, name: str = "", content_type: str | None = None) -> Ext
     if not data or not data.strip():
         raise InputError(where, "empty file")
     if len(data) > MAX_BYTES:
-        raise InputError(where, f"file too large ({len(data) // 1024 // 1024} MB > {MAX_BYTES // 1024 // 1024} MB)")
+        raise InputError(
+            where,
+            f"file too large ({len(data) // 1024 // 1024} MB > {MAX_BYTES // 1024 // 1024} MB)",
+        )
     ctype = sniff_type(data, name, content_type)
     declared = None
     if content_type and "charset=" in content_type:
@@ -346,9 +370,13 @@ def extract(data: bytes, name: str = "", content_type: str | None = None) -> Ext
         try:
             paras = docx_paragraphs(data)
         except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-            raise InputError(where, f"truncated or corrupt .docx ({exc.__class__.__name__})") from exc
+            raise InputError(
+                where, f"truncated or corrupt .docx ({exc.__class__.__name__})"
+            ) from exc
         except Exception as exc:  # lxml.etree.XMLSyntaxError and other broken-part errors
-            raise InputError(where, f"truncated or corrupt .docx ({exc.__class__.__name__})") from exc
+            raise InputError(
+                where, f"truncated or corrupt .docx ({exc.__class__.__name__})"
+            ) from exc
         return Extracted(paras, ctype)
     if ctype == "application/pdf":
         if not data.startswith(b"%PDF"):
@@ -394,4 +422,8 @@ def extract_text(data: bytes, name: str = "", content_type: str | None = None) -
 
 
 def content_type_for(name: str, data: bytes = b"") -> str:
-    return sniff_type(data, name) if data else TYPES.get(os.path.splitext(name)[1].lower(), "application/octet-stream")
+    return (
+        sniff_type(data, name)
+        if data
+        else TYPES.get(os.path.splitext(name)[1].lower(), "application/octet-stream")
+    )

@@ -101,9 +101,19 @@ def ingest(
                 title = str(row.get("title") or "")
                 y = year or _int(row.get("year")) or year_from_title(title)
                 if y is None:
-                    result.skipped.append((where, f"no year (field empty, none in title {title!r})"))
+                    result.skipped.append(
+                        (where, f"no year (field empty, none in title {title!r})")
+                    )
                     continue
-                add(raw, where, f"{path.name}#L{where.rsplit(':', 1)[1]}.json", "application/json", title, y, "utf-8")
+                add(
+                    raw,
+                    where,
+                    f"{path.name}#L{where.rsplit(':', 1)[1]}.json",
+                    "application/json",
+                    title,
+                    y,
+                    "utf-8",
+                )
             continue
         data = path.read_bytes()
         if not data.strip():

@@ -17,7 +17,9 @@ LEVELS = ("section", "item", "subitem", "paragraph")
 class Item:
     """A numbered unit (or an unnumbered paragraph) inside a section."""
 
-    no: int | None  # ordinal written in its marker (9 for "9、", 1 for "（一）"); None for paragraphs
+    no: (
+        int | None
+    )  # ordinal written in its marker (9 for "9、", 1 for "（一）"); None for paragraphs
     heading: str  # lead clause up to the first 。 (normalised)
     text: str  # full normalised text, marker removed
     path: str  # "4.9", "3.1", "3.1.p2"

@@ -70,7 +70,9 @@ def clean_spaces(text: str) -> str:
 
     A single space between CJK words is kept: official titles use it (关于深化改革 培育…的意见).
     """
-    text = re.sub(r"(?<=[\u3000-\u9fff\uff00-\uffef])[ \t]{2,}(?=[\u3000-\u9fff\uff00-\uffef])", "", text)
+    text = re.sub(
+        r"(?<=[\u3000-\u9fff\uff00-\uffef])[ \t]{2,}(?=[\u3000-\u9fff\uff00-\uffef])", "", text
+    )
     return _SPACES.sub(" ", text).strip()
 
 

@@ -95,8 +95,10 @@ _CHROME = [
         r"^(地址|联系地址|邮编|邮政编码|联系电话|电话|传真|电子邮箱|联系我们|主办单位|承办单位|"
         r"联合主办|主办|承办|协办|技术支持|网站维护|维护单位|访问量|浏览次数|点击数|阅读次数)\s*[:：]"
     ),
-    re.compile(r"^[【\[]?\s*(打印本页|打印|关闭窗口|关闭|返回顶部|分享到|收藏|字号)\s*[】\]]?"
-               r"(\s*[【\[]?\s*(打印本页|打印|关闭窗口|关闭|返回顶部|大|中|小)\s*[】\]]?)*$"),
+    re.compile(
+        r"^[【\[]?\s*(打印本页|打印|关闭窗口|关闭|返回顶部|分享到|收藏|字号)\s*[】\]]?"
+        r"(\s*[【\[]?\s*(打印本页|打印|关闭窗口|关闭|返回顶部|大|中|小)\s*[】\]]?)*$"
+    ),
     re.compile(r"^(上一篇|下一篇|相关链接|友情链接|相关阅读|扫一扫)"),
     re.compile(r"^学习强国$"),
     # Wikisource licence block that closes every Government Work Report in the corpus.
@@ -137,7 +139,9 @@ _DOC_NUMBER = re.compile(
     r"^([\u4e00-\u9fffA-Za-z]{1,16})\s*[〔［\[【（(]\s*((?:19|20)\d{2})\s*[〕］\]】）)]\s*第?\s*(\d{1,4})\s*号$"
 )
 _SIGN_DATE = re.compile(r"^((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日$")
-_SIGN_DATE_CN = re.compile(r"^([〇○零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,2})月([一二三四五六七八九十]{1,3})日$")
+_SIGN_DATE_CN = re.compile(
+    r"^([〇○零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,2})月([一二三四五六七八九十]{1,3})日$"
+)
 _TITLE_WORDS = re.compile(r"(要点|报告|计划|安排|意见|方案|通知|纲要|规划|总结)$")
 _INNER_TITLE = re.compile(r"(?:印发|转发|下发|发布)\s*[《“](.+?)[》”]")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*(?:年|—|-|－|～|~|至)")
@@ -169,7 +173,10 @@ def _meta_line(line: str) -> tuple[str | None, str | None] | None:
     dept = _DEPT.search(line)
     stripped = _DATETIME.sub("", line).strip(" |｜")
     is_meta = bool(m) and (
-        bool(dept) or "|" in line or "｜" in line or re.search(r"(发布|更新)?(时间|日期)\s*[:：]", line)
+        bool(dept)
+        or "|" in line
+        or "｜" in line
+        or re.search(r"(发布|更新)?(时间|日期)\s*[:：]", line)
         or stripped == ""
     )
     if not is_meta and not (dept and len(line) < 60):
@@ -199,7 +206,9 @@ def _sign_date(line: str) -> str | None:
 
 
 def _is_title_like(line: str) -> bool:
-    return len(line) <= 60 and line[-1] not in _TERMINAL + "：:，," and bool(_TITLE_WORDS.search(line))
+    return (
+        len(line) <= 60 and line[-1] not in _TERMINAL + "：:，," and bool(_TITLE_WORDS.search(line))
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -399,7 +408,12 @@ def parse_paragraphs(
             doc.issued_on, sign_idx = d, i
             used.add(i)
             prev = i - 1
-            if prev >= 0 and prev not in used and len(norm[prev]) <= 40 and not re.search(r"[。，：:；,]", norm[prev]):
+            if (
+                prev >= 0
+                and prev not in used
+                and len(norm[prev]) <= 40
+                and not re.search(r"[。，：:；,]", norm[prev])
+            ):
                 doc.issuer = norm[prev]
                 used.add(prev)
             continue
@@ -439,12 +453,16 @@ def parse_paragraphs(
     if year is None:
         year = year_hint
     if year is None:
-        raise InputError(where, f"no recognisable year in the title ({doc.title or 'no title found'!r})")
+        raise InputError(
+            where, f"no recognisable year in the title ({doc.title or 'no title found'!r})"
+        )
     doc.year = int(year)
     doc.genre = genre_of(doc.title or doc.page_title or title_hint or "")
 
     # Preamble: what follows the title line (or the signature) up to the body.
-    start = (title_idx + 1) if title_idx is not None else (sign_idx + 1 if sign_idx is not None else 0)
+    start = (
+        (title_idx + 1) if title_idx is not None else (sign_idx + 1 if sign_idx is not None else 0)
+    )
     doc.preamble = "\n".join(norm[i] for i in range(start, header_end) if i not in used)
 
     if first is None:

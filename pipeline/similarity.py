@@ -47,6 +47,8 @@ class SimConfig:
     block_rows: int = 4096  # rows per sparse block when pruning (bounds memory)
     min_cosine: float = 0.05  # candidates below this TF-IDF cosine are never scored
     max_df: float = 0.05  # bigrams in more than this share of units are ignored for pruning
+    background: bool = True  # correct scores by the unrelated-pair level of each row/column
+    background_sample: int = 16  # random partners per unit for that level when pruning
     workers: int = -1
 
     def __post_init__(self):
@@ -137,81 +139,143 @@ def _scorer(name: str):
 
 @dataclass
 class Pairs:
-    """Scored candidate pairs between side A (rows) and side B (columns)."""
+    """Scored candidate pairs between side A (rows) and side B (columns).
+
+    `score` and `cont` are background-corrected: the typical score of a unit against unrelated
+    units of the other document (the median of its row/column) maps to 0, a perfect match to
+    100 (or 1). Raw scores depend heavily on length and genre (a 60-character 工作要点 item vs a
+    2,000-character report task), corrected ones do not (docs/alignment.md).
+    """
 
     a: np.ndarray  # int32 row indices
     b: np.ndarray  # int32 column indices
-    score: np.ndarray  # float32 combined score 0–100
-    body: np.ndarray  # float32 body score 0–100
+    score: np.ndarray  # float32 combined corrected score 0–100
+    raw: np.ndarray  # float32 combined raw score 0–100
+    cont: np.ndarray  # float32 corrected containment 0–1 (share of the smaller unit in the larger)
+    best_a: np.ndarray  # best corrected score of each row over all its pairs
+    best_b: np.ndarray
     pruned: bool  # True when candidates came from the n-gram index
 
     def __len__(self) -> int:
         return len(self.a)
 
 
+_MIN_PARTNERS = 4  # fewer partners than this make a median meaningless: use the global one
+
+
 def score_pairs(left: Prepared, right: Prepared, cfg: SimConfig, floor: float = 0.0) -> Pairs:
-    """Scores of all pairs (or pruned candidates) whose combined score is at least `floor`."""
+    """Scores of all pairs (or pruned candidates) whose corrected score is at least `floor`."""
     n, m = len(left), len(right)
-    empty = np.empty(0, dtype=np.int32)
     if n == 0 or m == 0:
-        f = np.empty(0, dtype=np.float32)
-        return Pairs(empty, empty, f, f, pruned=False)
+        e, f = np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
+        return Pairs(e, e, f, f, f, np.zeros(n, np.float32), np.zeros(m, np.float32), False)
     scorer = _scorer(cfg.scorer)
     has_head_a = np.fromiter((bool(h) for h in left.heading), dtype=bool, count=n)
     has_head_b = np.fromiter((bool(h) for h in right.heading), dtype=bool, count=m)
     use_heading = cfg.heading_weight > 0 and has_head_a.any() and has_head_b.any()
-    if n * m <= cfg.dense_limit:
-        body = process.cdist(
-            left.body, right.body, scorer=scorer, dtype=np.float32, workers=cfg.workers
+    dense = n * m <= cfg.dense_limit
+    if dense:
+        ai, bi = (x.ravel().astype(np.int32) for x in np.indices((n, m)))
+        body = process.cdist(left.body, right.body, scorer=scorer, dtype=np.float32,
+                             workers=cfg.workers).ravel()
+        head = (
+            process.cdist(left.heading, right.heading, scorer=scorer, dtype=np.float32,
+                          workers=cfg.workers).ravel()
+            if use_heading else None
         )
-        score = body
-        if use_heading:
-            head = process.cdist(
-                left.heading, right.heading, scorer=scorer, dtype=np.float32, workers=cfg.workers
-            )
-            both = has_head_a[:, None] & has_head_b[None, :]
-            w = np.float32(cfg.heading_weight)
-            score = np.where(both, w * head + (1 - w) * body, body)
-        ai, bi = np.nonzero(score >= floor) if floor > 0 else np.indices((n, m)).reshape(2, -1)
-        return Pairs(
-            ai.astype(np.int32),
-            bi.astype(np.int32),
-            score[ai, bi].astype(np.float32),
-            body[ai, bi].astype(np.float32),
-            pruned=False,
+        sample = (ai, bi, body, head)
+    else:
+        ai, bi = candidates(left.form, right.form, cfg)
+        body = _cpdist([left.body[i] for i in ai], [right.body[j] for j in bi], scorer, cfg.workers)
+        head = (
+            _cpdist([left.heading[i] for i in ai], [right.heading[j] for j in bi], scorer,
+                    cfg.workers)
+            if use_heading else None
         )
-    ai, bi = candidates(left.form, right.form, cfg)
-    body = _cpdist([left.body[i] for i in ai], [right.body[j] for j in bi], scorer, cfg.workers)
-    score = body
+        sample = _background_sample(left, right, cfg, scorer, use_heading)
+    cont = _containment(body, left.body_len[ai], right.body_len[bi], cfg.scorer)
+    sa, sb, sbody, shead = sample
+    scont = _containment(sbody, left.body_len[sa], right.body_len[sb], cfg.scorer)
+    body_z = _corrected(body, ai, bi, _medians(sbody, sa, sb, n, m, cfg.background), 100.0)
+    cont_z = _corrected(cont, ai, bi, _medians(scont, sa, sb, n, m, cfg.background), 1.0)
+    raw = body
+    score = body_z
     if use_heading:
-        head = _cpdist(
-            [left.heading[i] for i in ai], [right.heading[j] for j in bi], scorer, cfg.workers
-        )
+        head_z = _corrected(head, ai, bi, _medians(shead, sa, sb, n, m, cfg.background), 100.0)
         both = has_head_a[ai] & has_head_b[bi]
         w = np.float32(cfg.heading_weight)
-        score = np.where(both, w * head + (1 - w) * body, body).astype(np.float32)
+        score = np.where(both, w * head_z + (1 - w) * body_z, body_z).astype(np.float32)
+        raw = np.where(both, w * head + (1 - w) * body, body).astype(np.float32)
+    best_a = np.zeros(n, dtype=np.float32)
+    best_b = np.zeros(m, dtype=np.float32)
+    np.maximum.at(best_a, ai, score)
+    np.maximum.at(best_b, bi, score)
     keep = score >= floor
-    return Pairs(ai[keep], bi[keep], score[keep], body[keep], pruned=True)
+    return Pairs(ai[keep], bi[keep], score[keep], raw[keep], cont_z[keep], best_a, best_b,
+                 pruned=not dense)
+
+
+def _containment(body: np.ndarray, la: np.ndarray, lb: np.ndarray, scorer: str) -> np.ndarray:
+    """How much of the shorter body is found in the longer one (0–1), from the Indel ratio.
+
+    ratio = 2·LCS / (|a| + |b|), so LCS / min(|a|, |b|) follows without another pass. With the
+    `sort` scorer LCS is the multiset overlap of tokens, so this is the overlap coefficient.
+    """
+    if scorer == "set":
+        return (body / 100.0).astype(np.float32)
+    la = la.astype(np.float32)
+    lb = lb.astype(np.float32)
+    lcs = body / 100.0 * (la + lb) / 2.0
+    return np.minimum(1.0, lcs / np.maximum(np.minimum(la, lb), 1.0)).astype(np.float32)
+
+
+def _medians(values, a, b, n, m, on: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Median of each row and each column of the sampled pairs (the unrelated-pair level)."""
+    if not on or len(values) == 0:
+        return np.zeros(n, np.float32), np.zeros(m, np.float32)
+    glob = np.float32(np.median(values)) if len(values) >= _MIN_PARTNERS else np.float32(0)
+    return _group_median(values, a, n, glob), _group_median(values, b, m, glob)
+
+
+def _group_median(values: np.ndarray, group: np.ndarray, size: int, fallback) -> np.ndarray:
+    order = np.lexsort((values, group))
+    g, v = group[order], values[order]
+    counts = np.bincount(g, minlength=size)
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    out = np.full(size, fallback, dtype=np.float32)
+    ok = counts >= _MIN_PARTNERS
+    lo = starts[ok] + (counts[ok] - 1) // 2
+    hi = starts[ok] + counts[ok] // 2
+    out[ok] = (v[lo] + v[hi]) / 2
+    return out
+
+
+def _corrected(values, a, b, medians, top: float) -> np.ndarray:
+    """(raw − background) / (top − background), clipped to [0, top]."""
+    row, col = medians
+    bg = (row[a] + col[b]) / 2
+    return (np.clip((values - bg) / np.maximum(top - bg, 1e-6), 0.0, 1.0) * top).astype(np.float32)
+
+
+def _background_sample(left: Prepared, right: Prepared, cfg: SimConfig, scorer, use_heading):
+    """Random partners for every row and column, scored, to estimate backgrounds when pruning."""
+    n, m = len(left), len(right)
+    rng = np.random.default_rng(0)  # fixed: the same input always gives the same links
+    r = cfg.background_sample
+    sa = np.r_[np.repeat(np.arange(n), r), rng.integers(0, n, m * r)].astype(np.int32)
+    sb = np.r_[rng.integers(0, m, n * r), np.repeat(np.arange(m), r)].astype(np.int32)
+    body = _cpdist([left.body[i] for i in sa], [right.body[j] for j in sb], scorer, cfg.workers)
+    head = (
+        _cpdist([left.heading[i] for i in sa], [right.heading[j] for j in sb], scorer, cfg.workers)
+        if use_heading else None
+    )
+    return sa, sb, body, head
 
 
 def _cpdist(a: list[str], b: list[str], scorer, workers: int) -> np.ndarray:
     if not a:
         return np.empty(0, dtype=np.float32)
     return process.cpdist(a, b, scorer=scorer, dtype=np.float32, workers=workers)
-
-
-def containment(pairs: Pairs, left: Prepared, right: Prepared, cfg: SimConfig) -> np.ndarray:
-    """How much of the shorter body is found in the longer one (0–1), from the Indel ratio.
-
-    ratio = 2·LCS / (|a| + |b|), so LCS / min(|a|, |b|) follows without another pass. With the
-    `sort` scorer LCS is the multiset overlap of tokens, so this is the overlap coefficient.
-    """
-    la = left.body_len[pairs.a].astype(np.float32)
-    lb = right.body_len[pairs.b].astype(np.float32)
-    if cfg.scorer == "set":
-        return pairs.body / 100.0
-    lcs = pairs.body / 100.0 * (la + lb) / 2.0
-    return np.minimum(1.0, lcs / np.maximum(np.minimum(la, lb), 1.0))
 
 
 def _bigram_matrix(forms: list[str], vocab: dict[str, int]) -> sp.csr_matrix:

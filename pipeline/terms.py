@@ -89,7 +89,11 @@ def extract_terms(doc: Document, watch: Iterable[str] = ()) -> list[TermHit]:
         for rx in _QUOTES:
             for m in rx.finditer(text):
                 term = m.group(1).strip()
-                if not term or _NOT_SLOGAN.search(term.replace("、", "")) or not _HAS_WORD.search(term):
+                if (
+                    not term
+                    or _NOT_SLOGAN.search(term.replace("、", ""))
+                    or not _HAS_WORD.search(term)
+                ):
                     continue
                 quoted.setdefault(term, []).append(path)
                 note(term, "formula" if is_formula(term) else "quote")

@@ -65,7 +65,11 @@ def test_gbk_html_without_charset_decodes(tmp_path):
     p = tmp_path / "gbk.html"
     p.write_bytes(notice_html(2021, charset_meta=False).encode("gbk"))
     doc = parse_file(p)
-    assert (doc.title, doc.year, doc.doc_number) == ("测试协会2021年工作要点", 2021, "测协办〔2021〕3号")
+    assert (doc.title, doc.year, doc.doc_number) == (
+        "测试协会2021年工作要点",
+        2021,
+        "测协办〔2021〕3号",
+    )
     assert [i.heading for i in doc.iter_items()] == ["完善会员服务", "加强制度建设", "开展学术交流"]
     assert doc.published_at == "2021-03-01 09:30" and doc.department == "测试协会办公室"
 
@@ -92,9 +96,13 @@ def test_build_goes_on_and_lists_failures(tmp_path, bad_files):
     assert any("no recognisable year" in r for r in reasons)
     # CLI: failures listed at the end, exit 0 by default, 1 with --strict.
     env = {**os.environ, "CI": "true"}
-    proc = subprocess.run([*CLI, "build", "--data", str(data)], capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        [*CLI, "build", "--data", str(data)], capture_output=True, text=True, env=env
+    )
     assert proc.returncode == 0 and "4 document(s) could not be parsed" in proc.stderr
-    proc = subprocess.run([*CLI, "build", "--data", str(data), "--strict"], capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        [*CLI, "build", "--data", str(data), "--strict"], capture_output=True, text=True, env=env
+    )
     assert proc.returncode == 1
 
 

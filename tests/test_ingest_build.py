@@ -80,13 +80,17 @@ def test_build_tables_and_warm_rebuild(tmp_path):
     assert cold.parsed == 2 and cold.failures == []
     processed = data / "processed"
     docs = pd.read_parquet(processed / "documents.parquet")
-    assert docs.sort_values("year")[["year", "doc_number", "issuer", "n_sections", "n_items"]].values.tolist() == [
+    assert docs.sort_values("year")[
+        ["year", "doc_number", "issuer", "n_sections", "n_items"]
+    ].values.tolist() == [
         [2019, "测协办〔2019〕3号", "测试协会", 2, 3],
         [2020, "测协办〔2020〕3号", "测试协会", 2, 3],
     ]
     items = pd.read_parquet(processed / "items.parquet")
     y19 = items[items.year == 2019].fillna({"item_no": -1})
-    assert y19[["level", "path", "parent_path", "section_no", "item_no", "heading"]].values.tolist() == [
+    assert y19[
+        ["level", "path", "parent_path", "section_no", "item_no", "heading"]
+    ].values.tolist() == [
         ["section", "1", "", 1, -1, "加强组织建设"],
         ["item", "1.1", "1", 1, 1, "完善会员服务"],
         ["item", "1.2", "1", 1, 2, "加强制度建设"],

@@ -91,7 +91,16 @@ def test_chrome_removed(seed):
     everything = "\n".join(
         [seed.preamble] + [s.text for s in seed.sections] + [i.text for i in seed.iter_items()]
     )
-    for chrome in ("所在位置", "首页", "科协微信", "copyright", "版权所有", "ICP", "技术支持", "地址"):
+    for chrome in (
+        "所在位置",
+        "首页",
+        "科协微信",
+        "copyright",
+        "版权所有",
+        "ICP",
+        "技术支持",
+        "地址",
+    ):
         assert chrome not in everything
 
 

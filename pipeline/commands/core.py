@@ -89,16 +89,23 @@ def ingest_cmd(
 def build_cmd(
     data: Path = DATA_OPT,
     strict: bool = typer.Option(False, "--strict", help="Exit 1 if any document failed."),
-    watch: str | None = typer.Option(None, "--watch", help="Extra watch-list terms, comma-separated."),
+    watch: str | None = typer.Option(
+        None, "--watch", help="Extra watch-list terms, comma-separated."
+    ),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Parallel processes (one source each)."),
-    level: str = typer.Option("item", "--level", help="Alignment level: item|section|paragraph|sentence."),
+    level: str = typer.Option(
+        "item", "--level", help="Alignment level: item|section|paragraph|sentence."
+    ),
     source: list[str] = typer.Option(None, "--source", help="Only these sources."),
 ):
     """Parse every raw document and write DIR/processed/ tables."""
     from pipeline.build import build
 
     if not (data / "raw").is_dir():
-        typer.echo(f"error: {data / 'raw'}: no raw data (run `policytrack ingest` or `crawl` first)", err=True)
+        typer.echo(
+            f"error: {data / 'raw'}: no raw data (run `policytrack ingest` or `crawl` first)",
+            err=True,
+        )
         raise typer.Exit(2)
     result = build(data, strict=strict, watch=watch, jobs=jobs, level=level, only=source or None)
     docs = result.documents

@@ -1,0 +1,81 @@
+"""Run spiders in-process (one Twisted reactor per process: call crawl() once per process)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from crawler.sources import Source, select
+from pipeline.errors import ConfigError
+
+log = logging.getLogger("crawler")
+
+
+@dataclass
+class CrawlResult:
+    reports: list  # RunReport per source
+
+    @property
+    def failures(self) -> list:
+        return [p for r in self.reports for p in r.failures]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def parse_overrides(pairs: list[str]) -> dict:
+    """KEY=VALUE strings (like `scrapy -s`) → a settings dict."""
+    out = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip().isupper():
+            raise ConfigError(f"--set {pair!r}: expected SETTING_NAME=value")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def settings_for(overrides: dict | None = None):
+    from scrapy.settings import Settings
+
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.update(overrides or {}, priority="cmdline")
+    return settings
+
+
+def spider_class(src: Source):
+    from crawler.spiders.generic import GenericSpider
+
+    classes = {"generic": GenericSpider}
+    if src.spider not in classes:
+        raise ConfigError(f"source {src.name}: unknown spider {src.spider!r} (known: {', '.join(classes)})")
+    base = classes[src.spider]
+    # Per-source settings (sources.toml `settings`) ride on a subclass; --set still wins.
+    return type(f"{base.__name__}_{src.name}", (base,), {"custom_settings": dict(src.settings)})
+
+
+def crawl(
+    names: list[str],
+    data_dir: str | Path,
+    *,
+    sources_file: str | Path | None = None,
+    base_url: str | None = None,
+    recheck: bool = False,
+    overrides: dict | None = None,
+) -> CrawlResult:
+    from scrapy.crawler import CrawlerProcess
+
+    chosen = [s.rebased(base_url) for s in select(list(names), sources_file)]
+    process = CrawlerProcess(settings_for(overrides), install_root_handler=False)
+    crawlers = []
+    for src in chosen:
+        crawler = process.create_crawler(spider_class(src))
+        process.crawl(crawler, source=src, data=str(data_dir), recheck=recheck)
+        crawlers.append(crawler)
+    process.start()
+    reports = [c.spider.run for c in crawlers if getattr(c, "spider", None) is not None]
+    if len(reports) != len(crawlers):
+        raise ConfigError("a spider failed to start; see the log above")
+    return CrawlResult(reports)

@@ -1,0 +1,461 @@
+"""The config-driven spider: home page → notices column → list pages → detail pages + attachments.
+
+Run it through `policytrack crawl SOURCE` or `scrapy crawl generic -a source=hbkx [-a data=DIR]
+[-a sources=FILE] [-a base_url=URL] [-a recheck=1]`.
+
+Request generation only uses URLs and small JSON-able meta (no callbacks closing over state), so a
+shared scheduler (scrapy-redis) can hand requests to several workers; attachments are fetched inside
+the detail callback so one worker assembles one notice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
+
+from crawler import pages
+from crawler.items import FetchedFile, NoticeItem
+from crawler.sources import Source, select
+from crawler.state import CrawlState, url_key
+from crawler.validate import check_attachment
+from pipeline.errors import InputError
+from pipeline.extract import DOCX_TYPE, sniff_type
+from pipeline.parse import year_from_title
+from pipeline.rawstore import RawStore, append_record, now_iso
+
+log = logging.getLogger("crawler")
+
+CONTENT_TYPES = {
+    "html": "text/html",
+    "docx": DOCX_TYPE,
+    "pdf": "application/pdf",
+    "doc": "application/msword",
+}
+EXT_OF = {v: k for k, v in CONTENT_TYPES.items()}
+
+
+@dataclass
+class Problem:
+    url: str
+    reason: str
+    fatal: bool = True  # False: worth a log line, not a failed crawl (robots.txt, off-site)
+
+    def __str__(self) -> str:
+        return f"{self.url}: {self.reason}"
+
+
+@dataclass
+class RunReport:
+    source: str
+    started_at: str = field(default_factory=now_iso)
+    finished_at: str | None = None
+    requests: dict[str, int] = field(default_factory=dict)  # by kind, robots.txt included
+    records: list[dict] = field(default_factory=list)
+    unchanged: int = 0
+    list_pages: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[Problem]:
+        return [p for p in self.problems if p.fatal]
+
+    def to_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "requests": dict(sorted(self.requests.items())),
+            "new_records": len(self.records),
+            "unchanged": self.unchanged,
+            "list_pages": self.list_pages,
+            "failures": [str(p) for p in self.failures],
+            "notes": [str(p) for p in self.problems if not p.fatal],
+        }
+
+
+def _truthy(value) -> bool:
+    return value is True or str(value).lower() in ("1", "true", "yes", "on")
+
+
+def _transient_status(status: int) -> bool:
+    return status >= 500 or status in (408, 429)
+
+
+def describe(exc: BaseException) -> tuple[str, bool]:
+    """(reason, permanent) for a download exception."""
+    name = exc.__class__.__name__
+    if isinstance(exc, IgnoreRequest):
+        return (str(exc) or "request ignored"), True
+    if "Cancel" in name:  # DOWNLOAD_MAXSIZE (Scrapy cancels the transfer) or a shutdown
+        return f"download cut off ({exc or 'larger than DOWNLOAD_MAXSIZE'})".replace("\n", " "), True
+    if "Timeout" in name:
+        return f"timed out ({name})", False
+    return f"{name}: {exc}".strip().rstrip(":").replace("\n", " "), False
+
+
+class GenericSpider(scrapy.Spider):
+    name = "generic"
+
+    def __init__(
+        self,
+        source: str | Source = "hbkx",
+        data: str | Path = "data",
+        sources: str | None = None,
+        base_url: str | None = None,
+        recheck=False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if not isinstance(source, Source):
+            source = select([source], sources)[0].rebased(base_url)
+        self.src: Source = source
+        self.recheck = _truthy(recheck)
+        self.store = RawStore(Path(data), source.name)
+        self.state = CrawlState.load(self.store)
+        self.allowed_domains = list(source.allowed_domains)
+        self.run = RunReport(source.name)
+        self._list_urls: set[str] = set()
+        self._walk: dict[str, str] = {}  # column → end | stopped | failed
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        return spider
+
+    # -- helpers ---------------------------------------------------------------------------
+    @property
+    def origin(self) -> str:
+        u = urlsplit((self.src.start_urls or self.src.list_urls)[0])
+        return f"{u.scheme}://{u.netloc}"
+
+    def url_for(self, key: str) -> str:
+        return urljoin(self.origin, key)
+
+    def on_site(self, url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower()
+        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+
+    def note(self, url: str, reason: str, fatal: bool = True) -> None:
+        self.run.problems.append(Problem(url, reason, fatal))
+        (log.warning if fatal else log.info)("%s: %s", url, reason)
+
+    def fail(self, key: str, entry: dict, reason: str, permanent: bool) -> None:
+        url = entry.get("url") or self.url_for(key)
+        if permanent:
+            self.state.give_up(key, url, reason)
+        elif not self.state.retry_later(key, entry, reason, self.src.pending_attempts):
+            reason += f" (gave up after {self.src.pending_attempts} crawls)"
+        else:
+            reason += "; retried next crawl"
+        self.note(url, reason)
+
+    def _detail_request(self, url: str, entry: dict, *, recheck: dict | None = None) -> scrapy.Request:
+        headers = {}
+        meta = {"kind": "detail", "entry": entry}
+        if recheck is not None:
+            meta["handle_httpstatus_list"] = [304]
+            meta["recheck"] = True
+            if recheck.get("etag"):
+                headers["If-None-Match"] = recheck["etag"]
+            if recheck.get("last_modified"):
+                headers["If-Modified-Since"] = recheck["last_modified"]
+        return scrapy.Request(
+            url,
+            callback=self.parse_detail,
+            errback=self.detail_failed,
+            meta=meta,
+            headers=headers,
+            dont_filter=bool(recheck is not None),
+            priority=10,  # finish notices before walking further list pages
+        )
+
+    def _list_request(self, url: str, page_no: int, column: str) -> scrapy.Request:
+        self._list_urls.add(url)
+        return scrapy.Request(
+            url,
+            callback=self.parse_list,
+            errback=self.list_failed,
+            meta={"kind": "list", "page_no": page_no, "column": column},
+            dont_filter=True,  # list pages are always re-fetched, also with a persistent dupefilter
+        )
+
+    # -- start -----------------------------------------------------------------------------
+    async def start(self):
+        for request in self.start_requests():
+            yield request
+
+    def start_requests(self):
+        for key, entry in list(self.state.pending.items()):
+            yield self._detail_request(self.url_for(key), {**entry, "url": self.url_for(key)})
+        if self.recheck:
+            for key, recs in self.state.versions.items():
+                last = recs[-1]
+                entry = {"url": self.url_for(key), "title": last.get("list_title") or last.get("title")}
+                yield self._detail_request(entry["url"], entry, recheck=last)
+            for key, gone in list(self.state.gone.items()):
+                yield self._detail_request(self.url_for(key), {"url": self.url_for(key)}, recheck={})
+        for url in self.src.list_urls:
+            yield self._list_request(url, 1, url_key(url))
+        if self.src.column:
+            for url in self.src.start_urls:
+                yield scrapy.Request(
+                    url,
+                    callback=self.parse_home,
+                    errback=self.list_failed,
+                    meta={"kind": "home", "hops": list(self.src.column), "column": self._column},
+                    dont_filter=True,
+                )
+
+    @property
+    def _column(self) -> str:
+        return "column:" + ">".join(self.src.column)
+
+    # -- navigation ------------------------------------------------------------------------
+    def parse_home(self, response):
+        hops = response.meta["hops"]
+        column = response.meta["column"]
+        try:
+            root, _ = pages.decode(response.body, response.headers.get("Content-Type", b"").decode("latin-1"), response.url)
+        except InputError as exc:
+            self._walk[column] = "failed"
+            self.note(response.url, exc.reason)
+            return
+        # The deepest hop visible here wins: a drop-down menu often shows 通知公告 on the home page.
+        for depth in range(len(hops) - 1, -1, -1):
+            url = pages.find_link(root, hops[depth], response.url)
+            if url and self.on_site(url):
+                break
+        else:
+            self._walk[column] = "failed"
+            self.note(response.url, f"column link {hops[0]!r} not found on the page")
+            return
+        if depth == len(hops) - 1:
+            yield self._list_request(url, 1, column)
+        else:
+            yield scrapy.Request(
+                url,
+                callback=self.parse_home,
+                errback=self.list_failed,
+                meta={"kind": "home", "hops": hops[depth + 1 :], "column": column},
+                dont_filter=True,
+            )
+
+    def parse_list(self, response):
+        meta = response.meta
+        page_no, column = meta["page_no"], meta["column"]
+        self.run.list_pages += 1
+        ctype = response.headers.get("Content-Type", b"").decode("latin-1")
+        try:
+            page = pages.parse_list(self.src.list, response.url, response.body, ctype)
+        except InputError as exc:
+            self._walk[column] = "failed"
+            self.note(response.url, exc.reason)
+            return
+        templated = bool(self.src.list.page_template) and not self.src.list.next
+        if not page.entries:
+            if templated and page_no > 1:
+                self._walk.setdefault(column, "end")
+                return
+            self.note(response.url, "list page has no items (selector "
+                      f"{' | '.join(self.src.list.item)})")  # fmt: skip
+        settled = bool(page.entries)
+        for e in page.entries:
+            url = self.src.local_url(e.url)
+            key = url_key(url)
+            if not self.state.was_seen(key):
+                settled = False
+            entry = {"url": url, "title": e.title, "date": e.date}
+            wanted = self.src.title_matches(e.title) or self.src.title_maybe(e.title)
+            if not wanted:
+                self.state.seen.add(key)
+                continue
+            if not self.on_site(url):
+                self.state.seen.add(key)
+                self.note(url, f"off-site link skipped ({e.title})", fatal=False)
+                continue
+            if self.state.is_known(key) or key in self.state.gone or key in self.state.pending:
+                continue
+            yield self._detail_request(url, entry)
+
+        next_url = page.next_url
+        if templated and page.entries:
+            if page.page_count is None or page_no < page.page_count:
+                next_url = pages.template_url(response.url, self.src.list.page_template, page_no + 1)
+        if next_url:
+            next_url = self.src.local_url(next_url)
+        if not next_url or next_url in self._list_urls or not self.on_site(next_url):
+            self._walk.setdefault(column, "end")
+        elif page_no >= self.src.max_pages:
+            log.warning("%s: stopped at max_pages=%d", response.url, self.src.max_pages)
+            self._walk.setdefault(column, "end")
+        elif settled and self.state.walked.get(column):
+            # Everything from here on was seen by an earlier crawl that reached the end.
+            log.info("%s: page %d holds only known notices; stopping", response.url, page_no)
+            self._walk.setdefault(column, "stopped")
+        else:
+            yield self._list_request(next_url, page_no + 1, column)
+
+    def list_failed(self, failure):
+        request = failure.request
+        column = request.meta.get("column", "")
+        status = failure.value.response.status if failure.check(HttpError) else None
+        templated = bool(self.src.list.page_template) and not self.src.list.next
+        if status == 404 and templated and request.meta.get("page_no", 1) > 1:
+            self._walk.setdefault(column, "end")  # ran past the last templated page
+            return
+        self._walk[column] = "failed"
+        reason = f"HTTP {status}" if status else describe(failure.value)[0]
+        self.note(request.url, f"{request.meta.get('kind', 'list')} page failed: {reason}")
+
+    # -- notices ---------------------------------------------------------------------------
+    async def parse_detail(self, response):
+        entry = response.meta["entry"]
+        key = url_key(entry["url"])
+        if response.status == 304:
+            self.run.unchanged += 1
+            return
+        body = response.body
+        ctype = response.headers.get("Content-Type", b"").decode("latin-1")
+        recheck = response.meta.get("recheck", False)
+        latest = self.state.latest(key)
+        if recheck and latest and latest.get("sha256") == _sha(body):
+            self.run.unchanged += 1
+            return
+        kind = sniff_type(body, urlsplit(response.url).path, ctype) if body.strip() else "text/html"
+        detail = None
+        if kind == "text/html":
+            try:
+                detail = pages.parse_detail(self.src.detail, response.url, body, ctype, self.src.attachment_types)
+            except InputError as exc:
+                self.fail(key, entry, exc.reason, permanent=True)
+                return
+        list_title = entry.get("title") or ""
+        candidates = [t for t in (detail.title if detail else "", list_title) if t]
+        title = next((t for t in candidates if self.src.title_matches(t)), None)
+        if title is None:
+            self.state.seen.add(key)  # a truncated list title that turned out not to match
+            self.state.resolve(key)
+            return
+        year = year_from_title(title) or next(filter(None, map(year_from_title, candidates)), None)
+        if year is None:
+            self.note(entry["url"], "title has no year; stored under undated/")
+        attachments, errors, transient = [], [], None
+        for link in detail.attachments if detail else []:
+            got = await self._attachment(link)
+            if isinstance(got, FetchedFile):
+                attachments.append(got)
+                continue
+            if got.pop("transient", False):
+                transient = got
+                break
+            errors.append(got)
+            self.note(got["url"], f"attachment {got['name']}: {got['reason']}", fatal=got.pop("fatal", True))
+        if transient:
+            self.fail(key, entry, f"attachment {transient['name']}: {transient['reason']}", permanent=False)
+            return
+        yield NoticeItem(
+            source=self.src.name,
+            key=key,
+            url=entry["url"],
+            final_url=response.url,
+            title=title,
+            year=year,
+            series=self.src.series_of(title),
+            body=body,
+            content_type=kind,
+            ext=EXT_OF.get(kind, "bin"),
+            encoding=detail.encoding if detail else None,
+            list_title=list_title,
+            list_date=entry.get("date"),
+            published_at=(detail.published_at if detail else None) or entry.get("date"),
+            department=detail.department if detail else None,
+            issuer=self.src.issuer,
+            http_status=response.status,
+            etag=_header(response, "ETag"),
+            last_modified=_header(response, "Last-Modified"),
+            fetched_at=now_iso(),
+            attachments=attachments,
+            attachment_errors=errors,
+        )
+
+    async def _attachment(self, link: pages.AttachmentLink) -> FetchedFile | dict:
+        url = self.src.local_url(link.url)
+        out = {"name": link.name, "url": url, "ext": link.ext}
+        if not self.on_site(url):
+            return {**out, "reason": "off-site link, not fetched", "fatal": False}
+        request = scrapy.Request(url, meta={"kind": "attachment", "handle_httpstatus_all": True})
+        try:
+            response = await self._download(request)
+        except Exception as exc:  # each download failure mode has its own exception type
+            reason, permanent = describe(exc)
+            return {**out, "reason": reason, "transient": not permanent}
+        if response.status != 200:
+            reason = f"HTTP {response.status}"
+            return {**out, "reason": reason, "transient": _transient_status(response.status)}
+        body = response.body
+        problem = check_attachment(body, link.ext, url)
+        if problem:
+            return {**out, "reason": problem, "body": body}
+        return FetchedFile(link.name, url, CONTENT_TYPES.get(link.ext, "application/octet-stream"), body, link.ext)
+
+    async def _download(self, request):
+        engine = self.crawler.engine
+        if hasattr(engine, "download_async"):  # Scrapy ≥ 2.14
+            return await engine.download_async(request)
+        from scrapy.utils.defer import maybe_deferred_to_future
+
+        return await maybe_deferred_to_future(engine.download(request))
+
+    def detail_failed(self, failure):
+        request = failure.request
+        entry = request.meta.get("entry") or {"url": request.url}
+        key = url_key(entry["url"])
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            self.fail(key, entry, f"HTTP {status}", permanent=not _transient_status(status))
+            return
+        reason, permanent = describe(failure.value)
+        if failure.check(IgnoreRequest):  # robots.txt said no: policy, not a failure
+            self.state.give_up(key, entry["url"], reason)
+            self.note(entry["url"], reason, fatal=False)
+            return
+        self.fail(key, entry, reason, permanent)
+
+    # -- close -----------------------------------------------------------------------------
+    def _closed(self, spider, reason):
+        walked = {}
+        for column, status in self._walk.items():
+            if status == "end":
+                walked[column] = True
+            elif status == "failed":
+                walked[column] = False
+        try:
+            self.state.save(self.store, walked)
+        except OSError as exc:
+            self.note(str(self.store.root), f"could not save crawl state: {exc}")
+        self.run.finished_at = now_iso()
+        if reason != "finished":
+            self.note(self.src.name, f"crawl ended early ({reason})")
+        try:
+            append_record(self.store.root / "crawllog.jsonl", self.run.to_dict())
+        except OSError as exc:
+            log.warning("%s: could not write the crawl log: %s", self.store.root, exc)
+
+
+def _sha(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def _header(response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
