@@ -23,7 +23,10 @@ _DATE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,
 _DATETIME = re.compile(
     r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s*(\d{1,2})[:：](\d{2}))?"
 )
-_DEPT = re.compile(r"(?:文章来源|信息来源|来源|发布单位|发布机构|发文机关)\s*[:：]\s*([^\s|｜<>]{1,40})")
+_DEPT = re.compile(
+    r"(?:文章[来來]源|信息[来來]源|[来來]源|[发發]布(?:单位|單位)|[发發]布[机機][构構]|[发發]文[机機][关關])"
+    r"\s*[:：]\s*([^\s|｜<>]{1,40})"
+)
 _SKIP_HREF = re.compile(r"^\s*(javascript:|mailto:|tel:|#|$)", re.I)
 _ATT_PREFIX = re.compile(r"^\s*附件\s*\d*\s*[:：.、]?\s*")
 _TITLE_SEP = re.compile(r"\s*(?:[-_|｜－—]{1,2})\s*")
@@ -111,7 +114,9 @@ class ListPage:
     encoding: str
 
 
-def parse_list(profile: ListProfile, url: str, data: bytes, content_type: str | None = None) -> ListPage:
+def parse_list(
+    profile: ListProfile, url: str, data: bytes, content_type: str | None = None
+) -> ListPage:
     root, encoding = decode(data, content_type, url)
     base = root.xpath("//base/@href").get() or url
     entries: list[Entry] = []

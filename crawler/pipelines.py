@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from twisted.internet.threads import deferToThread
+
 from crawler.items import NoticeItem
 from crawler.store import store_notice
 
@@ -18,15 +20,21 @@ class StorePipeline:
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def process_item(self, item, spider=None):
+    async def process_item(self, item, spider=None):
         if not isinstance(item, NoticeItem):
             return item
+        from scrapy.utils.defer import maybe_deferred_to_future
+
         spider = spider or self.crawler.spider
         try:
-            record = store_notice(spider.store, item, spider.state.latest(item.key))
+            # Writes and fsyncs run in a worker thread so the reactor keeps downloading; the
+            # manifest append is locked, so concurrent stores never interleave lines.
+            record = await maybe_deferred_to_future(
+                deferToThread(store_notice, spider.store, item, spider.state.latest(item.key))
+            )
         except OSError as exc:
             # Disk full, permissions...: the notice stays unknown, so the next crawl retries it.
-            entry = {"url": item.url, "title": item.list_title}
+            entry = {"url": item.url, "title": item.list_title, "date": item.list_date}
             spider.fail(item.key, entry, f"could not store: {exc}", permanent=False)
             return {"failed": item.url}
         if record is None:
@@ -36,5 +44,12 @@ class StorePipeline:
         spider.run.records.append(
             {k: record[k] for k in ("doc_id", "url", "title", "year", "series", "version")}
         )
-        log.info("%s: stored %s (%s %s, v%d)", item.url, record["path"], record["series"], record["year"], record["version"])
+        log.debug(
+            "%s: stored %s (%s %s, v%d)",
+            item.url,
+            record["path"],
+            record["series"],
+            record["year"],
+            record["version"],
+        )
         return record  # the bytes are on disk now; don't keep them in memory

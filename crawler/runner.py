@@ -25,6 +25,10 @@ class CrawlResult:
         return not self.failures
 
 
+def _quiet_below_warning(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING
+
+
 def parse_overrides(pairs: list[str]) -> dict:
     """KEY=VALUE strings (like `scrapy -s`) → a settings dict."""
     out = {}
@@ -50,7 +54,9 @@ def spider_class(src: Source):
 
     classes = {"generic": GenericSpider}
     if src.spider not in classes:
-        raise ConfigError(f"source {src.name}: unknown spider {src.spider!r} (known: {', '.join(classes)})")
+        raise ConfigError(
+            f"source {src.name}: unknown spider {src.spider!r} (known: {', '.join(classes)})"
+        )
     base = classes[src.spider]
     # Per-source settings (sources.toml `settings`) ride on a subclass; --set still wins.
     return type(f"{base.__name__}_{src.name}", (base,), {"custom_settings": dict(src.settings)})
@@ -68,7 +74,15 @@ def crawl(
     from scrapy.crawler import CrawlerProcess
 
     chosen = [s.rebased(base_url) for s in select(list(names), sources_file)]
-    process = CrawlerProcess(settings_for(overrides), install_root_handler=False)
+    settings = settings_for(overrides)
+    # The caller (the CLI) owns logging: no second root handler, and Scrapy's DEBUG chatter off.
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    for name in ("scrapy.utils.log", "scrapy.crawler"):  # start-up banner and version list
+        logging.getLogger(name).addFilter(_quiet_below_warning)
+    process = CrawlerProcess(settings)
+    level = max(logging.getLogger().getEffectiveLevel(), logging.WARNING)
+    for name in ("scrapy", "twisted", "py.warnings"):
+        logging.getLogger(name).setLevel(level)
     crawlers = []
     for src in chosen:
         crawler = process.create_crawler(spider_class(src))

@@ -22,6 +22,7 @@ _SOURCE_KEYS = {
     "pending_attempts", "settings", "spider",
 }  # fmt: skip
 _DEFAULT_KEYS = _SOURCE_KEYS - {"issuer", "allowed_domains", "start_urls", "list_urls", "column"}
+_WRAPPED = re.compile(r"关于(?:印发|转发|下发|公布)?[《“](.+?工作要点.*?)[》”]")
 _TRUNCATED = re.compile(r"(\.\.\.|…+|。。。)\s*$")
 # A truncated list title is worth opening when its visible part could still be a 工作要点.
 _MAYBE = re.compile(r"(?:19|20)\d{2}|工作|要点|党组")
@@ -79,7 +80,9 @@ class Source:
 
     # -- titles ----------------------------------------------------------------------------
     def _compiled(self) -> tuple[list[re.Pattern], list[re.Pattern]]:
-        return [re.compile(p) for p in self.title_include], [re.compile(p) for p in self.title_exclude]
+        return [re.compile(p) for p in self.title_include], [
+            re.compile(p) for p in self.title_exclude
+        ]
 
     def title_matches(self, title: str) -> bool:
         """True for a work-point notice title (traditional characters are folded first)."""
@@ -96,7 +99,10 @@ class Source:
         return bool(_MAYBE.search(t)) and not any(p.search(t) for p in exclude)
 
     def series_of(self, title: str) -> str:
-        key = series_key(normalize(title or "", simplified=True))
+        t = normalize(title or "", simplified=True)
+        # "<issuer>关于印发《X》的通知": the series is X's (series_key only unwraps a leading 关于).
+        m = _WRAPPED.search(t)
+        key = series_key(m.group(1) if m else t)
         return self.series_aliases.get(key, key)
 
     # -- mirrors ---------------------------------------------------------------------------
@@ -250,7 +256,9 @@ def load_sources(path: str | Path | None = None) -> dict[str, Source]:
         user = _read(Path(path))
         unknown = set(user) - {"defaults", "sources"}
         if unknown:
-            raise ConfigError(f"{path}: unknown tables {sorted(unknown)} (use [defaults], [sources.NAME])")
+            raise ConfigError(
+                f"{path}: unknown tables {sorted(unknown)} (use [defaults], [sources.NAME])"
+            )
         data = {
             "defaults": _merge(data.get("defaults", {}), user.get("defaults", {})),
             "sources": {**data.get("sources", {}), **user.get("sources", {})},
@@ -258,8 +266,12 @@ def load_sources(path: str | Path | None = None) -> dict[str, Source]:
         where = str(path)
     defaults = data.get("defaults", {})
     if set(defaults) - _DEFAULT_KEYS:
-        raise ConfigError(f"{where}: [defaults]: unknown keys {sorted(set(defaults) - _DEFAULT_KEYS)}")
-    return {name: _build(name, raw, defaults, where) for name, raw in data.get("sources", {}).items()}
+        raise ConfigError(
+            f"{where}: [defaults]: unknown keys {sorted(set(defaults) - _DEFAULT_KEYS)}"
+        )
+    return {
+        name: _build(name, raw, defaults, where) for name, raw in data.get("sources", {}).items()
+    }
 
 
 def select(names: list[str], path: str | Path | None = None) -> list[Source]:

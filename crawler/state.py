@@ -36,7 +36,9 @@ def url_key(url: str) -> str:
 
 @dataclass
 class CrawlState:
-    versions: dict[str, list[dict]] = field(default_factory=dict)  # key → manifest records, in order
+    versions: dict[str, list[dict]] = field(
+        default_factory=dict
+    )  # key → manifest records, in order
     page_shas: set[str] = field(default_factory=set)
     seen: set[str] = field(default_factory=set)  # list entries skipped on purpose
     gone: dict[str, dict] = field(default_factory=dict)  # key → {url, reason, at}
@@ -95,7 +97,9 @@ class CrawlState:
         disk = _read(store.root / STATE_FILE)
         state.seen = set(disk.get("seen", []))
         state.gone = {k: v for k, v in disk.get("gone", {}).items() if k not in state.versions}
-        state.pending = {k: v for k, v in disk.get("pending", {}).items() if k not in state.versions}
+        state.pending = {
+            k: v for k, v in disk.get("pending", {}).items() if k not in state.versions
+        }
         state.walked = dict(disk.get("walked", {}))
         return state
 
@@ -130,6 +134,8 @@ def _read(path: Path) -> dict:
         return {}
     except (OSError, ValueError) as exc:
         # Only costs requests: the next crawl walks every list page again.
-        log.warning("%s: unreadable crawl state (%s); starting afresh", path, exc.__class__.__name__)
+        log.warning(
+            "%s: unreadable crawl state (%s); starting afresh", path, exc.__class__.__name__
+        )
         return {}
     return data if isinstance(data, dict) and data.get("version") == STATE_VERSION else {}

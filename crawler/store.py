@@ -7,7 +7,11 @@ from pipeline.rawstore import RawStore, now_iso
 
 
 def notice_record(
-    item: NoticeItem, page: tuple[str, str], files: list[dict], errors: list[dict], previous: dict | None
+    item: NoticeItem,
+    page: tuple[str, str],
+    files: list[dict],
+    errors: list[dict],
+    previous: dict | None,
 ) -> dict:
     rel, sha = page
     record = {
@@ -53,13 +57,21 @@ def store_notice(store: RawStore, item: NoticeItem, previous: dict | None) -> di
     for f in item.attachments:
         rel, sha = store.store(f.body, item.year, f".{f.ext}")
         files.append(
-            {"name": f.name, "url": f.url, "path": rel, "sha256": sha, "content_type": f.content_type}
+            {
+                "name": f.name,
+                "url": f.url,
+                "path": rel,
+                "sha256": sha,
+                "content_type": f.content_type,
+            }
         )
     errors = []
     for e in item.attachment_errors:
         err = {k: v for k, v in e.items() if k != "body"}
         if e.get("body"):  # keep what the site served, even when it is unusable
-            err["path"], err["sha256"] = store.store(e["body"], item.year, f".{e.get('ext', 'bin')}")
+            err["path"], err["sha256"] = store.store(
+                e["body"], item.year, f".{e.get('ext', 'bin')}"
+            )
         errors.append(err)
     record = notice_record(item, page, files, errors, previous)
     store.append(record)

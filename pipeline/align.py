@@ -28,11 +28,13 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components, min_weight_full_bipartite_matching
 
 from pipeline.progress import track
-from pipeline.similarity import Encoder, Prepared, SimConfig, match_form
+from pipeline.similarity import Encoder, Prepared, SimConfig, match_form, score_pairs
 from pipeline.similarity import prepare as prepare_text
-from pipeline.similarity import score_pairs
 
 log = logging.getLogger(__name__)
+
+# Bump when alignment output changes for the same input (the build re-aligns cached sources).
+ALIGN_VERSION = "1"
 
 LEVELS = ("item", "section", "paragraph", "sentence")
 LINK_RELATIONS = ("unchanged", "revised", "split", "merged", "reappeared")
@@ -48,6 +50,7 @@ ALIGNMENT_COLUMNS = [
     "path_to",
     "relation",
     "score",
+    "similarity",
     "primary",
     "thread_id",
 ]
@@ -70,13 +73,17 @@ THREAD_COLUMNS = [
 
 @dataclass(frozen=True)
 class AlignConfig:
-    """Thresholds (0–100 scores, 0–1 containment). Defaults measured in docs/alignment.md."""
+    """Thresholds on standardised scores (spreads above unrelated pairs, pipeline.similarity).
+    Defaults measured in docs/alignment.md."""
 
     sim: SimConfig = field(default_factory=SimConfig)
-    threshold: float = 40.0  # minimum combined score for a one-to-one link
-    split_containment: float = 0.6  # share of the smaller unit found in the larger one
-    split_floor: float = 30.0  # and at least this combined score, for a split/merge link
+    threshold: float = 3.0  # minimum combined score for a one-to-one link
+    split_containment: float = 4.0  # standardised share of the smaller unit in the larger one
+    split_floor: float = 5.0  # and at least this combined score, for a split/merge link
     lookback: int = 2  # earlier documents (beyond the previous one) searched for reappearances
+    # Units under sections whose heading matches this are left out: a report's review of last
+    # year (工作回顾) restates last year's tasks and would be mistaken for their continuation.
+    exclude_sections: str = r"回顾"
 
 
 @dataclass
@@ -86,22 +93,28 @@ class Link:
     year_to: int
     path_to: str | None
     relation: str
-    score: float
+    score: float  # standardised score (docs/alignment.md)
     primary: bool
+    similarity: float = float("nan")  # raw combined rapidfuzz similarity 0–100
 
 
 # ---------------------------------------------------------------------------- inputs
 
 
-def select_documents(documents: pd.DataFrame) -> pd.DataFrame:
-    """One document per (source, series, year): the latest `recorded_at` wins; the choice is logged."""
+def select_documents(documents: pd.DataFrame, *, quiet: bool = False) -> pd.DataFrame:
+    """One document per (source, series, year): the latest `recorded_at` wins (ties: the larger
+    doc_id, so the choice is stable); the choice is logged (at debug level when `quiet`)."""
+    say = log.debug if quiet else log.warning
     if documents is None or documents.empty:
         return pd.DataFrame(columns=["doc_id", "source", "series", "year", "recorded_at"])
     docs = documents.copy()
     no_year = docs["year"].isna()
     if no_year.any():
-        log.warning("skipping %d document(s) without a year: %s", no_year.sum(),
-                    ", ".join(docs.loc[no_year, "doc_id"].astype(str)))
+        say(
+            "skipping %d document(s) without a year: %s",
+            no_year.sum(),
+            ", ".join(docs.loc[no_year, "doc_id"].astype(str)),
+        )
         docs = docs[~no_year]
     docs["year"] = docs["year"].astype(int)
     if "recorded_at" not in docs:
@@ -114,9 +127,16 @@ def select_documents(documents: pd.DataFrame) -> pd.DataFrame:
             lost = ", ".join(
                 f"{r.doc_id} ({r.recorded_at or 'no time'})" for r in group.iloc[:-1].itertuples()
             )
-            log.warning(
-                "%s / %s / %d: %d documents for one year; using the latest, %s (%s); ignoring %s",
-                source, series, year, len(group), win["doc_id"], win["recorded_at"] or "no time",
+            tie = (group["recorded_at"] == win["recorded_at"]).sum() > 1
+            say(
+                "%s / %s / %d: %d documents for one year; using the latest, %s (%s%s); ignoring %s",
+                source,
+                series,
+                year,
+                len(group),
+                win["doc_id"],
+                win["recorded_at"] or "no time",
+                ", a tie broken by the larger doc_id" if tie else "",
                 lost,
             )
     return docs.drop_duplicates(["source", "series", "year"], keep="last").reset_index(drop=True)
@@ -132,7 +152,7 @@ def build_units(
     An item's body is its own text plus the text of everything nested under it (paragraphs,
     sub-items) that its own text does not already contain, so an item is compared on all it says.
     """
-    cols = ["source", "series", "year", "doc_id", "path", "heading", "body"]
+    cols = ["source", "series", "year", "doc_id", "path", "heading", "body", "section"]
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, not {level!r}")
     if level == "sentence":
@@ -150,6 +170,7 @@ def build_units(
                 "body": s["text"].fillna("").astype(str),
             }
         )
+        out["section"] = _section_headings(items, out)
         return out.reset_index(drop=True)
     if items is None or items.empty:
         return pd.DataFrame(columns=cols)
@@ -167,7 +188,26 @@ def build_units(
             "body": texts if texts is not None else units["text"].fillna("").astype(str).values,
         }
     )
+    out["section"] = _section_headings(items, out)
     return out
+
+
+def _section_headings(items: pd.DataFrame | None, units: pd.DataFrame) -> list[str]:
+    """Heading of the top-level section each unit sits in ("" when unknown)."""
+    if items is None or items.empty or units.empty:
+        return [""] * len(units)
+    secs = items[items["level"] == "section"]
+    heading = dict(
+        zip(
+            zip(secs["doc_id"], secs["path"].astype(str), strict=True),
+            secs["heading"].fillna(""),
+            strict=True,
+        )
+    )
+    return [
+        heading.get((d, p.split(".", 1)[0]), "")
+        for d, p in zip(units["doc_id"], units["path"], strict=True)
+    ]
 
 
 def _bodies(items: pd.DataFrame, units: pd.DataFrame) -> list[str]:
@@ -260,7 +300,7 @@ def _assign_component(a, b, w) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass
 class PairResult:
-    links: list[tuple[int, int, str, float, bool]]  # (i, j, relation, score, primary)
+    links: list[tuple[int, int, str, float, bool, float]]  # (i, j, relation, score, primary, raw)
     best_a: np.ndarray  # best score of each left unit against any right unit
     best_b: np.ndarray
 
@@ -285,7 +325,10 @@ def match(
     best_a, best_b = pairs.best_a, pairs.best_b
     strong = pairs.score >= cfg.threshold
     ra, rb = assign(pairs.a[strong], pairs.b[strong], pairs.score[strong], n, m)
-    score_of = {(int(i), int(j)): float(s) for i, j, s in zip(pairs.a, pairs.b, pairs.score, strict=True)}
+    score_of = {
+        (int(i), int(j)): (float(s), float(r))
+        for i, j, s, r in zip(pairs.a, pairs.b, pairs.score, pairs.raw, strict=True)
+    }
     partner_a = dict(zip(ra.tolist(), rb.tolist(), strict=True))
     partner_b = {j: i for i, j in partner_a.items()}
     splits: dict[int, list[int]] = {}
@@ -312,11 +355,11 @@ def match(
             rel = "merged"
         else:
             rel = "unchanged" if keys_a[i] == keys_b[j] else "revised"
-        links.append((i, j, rel, score_of[(i, j)], True))
+        links.append((i, j, rel, score_of[(i, j)][0], True, score_of[(i, j)][1]))
     for i, js in splits.items():
-        links.extend((i, j, "split", score_of[(i, j)], False) for j in js)
+        links.extend((i, j, "split", score_of[(i, j)][0], False, score_of[(i, j)][1]) for j in js)
     for j, is_ in merges.items():
-        links.extend((i, j, "merged", score_of[(i, j)], False) for i in is_)
+        links.extend((i, j, "merged", score_of[(i, j)][0], False, score_of[(i, j)][1]) for i in is_)
     return PairResult(links, best_a, best_b)
 
 
@@ -355,8 +398,8 @@ def align_series(
         prev = years[k - 1]
         res = match(prepared[prev], prepared[year], keys[prev], keys[year], cfg)
         linked_to = set()
-        for i, j, rel, score, primary in res.links:
-            links.append(Link(prev, paths[prev][i], year, paths[year][j], rel, score, primary))
+        for i, j, rel, score, primary, raw in res.links:
+            links.append(Link(prev, paths[prev][i], year, paths[year][j], rel, score, primary, raw))
             open_units[prev].discard(i)
             linked_to.add(j)
         for back in years[max(0, k - 1 - cfg.lookback) : k - 1][::-1]:  # nearest first
@@ -372,17 +415,21 @@ def align_series(
                 cfg,
                 secondary=False,
             )
-            for i, j, _rel, score, _primary in sub.links:
+            for i, j, _rel, score, _primary, raw in sub.links:
                 ii, jj = cand[i], todo[j]
                 links.append(
-                    Link(back, paths[back][ii], year, paths[year][jj], "reappeared", score, True)
+                    Link(
+                        back, paths[back][ii], year, paths[year][jj], "reappeared", score, True, raw
+                    )
                 )
                 open_units[back].discard(ii)
                 linked_to.add(jj)
         linked_from = {lk.path_from for lk in links if lk.year_from == prev and lk.year_to == year}
         for j in range(len(by_year[year])):
             if j not in linked_to:
-                links.append(Link(prev, None, year, paths[year][j], "new", float(res.best_b[j]), False))
+                links.append(
+                    Link(prev, None, year, paths[year][j], "new", float(res.best_b[j]), False)
+                )
         for i in range(len(by_year[prev])):
             if paths[prev][i] not in linked_from:
                 links.append(
@@ -474,6 +521,53 @@ def build_threads(
 # ---------------------------------------------------------------------------- corpus
 
 
+def alignable_units(
+    items: pd.DataFrame,
+    chosen_docs: pd.DataFrame,
+    level: str,
+    sentences: pd.DataFrame | None,
+    cfg: AlignConfig,
+) -> pd.DataFrame:
+    """The units that take part in alignment: chosen documents only, reviews and empty units
+    left out (each logged)."""
+    units = build_units(items, level, sentences)
+    if units.empty:
+        return units
+    known = set(chosen_docs["doc_id"])
+    keep = units["doc_id"].isin(known)
+    dropped_docs = sorted(set(units.loc[~keep, "doc_id"]))
+    if dropped_docs:
+        log.info(
+            "ignoring units of %d document(s) not chosen for their year (or not in documents): %s",
+            len(dropped_docs),
+            ", ".join(map(str, dropped_docs[:10])),
+        )
+    units = units[keep]
+    if cfg.exclude_sections:
+        skip = units["section"].str.contains(cfg.exclude_sections, regex=True)
+        if skip.any():
+            log.info(
+                "left out %d %s unit(s) in sections matching %r (reviews of the past year)",
+                skip.sum(),
+                level,
+                cfg.exclude_sections,
+            )
+            units = units[~skip]
+    empty = units["body"].map(match_form).eq("") & units["heading"].map(match_form).eq("")
+    for (source, series, year), n in (
+        units[empty].groupby(["source", "series", "year"]).size().items()
+    ):
+        log.warning(
+            "%s / %s / %d: %d %s unit(s) with empty text skipped", source, series, year, n, level
+        )
+    units = units[~empty]
+    dup = units.duplicated(["doc_id", "path"], keep="first")
+    if dup.any():
+        log.warning("%d duplicate %s path(s) within a document ignored", dup.sum(), level)
+        units = units[~dup]
+    return units
+
+
 def align_corpus(
     items: pd.DataFrame,
     documents: pd.DataFrame,
@@ -489,44 +583,36 @@ def align_corpus(
     cfg = replace(cfg, lookback=lookback, sim=replace(cfg.sim, workers=workers))
     if lookback < 0:
         raise ValueError("lookback must be >= 0")
-    units = build_units(items, level, sentences)
     docs = select_documents(documents)
-    if not units.empty:
-        known = set(docs["doc_id"])
-        keep = units["doc_id"].isin(known)
-        dropped_docs = sorted(set(units.loc[~keep, "doc_id"]))
-        if dropped_docs:
-            log.info(
-                "ignoring units of %d document(s) not chosen for their year (or not in documents): %s",
-                len(dropped_docs), ", ".join(map(str, dropped_docs[:10])),
-            )
-        units = units[keep]
-        empty = units["body"].map(match_form).eq("") & units["heading"].map(match_form).eq("")
-        for (source, series, year), n in units[empty].groupby(["source", "series", "year"]).size().items():
-            log.warning("%s / %s / %d: %d %s unit(s) with empty text skipped", source, series, year, n, level)
-        units = units[~empty]
-        dup = units.duplicated(["doc_id", "path"], keep="first")
-        if dup.any():
-            log.warning("%d duplicate %s path(s) within a document ignored", dup.sum(), level)
-            units = units[~dup]
+    units = alignable_units(items, docs, level, sentences, cfg)
     all_links: list[pd.DataFrame] = []
     all_threads: list[pd.DataFrame] = []
     groups = list(docs.groupby(["source", "series"], sort=True))
     encoder = Encoder(cfg.sim.tokens)
     for (source, series), group_docs in track(groups, f"aligning {level}s", total=len(groups)):
-        su = units[(units["source"] == source) & (units["series"] == series)] if not units.empty else units
+        su = (
+            units[(units["source"] == source) & (units["series"] == series)]
+            if not units.empty
+            else units
+        )
         doc_years = sorted(group_docs["year"].tolist())
         present = sorted(su["year"].unique().tolist()) if not su.empty else []
         for y in doc_years:
             if y not in present:
                 log.warning(
                     "%s / %s / %d: no %s units in the document; the year is bridged",
-                    source, series, y, level,
+                    source,
+                    series,
+                    y,
+                    level,
                 )
         if len(present) < 2:
             log.info(
                 "%s / %s: %d year(s) with %s units; nothing to align",
-                source, series, len(present), level,
+                source,
+                series,
+                len(present),
+                level,
             )
         links = align_series(su, cfg, encoder) if len(present) else []
         threads, thread_of = build_threads(source, series, level, su, links)
@@ -542,6 +628,7 @@ def align_corpus(
                     "path_to": lk.path_to,
                     "relation": lk.relation,
                     "score": round(lk.score, 2),
+                    "similarity": round(lk.similarity, 2),
                     "primary": lk.primary,
                     "thread_id": thread_of.get((lk.year_to, lk.path_to))
                     if lk.path_to is not None
@@ -558,15 +645,13 @@ def align_corpus(
 
 def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     frames = [f for f in frames if not f.empty]
-    if not frames:
-        out = pd.DataFrame(columns=columns)
-    else:
-        out = pd.concat(frames, ignore_index=True)
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
     for col in ("year_from", "year_to", "first_year", "last_year", "n_years"):
         if col in out:
             out[col] = out[col].astype("int64")
-    if "score" in out:
-        out["score"] = out["score"].astype("float64")
+    for col in ("score", "similarity"):
+        if col in out:
+            out[col] = out[col].astype("float64")
     for col in ("primary", "active"):
         if col in out:
             out[col] = out[col].astype(bool)

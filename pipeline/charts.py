@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +34,7 @@ FIGSIZE = (12.8, 7.2)  # inches: 16:9, 1920×1080 px at EXPORT_DPI
 EXPORT_DPI = 150
 DISPLAY_DPI = 100  # the copy embedded in notebooks / HTML stays light
 SAMPLE_SOURCES = frozenset({"sample", "demo"})  # fictional data shipped for the demo
-DEFAULT_WATCH = ("服务发展年", "三大攻坚战")
+DEFAULT_WATCH = ("服务发展年", "三大攻坚战")  # used when pipeline/data/watchlist.txt is absent
 STATUSES = ("new", "persisting", "fading", "returned")
 RELATIONS = ("unchanged", "revised", "split", "merged", "reappeared", "new", "dropped")
 CONTINUING = ("unchanged", "revised", "split", "merged")
@@ -111,6 +112,9 @@ LABELS: dict[str, dict[str, str]] = {
         "path": "编号",
         "no_data": "无数据",
         "count": "次数",
+        "n_years_short": "{n}年",
+        "year_to": "年份（与上一份文件相比）",
+        "from_year": "比较年份",
         "peak_year": "峰值年份",
         "total": "总次数",
         "thread_id": "编号",
@@ -175,6 +179,9 @@ LABELS: dict[str, dict[str, str]] = {
         "path": "Path",
         "no_data": "no data",
         "count": "Count",
+        "n_years_short": "{n} yrs",
+        "year_to": "Year (compared with the previous document)",
+        "from_year": "Compared with",
         "peak_year": "Peak year",
         "total": "Total",
         "thread_id": "Thread",
@@ -194,18 +201,24 @@ SCHEMAS: dict[str, tuple[str, ...]] = {
     "alignments": ("source", "year_from", "path_from", "year_to", "path_to", "relation", "score"),
     "threads": ("source", "thread_id", "first_year", "last_year", "years", "label"),
 }
-# Which command writes each table, for the "run this first" hint.
-PRODUCERS = {
-    "documents": "policytrack build",
-    "items": "policytrack build",
-    "term_timeline": "policytrack build (alignment and timelines)",
-    "alignments": "policytrack build (alignment and timelines)",
-    "threads": "policytrack build (alignment and timelines)",
-}
 
 
 class ChartError(PolicytrackError):
     """A chart cannot be made from the data given (unknown source, nothing in the year range)."""
+
+
+def default_watch() -> list[str]:
+    """The build's default watch list (pipeline/data/watchlist.txt: one term a line, # comments)."""
+    try:
+        text = (
+            resources.files("pipeline").joinpath("data/watchlist.txt").read_text(encoding="utf-8")
+        )
+    except (FileNotFoundError, ModuleNotFoundError):
+        return list(DEFAULT_WATCH)
+    terms = [
+        ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")
+    ]
+    return terms or list(DEFAULT_WATCH)
 
 
 def labels(lang: str) -> dict[str, str]:
@@ -233,7 +246,7 @@ def load_tables(data_dir: str | Path, need: Iterable[str] = ("documents",)) -> T
     for name in need:
         path = data_dir / "processed" / f"{name}.parquet"
         if not path.is_file():
-            raise InputError(path, f"missing; run `{PRODUCERS[name]} --data {data_dir}` first")
+            raise InputError(path, f"missing; run `policytrack build --data {data_dir}` first")
         try:
             df = pd.read_parquet(path)
         except Exception as err:  # pyarrow raises several types for a damaged file
@@ -257,6 +270,7 @@ class Scope:
     years: tuple[int, int]  # inclusive window
     lang: str
     doc_years: tuple[int, ...]  # years with a document in the window
+    doc_ids: tuple[str, ...]  # the version charted for each year: the latest recorded one
     is_sample: bool
     footnote: str
 
@@ -300,8 +314,19 @@ def choose_scope(
         years=window,
         lang=lang,
         doc_years=tuple(sorted(int(y) for y in docs["year"].unique())),
+        doc_ids=tuple(latest_versions(docs)["doc_id"]),
         is_sample=source in SAMPLE_SOURCES,
         footnote=footnote(docs, lang, today=today),
+    )
+
+
+def latest_versions(documents: pd.DataFrame) -> pd.DataFrame:
+    """One document per source, series and year: the latest recorded version (a re-issued notice
+    replaces the first posting, as in alignment)."""
+    keys = [c for c in ("recorded_at", "doc_id") if c in documents.columns]  # ties: as alignment
+    docs = documents.sort_values(keys, na_position="first", kind="stable") if keys else documents
+    return docs.drop_duplicates(["source", "series", "year"], keep="last").sort_values(
+        ["source", "series", "year"]
     )
 
 
@@ -345,9 +370,13 @@ def in_years(df: pd.DataFrame, years: Sequence[int] | None) -> pd.DataFrame:
 
 
 def _in_scope(df: pd.DataFrame, scope: Scope, year_col: str = "year") -> pd.DataFrame:
+    """Rows of the scope's source, series and years; rows of superseded document versions are
+    dropped when the table has a doc_id."""
     out = df[df["source"] == scope.source]
     if "series" in out.columns:
         out = out[out["series"] == scope.series]
+    if "doc_id" in out.columns:
+        out = out[out["doc_id"].isin(scope.doc_ids)]
     return out[out[year_col].between(*scope.years)]
 
 
@@ -495,10 +524,12 @@ def watch_lanes(view: pd.DataFrame, watch: Sequence[str]) -> list[Lane]:
 def rising_terms(
     view: pd.DataFrame, doc_years: Sequence[int], window: int = 3, n: int = 10
 ) -> pd.DataFrame:
-    """Terms with the highest emergence score in the last `window` document years."""
+    """Terms with the highest emergence score in the last `window` document years, among those
+    present in the latest document (a term that has since faded is not rising)."""
     recent = set(doc_years[-window:])
+    current = set(view.loc[(view["year"] == doc_years[-1]) & view["present"], "label"])
     rows = view[view["year"].isin(recent) & view["present"] & view["emergence"].notna()]
-    rows = rows[rows["emergence"] > 0]
+    rows = rows[(rows["emergence"] > 0) & rows["label"].isin(current)]
     best = rows.sort_values(["emergence", "year"], ascending=False).drop_duplicates("label")
     out = best.head(n)[["label", "year", "emergence", "count"]]
     return out.rename(columns={"year": "peak_year"}).reset_index(drop=True)
@@ -507,17 +538,20 @@ def rising_terms(
 def fading_terms(
     view: pd.DataFrame, doc_years: Sequence[int], window: int = 3, n: int = 10
 ) -> pd.DataFrame:
-    """Terms marked fading (last seen while a later document lacks them) in the last `window`+1
-    document years, ranked by how many years they had been present."""
+    """Terms whose last appearance, marked fading (a later document lacks them), falls in the last
+    `window`+1 document years; ranked by how many years they had been present. A term that
+    faded and then came back is not listed."""
     since = doc_years[-(window + 1) :][0] if doc_years else 0
-    fading = view[(view["status"] == "fading") & (view["year"] >= since)]
-    last_seen = fading.groupby("label")["year"].max()
     present = (
         view[view["present"]]
         .groupby("label")
-        .agg(n_years=("year", "nunique"), total=("count", "sum"))
+        .agg(n_years=("year", "nunique"), total=("count", "sum"), last_year=("year", "max"))
     )
-    out = present.loc[last_seen.index].assign(last_year=last_seen)
+    fading = view[(view["status"] == "fading") & (view["year"] >= since)]
+    fading = fading[
+        fading["year"].to_numpy() == present.loc[fading["label"], "last_year"].to_numpy()
+    ]
+    out = present.loc[fading["label"].unique()]
     out = out.sort_values(["n_years", "total", "last_year"], ascending=[False, False, False]).head(
         n
     )
@@ -528,38 +562,51 @@ def fading_terms(
 
 
 def scoped_alignments(alignments: pd.DataFrame, scope: Scope, level: str = "item") -> pd.DataFrame:
-    """Links of the scope at `level`, each given the consecutive pair (pair_from → pair_to) it
-    belongs to: dropped items count toward the pair that starts at their year, everything else
-    toward the pair that ends at year_to."""
+    """Links of the scope at `level`, each placed in the consecutive year pair it belongs to
+    (`pair_from` → `pair_to`).
+
+    Consecutive pairs are those the alignment compared (years without items at this level are
+    bridged, 1955 → 1958); a `reappeared` link, which looks further back, counts toward the pair
+    ending at its year_to; a dropped item without a year_to toward the pair starting at its year.
+    """
     al = alignments[alignments["source"] == scope.source]
     if "series" in al.columns:
         al = al[al["series"] == scope.series]
     if "level" in al.columns:
         al = al[al["level"] == level]
-    years = list(scope.doc_years)
-    nxt = dict(zip(years, years[1:], strict=False))
-    prv = dict(zip(years[1:], years, strict=False))
     al = al.copy()
-    to = al["year_to"].astype("Float64")
     frm = al["year_from"].astype("Float64")
-    dropped = al["relation"] == "dropped"
-    pair_to = to.where(~dropped, frm.map(lambda y: nxt.get(int(y)) if pd.notna(y) else None))
-    al["pair_to"] = pair_to.astype("Float64")
-    al["pair_from"] = (
-        al["pair_to"].map(lambda y: prv.get(int(y)) if pd.notna(y) else None).astype("Float64")
-    )
+    to = al["year_to"].astype("Float64")
+    direct = (al["relation"] != "reappeared") & frm.notna() & to.notna()
+    prev_of = {int(t): int(f) for f, t in zip(frm[direct], to[direct], strict=True)}
+    years = list(scope.doc_years)
+    prev_of = {**dict(zip(years[1:], years, strict=False)), **prev_of}
+    next_of = {f: t for t, f in sorted(prev_of.items(), reverse=True)}
+    pair_from, pair_to = [], []
+    for rel, f, t in zip(al["relation"], frm, to, strict=True):
+        f = int(f) if pd.notna(f) else None
+        t = int(t) if pd.notna(t) else None
+        if t is None and f is not None:  # dropped, no year recorded for the absence
+            t = next_of.get(f)
+        if f is None or rel == "reappeared":
+            f = prev_of.get(t) if t is not None else None
+        pair_from.append(f)
+        pair_to.append(t)
+    al["pair_from"] = pd.array(pair_from, dtype="Int64")
+    al["pair_to"] = pd.array(pair_to, dtype="Int64")
     al = al[al["pair_from"].notna() & al["pair_to"].notna()]
     al = al[al["pair_from"].between(*scope.years) & al["pair_to"].between(*scope.years)]
-    al["pair_from"] = al["pair_from"].astype(int)
-    al["pair_to"] = al["pair_to"].astype(int)
-    return al
+    return al.astype({"pair_from": int, "pair_to": int})
 
 
 def relation_counts(links: pd.DataFrame) -> pd.DataFrame:
-    """pair_to × relation link counts (every relation a column, in RELATIONS order)."""
+    """Link counts per consecutive pair: index year (pair_to), column from_year (pair_from), then
+    one column per relation in RELATIONS order."""
     counts = links.groupby(["pair_to", "relation"]).size().unstack("relation", fill_value=0)
-    cols = [r for r in RELATIONS if r in counts.columns or r in RELATIONS]
-    return counts.reindex(columns=cols, fill_value=0).rename_axis("year").astype(int)
+    counts = counts.reindex(columns=list(RELATIONS), fill_value=0).astype(int)
+    starts = links.groupby("pair_to")["pair_from"].min()
+    counts.insert(0, "from_year", starts.reindex(counts.index).astype(int))
+    return counts.rename_axis("year")
 
 
 @dataclass(frozen=True)
@@ -585,17 +632,28 @@ def flows(links: pd.DataFrame) -> list[Flow]:
 
 
 def scoped_threads(threads: pd.DataFrame, scope: Scope, level: str = "item") -> pd.DataFrame:
+    """Threads of the scope at `level`, their years (and paths, when present) cut to the window."""
     th = threads[threads["source"] == scope.source]
     if "series" in th.columns:
         th = th[th["series"] == scope.series]
     if "level" in th.columns:
         th = th[th["level"] == level]
     th = th.copy()
-    th["years"] = th["years"].map(
-        lambda ys: [int(y) for y in ys if scope.years[0] <= int(y) <= scope.years[1]]
-    )
+    lo, hi = scope.years
+    keep = th["years"].map(lambda ys: [lo <= int(y) <= hi for y in ys])
+    if "paths" in th.columns:
+        th["paths"] = [
+            [str(p) for p, k in zip(ps, ks, strict=False) if k]
+            if ps is not None and len(ps) == len(ks)
+            else None
+            for ps, ks in zip(th["paths"], keep, strict=True)
+        ]
+    th["years"] = [
+        [int(y) for y, k in zip(ys, ks, strict=True) if k]
+        for ys, ks in zip(th["years"], keep, strict=True)
+    ]
     th = th[th["years"].map(len) > 0]
-    th["n_years"] = th["years"].map(len)
+    th["n_years"] = th["years"].map(lambda ys: len(set(ys)))
     return th
 
 
@@ -621,7 +679,7 @@ class Version:
 
 
 def thread_versions(
-    thread: pd.Series,
+    thread: pd.Series | None,
     items: pd.DataFrame,
     alignments: pd.DataFrame,
     scope: Scope,
@@ -632,6 +690,8 @@ def thread_versions(
     Uses the thread's `paths` column when the table has one; otherwise walks the alignment links
     back from the latest item whose heading is the thread's label, taking the best-scoring link.
     """
+    if thread is None:
+        return []
     its = items[(items["source"] == scope.source) & (items["level"] == level)]
     if "series" in its.columns:
         its = its[its["series"] == scope.series]
@@ -645,20 +705,20 @@ def thread_versions(
         chain = list(zip(years, [str(p) for p in thread["paths"]], strict=True))
     else:
         chain = _walk_back(thread, its, alignments, scope, level)
-    links = alignments[alignments["source"] == scope.source]
+    links = alignments[(alignments["source"] == scope.source) & alignments["path_from"].notna()]
     if "level" in links.columns:
         links = links[links["level"] == level]
-    link_of = {
-        (int(r.year_to), str(r.path_to)): r
+    pair_link = {
+        (int(r.year_from), str(r.path_from), int(r.year_to), str(r.path_to)): r
         for r in links.itertuples(index=False)
-        if pd.notna(r.year_to) and pd.notna(r.path_to) and pd.notna(r.path_from)
+        if pd.notna(r.year_to) and pd.notna(r.path_to)
     }
     out = []
     for i, (year, path) in enumerate(chain):
         row = by_key.get((year, path))
         if row is None:
             continue
-        link = link_of.get((year, path)) if i else None
+        link = pair_link.get((*chain[i - 1], year, path)) if i else None
         out.append(
             Version(
                 year=year,
@@ -698,10 +758,10 @@ def _walk_back(
     return chain[::-1]
 
 
-def pick_thread(threads: pd.DataFrame, thread_id: str | None = None) -> pd.Series:
-    """The thread to redline: `thread_id`, or the longest-lived one."""
-    if threads.empty:
-        raise ChartError("no threads in scope: nothing to redline")
+def pick_thread(threads: pd.DataFrame, thread_id: str | None = None) -> pd.Series | None:
+    """The thread to redline: `thread_id`, or the longest-lived one (None when there is none)."""
+    if thread_id is None and threads.empty:
+        return None
     if thread_id is None:
         thread_id = longest_threads(threads, n=1)["thread_id"].iloc[0]
     match = threads[threads["thread_id"].astype(str) == str(thread_id)]
@@ -768,10 +828,12 @@ def _cell(value) -> str:
     return "" if value is None else str(value)
 
 
+# Selectors are repeated so they outrank the notebook theme's own table rules.
 REDLINE_CSS = (
-    "<style>.pt-redline{border-collapse:collapse;width:100%;font-size:14px}"
-    ".pt-redline td,.pt-redline th{border:1px solid #ccc;padding:6px;vertical-align:top;width:45%}"
-    ".pt-redline th.pt-meta,.pt-redline td.pt-meta{width:10%;white-space:nowrap}"
+    "<style>.pt-redline.pt-redline.pt-redline{border-collapse:collapse;width:100%;font-size:14px}"
+    ".pt-redline.pt-redline.pt-redline td,.pt-redline.pt-redline.pt-redline th{border:1px solid #ccc;padding:6px;"
+    "vertical-align:top;width:45%;text-align:left}"
+    ".pt-redline.pt-redline.pt-redline .pt-meta{width:10%;white-space:nowrap;text-align:center}"
     ".pt-redline del{background:#fbd5cf;color:#8c1c13}"
     ".pt-redline ins{background:#d3f0d8;color:#14532d;text-decoration:none}</style>"
 )
@@ -859,7 +921,7 @@ def _patches(keys: Iterable[str], colors: dict[str, str], lab: dict[str, str], p
     ]
 
 
-def _shorten(text: str, n: int = 18) -> str:
+def shorten(text: str, n: int = 18) -> str:
     text = re.sub(r"\s+", " ", str(text)).strip()
     return text if len(text) <= n else text[: n - 1] + "…"
 
@@ -876,7 +938,29 @@ def _year_ticks(
     ax.set_xticklabels([str(years[i]) for i in idx], rotation=90 if len(idx) > 14 else 0)
 
 
+def _zoom(doc_years: Sequence[int], firsts: Sequence[int], context: int = 6) -> tuple[int, int]:
+    """x range for timelines: from `context` years before the earliest first year shown (never
+    before the first document) to the last document."""
+    lo, hi = min(doc_years), max(doc_years)
+    if len(firsts):
+        lo = max(lo, int(min(firsts)) - context)
+    return lo, hi
+
+
+def _shade_missing(ax, doc_years: Sequence[int], lab: dict[str, str]) -> list:
+    """Grey bands over years without a document (inside the span); returns a legend handle."""
+    from matplotlib.patches import Patch
+
+    missing = (
+        sorted(set(range(min(doc_years), max(doc_years) + 1)) - set(doc_years)) if doc_years else []
+    )
+    for y in missing:
+        ax.axvspan(y - 0.5, y + 0.5, color="#f3f3f3", zorder=0, lw=0)
+    return [Patch(facecolor="#f3f3f3", label=lab["missing_year"])] if missing else []
+
+
 def _empty(ax, lab):
+    ax.tick_params(labelbottom=False, labelleft=False, length=0)  # no meaningless 0–1 scale
     ax.text(
         0.5,
         0.5,
@@ -954,7 +1038,7 @@ def plot_coverage(gaps: pd.DataFrame, note: str, lang: str = "zh"):
                 else None,
             )
     ax.set_yticks(range(len(gaps)))
-    ax.set_yticklabels([_shorten(f"{r.source} · {r.series}", 28) for r in gaps.itertuples()])
+    ax.set_yticklabels([shorten(f"{r.source} · {r.series}", 28) for r in gaps.itertuples()])
     ax.set_ylim(-0.8, len(gaps) - 0.2)
     ax.invert_yaxis()
     ax.set_xlabel(lab["year"])
@@ -989,6 +1073,7 @@ def plot_items_per_section(counts: pd.DataFrame, note: str, lang: str = "zh"):
     _year_ticks(ax, years)
     ax.set_xlabel(lab["year"])
     ax.set_ylabel(lab["items"])
+    ax.yaxis.get_major_locator().set_params(integer=True)
     _legend(ax, ax.get_legend_handles_labels()[0], ncols=1 if len(counts.columns) <= 14 else 2)
     decorate(fig, lab["items_per_section"], note)
     return fig
@@ -1028,7 +1113,7 @@ def plot_heatmap(matrix: pd.DataFrame, note: str, lang: str = "zh"):
         _year_ticks(ax, years, max_labels=36)
         ax.set_yticks(range(len(matrix.index)))
         ax.set_yticklabels(
-            [_shorten(t, 16) for t in matrix.index], fontsize=10 if len(matrix) <= 30 else 8
+            [shorten(t, 16) for t in matrix.index], fontsize=10 if len(matrix) <= 30 else 8
         )
         ax.set_xticks(np.arange(-0.5, len(years)), minor=True)
         ax.set_yticks(np.arange(-0.5, len(matrix.index)), minor=True)
@@ -1052,7 +1137,8 @@ def plot_watch_lanes(lanes: Sequence[Lane], doc_years: Sequence[int], note: str,
     """Swimlanes: one per watched term, markers coloured by status, first and last year labelled."""
     lab = labels(lang)
     fig, ax = new_figure()
-    lo, hi = min(doc_years), max(doc_years)
+    # Zoom to where the watched terms live (plus context) so a 70-year corpus does not squash them.
+    lo, hi = _zoom(doc_years, [lane.first for lane in lanes if lane.years])
     pad = max(1.0, (hi - lo) * 0.04)
     for i, lane in enumerate(lanes):
         ax.axhline(i, color="#f0f0f0", lw=14, zorder=0)
@@ -1096,11 +1182,10 @@ def plot_watch_lanes(lanes: Sequence[Lane], doc_years: Sequence[int], note: str,
                 fontsize=12,
             )
     ax.set_yticks(range(len(lanes)))
-    ax.set_yticklabels([_shorten(lane.term, 16) for lane in lanes], fontsize=13)
-    ax.set_ylim(len(lanes) - 0.5, -0.5)
+    ax.set_yticklabels([shorten(lane.term, 16) for lane in lanes], fontsize=13)
+    ax.set_ylim(max(len(lanes), 1) - 0.5, -0.5)
     ax.set_xlim(lo - pad, hi + pad)
-    for y in doc_years:
-        ax.axvline(y, color="#e4e4e4", lw=0.6, zorder=0)
+    gap_handles = _shade_missing(ax, [y for y in doc_years if y >= lo], lab)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel(lab["year"])
     ax.set_ylabel(lab["term"])
@@ -1131,7 +1216,7 @@ def plot_watch_lanes(lanes: Sequence[Lane], doc_years: Sequence[int], note: str,
             label=lab["absent"],
         )
     )
-    _legend(ax, handles)
+    _legend(ax, handles + gap_handles)
     decorate(fig, lab["watch"], note)
     return fig
 
@@ -1154,7 +1239,7 @@ def plot_rising_fading(
         ys = range(len(rising))
         left.barh(ys, rising["emergence"], color=STATUS_COLORS["new"], label=lab["emergence"])
         left.set_yticks(list(ys))
-        left.set_yticklabels([_shorten(t, 14) for t in rising["label"]])
+        left.set_yticklabels([shorten(t, 14) for t in rising["label"]])
         left.invert_yaxis()
         for y, (v, yr) in enumerate(zip(rising["emergence"], rising["peak_year"], strict=True)):
             left.annotate(
@@ -1171,7 +1256,7 @@ def plot_rising_fading(
         ys = range(len(fading))
         right.barh(ys, fading["n_years"], color=STATUS_COLORS["fading"], label=lab["years_present"])
         right.set_yticks(list(ys))
-        right.set_yticklabels([_shorten(t, 14) for t in fading["label"]])
+        right.set_yticklabels([shorten(t, 14) for t in fading["label"]])
         right.invert_yaxis()
         for y, (v, yr) in enumerate(zip(fading["n_years"], fading["last_year"], strict=True)):
             right.annotate(
@@ -1230,11 +1315,23 @@ def plot_alluvial(flow_list: Sequence[Flow], note: str, lang: str = "zh", max_pa
             color = RELATION_COLORS.get(f.relation, "#999999")
             if f.relation == "dropped":  # a stub leaving the left node and fading out
                 _fading_stub(
-                    ax, x0, x0 + (x1 - x0) * 0.3, lbase["dropped"], f.n_from, color, fade_right=True
+                    ax,
+                    x0,
+                    x0 + (x1 - x0) * 0.25,
+                    lbase["dropped"],
+                    f.n_from,
+                    color,
+                    fade_right=True,
                 )
             elif f.relation in ("new", "reappeared"):  # a stub fading in to the right node
                 _fading_stub(
-                    ax, x1 - (x1 - x0) * 0.3, x1, rbase[f.relation], f.n_to, color, fade_right=False
+                    ax,
+                    x1 - (x1 - x0) * 0.25,
+                    x1,
+                    rbase[f.relation],
+                    f.n_to,
+                    color,
+                    fade_right=False,
                 )
             else:
                 xs = x0 + (x1 - x0) * t
@@ -1257,6 +1354,7 @@ def plot_alluvial(flow_list: Sequence[Flow], note: str, lang: str = "zh", max_pa
     ax.set_ylim(0, max(heights.values()) * 1.08 + 1)
     ax.set_xlabel(lab["year"])
     ax.set_ylabel(lab["items"])
+    ax.yaxis.get_major_locator().set_params(integer=True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     present = [r for r in RELATIONS if any(f.relation == r for f in flow_list)]
@@ -1275,14 +1373,14 @@ def _fading_stub(ax, xa: float, xb: float, base: float, height: float, color, fa
         ax.fill_between(edges[i : i + 2], base, base + height, color=color, alpha=alpha, lw=0)
 
 
-def plot_relation_bars(counts: pd.DataFrame, doc_years: Sequence[int], note: str, lang: str = "zh"):
+def plot_relation_bars(counts: pd.DataFrame, note: str, lang: str = "zh"):
     """Stacked bars per year of link counts by relation (the year a change arrives)."""
     lab = labels(lang)
     fig, ax = new_figure()
     if counts.empty:
         _empty(ax, lab)
     years = list(counts.index)
-    prev = dict(zip(doc_years[1:], doc_years, strict=False))
+    prev = dict(zip(counts.index, counts["from_year"], strict=True)) if not counts.empty else {}
     bottom = np.zeros(len(years))
     present = [r for r in RELATIONS if r in counts.columns and counts[r].sum() > 0]
     for r in present:
@@ -1295,12 +1393,15 @@ def plot_relation_bars(counts: pd.DataFrame, doc_years: Sequence[int], note: str
             width=0.8,
         )
         bottom += counts[r].to_numpy()
+    # Years are not consecutive (gaps are bridged), so every bar gets its own label.
     ticks = [f"{prev.get(y, '')}→{y}" if len(years) <= 12 else str(y) for y in years]
-    step = max(1, int(np.ceil(len(years) / 26)))
-    ax.set_xticks(range(0, len(years), step))
-    ax.set_xticklabels(ticks[::step], rotation=0 if len(years) <= 12 else 90)
-    ax.set_xlabel(lab["year"])
+    ax.set_xticks(range(len(years)))
+    ax.set_xticklabels(
+        ticks, rotation=0 if len(years) <= 12 else 90, fontsize=10 if len(years) <= 40 else 7
+    )
+    ax.set_xlabel(lab["year_to"])
     ax.set_ylabel(lab["links"])
+    ax.yaxis.get_major_locator().set_params(integer=True)
     _legend(ax, ax.get_legend_handles_labels()[0], title=lab["relation"])
     decorate(fig, lab["flow_bars"], note)
     return fig
@@ -1323,7 +1424,7 @@ def plot_threads(top: pd.DataFrame, doc_years: Sequence[int], note: str, lang: s
             label=lab["present"] if i == 0 else None,
         )
         ax.annotate(
-            str(row.n_years),
+            lab["n_years_short"].format(n=row.n_years),
             (row.last_seen, i),
             xytext=(8, 0),
             textcoords="offset points",
@@ -1332,15 +1433,16 @@ def plot_threads(top: pd.DataFrame, doc_years: Sequence[int], note: str, lang: s
             color="#555555",
         )
     ax.set_yticks(range(len(top)))
-    ax.set_yticklabels([_shorten(t, 20) for t in top["label"]], fontsize=10)
-    ax.set_ylim(len(top) - 0.5, -0.5)
-    if doc_years:
-        ax.set_xlim(min(doc_years) - 0.8, max(doc_years) + 1.5)
+    ax.set_yticklabels([shorten(t, 20) for t in top["label"]], fontsize=10)
+    ax.set_ylim(max(len(top), 1) - 0.5, -0.5)
+    lo, hi = _zoom(doc_years, list(top["first_seen"]))
+    ax.set_xlim(lo - 0.8, hi + 1.5)
+    gap_handles = _shade_missing(ax, [y for y in doc_years if y >= lo], lab)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel(lab["year"])
     ax.set_ylabel(lab["thread"])
     ax.grid(axis="x", color="#eeeeee")
-    _legend(ax, ax.get_legend_handles_labels()[0])
+    _legend(ax, ax.get_legend_handles_labels()[0] + gap_handles)
     decorate(fig, lab["threads"], note)
     return fig
 

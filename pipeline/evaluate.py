@@ -128,16 +128,22 @@ def evaluate(
     documents: pd.DataFrame,
 ) -> pd.DataFrame:
     """One row per gold pair plus an `overall` row (micro-averaged over links)."""
-    docs = select_documents(documents[documents["source"] == gold.source])
+    docs = select_documents(documents[documents["source"] == gold.source], quiet=True)
     if gold.series is not None:
         docs = docs[docs["series"] == gold.series]
     series = sorted(set(docs["series"]))
     if not series:
-        raise InputError(gold.path, f"no documents for source {gold.source!r}"
-                         + (f" series {gold.series!r}" if gold.series else ""))
+        raise InputError(
+            gold.path,
+            f"no documents for source {gold.source!r}"
+            + (f" series {gold.series!r}" if gold.series else ""),
+        )
     if len(series) > 1:
-        raise InputError(gold.path, f"source {gold.source!r} has several series "
-                         f"({', '.join(series)}); name one with 'series'")
+        raise InputError(
+            gold.path,
+            f"source {gold.source!r} has several series "
+            f"({', '.join(series)}); name one with 'series'",
+        )
     doc_of = dict(zip(docs["year"], docs["doc_id"], strict=True))
     al = alignments[
         (alignments["source"] == gold.source)
@@ -163,7 +169,9 @@ def evaluate(
         for side, refs, known in (("new", p.new, ref_b), ("dropped", p.dropped, ref_a)):
             missing = [x for x in refs if x not in known]
             if missing:
-                raise InputError(where, f"{side} names item(s) not in the compared sections: {missing}")
+                raise InputError(
+                    where, f"{side} names item(s) not in the compared sections: {missing}"
+                )
         sub = al[(al["year_from"] == p.year_from) & (al["year_to"] == p.year_to)]
         pred = {
             (a, b)
@@ -178,13 +186,32 @@ def evaluate(
         gold_side |= {("new", ref_b[x]) for x in p.new}
         rows.append(_row(label, gold_links, pred, gold_side, pred_side))
     overall = {
-        k: sum(r[k] for r in rows) for k in ("gold", "predicted", "correct", "side_gold", "side_pred", "side_correct")
+        k: sum(r[k] for r in rows)
+        for k in ("gold", "predicted", "correct", "side_gold", "side_pred", "side_correct")
     }
-    rows.append({"pair": "overall", **overall, **_prf(overall["correct"], overall["predicted"],
-                                                     overall["gold"]),
-                 "side_f1": _prf(overall["side_correct"], overall["side_pred"], overall["side_gold"])["f1"]})
-    cols = ["pair", "gold", "predicted", "correct", "precision", "recall", "f1",
-            "side_gold", "side_pred", "side_correct", "side_f1"]
+    rows.append(
+        {
+            "pair": "overall",
+            **overall,
+            **_prf(overall["correct"], overall["predicted"], overall["gold"]),
+            "side_f1": _prf(overall["side_correct"], overall["side_pred"], overall["side_gold"])[
+                "f1"
+            ],
+        }
+    )
+    cols = [
+        "pair",
+        "gold",
+        "predicted",
+        "correct",
+        "precision",
+        "recall",
+        "f1",
+        "side_gold",
+        "side_pred",
+        "side_correct",
+        "side_f1",
+    ]
     return pd.DataFrame(rows, columns=cols)
 
 

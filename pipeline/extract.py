@@ -269,7 +269,6 @@ def pdf_text(data: bytes, where: str = "") -> tuple[str, str]:
     raise InputError(where, "PDF text could not be extracted (" + "; ".join(errors) + ")")
 
 
-_TERMINAL = "。！？；：!?;:…"
 
 
 def reflow_pdf_lines(lines: list[str]) -> list[str]:
@@ -294,9 +293,9 @@ def reflow_pdf_lines(lines: list[str]) -> list[str]:
             out[-1] += ln
         else:
             out.append(ln)
-        joinable = (
-            len(out[-1]) >= 0.85 * full and len(ln) >= 0.85 * full and ln[-1] not in _TERMINAL
-        )
+        # A line that runs to the full measure was wrapped, even when it happens to end at a 。:
+        # the next line continues the paragraph unless it starts a new numbered unit.
+        joinable = len(ln) >= 0.85 * full
     return out
 
 

@@ -92,7 +92,8 @@ def normalize(text: str, *, simplified: bool | None = None) -> str:
 
 
 _YEAR_RE = re.compile(r"(?:19|20)\d{2}\s*(?:年度|年|—|-|－)?")
-_WRAP_RE = re.compile(r"^关于(?:印发|转发|下发)?[《“](.+?)[》”]的通知$")
+# "关于印发《…》的通知", also with the issuer in front: "中国科协关于印发《…》的通知".
+_WRAP_RE = re.compile(r"^.{0,30}?关于(?:印发|转发|下发)?[《“](.+?)[》”]的通知$")
 _SUFFIX_RE = re.compile(r"[（(](?:摘要|草案|全文|修订稿|征求意见稿|节选)[）)]$")
 
 

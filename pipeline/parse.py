@@ -147,6 +147,7 @@ _INNER_TITLE = re.compile(r"(?:印发|转发|下发|发布)\s*[《“](.+?)[》�
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*(?:年|—|-|－|～|~|至)")
 _YEAR_CN = re.compile(r"([〇○零一二三四五六七八九]{4})\s*年")
 _TERMINAL = "。！？；!?;"
+_ATTACHMENT_LINE = re.compile(r"^(相关)?附件\s*\d*\s*[:：]")
 
 
 def _cn_year(s: str) -> int:
@@ -484,6 +485,8 @@ def parse_paragraphs(
 
     builder = _Builder()
     for i in range(header_end, len(norm)):
+        if _ATTACHMENT_LINE.match(norm[i]):
+            break  # "附件：…" links after the last item belong to the page, not to the item
         mk = match_marker(norm[i])
         if mk and builder.accepts(mk):
             orig_mk = match_marker(fold_width(paras[i]))

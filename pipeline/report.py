@@ -12,6 +12,7 @@ import contextlib
 import html
 import logging
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -57,9 +58,9 @@ _TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
 {%- block extra_css -%}<style>
-.pt-table{border-collapse:collapse;margin:0.5em 0 1.5em;font-size:13px}
-.pt-table th,.pt-table td{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
-.pt-table th{background:#f4f4f4}
+.pt-table.pt-table.pt-table{border-collapse:collapse;margin:0.5em 0 1.5em;font-size:13px}
+.pt-table.pt-table.pt-table th,.pt-table.pt-table.pt-table td{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
+.pt-table.pt-table.pt-table th{background:#f4f4f4}
 </style>{%- endblock extra_css -%}
 """
 
@@ -119,7 +120,8 @@ def build_report(
     out_root = Path(out_root)
     out_root.mkdir(parents=True, exist_ok=True)
     stamp = (day or date.today()).isoformat()
-    build = Path(tempfile.mkdtemp(prefix=f".{stamp}.building.", dir=out_root))
+    _sweep_stale(out_root)
+    build = Path(tempfile.mkdtemp(prefix=f".{stamp}.building.{os.getpid()}.", dir=out_root))
     build.chmod(0o777 & ~_umask())  # mkdtemp makes 0700; the report is meant to be shared
     try:
         result = ReportResult(out_dir=out_root / stamp)
@@ -128,10 +130,13 @@ def build_report(
             executed = build / nb.name
             _execute(nb, executed, params, build, kernel_name, timeout)
             page = executed.with_suffix(".html")
-            page.write_text(to_html(executed), encoding="utf-8")
+            page.write_text(to_html(executed, params.lang), encoding="utf-8")
             result.notebooks.append(executed.name)
             result.html.append(page.name)
-        figures = sorted((build / FIGURES).glob("*.png")) if (build / FIGURES).is_dir() else []
+        order = {stem: i for i, stem in enumerate(FIGURE_TITLES)}
+        figures = sorted(
+            (build / FIGURES).glob("*.png"), key=lambda p: (order.get(p.stem, len(order)), p.name)
+        )
         result.figures = [f.relative_to(build) for f in figures]
         (build / "index.html").write_text(
             index_html(result, params, scope, stamp), encoding="utf-8"
@@ -194,18 +199,15 @@ def _kernel_manager(stderr_path: Path):
     from jupyter_client.manager import AsyncKernelManager
 
     class FileStderrKernelManager(AsyncKernelManager):
-        async def _async_launch_kernel(self, kernel_cmd, **kw):
-            kw["stderr"] = open(stderr_path, "ab")  # noqa: SIM115 - lives as long as the kernel
-            kw.setdefault("stdout", kw["stderr"])
-            try:
-                return await super()._async_launch_kernel(kernel_cmd, **kw)
-            finally:
-                kw["stderr"].close()  # the child holds its own copy of the descriptor
+        async def start_kernel(self, **kw):
+            with open(stderr_path, "ab") as sink:  # the kernel keeps its own copy of the fd
+                kw["stdout"] = kw["stderr"] = sink
+                return await super().start_kernel(**kw)
 
     return FileStderrKernelManager
 
 
-def to_html(notebook: Path) -> str:
+def to_html(notebook: Path, lang: str = "zh") -> str:
     """Self-contained HTML of an executed notebook, code hidden (outputs and text only)."""
     import nbformat
     from jinja2 import DictLoader
@@ -219,6 +221,7 @@ def to_html(notebook: Path) -> str:
         exclude_input_prompt=True,
         exclude_output_prompt=True,
         embed_images=True,
+        language_code="zh" if lang == "zh" else "en",
     )
     body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
     return body
@@ -235,7 +238,7 @@ def index_html(result: ReportResult, params: ReportParams, scope: charts.Scope, 
         (lab["source"], scope.source),
         (lab["series"], scope.series),
         (lab["year"], f"{scope.years[0]}–{scope.years[1]}"),
-        ("关注提法" if zh else "Watch list", "、".join(params.watch or charts.DEFAULT_WATCH)),
+        ("关注提法" if zh else "Watch list", "、".join(params.watch or charts.default_watch())),
     ]
     parts = [
         f"<!DOCTYPE html><html lang='{'zh' if zh else 'en'}'><head><meta charset='utf-8'>",
@@ -286,12 +289,34 @@ def _umask() -> int:
     return mask
 
 
+_STALE = re.compile(r"^\.[0-9-]+\.(?:building|old)\.(\d+)(?:\.|$)")
+
+
+def _sweep_stale(out_root: Path) -> None:
+    """Remove build folders left by runs that were killed (their pid is gone)."""
+    for path in out_root.iterdir():
+        m = _STALE.match(path.name)
+        if m and path.is_dir() and not _alive(int(m.group(1))):
+            log.info("removing %s left by an interrupted run", path)
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
 def _swap_into_place(build: Path, final: Path) -> None:
     """Rename the finished build onto `final`; an older report of the same day is removed only
     after the new one is in place."""
     old = None
     if final.exists():
-        old = final.with_name(f".{final.name}.old.{os.getpid()}")
+        old = final.with_name(f".{final.name}.old.{os.getpid()}")  # swept if we die here
         if old.exists():
             shutil.rmtree(old)
         os.replace(final, old)

@@ -41,13 +41,15 @@ class SimConfig:
 
     tokens: str = "bigram"  # char | bigram | jieba
     scorer: str = "sort"  # ratio (ordered) | sort (order-free multiset) | set (token_set_ratio)
-    heading_weight: float = 0.3  # share of the heading score where both units have a heading
+    # Share of the heading score where both units have one. Measured best at 0: the heading is
+    # the item's first clause, already part of the body (docs/alignment.md).
+    heading_weight: float = 0.0
     dense_limit: int = 2_000_000  # pairs scored all-against-all; above this, prune first
     top_k: int = 10  # candidates kept per unit when pruning
     block_rows: int = 4096  # rows per sparse block when pruning (bounds memory)
     min_cosine: float = 0.05  # candidates below this TF-IDF cosine are never scored
     max_df: float = 0.05  # bigrams in more than this share of units are ignored for pruning
-    background: bool = True  # correct scores by the unrelated-pair level of each row/column
+    background: bool = True  # standardise scores by the unrelated-pair level of each row/column
     background_sample: int = 16  # random partners per unit for that level when pruning
     workers: int = -1
 
@@ -141,18 +143,20 @@ def _scorer(name: str):
 class Pairs:
     """Scored candidate pairs between side A (rows) and side B (columns).
 
-    `score` and `cont` are background-corrected: the typical score of a unit against unrelated
-    units of the other document (the median of its row/column) maps to 0, a perfect match to
-    100 (or 1). Raw scores depend heavily on length and genre (a 60-character 工作要点 item vs a
-    2,000-character report task), corrected ones do not (docs/alignment.md).
+    `score` and `cont` are standardised against unrelated pairs: (raw − median of the row and
+    column) / robust spread (1.4826·MAD) of the row and column, so 0 is "as alike as unrelated
+    units of these two documents" and 4 is four spreads above that. Raw scores depend heavily on
+    length and genre (a 60-character 工作要点 item vs a 2,000-character report task); standardised
+    ones do not, so one threshold serves both (docs/alignment.md). With `background` off, the
+    level is 0 and the spread 10 points (score = raw / 10).
     """
 
     a: np.ndarray  # int32 row indices
     b: np.ndarray  # int32 column indices
-    score: np.ndarray  # float32 combined corrected score 0–100
-    raw: np.ndarray  # float32 combined raw score 0–100
-    cont: np.ndarray  # float32 corrected containment 0–1 (share of the smaller unit in the larger)
-    best_a: np.ndarray  # best corrected score of each row over all its pairs
+    score: np.ndarray  # float32 combined standardised score
+    raw: np.ndarray  # float32 combined raw similarity 0–100
+    cont: np.ndarray  # float32 standardised containment (share of the smaller unit in the larger)
+    best_a: np.ndarray  # best standardised score of each row over all its pairs
     best_b: np.ndarray
     pruned: bool  # True when candidates came from the n-gram index
 
@@ -163,8 +167,8 @@ class Pairs:
 _MIN_PARTNERS = 4  # fewer partners than this make a median meaningless: use the global one
 
 
-def score_pairs(left: Prepared, right: Prepared, cfg: SimConfig, floor: float = 0.0) -> Pairs:
-    """Scores of all pairs (or pruned candidates) whose corrected score is at least `floor`."""
+def score_pairs(left: Prepared, right: Prepared, cfg: SimConfig, floor: float = -np.inf) -> Pairs:
+    """Scores of all pairs (or pruned candidates) whose standardised score is at least `floor`."""
     n, m = len(left), len(right)
     if n == 0 or m == 0:
         e, f = np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
@@ -176,43 +180,52 @@ def score_pairs(left: Prepared, right: Prepared, cfg: SimConfig, floor: float = 
     dense = n * m <= cfg.dense_limit
     if dense:
         ai, bi = (x.ravel().astype(np.int32) for x in np.indices((n, m)))
-        body = process.cdist(left.body, right.body, scorer=scorer, dtype=np.float32,
-                             workers=cfg.workers).ravel()
+        body = process.cdist(
+            left.body, right.body, scorer=scorer, dtype=np.float32, workers=cfg.workers
+        ).ravel()
         head = (
-            process.cdist(left.heading, right.heading, scorer=scorer, dtype=np.float32,
-                          workers=cfg.workers).ravel()
-            if use_heading else None
+            process.cdist(
+                left.heading, right.heading, scorer=scorer, dtype=np.float32, workers=cfg.workers
+            ).ravel()
+            if use_heading
+            else None
         )
         sample = (ai, bi, body, head)
     else:
         ai, bi = candidates(left.form, right.form, cfg)
         body = _cpdist([left.body[i] for i in ai], [right.body[j] for j in bi], scorer, cfg.workers)
         head = (
-            _cpdist([left.heading[i] for i in ai], [right.heading[j] for j in bi], scorer,
-                    cfg.workers)
-            if use_heading else None
+            _cpdist(
+                [left.heading[i] for i in ai], [right.heading[j] for j in bi], scorer, cfg.workers
+            )
+            if use_heading
+            else None
         )
         sample = _background_sample(left, right, cfg, scorer, use_heading)
     cont = _containment(body, left.body_len[ai], right.body_len[bi], cfg.scorer)
     sa, sb, sbody, shead = sample
     scont = _containment(sbody, left.body_len[sa], right.body_len[sb], cfg.scorer)
-    body_z = _corrected(body, ai, bi, _medians(sbody, sa, sb, n, m, cfg.background), 100.0)
-    cont_z = _corrected(cont, ai, bi, _medians(scont, sa, sb, n, m, cfg.background), 1.0)
+    bg = cfg.background
+    body_z = _standardised(body, ai, bi, _medians(sbody, sa, sb, n, m, bg, 10.0), 1.0)
+    cont_z = _standardised(cont, ai, bi, _medians(scont, sa, sb, n, m, bg, 0.1), 0.01)
     raw = body
     score = body_z
     if use_heading:
-        head_z = _corrected(head, ai, bi, _medians(shead, sa, sb, n, m, cfg.background), 100.0)
+        head_z = _standardised(head, ai, bi, _medians(shead, sa, sb, n, m, bg, 10.0), 1.0)
         both = has_head_a[ai] & has_head_b[bi]
         w = np.float32(cfg.heading_weight)
         score = np.where(both, w * head_z + (1 - w) * body_z, body_z).astype(np.float32)
         raw = np.where(both, w * head + (1 - w) * body, body).astype(np.float32)
-    best_a = np.zeros(n, dtype=np.float32)
-    best_b = np.zeros(m, dtype=np.float32)
+    best_a = np.full(n, -np.inf, dtype=np.float32)
+    best_b = np.full(m, -np.inf, dtype=np.float32)
     np.maximum.at(best_a, ai, score)
     np.maximum.at(best_b, bi, score)
+    best_a[np.isinf(best_a)] = 0
+    best_b[np.isinf(best_b)] = 0
     keep = score >= floor
-    return Pairs(ai[keep], bi[keep], score[keep], raw[keep], cont_z[keep], best_a, best_b,
-                 pruned=not dense)
+    return Pairs(
+        ai[keep], bi[keep], score[keep], raw[keep], cont_z[keep], best_a, best_b, pruned=not dense
+    )
 
 
 def _containment(body: np.ndarray, la: np.ndarray, lb: np.ndarray, scorer: str) -> np.ndarray:
@@ -229,12 +242,40 @@ def _containment(body: np.ndarray, la: np.ndarray, lb: np.ndarray, scorer: str) 
     return np.minimum(1.0, lcs / np.maximum(np.minimum(la, lb), 1.0)).astype(np.float32)
 
 
-def _medians(values, a, b, n, m, on: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Median of each row and each column of the sampled pairs (the unrelated-pair level)."""
+def _medians(values, a, b, n, m, on: bool, fallback_spread: float):
+    """Level (median) and robust spread (1.4826·MAD) of scores between unrelated units, per row
+    and per column. Each row's and column's best score is left out (it is usually the true
+    partner); rows with fewer than _MIN_PARTNERS other scores use the global figures, and with
+    too few scores overall the spread is `fallback_spread`."""
     if not on or len(values) == 0:
-        return np.zeros(n, np.float32), np.zeros(m, np.float32)
-    glob = np.float32(np.median(values)) if len(values) >= _MIN_PARTNERS else np.float32(0)
-    return _group_median(values, a, n, glob), _group_median(values, b, m, glob)
+        z = np.zeros(n, np.float32), np.zeros(m, np.float32)
+        return z, (np.full(n, fallback_spread, np.float32), np.full(m, fallback_spread, np.float32))
+    rest = ~(_top_mask(values, a) | _top_mask(values, b))
+    v = values[rest]
+    if len(v) >= _MIN_PARTNERS:
+        g_med = np.float32(np.median(v))
+        g_spread = np.float32(1.4826 * np.median(np.abs(v - g_med)))
+    else:
+        g_med = np.float32(np.median(v)) if len(v) else np.float32(0)
+        g_spread = np.float32(fallback_spread)
+    ra_, rb_ = ~_top_mask(values, a), ~_top_mask(values, b)
+    row_med = _group_median(values[ra_], a[ra_], n, g_med)
+    col_med = _group_median(values[rb_], b[rb_], m, g_med)
+    dev_r = np.abs(values[ra_] - row_med[a[ra_]])
+    dev_c = np.abs(values[rb_] - col_med[b[rb_]])
+    row_spread = 1.4826 * _group_median(dev_r, a[ra_], n, g_spread / 1.4826)
+    col_spread = 1.4826 * _group_median(dev_c, b[rb_], m, g_spread / 1.4826)
+    return (row_med, col_med), (row_spread, col_spread)
+
+
+def _top_mask(values: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """True at the single highest value of each group."""
+    order = np.lexsort((values, group))
+    g = group[order]
+    last = np.r_[g[1:] != g[:-1], True]
+    mask = np.zeros(len(values), dtype=bool)
+    mask[order[last]] = True
+    return mask
 
 
 def _group_median(values: np.ndarray, group: np.ndarray, size: int, fallback) -> np.ndarray:
@@ -250,11 +291,12 @@ def _group_median(values: np.ndarray, group: np.ndarray, size: int, fallback) ->
     return out
 
 
-def _corrected(values, a, b, medians, top: float) -> np.ndarray:
-    """(raw − background) / (top − background), clipped to [0, top]."""
-    row, col = medians
-    bg = (row[a] + col[b]) / 2
-    return (np.clip((values - bg) / np.maximum(top - bg, 1e-6), 0.0, 1.0) * top).astype(np.float32)
+def _standardised(values, a, b, stats, min_spread: float) -> np.ndarray:
+    """(raw − unrelated level) / unrelated spread, row and column statistics averaged."""
+    (row_med, col_med), (row_sp, col_sp) = stats
+    level = (row_med[a] + col_med[b]) / 2
+    spread = np.maximum((row_sp[a] + col_sp[b]) / 2, min_spread)
+    return ((values - level) / spread).astype(np.float32)
 
 
 def _background_sample(left: Prepared, right: Prepared, cfg: SimConfig, scorer, use_heading):
@@ -267,7 +309,8 @@ def _background_sample(left: Prepared, right: Prepared, cfg: SimConfig, scorer, 
     body = _cpdist([left.body[i] for i in sa], [right.body[j] for j in sb], scorer, cfg.workers)
     head = (
         _cpdist([left.heading[i] for i in sa], [right.heading[j] for j in sb], scorer, cfg.workers)
-        if use_heading else None
+        if use_heading
+        else None
     )
     return sa, sb, body, head
 
@@ -328,7 +371,11 @@ def candidates(
     for start in range(0, xa.shape[0], cfg.block_rows):
         block = (xa[start : start + cfg.block_rows] @ xbt).tocoo()
         keep = block.data >= cfg.min_cosine
-        r, c, s = block.row[keep].astype(np.int32), block.col[keep].astype(np.int32), block.data[keep]
+        r, c, s = (
+            block.row[keep].astype(np.int32),
+            block.col[keep].astype(np.int32),
+            block.data[keep],
+        )
         if not len(s):
             continue
         r_sel = _top_k_mask(r, s, k)

@@ -68,7 +68,12 @@ THREADS = [
 
 # term → {year: (count, status)}; years not listed are absent. Emergence per (term, year) below.
 TERMS = {
-    "四个意识": {2017: (1, "new"), 2018: (2, "persisting"), 2019: (1, "persisting"), 2021: (1, "persisting")},
+    "四个意识": {
+        2017: (1, "new"),
+        2018: (2, "persisting"),
+        2019: (1, "persisting"),
+        2021: (1, "persisting"),
+    },
     "学会服务": {2017: (1, "new"), 2018: (1, "persisting"), 2019: (2, "fading")},
     "科普中国": {2017: (1, "new"), 2019: (2, "returned"), 2021: (1, "persisting")},
     "三大攻坚战": {2018: (3, "new"), 2019: (2, "persisting"), 2021: (1, "persisting")},
@@ -124,13 +129,41 @@ def _items() -> pd.DataFrame:
     rows = []
     for year in YEARS:
         for no, title in ((1, "综合工作"), (2, "科普工作")):
-            rows.append((SOURCE, SERIES, year, f"t{year}", "section", str(no), "", no, title, title))
+            rows.append(
+                (SOURCE, SERIES, year, f"t{year}", "section", str(no), "", no, title, title)
+            )
     for year, path, sec, heading, text in ITEMS:
         rows.append((SOURCE, SERIES, year, f"t{year}", "item", path, str(sec), sec, heading, text))
     for year in (2020, 2021):
-        rows.append(("sample", SAMPLE_SERIES, year, f"s{year}", "section", "1", "", 1, "工作", "工作"))
-        rows.append(("sample", SAMPLE_SERIES, year, f"s{year}", "item", "1.1", "1", 1, "样例条目", "样例条目。"))
-    cols = ["source", "series", "year", "doc_id", "level", "path", "parent_path", "section_no", "heading", "text"]
+        rows.append(
+            ("sample", SAMPLE_SERIES, year, f"s{year}", "section", "1", "", 1, "工作", "工作")
+        )
+        rows.append(
+            (
+                "sample",
+                SAMPLE_SERIES,
+                year,
+                f"s{year}",
+                "item",
+                "1.1",
+                "1",
+                1,
+                "样例条目",
+                "样例条目。",
+            )
+        )
+    cols = [
+        "source",
+        "series",
+        "year",
+        "doc_id",
+        "level",
+        "path",
+        "parent_path",
+        "section_no",
+        "heading",
+        "text",
+    ]
     df = pd.DataFrame(rows, columns=cols)
     df["ordinal"] = df.groupby("doc_id").cumcount()
     return df
@@ -138,7 +171,17 @@ def _items() -> pd.DataFrame:
 
 def _alignments() -> pd.DataFrame:
     rows = [(SOURCE, SERIES, "item", *link) for link in LINKS]
-    cols = ["source", "series", "level", "year_from", "path_from", "year_to", "path_to", "relation", "score"]
+    cols = [
+        "source",
+        "series",
+        "level",
+        "year_from",
+        "path_from",
+        "year_to",
+        "path_to",
+        "relation",
+        "score",
+    ]
     df = pd.DataFrame(rows, columns=cols)
     df["year_from"] = df["year_from"].astype("Int64")
     df["year_to"] = df["year_to"].astype("Int64")
@@ -147,7 +190,8 @@ def _alignments() -> pd.DataFrame:
 
 def _threads() -> pd.DataFrame:
     rows = [
-        (SOURCE, SERIES, "item", tid, years[0], years[-1], years, label) for tid, years, label in THREADS
+        (SOURCE, SERIES, "item", tid, years[0], years[-1], years, label)
+        for tid, years, label in THREADS
     ]
     cols = ["source", "series", "level", "thread_id", "first_year", "last_year", "years", "label"]
     return pd.DataFrame(rows, columns=cols)

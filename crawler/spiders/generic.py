@@ -94,7 +94,9 @@ def describe(exc: BaseException) -> tuple[str, bool]:
     if isinstance(exc, IgnoreRequest):
         return (str(exc) or "request ignored"), True
     if "Cancel" in name:  # DOWNLOAD_MAXSIZE (Scrapy cancels the transfer) or a shutdown
-        return f"download cut off ({exc or 'larger than DOWNLOAD_MAXSIZE'})".replace("\n", " "), True
+        return f"download cut off ({exc or 'larger than DOWNLOAD_MAXSIZE'})".replace(
+            "\n", " "
+        ), True
     if "Timeout" in name:
         return f"timed out ({name})", False
     return f"{name}: {exc}".strip().rstrip(":").replace("\n", " "), False
@@ -149,6 +151,11 @@ class GenericSpider(scrapy.Spider):
 
     def fail(self, key: str, entry: dict, reason: str, permanent: bool) -> None:
         url = entry.get("url") or self.url_for(key)
+        if key in self.state.gone and permanent:
+            # Given up on by an earlier crawl and retried by --recheck: already reported then.
+            self.state.give_up(key, url, reason)
+            self.note(url, f"still failing: {reason}", fatal=False)
+            return
         if permanent:
             self.state.give_up(key, url, reason)
         elif not self.state.retry_later(key, entry, reason, self.src.pending_attempts):
@@ -157,7 +164,9 @@ class GenericSpider(scrapy.Spider):
             reason += "; retried next crawl"
         self.note(url, reason)
 
-    def _detail_request(self, url: str, entry: dict, *, recheck: dict | None = None) -> scrapy.Request:
+    def _detail_request(
+        self, url: str, entry: dict, *, recheck: dict | None = None
+    ) -> scrapy.Request:
         headers = {}
         meta = {"kind": "detail", "entry": entry}
         if recheck is not None:
@@ -198,10 +207,15 @@ class GenericSpider(scrapy.Spider):
         if self.recheck:
             for key, recs in self.state.versions.items():
                 last = recs[-1]
-                entry = {"url": self.url_for(key), "title": last.get("list_title") or last.get("title")}
+                entry = {
+                    "url": self.url_for(key),
+                    "title": last.get("list_title") or last.get("title"),
+                }
                 yield self._detail_request(entry["url"], entry, recheck=last)
-            for key, gone in list(self.state.gone.items()):
-                yield self._detail_request(self.url_for(key), {"url": self.url_for(key)}, recheck={})
+            for key in list(self.state.gone):
+                yield self._detail_request(
+                    self.url_for(key), {"url": self.url_for(key)}, recheck={}
+                )
         for url in self.src.list_urls:
             yield self._list_request(url, 1, url_key(url))
         if self.src.column:
@@ -223,7 +237,11 @@ class GenericSpider(scrapy.Spider):
         hops = response.meta["hops"]
         column = response.meta["column"]
         try:
-            root, _ = pages.decode(response.body, response.headers.get("Content-Type", b"").decode("latin-1"), response.url)
+            root, _ = pages.decode(
+                response.body,
+                response.headers.get("Content-Type", b"").decode("latin-1"),
+                response.url,
+            )
         except InputError as exc:
             self._walk[column] = "failed"
             self.note(response.url, exc.reason)
@@ -278,17 +296,18 @@ class GenericSpider(scrapy.Spider):
                 self.state.seen.add(key)
                 continue
             if not self.on_site(url):
+                if not self.state.was_seen(key):
+                    self.note(url, f"off-site link skipped ({e.title})", fatal=False)
                 self.state.seen.add(key)
-                self.note(url, f"off-site link skipped ({e.title})", fatal=False)
                 continue
             if self.state.is_known(key) or key in self.state.gone or key in self.state.pending:
                 continue
             yield self._detail_request(url, entry)
 
         next_url = page.next_url
-        if templated and page.entries:
-            if page.page_count is None or page_no < page.page_count:
-                next_url = pages.template_url(response.url, self.src.list.page_template, page_no + 1)
+        more = page.page_count is None or page_no < page.page_count
+        if templated and page.entries and more:
+            next_url = pages.template_url(response.url, self.src.list.page_template, page_no + 1)
         if next_url:
             next_url = self.src.local_url(next_url)
         if not next_url or next_url in self._list_urls or not self.on_site(next_url):
@@ -333,7 +352,9 @@ class GenericSpider(scrapy.Spider):
         detail = None
         if kind == "text/html":
             try:
-                detail = pages.parse_detail(self.src.detail, response.url, body, ctype, self.src.attachment_types)
+                detail = pages.parse_detail(
+                    self.src.detail, response.url, body, ctype, self.src.attachment_types
+                )
             except InputError as exc:
                 self.fail(key, entry, exc.reason, permanent=True)
                 return
@@ -348,7 +369,25 @@ class GenericSpider(scrapy.Spider):
         if year is None:
             self.note(entry["url"], "title has no year; stored under undated/")
         attachments, errors, transient = [], [], None
+        # A new version re-links the same files: don't download again what was refused before.
+        refused = {
+            e["url"]: e
+            for e in (latest or {}).get("attachment_errors", [])
+            if not e.get("path") and "off-site" not in e.get("reason", "")
+        }
         for link in detail.attachments if detail else []:
+            url = self.src.local_url(link.url)
+            if url_key(url) in {url_key(u) for u in refused}:
+                prior = next(e for u, e in refused.items() if url_key(u) == url_key(url))
+                errors.append(
+                    {"name": link.name, "url": url, "ext": link.ext, "reason": prior["reason"]}
+                )
+                self.note(
+                    url,
+                    f"attachment {link.name}: not fetched again ({prior['reason']})",
+                    fatal=False,
+                )
+                continue
             got = await self._attachment(link)
             if isinstance(got, FetchedFile):
                 attachments.append(got)
@@ -357,9 +396,18 @@ class GenericSpider(scrapy.Spider):
                 transient = got
                 break
             errors.append(got)
-            self.note(got["url"], f"attachment {got['name']}: {got['reason']}", fatal=got.pop("fatal", True))
+            self.note(
+                got["url"],
+                f"attachment {got['name']}: {got['reason']}",
+                fatal=got.pop("fatal", True),
+            )
         if transient:
-            self.fail(key, entry, f"attachment {transient['name']}: {transient['reason']}", permanent=False)
+            self.fail(
+                key,
+                entry,
+                f"attachment {transient['name']}: {transient['reason']}",
+                permanent=False,
+            )
             return
         yield NoticeItem(
             source=self.src.name,
@@ -396,6 +444,11 @@ class GenericSpider(scrapy.Spider):
             response = await self._download(request)
         except Exception as exc:  # each download failure mode has its own exception type
             reason, permanent = describe(exc)
+            if "Cancel" in exc.__class__.__name__:
+                cap = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+                reason = (
+                    f"larger than DOWNLOAD_MAXSIZE ({cap // (1024 * 1024)} MB); download cut off"
+                )
             return {**out, "reason": reason, "transient": not permanent}
         if response.status != 200:
             reason = f"HTTP {response.status}"
@@ -404,7 +457,9 @@ class GenericSpider(scrapy.Spider):
         problem = check_attachment(body, link.ext, url)
         if problem:
             return {**out, "reason": problem, "body": body}
-        return FetchedFile(link.name, url, CONTENT_TYPES.get(link.ext, "application/octet-stream"), body, link.ext)
+        return FetchedFile(
+            link.name, url, CONTENT_TYPES.get(link.ext, "application/octet-stream"), body, link.ext
+        )
 
     async def _download(self, request):
         engine = self.crawler.engine

@@ -1,0 +1,162 @@
+"""Term timelines: statuses, the no-look-ahead property, emergence, variants, watch terms."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.timeline import (
+    TIMELINE_COLUMNS,
+    count_terms,
+    emergence,
+    group_timeline,
+    group_variants,
+    statuses,
+    term_timeline,
+)
+
+
+def test_statuses_exact():
+    present = np.array(
+        [
+            [1, 1, 1, 1, 1],  # constant
+            [0, 1, 1, 0, 0],  # new, persisting, fades
+            [1, 0, 1, 1, 0],  # fades, returns, fades again
+            [0, 0, 0, 0, 1],  # new in the latest year
+            [0, 0, 0, 0, 0],  # never seen (watched)
+        ],
+        dtype=bool,
+    )
+    assert statuses(present).tolist() == [
+        ["new", "persisting", "persisting", "persisting", "persisting"],
+        ["absent", "new", "fading", "absent", "absent"],
+        ["fading", "absent", "returned", "fading", "absent"],
+        ["absent", "absent", "absent", "absent", "new"],
+        ["absent", "absent", "absent", "absent", "absent"],
+    ]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_adding_a_year_only_ever_sets_fading(seed):
+    rng = np.random.default_rng(seed)
+    present = rng.random((30, 12)) < 0.4
+    counts = present * rng.integers(1, 6, present.shape)
+    sizes = rng.integers(500, 5000, 12)
+    for t in range(1, 12):
+        before = statuses(present[:, :t])
+        after = statuses(present[:, : t + 1])[:, :t]
+        changed = before != after
+        # Only the previous year can change, only to fading, only where the term just vanished.
+        assert not changed[:, : t - 1].any()
+        rows = np.nonzero(changed[:, t - 1])[0]
+        assert (after[rows, t - 1] == "fading").all()
+        assert (present[rows, t - 1] & ~present[rows, t]).all()
+        assert set(np.nonzero(present[:, t - 1] & ~present[:, t])[0]) == set(rows)
+        # Emergence of earlier years never changes at all.
+        np.testing.assert_array_equal(
+            emergence(counts[:, :t], sizes[:t]), emergence(counts[:, : t + 1], sizes[: t + 1])[:, :t]
+        )
+
+
+def test_emergence_ranks_a_rising_term_above_a_constant_one():
+    counts = np.array([[2, 2, 2, 2, 2, 2], [0, 0, 0, 1, 4, 8], [3, 0, 0, 0, 0, 0]])
+    e = emergence(counts, np.full(6, 1000))
+    assert (e[0] == 0).all()  # steady: never a burst
+    assert e[1, 5] > e[1, 4] > 0  # rising: a growing burst
+    assert (e[1, :3] == 0).all()
+    assert e[2, 1:].max() == 0  # gone: no burst after it vanished
+
+
+def test_variants_grouped_under_a_root():
+    terms = ["三大攻坚战", "打好三大攻坚战", "三大攻坚战三年行动", "坚决打好三大攻坚战", "双碳",
+             "双碳目标", "不忘初心、牢记使命", "不忘初心牢记使命", "改革", "深化改革", "科创中国"]
+    freq = {"三大攻坚战": 3, "打好三大攻坚战": 2, "双碳": 3, "双碳目标": 1, "不忘初心、牢记使命": 2}
+    canon = group_variants(terms, freq)
+    assert canon["打好三大攻坚战"] == canon["三大攻坚战三年行动"] == "三大攻坚战"
+    assert canon["坚决打好三大攻坚战"] == "三大攻坚战"  # joins the root, never chains
+    assert canon["不忘初心牢记使命"] == "不忘初心、牢记使命"
+    assert canon["深化改革"] == "深化改革"  # 改革 is too short to be a root
+    # 双碳 is too short to be a root (two characters), so 双碳目标 stands alone.
+    assert canon["双碳目标"] == "双碳目标" and canon["科创中国"] == "科创中国"
+
+
+def test_watched_term_is_the_canonical_form():
+    canon = group_variants(["打好三大攻坚战", "三大攻坚战三年行动"], {}, watch=["三大攻坚战"])
+    assert canon == {"三大攻坚战": "三大攻坚战", "打好三大攻坚战": "三大攻坚战",
+                     "三大攻坚战三年行动": "三大攻坚战"}
+
+
+def _docs(years, source="s", series="x", extra=()):
+    rows = [dict(doc_id=f"d{y}", source=source, series=series, year=y,
+                 recorded_at="2024-01-01T00:00:00Z", n_chars=1000) for y in years]
+    return pd.DataFrame([*rows, *extra])
+
+
+def _terms(rows):
+    return pd.DataFrame(
+        [dict(source="s", series="x", year=y, doc_id=d or f"d{y}", term=t, kind=k, count=c,
+              paths=p) for y, t, k, c, p, d in rows]
+    )
+
+
+def test_term_timeline_rows():
+    terms = _terms([
+        (2018, "三大攻坚战", "formula", 3, ["preamble", "3.9"], None),
+        (2019, "三大攻坚战", "formula", 2, ["4.10"], None),
+        (2019, "三大攻坚战", "watch", 3, ["4.10", "preamble"], None),
+        (2019, "打好三大攻坚战", "quote", 1, ["4.10"], None),
+        (2021, "双碳", "quote", 2, ["2.1"], None),
+    ])
+    tl = term_timeline(terms, _docs([2018, 2019, 2021]), watch=["服务发展年", "三大攻坚战"])
+    assert list(tl.columns) == TIMELINE_COLUMNS
+    by = tl.set_index(["term", "year"])
+    assert by.loc[("三大攻坚战", 2019), "count"] == 3  # the watched count includes the quoted
+    assert by.loc[("三大攻坚战", 2019), "paths"] == ["4.10", "preamble"]
+    assert by.loc[("三大攻坚战", 2019), "kinds"] == "formula,watch"
+    assert [by.loc[("三大攻坚战", y), "status"] for y in (2018, 2019, 2021)] == [
+        "new", "fading", "absent"]
+    assert by.loc[("打好三大攻坚战", 2019), "canonical"] == "三大攻坚战"
+    assert by.loc[("三大攻坚战", 2018), "variants"] == ["三大攻坚战", "打好三大攻坚战"]
+    watched = tl[tl["term"] == "服务发展年"]
+    assert len(watched) == 3 and not watched["present"].any()
+    assert set(watched["status"]) == {"absent"} and watched["watched"].all()
+    assert (watched["first_year"] == 0).all()
+    assert by.loc[("双碳", 2021), "status"] == "new" and by.loc[("双碳", 2021), "emergence"] > 0
+    grouped = group_timeline(tl, _docs([2018, 2019, 2021])).set_index(["term", "year"])
+    assert grouped.loc[("三大攻坚战", 2019), "count"] == 4  # 3 + the variant's 1
+    assert "打好三大攻坚战" not in grouped.index.get_level_values(0)
+
+
+def test_duplicate_document_latest_wins():
+    docs = _docs([2018], extra=[dict(doc_id="old19", source="s", series="x", year=2019,
+                                     recorded_at="2024-01-01", n_chars=1000),
+                                dict(doc_id="new19", source="s", series="x", year=2019,
+                                     recorded_at="2024-03-01", n_chars=1000)])
+    terms = _terms([(2018, "双碳", "quote", 1, ["1.1"], None),
+                    (2019, "双碳", "quote", 1, ["1.1"], "old19"),
+                    (2019, "科创中国", "quote", 2, ["1.2"], "new19")])
+    by = term_timeline(terms, docs).set_index(["term", "year"])
+    assert by.loc[("双碳", 2018), "status"] == "fading"  # the re-issued 2019 notice dropped it
+    assert by.loc[("科创中国", 2019), "status"] == "new"
+
+
+def test_empty_inputs():
+    assert term_timeline(_terms([]), _docs([])).empty
+    tl = term_timeline(pd.DataFrame(), _docs([2018, 2019]), watch=["三大攻坚战"])
+    assert tl[["term", "year", "present"]].values.tolist() == [
+        ["三大攻坚战", 2018, False], ["三大攻坚战", 2019, False]]
+
+
+def test_count_terms_follows_the_extractor_rule():
+    docs = _docs([2019]).assign(preamble="助力打好“三大攻坚战”，“稳”字当头。")
+    items = pd.DataFrame([
+        dict(doc_id="d2019", path="1", parent_path="", level="section", ordinal=0,
+             text="一、打好三大攻坚战\n介绍"),
+        dict(doc_id="d2019", path="1.1", parent_path="1", level="item", ordinal=1,
+             text="坚决打好三大攻坚战。稳中求进。"),
+    ])
+    out = count_terms(items, docs, ["三大攻坚战", "稳"]).set_index("term")
+    assert out.loc["三大攻坚战", "count"] == 3
+    assert out.loc["三大攻坚战", "paths"] == ["preamble", "1", "1.1"]
+    assert out.loc["稳", "count"] == 1 and out.loc["稳", "paths"] == ["preamble"]  # quoted only
