@@ -269,8 +269,6 @@ def pdf_text(data: bytes, where: str = "") -> tuple[str, str]:
     raise InputError(where, "PDF text could not be extracted (" + "; ".join(errors) + ")")
 
 
-
-
 def reflow_pdf_lines(lines: list[str]) -> list[str]:
     """Join lines a PDF wrapped mid-paragraph.
 
@@ -289,16 +287,25 @@ def reflow_pdf_lines(lines: list[str]) -> list[str]:
             out.append("")
             joinable = False
             continue
-        if joinable and out and not _starts_with_marker(ln):
+        # A full-measure line was wrapped. When it ends at a 。 the paragraph may still go on:
+        # a long next line continues it, a short one (issuer, date, title) stands alone.
+        # A line ending in a colon (主送 addressees, 附件：) always stands alone.
+        ended = out and out[-1][-1] in _SENTENCE_END
+        lead_in = out and out[-1][-1] in "：:"
+        if (
+            joinable
+            and not lead_in
+            and not _starts_with_marker(ln)
+            and (not ended or len(ln) >= 0.5 * full)
+        ):
             out[-1] += ln
         else:
             out.append(ln)
-        # A line that runs to the full measure was wrapped, even when it happens to end at a 。:
-        # the next line continues the paragraph unless it starts a new numbered unit.
         joinable = len(ln) >= 0.85 * full
     return out
 
 
+_SENTENCE_END = "。！？；!?;…"
 _MARKER_START = re.compile(
     r"^([一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d+[、.．]|[①-⑳])"
 )
