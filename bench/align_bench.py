@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO))
 import pandas as pd  # noqa: E402
 
 from pipeline.align import AlignConfig, align_series, alignable_units, select_documents  # noqa: E402
-from pipeline.similarity import Encoder, SimConfig, prepare  # noqa: E402
+from pipeline.similarity import Encoder, SimConfig, match_form, prepare  # noqa: E402
 
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "government_work_reports.jsonl"
 
@@ -103,7 +103,7 @@ def bench_sentences(data: Path | None, corpus: Path, since: int, difflib_pairs: 
         y: prepare(g["heading"].tolist(), g["body"].tolist(), enc, cfg.sim.scorer)
         for y, g in by_year.items()
     }
-    forms = {y: [f for f in prep[y].form] for y in years}
+    forms = {y: [match_form(t) for t in by_year[y]["body"]] for y in years}
 
     from rapidfuzz import fuzz
 
@@ -177,8 +177,10 @@ def generate(n: int, seed: int = 0) -> tuple[pd.DataFrame, dict[int, int]]:
     topical = words[300:]
 
     def item(topic: int) -> list[str]:
+        # Each topic draws from its own random set of 60 words (topics rarely share words).
+        own_words = np.random.default_rng([seed, topic]).integers(0, len(topical), 60)
         k = rng.integers(25, 45)
-        own = [topical[(topic * 37 + int(x)) % len(topical)] for x in rng.integers(0, 60, size=k)]
+        own = [topical[int(own_words[x])] for x in rng.integers(0, 60, size=k)]
         gen = [common[int(x)] for x in rng.integers(0, len(common), size=k // 3)]
         toks = own + gen
         rng.shuffle(toks)

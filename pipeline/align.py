@@ -366,15 +366,6 @@ def match(
 # ---------------------------------------------------------------------------- one series
 
 
-def _subset(p: Prepared, idx: list[int]) -> Prepared:
-    return Prepared(
-        heading=[p.heading[i] for i in idx],
-        body=[p.body[i] for i in idx],
-        body_len=p.body_len[idx] if len(idx) else p.body_len[:0],
-        form=[p.form[i] for i in idx],
-    )
-
-
 def align_series(
     units: pd.DataFrame, cfg: AlignConfig, encoder: Encoder | None = None
 ) -> list[Link]:
@@ -408,8 +399,8 @@ def align_series(
             if not todo or not cand:
                 continue
             sub = match(
-                _subset(prepared[back], cand),
-                _subset(prepared[year], todo),
+                prepared[back].subset(cand),
+                prepared[year].subset(todo),
                 [keys[back][i] for i in cand],
                 [keys[year][j] for j in todo],
                 cfg,
@@ -588,7 +579,6 @@ def align_corpus(
     all_links: list[pd.DataFrame] = []
     all_threads: list[pd.DataFrame] = []
     groups = list(docs.groupby(["source", "series"], sort=True))
-    encoder = Encoder(cfg.sim.tokens)
     for (source, series), group_docs in track(groups, f"aligning {level}s", total=len(groups)):
         su = (
             units[(units["source"] == source) & (units["series"] == series)]
@@ -614,7 +604,7 @@ def align_corpus(
                 len(present),
                 level,
             )
-        links = align_series(su, cfg, encoder) if len(present) else []
+        links = align_series(su, cfg) if len(present) else []
         threads, thread_of = build_threads(source, series, level, su, links)
         frame = pd.DataFrame(
             [

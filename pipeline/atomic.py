@@ -8,6 +8,9 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+# Temp files are named ".<target>.tmp-XXXX<suffix>" so a sweep can find what a killed writer left.
+TMP_MARK = ".tmp-"
+
 
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
@@ -18,7 +21,7 @@ def atomic_path(target: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=suffix or ".tmp", dir=target.parent
+        prefix=f".{target.name}{TMP_MARK}", suffix=suffix or ".tmp", dir=target.parent
     )
     os.close(fd)
     tmp_path = Path(tmp)
@@ -32,6 +35,21 @@ def atomic_path(target: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
         raise
+
+
+def sweep(folder: str | os.PathLike, min_age: float = 0.0) -> list[Path]:
+    """Remove temp files that a killed writer left behind (only call while holding the lock
+    that writers of `folder` take, or with a `min_age` no live writer can reach)."""
+    import time
+
+    removed = []
+    now = time.time()
+    for p in Path(folder).rglob(f".*{TMP_MARK}*"):
+        with contextlib.suppress(OSError):
+            if p.is_file() and now - p.stat().st_mtime >= min_age:
+                p.unlink()
+                removed.append(p)
+    return removed
 
 
 def write_bytes(target: str | os.PathLike, data: bytes) -> None:

@@ -25,7 +25,7 @@ from pipeline.errors import InputError
 from pipeline.model import Document
 from pipeline.parse import parse_bytes, split_sentences
 from pipeline.progress import track
-from pipeline.rawstore import RawStore, sources
+from pipeline.rawstore import RawStore, locked, sources
 
 log = logging.getLogger(__name__)
 
@@ -360,6 +360,16 @@ def build(
     only: list[str] | None = None,
 ) -> BuildResult:
     data_dir = Path(data_dir)
+    processed = data_dir / "processed"
+    processed.mkdir(parents=True, exist_ok=True)
+    # One build at a time per data dir; under the lock, any temp file is a dead writer's.
+    with locked(processed / "build"):
+        atomic.sweep(processed)
+        atomic.sweep(data_dir / "raw", min_age=24 * 3600)  # crawler writers may be live
+        return _build(data_dir, strict=strict, watch=watch, jobs=jobs, level=level, only=only)
+
+
+def _build(data_dir: Path, *, strict, watch, jobs, level, only) -> BuildResult:
     watch_terms = watch_list(watch)
     names = sources(data_dir)
     if only:

@@ -44,7 +44,7 @@ class SimConfig:
     # Share of the heading score where both units have one. Measured best at 0: the heading is
     # the item's first clause, already part of the body (docs/alignment.md).
     heading_weight: float = 0.0
-    dense_limit: int = 2_000_000  # pairs scored all-against-all; above this, prune first
+    dense_limit: int = 250_000  # pairs scored all-against-all; above this, prune first
     top_k: int = 10  # candidates kept per unit when pruning
     block_rows: int = 4096  # rows per sparse block when pruning (bounds memory)
     min_cosine: float = 0.05  # candidates below this TF-IDF cosine are never scored
@@ -63,19 +63,25 @@ class SimConfig:
 
 
 class Encoder:
-    """Tokenise matching forms and map each distinct token to one code point (shared vocabulary)."""
+    """Tokenise matching forms and map each distinct token to one code point.
+
+    One encoder is shared by the years of a series so equal tokens get equal code points.
+    Bigrams (the default) are encoded vectorised: code point pairs → int keys → ids.
+    """
 
     # Above the BMP so mapped tokens can never be confused with real characters in one string.
     _BASE = 0x10000
+    _CAPACITY = 0x110000 - 0x10000  # ids beyond this wrap (hash collisions, only for huge inputs)
 
     def __init__(self, tokens: str):
         self.tokens = tokens
-        self.vocab: dict[str, str] = {}
+        self.vocab: dict[str, str] = {}  # char / jieba tokens
+        self.keys: dict[int, int] = {}  # bigram key → id
 
     def _code(self, tok: str) -> str:
         code = self.vocab.get(tok)
         if code is None:
-            code = chr(self._BASE + len(self.vocab))
+            code = chr(self._BASE + len(self.vocab) % self._CAPACITY)
             self.vocab[tok] = code
         return code
 
@@ -92,6 +98,35 @@ class Encoder:
         if self.tokens == "char":
             return form
         return "".join(self._code(t) for t in self.split(form))
+
+    def bigram_ids(self, forms: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """All bigram ids of all forms, flat, and the offsets of each form (CSR layout).
+
+        A one-character form is its own single token.
+        """
+        lens = np.fromiter((len(f) for f in forms), dtype=np.int64, count=len(forms))
+        cp = np.frombuffer("".join(forms).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        starts = np.r_[0, np.cumsum(lens)[:-1]].astype(np.int64)
+        counts = np.where(lens >= 2, lens - 1, lens)  # bigrams per form (1 for a single char)
+        offsets = np.r_[0, np.cumsum(counts)].astype(np.int64)
+        # Position of each token's first character in `cp`.
+        first = np.repeat(starts, counts) + (np.arange(offsets[-1]) - np.repeat(offsets[:-1], counts))
+        second = np.where(np.repeat(lens >= 2, counts), cp[np.minimum(first + 1, len(cp) - 1)], 0)
+        keys = (cp[first] << 21) | second if len(first) else np.empty(0, dtype=np.int64)
+        uniq, inv = np.unique(keys, return_inverse=True)
+        table = self.keys
+        ids = np.fromiter(
+            (table.setdefault(k, len(table)) for k in uniq.tolist()), dtype=np.int64, count=len(uniq)
+        )
+        return ids[inv.ravel()] % self._CAPACITY, offsets
+
+    def bigram_strings(self, ids: np.ndarray, offsets: np.ndarray, sort: bool) -> list[str]:
+        codes = (ids + self._BASE).astype(np.uint32)
+        out = []
+        for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist(), strict=True):
+            seg = np.sort(codes[a:b]) if sort else codes[a:b]
+            out.append(seg.tobytes().decode("utf-32-le"))
+        return out
 
 
 def _jieba():
@@ -110,29 +145,52 @@ class Prepared:
     heading: list[str]
     body: list[str]
     body_len: np.ndarray  # token count of each body (for containment scores)
-    form: list[str]  # matching form of each body (for the pruning index)
+    grams: tuple[np.ndarray, np.ndarray]  # bigram ids of each body, CSR (for the pruning index)
 
     def __len__(self) -> int:
         return len(self.body)
+
+    def subset(self, idx: list[int]) -> Prepared:
+        ids, off = self.grams
+        parts = [ids[off[i] : off[i + 1]] for i in idx]
+        new_off = np.r_[0, np.cumsum([len(x) for x in parts])].astype(np.int64)
+        return Prepared(
+            heading=[self.heading[i] for i in idx],
+            body=[self.body[i] for i in idx],
+            body_len=self.body_len[idx] if len(idx) else self.body_len[:0],
+            grams=(np.concatenate(parts) if parts else ids[:0], new_off),
+        )
 
 
 def prepare(
     headings: list[str], bodies: list[str], encoder: Encoder, scorer: str = "sort"
 ) -> Prepared:
     forms = [match_form(b) for b in bodies]
-    body = [encoder.encode(f) for f in forms]
-    heading = [encoder.encode(match_form(h)) for h in headings]
-    lens = np.fromiter((len(s) for s in body), dtype=np.int32, count=len(body))
-    if scorer == "sort":
+    head_forms = [match_form(h) for h in headings]
+    grams = encoder.bigram_ids(forms)
+    if encoder.tokens == "bigram" and scorer != "set":
         # Sorting the token code points turns Indel similarity into multiset overlap
         # (Dice coefficient): order-free, and still bit-parallel.
+        sort = scorer == "sort"
+        body = encoder.bigram_strings(*grams, sort=sort)
+        heading = encoder.bigram_strings(*encoder.bigram_ids(head_forms), sort=sort)
+        lens = np.diff(grams[1]).astype(np.int32)
+        return Prepared(heading=heading, body=body, body_len=lens, grams=grams)
+    if encoder.tokens == "bigram":
+        body = encoder.bigram_strings(*grams, sort=False)
+        heading = encoder.bigram_strings(*encoder.bigram_ids(head_forms), sort=False)
+    else:
+        body = [encoder.encode(f) for f in forms]
+        heading = [encoder.encode(f) for f in head_forms]
+    lens = np.fromiter((len(s) for s in body), dtype=np.int32, count=len(body))
+    if scorer == "sort":
         body = ["".join(sorted(s)) for s in body]
         heading = ["".join(sorted(s)) for s in heading]
     elif scorer == "set":
         # token_set_ratio splits on whitespace.
         body = [" ".join(s) for s in body]
         heading = [" ".join(s) for s in heading]
-    return Prepared(heading=heading, body=body, body_len=lens, form=forms)
+    return Prepared(heading=heading, body=body, body_len=lens, grams=grams)
 
 
 def _scorer(name: str):
@@ -192,7 +250,7 @@ def score_pairs(left: Prepared, right: Prepared, cfg: SimConfig, floor: float = 
         )
         sample = (ai, bi, body, head)
     else:
-        ai, bi = candidates(left.form, right.form, cfg)
+        ai, bi = candidates(left, right, cfg)
         body = _cpdist([left.body[i] for i in ai], [right.body[j] for j in bi], scorer, cfg.workers)
         head = (
             _cpdist(
@@ -321,40 +379,27 @@ def _cpdist(a: list[str], b: list[str], scorer, workers: int) -> np.ndarray:
     return process.cpdist(a, b, scorer=scorer, dtype=np.float32, workers=workers)
 
 
-def _bigram_matrix(forms: list[str], vocab: dict[str, int]) -> sp.csr_matrix:
-    """Binary unit × bigram matrix over a shared, growing vocabulary."""
-    indptr = [0]
-    indices: list[int] = []
-    for f in forms:
-        grams = {f[i : i + 2] for i in range(len(f) - 1)} if len(f) > 1 else {f} if f else set()
-        for g in grams:
-            idx = vocab.get(g)
-            if idx is None:
-                idx = vocab[g] = len(vocab)
-            indices.append(idx)
-        indptr.append(len(indices))
-    data = np.ones(len(indices), dtype=np.float32)
-    return sp.csr_matrix(
-        (data, np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int64)),
-        shape=(len(forms), max(len(vocab), 1)),
+def _bigram_matrix(grams: tuple[np.ndarray, np.ndarray], width: int) -> sp.csr_matrix:
+    """Binary unit × bigram matrix from CSR-laid-out bigram ids."""
+    ids, off = grams
+    m = sp.csr_matrix(
+        (np.ones(len(ids), dtype=np.float32), ids.astype(np.int32), off), shape=(len(off) - 1, width)
     )
+    m.sum_duplicates()
+    m.data[:] = 1.0
+    return m
 
 
-def candidates(
-    forms_a: list[str], forms_b: list[str], cfg: SimConfig
-) -> tuple[np.ndarray, np.ndarray]:
+def candidates(left: Prepared, right: Prepared, cfg: SimConfig) -> tuple[np.ndarray, np.ndarray]:
     """Candidate pairs from a sparse bigram TF-IDF cosine: top-k per row and per column.
 
     Bigrams found in more than `max_df` of the units (发展, 推进 …) are dropped so the sparse
     product stays sparse; the product is computed in row blocks so memory is bounded by
     block_rows × (columns sharing a bigram), not n × m.
     """
-    vocab: dict[str, int] = {}
-    xa = _bigram_matrix(forms_a, vocab)
-    xb = _bigram_matrix(forms_b, vocab)
-    v = len(vocab)
-    xa.resize((xa.shape[0], v))
-    xb.resize((xb.shape[0], v))
+    width = int(max(left.grams[0].max(initial=0), right.grams[0].max(initial=0))) + 1
+    xa = _bigram_matrix(left.grams, width)
+    xb = _bigram_matrix(right.grams, width)
     df = np.asarray(xa.sum(axis=0)).ravel() + np.asarray(xb.sum(axis=0)).ravel()
     total = xa.shape[0] + xb.shape[0]
     cap = max(cfg.max_df * total, 20.0)

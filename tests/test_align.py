@@ -24,7 +24,7 @@ from pipeline.align import (  # noqa: E402
     build_units,
     thread_key,
 )
-from pipeline.similarity import SimConfig, candidates, match_form  # noqa: E402
+from pipeline.similarity import Encoder, SimConfig, candidates, prepare  # noqa: E402
 
 A = ["党建", "科普", "学会", "智库", "学术", "基层"]
 
@@ -147,11 +147,14 @@ def test_pruned_candidates_give_the_same_links_as_all_pairs():
 def test_candidates_find_each_true_partner():
     rng = np.random.default_rng(1)
     texts = list(T.values())
-    a = [match_form(t) for t in texts]
-    b = [match_form(texts[i]) for i in rng.permutation(len(texts))]
+    perm = rng.permutation(len(texts))
+    enc = Encoder("bigram")
+    a = prepare([""] * len(texts), texts, enc)
+    b = prepare([""] * len(texts), [texts[i] for i in perm], enc)
     ai, bi = candidates(a, b, SimConfig(top_k=2))
-    found = {(a[i], b[j]) for i, j in zip(ai, bi, strict=True)}
-    assert all((t, t) in found for t in a)
+    found = {(int(i), int(perm[j])) for i, j in zip(ai, bi, strict=True)}
+    assert all((i, i) in found for i in range(len(texts)))
+    assert len(found) <= 2 * 2 * len(texts)
 
 
 @pytest.mark.parametrize("seed", range(5))

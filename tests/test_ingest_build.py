@@ -130,3 +130,18 @@ def test_watch_terms_counted_unquoted(tmp_path):
     row = terms[terms.term == "科普年会"]
     assert row[["kind", "count"]].values.tolist() == [["watch", 1]]
     assert list(row.paths.iloc[0]) == ["2.3"]
+
+
+def test_build_sweeps_temp_files_of_killed_writers(tmp_path):
+    data = tmp_path / "data"
+    p = tmp_path / "n.txt"
+    p.write_text(notice_text(2019), encoding="utf-8")
+    ingest([p], "demo", data)
+    stale = data / "processed" / "sources" / "demo" / ".items.parquet.tmp-dead1234.parquet"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"half a parquet file")
+    fresh_raw = data / "raw" / "demo" / "2019" / ".x.html.tmp-live5678.tmp"
+    fresh_raw.write_bytes(b"a crawler worker may still be writing this")
+    build(data)
+    assert not stale.exists()
+    assert fresh_raw.exists()  # raw temp files are only swept when a day old
