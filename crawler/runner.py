@@ -70,11 +70,26 @@ def crawl(
     base_url: str | None = None,
     recheck: bool = False,
     overrides: dict | None = None,
+    redis_url: str | None = None,
+    join_only: bool = False,
+    wait: float = 0.0,
 ) -> CrawlResult:
+    """Crawl `names` in this process. With `redis_url` the sources' frontiers are shared with
+    other workers (crawler/distributed.py); `join_only` (policytrack worker) only joins runs in
+    progress, waiting up to `wait` seconds for one."""
     from scrapy.crawler import CrawlerProcess
 
-    chosen = [s.rebased(base_url) for s in select(list(names), sources_file)]
     settings = settings_for(overrides)
+    if redis_url:
+        from crawler.distributed import plan
+
+        jobs = plan(redis_url, list(names), settings, sources_file=sources_file,
+                    base_url=base_url, recheck=recheck, join_only=join_only, wait=wait)  # fmt: skip
+        if not jobs:
+            return CrawlResult([])
+    else:
+        chosen = [s.rebased(base_url) for s in select(list(names), sources_file)]
+        jobs = [(spider_class(src), {"source": src, "recheck": recheck}) for src in chosen]
     # The caller (the CLI) owns logging: no second root handler, and Scrapy's DEBUG chatter off.
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
     for name in ("scrapy.utils.log", "scrapy.crawler"):  # start-up banner and version list
@@ -84,9 +99,9 @@ def crawl(
     for name in ("scrapy", "twisted", "py.warnings"):
         logging.getLogger(name).setLevel(level)
     crawlers = []
-    for src in chosen:
-        crawler = process.create_crawler(spider_class(src))
-        process.crawl(crawler, source=src, data=str(data_dir), recheck=recheck)
+    for cls, kwargs in jobs:
+        crawler = process.create_crawler(cls)
+        process.crawl(crawler, data=str(data_dir), **kwargs)
         crawlers.append(crawler)
     process.start()
     reports = [c.spider.run for c in crawlers if getattr(c, "spider", None) is not None]

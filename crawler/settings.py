@@ -47,3 +47,11 @@ EXTENSIONS = {"crawler.middlewares.CrawlProgress": 500}
 # Our own logger reports failures with URL and reason; Scrapy's INFO chatter is not needed.
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"
+
+# Distributed mode only (`policytrack crawl|worker --redis URL`, docs/distributed.md); without
+# --redis these are never read. The scheduler, dupefilter and queue keys are set per source by
+# crawler.distributed.crawler_settings.
+REDIS_KEY_PREFIX = "policytrack"
+REDIS_WORKER_TTL = 10.0  # seconds without a heartbeat before a worker's requests are requeued
+REDIS_POLL_INTERVAL = 0.2  # how often an idle worker looks at the shared queue
+REDIS_PREFETCH = 4  # requests popped per round trip (held in flight by this worker)

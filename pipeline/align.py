@@ -34,7 +34,7 @@ from pipeline.similarity import prepare as prepare_text
 log = logging.getLogger(__name__)
 
 # Bump when alignment output changes for the same input (the build re-aligns cached sources).
-ALIGN_VERSION = "1"
+ALIGN_VERSION = "2"
 
 LEVELS = ("item", "section", "paragraph", "sentence")
 LINK_RELATIONS = ("unchanged", "revised", "split", "merged", "reappeared")
@@ -80,6 +80,9 @@ class AlignConfig:
     threshold: float = 3.0  # minimum combined score for a one-to-one link
     split_containment: float = 4.0  # standardised share of the smaller unit in the larger one
     split_floor: float = 5.0  # and at least this combined score, for a split/merge link
+    # Thresholds hold for documents of up to this many units; beyond, they grow with
+    # sqrt(ln units): among many units some unrelated pair always stands out by chance.
+    reference_units: int = 10
     lookback: int = 2  # earlier documents (beyond the previous one) searched for reappearances
     # Units under sections whose heading matches this are left out: a report's review of last
     # year (工作回顾) restates last year's tasks and would be mistaken for their continuation.
@@ -320,10 +323,12 @@ def match(
     best_b = np.zeros(m, dtype=np.float32)
     if n == 0 or m == 0:
         return PairResult([], best_a, best_b)
-    floor = min(cfg.threshold, cfg.split_floor) if secondary else cfg.threshold
+    scale = float(np.sqrt(np.log(max(n, m, cfg.reference_units)) / np.log(cfg.reference_units)))
+    threshold = cfg.threshold * scale
+    floor = min(threshold, cfg.split_floor * scale) if secondary else threshold
     pairs = score_pairs(left, right, cfg.sim, floor=floor)
     best_a, best_b = pairs.best_a, pairs.best_b
-    strong = pairs.score >= cfg.threshold
+    strong = pairs.score >= threshold
     ra, rb = assign(pairs.a[strong], pairs.b[strong], pairs.score[strong], n, m)
     score_of = {
         (int(i), int(j)): (float(s), float(r))
@@ -334,7 +339,7 @@ def match(
     splits: dict[int, list[int]] = {}
     merges: dict[int, list[int]] = {}
     if secondary and len(pairs):
-        ok = (pairs.cont >= cfg.split_containment) & (pairs.score >= cfg.split_floor)
+        ok = (pairs.cont >= cfg.split_containment * scale) & (pairs.score >= cfg.split_floor * scale)
         ok &= ~np.isin(pairs.a, ra) | ~np.isin(pairs.b, rb)  # one side must be unassigned
         taken_b: set[int] = set()
         taken_a: set[int] = set()

@@ -264,12 +264,18 @@ def score_pairs(left: Prepared, right: Prepared, cfg: SimConfig, floor: float = 
     sa, sb, sbody, shead = sample
     scont = _containment(sbody, left.body_len[sa], right.body_len[sb], cfg.scorer)
     bg = cfg.background
-    body_z = _standardised(body, ai, bi, _medians(sbody, sa, sb, n, m, bg, 10.0), 1.0)
-    cont_z = _standardised(cont, ai, bi, _medians(scont, sa, sb, n, m, bg, 0.1), 0.01)
+
+    def stats(values, fallback):
+        if dense and bg and min(n, m) > _MIN_PARTNERS:
+            return _dense_stats(values.reshape(n, m), fallback)
+        return _medians(values, sa, sb, n, m, bg, fallback)
+
+    body_z = _standardised(body, ai, bi, stats(sbody, 10.0), 1.0)
+    cont_z = _standardised(cont, ai, bi, stats(scont, 0.1), 0.01)
     raw = body
     score = body_z
     if use_heading:
-        head_z = _standardised(head, ai, bi, _medians(shead, sa, sb, n, m, bg, 10.0), 1.0)
+        head_z = _standardised(head, ai, bi, stats(shead, 10.0), 1.0)
         both = has_head_a[ai] & has_head_b[bi]
         w = np.float32(cfg.heading_weight)
         score = np.where(both, w * head_z + (1 - w) * body_z, body_z).astype(np.float32)
@@ -324,6 +330,29 @@ def _medians(values, a, b, n, m, on: bool, fallback_spread: float):
     row_spread = 1.4826 * _group_median(dev_r, a[ra_], n, g_spread / 1.4826)
     col_spread = 1.4826 * _group_median(dev_c, b[rb_], m, g_spread / 1.4826)
     return (row_med, col_med), (row_spread, col_spread)
+
+
+def _dense_stats(mat: np.ndarray, fallback_spread: float):
+    """_medians for a full n × m matrix with linear-time partitions instead of sorts.
+
+    Leaving out a row's maximum does not move its lower order statistics, so the median of
+    the other m − 1 scores is read off one partition of the whole row; for the spread the
+    largest deviation is left out the same way.
+    """
+
+    def along(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+        k = x.shape[axis] - 1  # values left after dropping the top one
+        lo, hi = (k - 1) // 2, k // 2
+        part = np.partition(x, [lo, hi], axis=axis)
+        med = (np.take(part, lo, axis=axis) + np.take(part, hi, axis=axis)) / 2
+        dev = np.abs(x - np.expand_dims(med, axis))
+        part = np.partition(dev, [lo, hi], axis=axis)
+        mad = (np.take(part, lo, axis=axis) + np.take(part, hi, axis=axis)) / 2
+        return med.astype(np.float32), (1.4826 * mad).astype(np.float32)
+
+    row_med, row_sp = along(mat, 1)
+    col_med, col_sp = along(mat, 0)
+    return (row_med, col_med), (row_sp, col_sp)
 
 
 def _top_mask(values: np.ndarray, group: np.ndarray) -> np.ndarray:

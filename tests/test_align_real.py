@@ -76,7 +76,7 @@ def test_sample_gold_f1(sample_tables):
         table = evaluate(load_gold(path), t["alignments"], t["items"], t["documents"])
         f1[path.stem] = table.iloc[-1]["f1"]
     assert set(f1) == {"a-2018-2019", "a-2019-2020", "a-2020-2022", "a-2022-2023", "a-2023-2024"}
-    assert min(f1.values()) >= 0.9, f1
+    assert min(f1.values()) >= 0.95, f1
     assert sum(v == 1.0 for v in f1.values()) >= 4, f1
 
 
@@ -101,4 +101,4 @@ def test_gwr_task_sections_against_gold(gwr_path, tmp_path):
     assert table.loc["2024→2025", "f1"] == 1.0  # ten reordered tasks
     assert table.loc["2023→2024", "f1"] == 1.0
     assert table.loc["overall", "precision"] >= 0.95
-    assert table.loc["overall", "f1"] >= 0.88, table
+    assert table.loc["overall", "f1"] >= 0.9, table

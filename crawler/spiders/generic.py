@@ -61,6 +61,12 @@ class RunReport:
     unchanged: int = 0
     list_pages: int = 0
     problems: list[Problem] = field(default_factory=list)
+    # For run stats (pipeline/stats.py): what the site answered and what the selectors found.
+    statuses: dict[str, int] = field(default_factory=dict)  # HTTP status → responses
+    list_entries: int = 0  # entries the list selector yielded
+    matched: int = 0  # of those, titles that passed the title filter
+    selector_misses: list[dict] = field(default_factory=list)  # {kind, url, selector}
+    close_reason: str | None = None  # Scrapy's: finished | shutdown (a signal) | ...
 
     @property
     def failures(self) -> list[Problem]:
@@ -77,7 +83,16 @@ class RunReport:
             "list_pages": self.list_pages,
             "failures": [str(p) for p in self.failures],
             "notes": [str(p) for p in self.problems if not p.fatal],
+            "statuses": dict(sorted(self.statuses.items())),
+            "list_entries": self.list_entries,
+            "matched": self.matched,
+            "selector_misses": list(self.selector_misses),
+            "close_reason": self.close_reason,
         }
+
+    def missed(self, kind: str, url: str, selector: str) -> None:
+        """A selector (list item, detail body, column link text) that matched nothing."""
+        self.selector_misses.append({"kind": kind, "url": url, "selector": selector})
 
 
 def _truthy(value) -> bool:
@@ -130,7 +145,12 @@ class GenericSpider(scrapy.Spider):
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        crawler.signals.connect(spider._response, signal=signals.response_received)
         return spider
+
+    def _response(self, response, request, spider):
+        code = str(response.status)
+        self.run.statuses[code] = self.run.statuses.get(code, 0) + 1
 
     # -- helpers ---------------------------------------------------------------------------
     @property
@@ -253,6 +273,7 @@ class GenericSpider(scrapy.Spider):
                 break
         else:
             self._walk[column] = "failed"
+            self.run.missed("column", response.url, " > ".join(hops))
             self.note(response.url, f"column link {hops[0]!r} not found on the page")
             return
         if depth == len(hops) - 1:
@@ -282,8 +303,10 @@ class GenericSpider(scrapy.Spider):
             if templated and page_no > 1:
                 self._walk.setdefault(column, "end")
                 return
+            self.run.missed("list", response.url, " | ".join(self.src.list.item))
             self.note(response.url, "list page has no items (selector "
                       f"{' | '.join(self.src.list.item)})")  # fmt: skip
+        self.run.list_entries += len(page.entries)
         settled = bool(page.entries)
         for e in page.entries:
             url = self.src.local_url(e.url)
@@ -295,6 +318,7 @@ class GenericSpider(scrapy.Spider):
             if not wanted:
                 self.state.seen.add(key)
                 continue
+            self.run.matched += 1
             if not self.on_site(url):
                 if not self.state.was_seen(key):
                     self.note(url, f"off-site link skipped ({e.title})", fatal=False)
@@ -356,6 +380,8 @@ class GenericSpider(scrapy.Spider):
                     self.src.detail, response.url, body, ctype, self.src.attachment_types
                 )
             except InputError as exc:
+                if exc.reason.startswith("no notice body"):
+                    self.run.missed("detail", response.url, " | ".join(self.src.detail.body))
                 self.fail(key, entry, exc.reason, permanent=True)
                 return
         list_title = entry.get("title") or ""
@@ -497,6 +523,7 @@ class GenericSpider(scrapy.Spider):
         except OSError as exc:
             self.note(str(self.store.root), f"could not save crawl state: {exc}")
         self.run.finished_at = now_iso()
+        self.run.close_reason = reason
         if reason != "finished":
             self.note(self.src.name, f"crawl ended early ({reason})")
         try:

@@ -1,0 +1,464 @@
+"""Several crawl workers on one shared frontier in Redis (`policytrack crawl|worker --redis URL`).
+
+Built on scrapy-redis: its Scheduler, PriorityQueue (requests as JSON, crawler/frontier.py) and
+RFPDupeFilter, with three changes that make "killing a worker loses nothing" true:
+
+1. push and pop are atomic Lua scripts, and a popped request is held in an in-flight hash under
+   the worker's token until Scrapy has finished it entirely: callback run, new requests queued,
+   items stored (files fsynced, manifest record appended);
+2. workers heartbeat; the requests of a worker whose heartbeat expired are put back in the queue
+   (bypassing the dupefilter, which already holds them) by whichever worker notices first;
+3. before fetching a notice, a worker reads the manifest records other workers appended, so a
+   request requeued after its record was written is dropped, not fetched and stored twice.
+
+A worker stays until the queue and the in-flight hash are both empty; the first to see that ends
+the run (its dupefilter is cleared, so the next crawl starts afresh). See docs/distributed.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
+from scrapy_redis.scheduler import Scheduler
+from twisted.internet.task import LoopingCall
+
+from crawler.frontier import Frontier, Keys, Member, Run, active_runs, safe_url
+from crawler.sources import DetailProfile, ListProfile, Source, select
+from crawler.spiders.generic import GenericSpider, RunReport
+from crawler.state import url_key
+from pipeline.errors import ConfigError, PolicytrackError
+from pipeline.rawstore import check_source, now_iso
+
+log = logging.getLogger("crawler")
+
+URL_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def crawler_settings(redis_url: str, prefix: str, source: str) -> dict:
+    """Scrapy settings of one source's crawler in redis mode (on top of crawler/settings.py)."""
+    keys = Keys(prefix, source)
+    return {
+        "SCHEDULER": "crawler.distributed.RedisScheduler",
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
+        "SCHEDULER_SERIALIZER": "crawler.frontier",  # JSON, not pickle
+        "SCHEDULER_PERSIST": True,  # the frontier is shared: one worker closing must not clear it
+        "SCHEDULER_QUEUE_KEY": keys.queue,
+        "SCHEDULER_DUPEFILTER_KEY": keys.dupefilter,
+        "REDIS_URL": redis_url,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# the run's source definition travels through Redis, so every worker crawls the same config
+
+
+def source_to_json(src: Source) -> str:
+    return json.dumps(dataclasses.asdict(src), ensure_ascii=False, sort_keys=True)
+
+
+def source_from_json(text: str) -> Source:
+    def tuples(d: dict) -> dict:
+        return {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+
+    try:
+        d = tuples(json.loads(text))
+        d["list"] = ListProfile(**tuples(d["list"]))
+        d["detail"] = DetailProfile(**tuples(d["detail"]))
+        src = Source(**d)
+        check_source(src.name)
+    except (ValueError, TypeError, KeyError, PolicytrackError) as exc:
+        raise ConfigError(
+            f"the source published in redis is not understood by this version ({exc})"
+        ) from exc
+    return src
+
+
+# --------------------------------------------------------------------------------------------
+# planning (before the reactor starts): seed or join each source's run
+
+
+def connect(redis_url: str, settings):
+    from scrapy_redis.connection import get_redis_from_settings
+
+    if not redis_url.startswith(URL_SCHEMES):
+        raise ConfigError(f"--redis {redis_url!r}: expected redis://host:port/db")
+    s = settings.copy()
+    s.set("REDIS_URL", redis_url, priority="cmdline")
+    server = get_redis_from_settings(s)
+    try:
+        server.ping()
+    except Exception as exc:  # connection refused, DNS, auth: one line, exit 2
+        raise ConfigError(
+            f"--redis {safe_url(redis_url)}: cannot connect ({exc.__class__.__name__}: {exc})"
+        ) from None
+    return server
+
+
+def plan(
+    redis_url: str,
+    names: list[str],
+    settings,
+    *,
+    sources_file=None,
+    base_url: str | None = None,
+    recheck: bool = False,
+    join_only: bool = False,
+    wait: float = 0.0,
+) -> list[tuple[type, dict]]:
+    """(spider class, spider kwargs) per source this worker takes part in.
+
+    crawl (join_only False): start a run for each selected source, or join the one in progress.
+    worker (join_only True): join the runs of `names` (or every run in progress), waiting up to
+    `wait` seconds for them to appear. Empty list: nothing to join.
+    """
+    server = connect(redis_url, settings)
+    prefix = settings.get("REDIS_KEY_PREFIX") or "policytrack"
+    member = Member(server, prefix, settings.getfloat("REDIS_WORKER_TTL", 10.0)).start()
+    where = safe_url(redis_url)
+    joined: list[tuple[Source, Run, str | None]] = []
+    if not join_only:
+        for src in [s.rebased(base_url) for s in select(list(names), sources_file)]:
+            frontier = Frontier(server, prefix, src.name)
+            if n := frontier.reap():
+                log.info("%s: requeued %d requests of workers that stopped", src.name, n)
+            seed = member.token()
+            run = frontier.start("crawl", member.id, seed, source_to_json(src), recheck, now_iso())
+            if run.role == "join":
+                src = source_from_json(run.source_json)
+                log.info("%s: joined run %s on %s (started %s by %s)",
+                         src.name, run.id, where, run.started_at, run.by)  # fmt: skip
+            else:
+                log.info("%s: started run %s on %s", src.name, run.id, where)
+            joined.append((src, run, seed if run.role == "seed" else None))
+    else:
+        for name in names:
+            check_source(name)
+        deadline = time.monotonic() + max(0.0, wait)
+        while True:
+            have = {src.name for src, _, _ in joined}
+            for name in list(names) or active_runs(server, prefix):
+                if name in have:
+                    continue
+                check_source(name)  # names read from redis are data, not trusted
+                frontier = Frontier(server, prefix, name)
+                frontier.reap()
+                run = frontier.start("join", member.id, "", "", False, "")
+                if run is not None:
+                    src = source_from_json(run.source_json)
+                    log.info("%s: joined run %s on %s", name, run.id, where)
+                    joined.append((src, run, None))
+            complete = len(joined) == len(names) if names else bool(joined)
+            if complete or time.monotonic() >= deadline:
+                break
+            time.sleep(0.25)
+    if not joined:
+        member.stop()
+        return []
+    return [
+        (
+            spider_class(src, crawler_settings(redis_url, prefix, src.name)),
+            {"source": src, "recheck": run.recheck, "run_id": run.id, "role": run.role,
+             "seed_token": seed, "member": member},
+        )  # fmt: skip
+        for src, run, seed in joined
+    ]
+
+
+def spider_class(src: Source, settings: dict) -> type:
+    from crawler.runner import spider_class as base_class
+
+    base = base_class(src)
+    custom = {**(base.custom_settings or {}), **settings}
+    return type(f"Distributed{base.__name__}", (DistributedSpider, base), {"custom_settings": custom})
+
+
+# --------------------------------------------------------------------------------------------
+# the spider side
+
+
+class ManifestTail:
+    """Records appended to a manifest since the last read (complete lines only)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.offset = 0
+
+    def read(self) -> list[dict]:
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            return []
+        if size < self.offset:  # replaced (never happens to an append-only manifest): reread
+            self.offset = 0
+        if size == self.offset:
+            return []
+        with open(self.path, "rb") as fh:
+            fh.seek(self.offset)
+            chunk = fh.read(size - self.offset)
+        end = chunk.rfind(b"\n") + 1  # a line still being written is read next time
+        self.offset += end
+        out = []
+        for line in chunk[:end].splitlines():
+            try:
+                rec = json.loads(line) if line.strip() else None
+            except ValueError:
+                continue  # a torn line from a crash; iter_manifest logs it for readers
+            if isinstance(rec, dict):
+                out.append(rec)
+        return out
+
+
+@dataclass
+class WorkerRunReport(RunReport):
+    """The crawl log line of one worker: which worker, which run."""
+
+    worker: str = ""
+    run_id: str = ""
+
+    def to_dict(self) -> dict:
+        return {**super().to_dict(), "worker": self.worker, "run": self.run_id}
+
+
+class DistributedSpider(GenericSpider):
+    """GenericSpider on a shared frontier. Only the seeding worker yields start requests; list
+    pages go through the dupefilter (once per run, cleared between runs), so a list page requeued
+    from a dead worker does not walk the rest of the column a second time."""
+
+    run_id: str = ""
+    role: str = "join"
+    seed_token: str | None = None
+    member: Member | None = None
+    frontier: Frontier | None = None  # set by RedisScheduler.open
+    release = None  # RedisScheduler.release, set by RedisScheduler.open
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)  # run_id, role, seed_token, member arrive as kwargs
+        self.run = WorkerRunReport(
+            self.src.name, worker=self.member.id if self.member else "", run_id=self.run_id
+        )
+        self._tail = ManifestTail(self.store.manifest)
+
+    async def start(self):
+        try:
+            if self.role == "seed":
+                async for request in super().start():
+                    yield request
+        finally:
+            # Every start request is queued now (or seeding failed): release the run's marker.
+            if self.seed_token and self.release is not None:
+                self.release(self.seed_token)
+
+    def _list_request(self, url: str, page_no: int, column: str):
+        return super()._list_request(url, page_no, column).replace(dont_filter=False)
+
+    def refresh_known(self) -> int:
+        """Take in manifest records other workers appended since the last look."""
+        added = 0
+        for rec in self._tail.read():
+            if rec.get("origin") != "crawl" or not rec.get("url"):
+                continue
+            have = self.state.versions.get(url_key(rec["url"]), [])
+            if any(
+                r.get("doc_id") == rec.get("doc_id") and r.get("version") == rec.get("version")
+                for r in have
+            ):
+                continue
+            self.state.add_record(rec)
+            added += 1
+        return added
+
+    def stored_already(self, request) -> bool:
+        """A notice request whose record is already on disk (a requeued duplicate)."""
+        if request.meta.get("kind") != "detail":
+            return False
+        self.refresh_known()  # also keeps `latest` (the previous version) current for --recheck
+        if request.meta.get("recheck"):
+            return False
+        entry = request.meta.get("entry") or {}
+        return self.state.is_known(url_key(entry.get("url") or request.url))
+
+    def _closed(self, spider, reason):
+        if self.frontier is not None:
+            try:
+                # The run's verdict per column: "walked to its end" only if no worker failed.
+                self._walk.update(self.frontier.walk())
+            except Exception as exc:
+                log.warning("%s: could not read the run's walk report: %s", self.src.name, exc)
+        super()._closed(spider, reason)
+
+
+# --------------------------------------------------------------------------------------------
+# the scheduler side
+
+
+class RedisScheduler(Scheduler):
+    """scrapy-redis's Scheduler with atomic push/pop, in-flight tracking and dead-worker requeue."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        sched = super().from_crawler(crawler)
+        sched.crawler = crawler
+        sched.prefix = crawler.settings.get("REDIS_KEY_PREFIX") or "policytrack"
+        sched.poll = crawler.settings.getfloat("REDIS_POLL_INTERVAL", 0.2)
+        sched.prefetch = max(1, crawler.settings.getint("REDIS_PREFETCH", 4))
+        return sched
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def open(self, spider):
+        super().open(spider)  # scrapy-redis: self.queue, self.df
+        if not isinstance(spider, DistributedSpider) or spider.member is None:
+            raise ConfigError("RedisScheduler runs DistributedSpider (policytrack crawl --redis)")
+        self.member, self.run_id = spider.member, spider.run_id
+        self.frontier = spider.frontier = Frontier(self.server, self.prefix, spider.src.name)
+        if self.queue.key != self.frontier.keys.queue:
+            raise ConfigError(f"SCHEDULER_QUEUE_KEY must be {self.frontier.keys.queue!r}")
+        self._tokens: dict = {}  # request → in-flight token
+        self._ready: deque[tuple[str, bytes]] = deque()  # popped, not yet handed to the engine
+        self._pushes: list[tuple[str, float, bytes]] = []  # to queue with the next round trip
+        self._done: list[str] = []  # finished tokens, sent after the pushes
+        spider.release = self.release
+        self._walk_sent: dict[str, str] = {}
+        self._last_reap = 0.0
+        self._hook_engine()
+        self.member.attach()
+        self.crawler.signals.connect(self._idle, signal=signals.spider_idle)
+        self._loop = LoopingCall(self._tick)
+        self._loop.start(self.poll, now=False)
+
+    def _hook_engine(self) -> None:
+        # Scrapy removes a request from its engine slot only after the callback, the requests it
+        # yielded and its items' pipelines are all done: the moment its token may go.
+        slot = getattr(self.crawler.engine, "_slot", None)
+        if slot is None or not callable(getattr(slot, "remove_request", None)):
+            raise ConfigError("--redis: this Scrapy version has no engine slot to hook into")
+        original = slot.remove_request
+
+        def remove_request(request):
+            try:
+                self._finished(request)
+            finally:
+                original(request)
+
+        slot.remove_request = remove_request
+
+    def close(self, reason):
+        if getattr(self, "_loop", None) is not None and self._loop.running:
+            self._loop.stop()
+        if getattr(self, "frontier", None) is not None:
+            self._sync()
+            # Popped but never started, or (after a hard stop) unfinished: hand them over now.
+            left = [t for t, _ in self._ready] + list(self._tokens.values())
+            self.frontier.requeue(left)
+            self._ready.clear()
+            self._tokens.clear()
+        if getattr(self, "member", None) is not None:
+            self.member.detach()
+        super().close(reason)  # SCHEDULER_PERSIST: leaves the shared frontier alone
+
+    # -- queue -----------------------------------------------------------------------------
+    # Round trips to Redis are batched: on a busy machine each one waits for the Redis process
+    # to be scheduled. New requests and finished tokens are buffered and sent, pushes first,
+    # with the next pop (or within REDIS_POLL_INTERVAL); requests are popped REDIS_PREFETCH at
+    # a time. Nothing is lost by buffering: a request's token leaves the in-flight hash only
+    # in the same atomic script as (or after) the requests it yielded.
+    def enqueue_request(self, request) -> bool:
+        fp = "" if request.dont_filter else self.df.request_fingerprint(request)
+        self._pushes.append((fp, -request.priority, self.queue._encode_request(request)))
+        return True  # duplicates are dropped in Redis (counted in scheduler/redis/duplicate)
+
+    def next_request(self):
+        while True:
+            if not self._ready:
+                self._sync(pop=self.prefetch)
+                if not self._ready:
+                    return None
+            token, data = self._ready.popleft()
+            try:
+                request = self.queue._decode_request(data)
+            except Exception as exc:  # not ours, or from an incompatible version
+                log.error("%s: dropped an unreadable request from redis (%s)",
+                          self.spider.src.name, exc)  # fmt: skip
+                self._done.append(token)
+                continue
+            if self.spider.stored_already(request):
+                self._done.append(token)
+                self.stats.inc_value("scheduler/redis/already_stored", spider=self.spider)
+                continue
+            self._tokens[request] = token
+            self.stats.inc_value("scheduler/dequeued/redis", spider=self.spider)
+            return request
+
+    def release(self, token: str) -> None:
+        """Finish a token once everything queued before it is sent (the seeding marker)."""
+        self._done.append(token)
+
+    def _sync(self, pop: int = 0) -> None:
+        pushes, done = list(self._pushes), list(self._done)
+        tokens = [self.member.token() for _ in range(pop)]
+        if not (pushes or done or tokens):
+            return
+        queued, popped = self.frontier.sync(self.run_id, pushes, done, tokens)
+        del self._pushes[: len(pushes)], self._done[: len(done)]
+        self._ready.extend(popped)
+        if pushes:
+            self.stats.inc_value("scheduler/enqueued/redis", queued, spider=self.spider)
+            if len(pushes) > queued:
+                self.stats.inc_value(
+                    "scheduler/redis/duplicate", len(pushes) - queued, spider=self.spider
+                )
+
+    def has_pending_requests(self) -> bool:
+        return bool(self._ready or self._pushes) or self.frontier.pending(self.run_id) > 0
+
+    def __len__(self) -> int:
+        return len(self._ready) + len(self._pushes) + self.frontier.pending(self.run_id)
+
+    # -- in flight -------------------------------------------------------------------------
+    def _finished(self, request) -> None:
+        token = self._tokens.pop(request, None)
+        if token is None:
+            return  # attachments and robots.txt: downloaded inside a request we hold
+        walk = {k: v for k, v in self.spider._walk.items() if self._walk_sent.get(k) != v}
+        if walk:
+            self.frontier.note_walk(walk)
+            self._walk_sent.update(walk)
+        self._done.append(token)
+
+    def _tick(self) -> None:
+        self.member.pulse()
+        try:
+            self._sync()
+            if time.monotonic() - self._last_reap >= 1.0:
+                self._reap()
+        except Exception as exc:  # redis unreachable for a moment: the next tick tries again
+            log.warning("%s: redis: %s", self.spider.src.name, exc)
+        # An idle engine only looks at its scheduler every 5 s; the shared queue fills meanwhile.
+        slot = getattr(self.crawler.engine, "_slot", None)
+        if slot is not None and slot.closing is None:
+            slot.nextcall.schedule()
+
+    def _reap(self) -> None:
+        self._last_reap = time.monotonic()
+        n = self.frontier.reap()
+        if n:
+            log.info("%s: requeued %d requests of a worker that stopped beating",
+                     self.spider.src.name, n)  # fmt: skip
+            self.stats.inc_value("scheduler/redis/requeued", n, spider=self.spider)
+
+    def _idle(self, spider) -> None:
+        self._sync()
+        self._reap()
+        status = self.frontier.status(self.run_id)
+        if status in ("work", "wait"):
+            raise DontCloseSpider  # others still hold requests that may yield more
+        if status == "done":
+            log.info("%s: run %s finished", self.spider.src.name, self.run_id)
