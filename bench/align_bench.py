@@ -130,7 +130,11 @@ def bench_sentences(data: Path | None, corpus: Path, since: int, difflib_pairs: 
 
     # Time without tracemalloc (it slows Python allocations), then peak memory with it.
     results = {}
-    runs = (("ours, full aligner", ours), ("ours, same work", same_work), ("naive fuzz loop", naive))
+    runs = (
+        ("ours, full aligner", ours),
+        ("ours, same work", same_work),
+        ("naive fuzz loop", naive),
+    )
     for name, fn in runs:
         gc.collect()
         t0 = time.perf_counter()
@@ -147,7 +151,9 @@ def bench_sentences(data: Path | None, corpus: Path, since: int, difflib_pairs: 
             "ours, same work": "cdist scoring + sparse assignment, consecutive pairs",
             "naive fuzz loop": "per-pair Python loop over rapidfuzz.fuzz.ratio + dense assignment",
         }[name]
-        print(f"{name:<22}: {dt:8.2f} s  peak {peak:7.1f} MB (tracemalloc)  {n_links:,} links  ({note})")
+        print(
+            f"{name:<22}: {dt:8.2f} s  peak {peak:7.1f} MB (tracemalloc)  {n_links:,} links  ({note})"
+        )
     ours_t, naive_t = results["ours, full aligner"], results["naive fuzz loop"]
 
     # difflib on a sample of sentence pairs, extrapolated to all pairs.
@@ -172,8 +178,10 @@ def bench_sentences(data: Path | None, corpus: Path, since: int, difflib_pairs: 
         f"ratios (same work: score every pair + one-to-one assignment): naive fuzz loop / ours = "
         f"{naive_t / same:.1f}×, difflib (extrapolated, scoring only) / ours = {dl / same:.0f}×"
     )
-    print(f"full aligner / same-work part = {ours_t / same:.1f}× (standardising, splits/merges, "
-          "look-back, new/dropped, threads' inputs)")
+    print(
+        f"full aligner / same-work part = {ours_t / same:.1f}× (splits/merges, "
+        "look-back, new/dropped, threads' inputs)"
+    )
 
 
 def _dense_assign(m: np.ndarray, threshold: float):
@@ -388,7 +396,9 @@ def bench_tune(gwr: Path, sample: Path, gold_gwr: Path, gold_sample: list[Path])
         [0.0, 0.3, 1.0],
         [True, False],
     )
-    runs = [(t, wh, bg, thr) for t, wh, bg in grid for thr in ([base.threshold] if bg else [2, 3, 4, 5])]
+    runs = [
+        (t, wh, bg, thr) for t, wh, bg in grid for thr in ([base.threshold] if bg else [2, 3, 4, 5])
+    ]
     for (tok, sc), wh, bg, thr in runs:
         # Without the background a score is raw / 10: thresholds 2–5 are raw 20–50.
         cfg = AlignConfig(
@@ -404,6 +414,19 @@ def bench_tune(gwr: Path, sample: Path, gold_gwr: Path, gold_sample: list[Path])
         print(
             f"{tok:<7}{sc:<7}{wh:>5.1f}{'on' if bg else 'off':>4}{thr:>5.0f}  {e.precision:>6.3f}"
             f"{e.recall:>7.3f}{e.f1:>7.3f}{side:>8.3f}  {sf:>9.3f}{ss:>7.3f}{dt:>6.1f}",
+            flush=True,
+        )
+
+    print("\nthresholds (bigram, sort, heading 0, standardised):")
+    print(
+        f"{'thr':>5}{'floor':>6}{'cont':>5}  {'GWR F1':>7}{'GWR n/d':>8}  {'sample F1':>9}{'n/d F1':>7}"
+    )
+    for thr, floor, cont in itertools.product([2.5, 3.0, 4.0], [4.0, 5.0], [3.0, 4.0]):
+        cfg = AlignConfig(threshold=thr, split_floor=floor, split_containment=cont)
+        e, sf, ss = score(cfg)
+        side = _f1(e.side_correct, e.side_pred, e.side_gold)
+        print(
+            f"{thr:>5.1f}{floor:>6.1f}{cont:>5.1f}  {e.f1:>7.3f}{side:>8.3f}  {sf:>9.3f}{ss:>7.3f}",
             flush=True,
         )
 

@@ -25,6 +25,7 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+from redis.exceptions import RedisError
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy_redis.scheduler import Scheduler
@@ -54,6 +55,8 @@ def crawler_settings(redis_url: str, prefix: str, source: str) -> dict:
         "SCHEDULER_QUEUE_KEY": keys.queue,
         "SCHEDULER_DUPEFILTER_KEY": keys.dupefilter,
         "REDIS_URL": redis_url,
+        # Calls block the reactor: fail fast while Redis is away (the outage is retried).
+        "REDIS_PARAMS": {"socket_timeout": 10, "socket_connect_timeout": 5},
     }
 
 
@@ -133,7 +136,11 @@ def plan(
             seed = member.token()
             run = frontier.start("crawl", member.id, seed, source_to_json(src), recheck, now_iso())
             if run.role == "join":
-                src = source_from_json(run.source_json)
+                published = source_from_json(run.source_json)
+                if (published, run.recheck) != (src, recheck):
+                    log.warning("%s: a run is in progress with other settings (sources file, "
+                                "--base-url or --recheck); joining it as it is", src.name)  # fmt: skip
+                src = published
                 log.info("%s: joined run %s on %s (started %s by %s)",
                          src.name, run.id, where, run.started_at, run.by)  # fmt: skip
             else:
@@ -166,9 +173,15 @@ def plan(
     return [
         (
             spider_class(src, crawler_settings(redis_url, prefix, src.name)),
-            {"source": src, "recheck": run.recheck, "run_id": run.id, "role": run.role,
-             "seed_token": seed, "member": member},
-        )  # fmt: skip
+            {
+                "source": src,
+                "recheck": run.recheck,
+                "run_id": run.id,
+                "role": run.role,
+                "seed_token": seed,
+                "member": member,
+            },
+        )
         for src, run, seed in joined
     ]
 
@@ -178,7 +191,9 @@ def spider_class(src: Source, settings: dict) -> type:
 
     base = base_class(src)
     custom = {**(base.custom_settings or {}), **settings}
-    return type(f"Distributed{base.__name__}", (DistributedSpider, base), {"custom_settings": custom})
+    return type(
+        f"Distributed{base.__name__}", (DistributedSpider, base), {"custom_settings": custom}
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -309,7 +324,9 @@ class RedisScheduler(Scheduler):
         sched.crawler = crawler
         sched.prefix = crawler.settings.get("REDIS_KEY_PREFIX") or "policytrack"
         sched.poll = crawler.settings.getfloat("REDIS_POLL_INTERVAL", 0.2)
-        sched.prefetch = max(1, crawler.settings.getint("REDIS_PREFETCH", 4))
+        sched.prefetch = max(1, crawler.settings.getint("REDIS_PREFETCH", 8))
+        sched.outage_limit = crawler.settings.getfloat("REDIS_OUTAGE_LIMIT", 60.0)
+        sched._down_since = None
         return sched
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -354,12 +371,15 @@ class RedisScheduler(Scheduler):
         if getattr(self, "_loop", None) is not None and self._loop.running:
             self._loop.stop()
         if getattr(self, "frontier", None) is not None:
-            self._sync()
-            # Popped but never started, or (after a hard stop) unfinished: hand them over now.
-            left = [t for t, _ in self._ready] + list(self._tokens.values())
-            self.frontier.requeue(left)
-            self._ready.clear()
-            self._tokens.clear()
+            try:
+                self._sync()
+                # Popped but never started, or (after a hard stop) unfinished: hand them over.
+                self.frontier.requeue([t for t, _ in self._ready] + list(self._tokens.values()))
+                self._ready.clear()
+                self._tokens.clear()
+            except RedisError as exc:
+                log.warning("%s: could not hand requests back (%s); they return to the queue "
+                            "when this worker's heartbeat expires", self.spider.src.name, exc)  # fmt: skip
         if getattr(self, "member", None) is not None:
             self.member.detach()
         super().close(reason)  # SCHEDULER_PERSIST: leaves the shared frontier alone
@@ -378,7 +398,11 @@ class RedisScheduler(Scheduler):
     def next_request(self):
         while True:
             if not self._ready:
-                self._sync(pop=self.prefetch)
+                try:
+                    self._sync(pop=self.prefetch)
+                except RedisError as exc:
+                    self._outage(exc)
+                    return None
                 if not self._ready:
                     return None
             token, data = self._ready.popleft()
@@ -391,10 +415,10 @@ class RedisScheduler(Scheduler):
                 continue
             if self.spider.stored_already(request):
                 self._done.append(token)
-                self.stats.inc_value("scheduler/redis/already_stored", spider=self.spider)
+                self.stats.inc_value("scheduler/redis/already_stored")
                 continue
             self._tokens[request] = token
-            self.stats.inc_value("scheduler/dequeued/redis", spider=self.spider)
+            self.stats.inc_value("scheduler/dequeued/redis")
             return request
 
     def release(self, token: str) -> None:
@@ -402,22 +426,34 @@ class RedisScheduler(Scheduler):
         self._done.append(token)
 
     def _sync(self, pop: int = 0) -> None:
+        # Walk reports first: a worker killed after its tokens are done must have sent them.
+        walk = {k: v for k, v in self.spider._walk.items() if self._walk_sent.get(k) != v}
+        if walk:
+            self.frontier.note_walk(walk)
+            self._walk_sent.update(walk)
         pushes, done = list(self._pushes), list(self._done)
         tokens = [self.member.token() for _ in range(pop)]
         if not (pushes or done or tokens):
             return
         queued, popped = self.frontier.sync(self.run_id, pushes, done, tokens)
+        self._up()
         del self._pushes[: len(pushes)], self._done[: len(done)]
         self._ready.extend(popped)
         if pushes:
-            self.stats.inc_value("scheduler/enqueued/redis", queued, spider=self.spider)
+            self.stats.inc_value("scheduler/enqueued/redis", queued)
             if len(pushes) > queued:
-                self.stats.inc_value(
-                    "scheduler/redis/duplicate", len(pushes) - queued, spider=self.spider
-                )
+                self.stats.inc_value("scheduler/redis/duplicate", len(pushes) - queued)
 
     def has_pending_requests(self) -> bool:
-        return bool(self._ready or self._pushes) or self.frontier.pending(self.run_id) > 0
+        if self._ready:
+            return True
+        if self._down_since is not None:
+            return False  # lets the engine go idle, where _idle decides to wait or give up
+        try:
+            return bool(self._pushes) or self.frontier.pending(self.run_id) > 0
+        except RedisError as exc:
+            self._outage(exc)
+            return False  # lets the engine go idle, where _idle decides to wait or give up
 
     def __len__(self) -> int:
         return len(self._ready) + len(self._pushes) + self.frontier.pending(self.run_id)
@@ -425,22 +461,18 @@ class RedisScheduler(Scheduler):
     # -- in flight -------------------------------------------------------------------------
     def _finished(self, request) -> None:
         token = self._tokens.pop(request, None)
-        if token is None:
-            return  # attachments and robots.txt: downloaded inside a request we hold
-        walk = {k: v for k, v in self.spider._walk.items() if self._walk_sent.get(k) != v}
-        if walk:
-            self.frontier.note_walk(walk)
-            self._walk_sent.update(walk)
-        self._done.append(token)
+        if token is not None:  # None: attachments, robots.txt (fetched inside our requests)
+            self._done.append(token)
 
     def _tick(self) -> None:
         self.member.pulse()
         try:
             self._sync()
-            if time.monotonic() - self._last_reap >= 1.0:
+            if self._down_since is not None or time.monotonic() - self._last_reap >= 1.0:
                 self._reap()
-        except Exception as exc:  # redis unreachable for a moment: the next tick tries again
-            log.warning("%s: redis: %s", self.spider.src.name, exc)
+                self._up()
+        except RedisError as exc:  # the next tick tries again
+            self._outage(exc)
         # An idle engine only looks at its scheduler every 5 s; the shared queue fills meanwhile.
         slot = getattr(self.crawler.engine, "_slot", None)
         if slot is not None and slot.closing is None:
@@ -452,13 +484,35 @@ class RedisScheduler(Scheduler):
         if n:
             log.info("%s: requeued %d requests of a worker that stopped beating",
                      self.spider.src.name, n)  # fmt: skip
-            self.stats.inc_value("scheduler/redis/requeued", n, spider=self.spider)
+            self.stats.inc_value("scheduler/redis/requeued", n)
 
     def _idle(self, spider) -> None:
-        self._sync()
-        self._reap()
-        status = self.frontier.status(self.run_id)
+        try:
+            self._sync()
+            self._reap()
+            status = self.frontier.status(self.run_id)
+            self._up()
+        except RedisError as exc:
+            self._outage(exc)
+            down = time.monotonic() - self._down_since
+            if down < self.outage_limit:
+                raise DontCloseSpider from None
+            # Nothing is lost: what this worker held returns to the queue when its heartbeat
+            # expires, and a later `crawl --redis` resumes the run.
+            self.spider.note(safe_url(self.crawler.settings.get("REDIS_URL", "")),
+                             f"redis unreachable for {down:.0f} s ({exc}); worker stopped")  # fmt: skip
+            return
         if status in ("work", "wait"):
             raise DontCloseSpider  # others still hold requests that may yield more
         if status == "done":
             log.info("%s: run %s finished", self.spider.src.name, self.run_id)
+
+    def _outage(self, exc: Exception) -> None:
+        if self._down_since is None:
+            self._down_since = time.monotonic()
+            log.warning("%s: redis unreachable (%s); retrying", self.spider.src.name, exc)
+
+    def _up(self) -> None:
+        if self._down_since is not None:
+            self._down_since = None
+            log.warning("%s: redis reachable again", self.spider.src.name)

@@ -157,7 +157,8 @@ return n
 
 START = """
 -- KEYS: run, queue, inflight, dupefilter, runs, walk
--- ARGV: mode (crawl|join), new id, source JSON, recheck, started_at, worker, seed token, source
+-- ARGV: mode (crawl|join), new id, source JSON, recheck, started_at, worker, seed token, source,
+--       walk ttl
 local id = redis.call('HGET', KEYS[1], 'id')
 local busy = redis.call('ZCARD', KEYS[2]) + redis.call('HLEN', KEYS[3])
 if id and busy > 0 then
@@ -167,7 +168,10 @@ end
 -- no run, or one with nothing left (finished or abandoned): clear it
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 redis.call('SREM', KEYS[5], ARGV[8])
-if ARGV[1] ~= 'crawl' then return {'none'} end
+if ARGV[1] ~= 'crawl' then
+  if id then redis.call('EXPIRE', KEYS[6], ARGV[9]) end
+  return {'none'}
+end
 redis.call('DEL', KEYS[6])
 redis.call('HSET', KEYS[1], 'id', ARGV[2], 'source', ARGV[3], 'recheck', ARGV[4],
            'started_at', ARGV[5], 'by', ARGV[6])
@@ -328,7 +332,7 @@ class Frontier:
         out = self._start(
             keys=[k.run, k.queue, k.inflight, k.dupefilter, k.runs, k.walk],
             args=[mode, run_id, source_json, "1" if recheck else "0", at, worker, seed_token,
-                  self.source],
+                  self.source, WALK_TTL],
         )  # fmt: skip
         role = _s(out[0])
         if role == "none":
@@ -456,14 +460,18 @@ class Member:
 
     def _run(self) -> None:
         interval = min(2.0, max(0.1, self.ttl / 4))
+        failing = False
         while not self._stop.wait(interval):
             last = self._last_pulse
             if last is not None and time.monotonic() - last > self.ttl:
                 continue  # the reactor is stuck: let the others take our requests over
             try:
                 self.beat()
+                failing = False
             except Exception as exc:  # redis briefly unreachable: try again next beat
-                log.warning("redis heartbeat failed: %s", exc)
+                if not failing:
+                    log.warning("redis heartbeat failed: %s", exc)
+                failing = True
 
     def pulse(self) -> None:
         self._last_pulse = time.monotonic()

@@ -34,7 +34,7 @@ from pipeline.similarity import prepare as prepare_text
 log = logging.getLogger(__name__)
 
 # Bump when alignment output changes for the same input (the build re-aligns cached sources).
-ALIGN_VERSION = "2"
+ALIGN_VERSION = "3"
 
 LEVELS = ("item", "section", "paragraph", "sentence")
 LINK_RELATIONS = ("unchanged", "revised", "split", "merged", "reappeared")
@@ -77,7 +77,7 @@ class AlignConfig:
     Defaults measured in docs/alignment.md."""
 
     sim: SimConfig = field(default_factory=SimConfig)
-    threshold: float = 3.0  # minimum combined score for a one-to-one link
+    threshold: float = 2.5  # minimum combined score for a one-to-one link
     split_containment: float = 4.0  # standardised share of the smaller unit in the larger one
     split_floor: float = 5.0  # and at least this combined score, for a split/merge link
     # Thresholds hold for documents of up to this many units; beyond, they grow with
@@ -339,7 +339,9 @@ def match(
     splits: dict[int, list[int]] = {}
     merges: dict[int, list[int]] = {}
     if secondary and len(pairs):
-        ok = (pairs.cont >= cfg.split_containment * scale) & (pairs.score >= cfg.split_floor * scale)
+        ok = (pairs.cont >= cfg.split_containment * scale) & (
+            pairs.score >= cfg.split_floor * scale
+        )
         ok &= ~np.isin(pairs.a, ra) | ~np.isin(pairs.b, rb)  # one side must be unassigned
         taken_b: set[int] = set()
         taken_a: set[int] = set()

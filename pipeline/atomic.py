@@ -10,6 +10,9 @@ from pathlib import Path
 
 # Temp files are named ".<target>.tmp-XXXX<suffix>" so a sweep can find what a killed writer left.
 TMP_MARK = ".tmp-"
+_umask = os.umask(0)
+os.umask(_umask)
+_FILE_MODE = 0o666 & ~_umask
 
 
 @contextlib.contextmanager
@@ -26,10 +29,15 @@ def atomic_path(target: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     os.close(fd)
     tmp_path = Path(tmp)
     try:
-        yield tmp_path
-        with open(tmp_path, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp_path, target)
+        try:
+            yield tmp_path
+            with open(tmp_path, "rb") as fh:
+                os.fsync(fh.fileno())
+            os.chmod(tmp_path, _FILE_MODE)  # mkstemp creates 0600; outputs are for sharing
+            os.replace(tmp_path, target)
+        except OSError as exc:
+            # Library errors (pyarrow's "Error writing bytes") rarely name the file: we do.
+            raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
         _fsync_dir(target.parent)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

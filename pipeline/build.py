@@ -371,9 +371,8 @@ def build(
 
 def _build(data_dir: Path, *, strict, watch, jobs, level, only) -> BuildResult:
     watch_terms = watch_list(watch)
-    names = sources(data_dir)
-    if only:
-        names = [s for s in names if s in only]
+    every = sources(data_dir)
+    names = [s for s in every if s in only] if only else every
     summaries = []
     if jobs > 1 and len(names) > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -388,12 +387,16 @@ def _build(data_dir: Path, *, strict, watch, jobs, level, only) -> BuildResult:
     changed = any(s["changed"] for s in summaries) or not (processed / "documents.parquet").exists()
     combined: dict[str, pd.DataFrame] = {}
     all_tables = list(PARSE_TABLES) + list(ANALYSIS_TABLES)
-    stale = set(_read_manifest_of_outputs(processed)) != set(names)
+    # build_report.json is written last and removed before the combined tables are rewritten,
+    # so its presence vouches that all combined tables come from one build.
+    report_path = processed / "build_report.json"
+    stale = set(_read_manifest_of_outputs(processed)) != set(every)
     if changed or stale:
+        report_path.unlink(missing_ok=True)
         for name in all_tables:
             parts = [
                 pd.read_parquet(p)
-                for s in names
+                for s in every
                 if (p := processed / "sources" / s / f"{name}.parquet").exists()
             ]
             parts = [p for p in parts if not p.empty]
@@ -412,16 +415,16 @@ def _build(data_dir: Path, *, strict, watch, jobs, level, only) -> BuildResult:
         documents = pd.read_parquet(processed / "documents.parquet")
 
     failures = [tuple(f) for s in summaries for f in s["failures"]]
+    for s in set(every) - set(names):  # sources not rebuilt this time keep their known failures
+        failures += [tuple(f) for f in _source_state(processed, s).get("failures", {}).values()]
     report = {
-        "sources": names,
+        "sources": every,
         "documents": int(len(documents)),
         "failures": [{"file": f, "reason": r} for f, r in failures],
         "parsed": sum(s["parsed"] for s in summaries),
         "aligned_sources": [s["source"] for s in summaries if s["aligned"]],
     }
-    atomic.write_text(
-        processed / "build_report.json", json.dumps(report, ensure_ascii=False, indent=1)
-    )
+    atomic.write_text(report_path, json.dumps(report, ensure_ascii=False, indent=1))
     tables = {}
     for name in all_tables:
         p = processed / f"{name}.parquet"
@@ -440,6 +443,13 @@ def _build(data_dir: Path, *, strict, watch, jobs, level, only) -> BuildResult:
         tables=tables,
         changed=changed or stale,
     )
+
+
+def _source_state(processed: Path, source: str) -> dict:
+    try:
+        return json.loads((processed / "sources" / source / "state.json").read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def _read_manifest_of_outputs(processed: Path) -> list[str]:

@@ -117,7 +117,8 @@ def build_report(
         if not nb.is_file():
             raise ReportError(f"{nb}: notebook not found")
     scope = preflight(params, [p.name for p in paths])
-    out_root = Path(out_root)
+    # Absolute: the kernel runs in another working directory and writes its log under out_root.
+    out_root = Path(out_root).resolve()
     out_root.mkdir(parents=True, exist_ok=True)
     stamp = (day or date.today()).isoformat()
     _sweep_stale(out_root)

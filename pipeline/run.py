@@ -27,7 +27,7 @@ import os
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -181,9 +181,13 @@ def _console_shows_info() -> bool:
 @contextlib.contextmanager
 def run_log(path: Path, verbose: bool):
     """Log INFO and up to `path` for the run; the console keeps its level (WARNING unless -v)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     root = logging.getLogger()
-    handler = logging.FileHandler(path, encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError as err:  # a full or read-only disk must not stop the run; say so instead
+        log.warning("%s: no run log (%s)", path, oneline(err))
+        handler = logging.NullHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.setLevel(logging.INFO)
     old_level = root.level
@@ -232,17 +236,36 @@ def tables_fingerprint(processed: Path, extra: dict) -> str | None:
     return h.hexdigest()[:32]
 
 
+# pipeline/report.py's NOTEBOOK_DIR, found without importing it (it imports matplotlib, ~1 s that
+# a warm run does not need).
+NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def bundled_notebooks() -> list[str]:
+    return sorted(p.name for p in NOTEBOOK_DIR.glob("[0-9]*.ipynb"))
+
+
+def report_code_hash(notebooks: list[Path] | None) -> str:
+    """Hash of what turns tables into the report: the notebooks and the chart/report modules."""
+    here = Path(__file__).resolve().parent
+    paths = notebooks or [NOTEBOOK_DIR / n for n in bundled_notebooks()]
+    h = hashlib.sha256()
+    for p in [*paths, here / "charts.py", here / "report.py"]:
+        with contextlib.suppress(OSError):
+            h.update(p.name.encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def resolve_notebooks(names: list[str] | None) -> list[Path] | None:
     """Notebook names or prefixes ("01", "02_priority_timelines") → bundled notebook paths."""
     if not names:
         return None
-    from pipeline.report import NOTEBOOK_DIR, NOTEBOOKS
-
+    available = bundled_notebooks()
     out = []
     for name in names:
-        hits = [n for n in NOTEBOOKS if n == name or n.startswith(name)]
+        hits = [n for n in available if n == name or n.startswith(name)]
         if len(hits) != 1:
-            raise ConfigError(f"--notebook {name!r}: expected one of {', '.join(NOTEBOOKS)}")
+            raise ConfigError(f"--notebook {name!r}: expected one of {', '.join(available)}")
         out.append(NOTEBOOK_DIR / hits[0])
     return out
 
@@ -391,7 +414,11 @@ def report_stage(opts: RunOptions, build: BuildStage, last: dict) -> ReportStage
         stage.status, stage.reason = "skipped", "no documents yet"
         return stage
     notebooks = resolve_notebooks(opts.notebooks)
-    params = {"notebooks": [p.name for p in notebooks or []], "lang": opts.lang}
+    params = {
+        "notebooks": [p.name for p in notebooks or []],
+        "lang": opts.lang,
+        "code": report_code_hash(notebooks),  # a new policytrack version rebuilds the report
+    }
     processed = opts.data_dir / "processed"
     stage.fingerprint = tables_fingerprint(processed, params)
     previous = last.get("report") or {}
@@ -432,12 +459,15 @@ def compute_changes(data_dir: Path, known: set[str] | None) -> list[NoticeChange
 
     processed = data_dir / "processed"
 
-    def read(name, columns=None):
+    def read(name, columns):
         p = processed / f"{name}.parquet"
-        return pd.read_parquet(p, columns=columns) if p.exists() else None
+        if not p.exists():
+            return None
+        df = pd.read_parquet(p)  # an empty analysis table may have no columns at all
+        return df[columns] if set(columns) <= set(df.columns) else None
 
     docs = read("documents", ["doc_id", "source", "series", "year", "title", "recorded_at"])
-    if docs is None:
+    if docs is None or docs.empty:
         return []
     terms = read("terms", ["source", "series", "doc_id", "term", "count"])
     timeline = read("term_timeline", ["source", "series", "term", "canonical"])
@@ -482,10 +512,13 @@ def validate(opts: RunOptions) -> None:
 def run_job(opts: RunOptions, *, verbose: bool = False) -> RunResult:
     """The whole job under the data-dir lock. Raises ConfigError / LockError (exit 2) only
     before anything was done; every later failure is recorded in the result."""
-    opts.data_dir = Path(opts.data_dir).absolute()
-    opts.out = Path(opts.out).absolute()
-    if opts.sources_file:
-        opts.sources_file = Path(opts.sources_file).absolute()
+    # Absolute paths: the report's kernels run in another working directory.
+    opts = replace(
+        opts,
+        data_dir=Path(opts.data_dir).absolute(),
+        out=Path(opts.out).absolute(),
+        sources_file=Path(opts.sources_file).absolute() if opts.sources_file else None,
+    )
     validate(opts)
     started = _now()
     t0 = time.perf_counter()
@@ -508,7 +541,7 @@ def run_job(opts: RunOptions, *, verbose: bool = False) -> RunResult:
             if opts.crawl:
                 lock.phase("crawl")
                 result.crawl = crawl_stage(opts, run_id)
-                _record_stats(result, logs)
+                _record_stats(result, logs, opts)
             else:
                 result.crawl.skipped = True
 
@@ -531,15 +564,22 @@ def run_job(opts: RunOptions, *, verbose: bool = False) -> RunResult:
             result.finished_at = _iso(_now())
             result.seconds = time.perf_counter() - t0
             result.exit_code = exit_code(result)
-            _save_last_run(result, logs, last, known)
+            _save_last_run(result, logs, last)
             text = format_summary(result)
             log.info("summary\n%s", text)
     return result
 
 
-def _record_stats(result: RunResult, logs: Path) -> None:
+def _record_stats(result: RunResult, logs: Path, opts: RunOptions) -> None:
+    from crawler.sources import select
+
+    selectors = {
+        src.name: " | ".join(src.list.item) for src in select(opts.sources, opts.sources_file)
+    }
     for s in result.crawl.stats:
-        result.flags += stats.source_flags(result.data_dir, s)
+        result.flags += stats.source_flags(
+            result.data_dir, s, list_selector=selectors.get(s.source, "")
+        )
     try:
         stats.append(logs, result.crawl.stats)
     except OSError as err:
@@ -547,7 +587,7 @@ def _record_stats(result: RunResult, logs: Path) -> None:
         result.notes.append(f"stats not written: {oneline(err)}")
 
 
-def _save_last_run(result: RunResult, logs: Path, last: dict, known: set[str] | None) -> None:
+def _save_last_run(result: RunResult, logs: Path, last: dict) -> None:
     """Move the baseline forward only over what this run finished."""
     state = dict(last)
     state["run"] = result.run_id

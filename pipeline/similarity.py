@@ -110,13 +110,17 @@ class Encoder:
         counts = np.where(lens >= 2, lens - 1, lens)  # bigrams per form (1 for a single char)
         offsets = np.r_[0, np.cumsum(counts)].astype(np.int64)
         # Position of each token's first character in `cp`.
-        first = np.repeat(starts, counts) + (np.arange(offsets[-1]) - np.repeat(offsets[:-1], counts))
+        first = np.repeat(starts, counts) + (
+            np.arange(offsets[-1]) - np.repeat(offsets[:-1], counts)
+        )
         second = np.where(np.repeat(lens >= 2, counts), cp[np.minimum(first + 1, len(cp) - 1)], 0)
         keys = (cp[first] << 21) | second if len(first) else np.empty(0, dtype=np.int64)
         uniq, inv = np.unique(keys, return_inverse=True)
         table = self.keys
         ids = np.fromiter(
-            (table.setdefault(k, len(table)) for k in uniq.tolist()), dtype=np.int64, count=len(uniq)
+            (table.setdefault(k, len(table)) for k in uniq.tolist()),
+            dtype=np.int64,
+            count=len(uniq),
         )
         return ids[inv.ravel()] % self._CAPACITY, offsets
 
@@ -223,6 +227,7 @@ class Pairs:
 
 
 _MIN_PARTNERS = 4  # fewer partners than this make a median meaningless: use the global one
+_Q90 = 1.2816  # the 90th percentile of a standard normal
 
 
 def score_pairs(left: Prepared, right: Prepared, cfg: SimConfig, floor: float = -np.inf) -> Pairs:
@@ -329,6 +334,12 @@ def _medians(values, a, b, n, m, on: bool, fallback_spread: float):
     dev_c = np.abs(values[rb_] - col_med[b[rb_]])
     row_spread = 1.4826 * _group_median(dev_r, a[ra_], n, g_spread / 1.4826)
     col_spread = 1.4826 * _group_median(dev_c, b[rb_], m, g_spread / 1.4826)
+    # Zero-inflated rows (short sentences mostly share nothing: MAD 0) take their spread from
+    # the upper tail instead: (90th percentile − median) / 1.2816, the normal equivalent.
+    row_q = _group_median(values[ra_], a[ra_], n, g_med + g_spread * _Q90, q=0.9)
+    col_q = _group_median(values[rb_], b[rb_], m, g_med + g_spread * _Q90, q=0.9)
+    row_spread = np.maximum(row_spread, (row_q - row_med) / _Q90)
+    col_spread = np.maximum(col_spread, (col_q - col_med) / _Q90)
     return (row_med, col_med), (row_spread, col_spread)
 
 
@@ -342,13 +353,15 @@ def _dense_stats(mat: np.ndarray, fallback_spread: float):
 
     def along(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
         k = x.shape[axis] - 1  # values left after dropping the top one
-        lo, hi = (k - 1) // 2, k // 2
-        part = np.partition(x, [lo, hi], axis=axis)
+        lo, hi, q = (k - 1) // 2, k // 2, int(0.9 * (k - 1))
+        part = np.partition(x, sorted({lo, hi, q}), axis=axis)
         med = (np.take(part, lo, axis=axis) + np.take(part, hi, axis=axis)) / 2
+        q90 = np.take(part, q, axis=axis)
         dev = np.abs(x - np.expand_dims(med, axis))
         part = np.partition(dev, [lo, hi], axis=axis)
         mad = (np.take(part, lo, axis=axis) + np.take(part, hi, axis=axis)) / 2
-        return med.astype(np.float32), (1.4826 * mad).astype(np.float32)
+        spread = np.maximum(1.4826 * mad, (q90 - med) / _Q90)
+        return med.astype(np.float32), spread.astype(np.float32)
 
     row_med, row_sp = along(mat, 1)
     col_med, col_sp = along(mat, 0)
@@ -365,16 +378,22 @@ def _top_mask(values: np.ndarray, group: np.ndarray) -> np.ndarray:
     return mask
 
 
-def _group_median(values: np.ndarray, group: np.ndarray, size: int, fallback) -> np.ndarray:
+def _group_median(
+    values: np.ndarray, group: np.ndarray, size: int, fallback, q: float = 0.5
+) -> np.ndarray:
+    """Median (or the q-quantile) of each group; `fallback` for groups too small."""
     order = np.lexsort((values, group))
     g, v = group[order], values[order]
     counts = np.bincount(g, minlength=size)
     starts = np.r_[0, np.cumsum(counts)[:-1]]
     out = np.full(size, fallback, dtype=np.float32)
     ok = counts >= _MIN_PARTNERS
-    lo = starts[ok] + (counts[ok] - 1) // 2
-    hi = starts[ok] + counts[ok] // 2
-    out[ok] = (v[lo] + v[hi]) / 2
+    if q == 0.5:
+        lo = starts[ok] + (counts[ok] - 1) // 2
+        hi = starts[ok] + counts[ok] // 2
+        out[ok] = (v[lo] + v[hi]) / 2
+    else:
+        out[ok] = v[starts[ok] + (q * (counts[ok] - 1)).astype(np.int64)]
     return out
 
 
@@ -391,8 +410,18 @@ def _background_sample(left: Prepared, right: Prepared, cfg: SimConfig, scorer, 
     n, m = len(left), len(right)
     rng = np.random.default_rng(0)  # fixed: the same input always gives the same links
     r = cfg.background_sample
-    sa = np.r_[np.repeat(np.arange(n), r), rng.integers(0, n, m * r)].astype(np.int32)
-    sb = np.r_[rng.integers(0, m, n * r), np.repeat(np.arange(m), r)].astype(np.int32)
+
+    def partners(own: int, other: int) -> tuple[np.ndarray, np.ndarray]:
+        # A small other side is taken whole: drawing with replacement from a few units would
+        # count the true partner several times and inflate the background.
+        if other <= 4 * r:
+            return np.repeat(np.arange(own), other), np.tile(np.arange(other), own)
+        return np.repeat(np.arange(own), r), rng.integers(0, other, own * r)
+
+    rows_a, rows_b = partners(n, m)
+    cols_b, cols_a = partners(m, n)
+    pairs = np.unique(np.r_[rows_a, cols_a].astype(np.int64) * m + np.r_[rows_b, cols_b])
+    sa, sb = (pairs // m).astype(np.int32), (pairs % m).astype(np.int32)
     body = _cpdist([left.body[i] for i in sa], [right.body[j] for j in sb], scorer, cfg.workers)
     head = (
         _cpdist([left.heading[i] for i in sa], [right.heading[j] for j in sb], scorer, cfg.workers)
@@ -412,7 +441,8 @@ def _bigram_matrix(grams: tuple[np.ndarray, np.ndarray], width: int) -> sp.csr_m
     """Binary unit × bigram matrix from CSR-laid-out bigram ids."""
     ids, off = grams
     m = sp.csr_matrix(
-        (np.ones(len(ids), dtype=np.float32), ids.astype(np.int32), off), shape=(len(off) - 1, width)
+        (np.ones(len(ids), dtype=np.float32), ids.astype(np.int32), off),
+        shape=(len(off) - 1, width),
     )
     m.sum_duplicates()
     m.data[:] = 1.0

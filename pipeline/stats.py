@@ -150,11 +150,12 @@ def usual_gap(published: list[date]) -> int | None:
     return max(MIN_GAP_DAYS, max((b - a).days for a, b in zip(days, days[1:], strict=False)))
 
 
-def silence_flag(source: str, records: list[dict], today: date) -> Flag | None:
+def silence_flag(source: str, records: list[dict], today: date, hint: str = "") -> Flag | None:
     """Flag a source whose last new notice was found longer ago than its usual gap.
 
     `records` are its crawl manifest records: `published_at` dates give the usual gap,
-    `fetched_at` of the latest record is when the crawler last found something.
+    `fetched_at` of the latest record is when the crawler last found something. `hint` says
+    what this run's selectors found, for the message.
     """
     crawled = [r for r in records if r.get("origin") == "crawl"]
     published = [d for r in crawled if (d := _day(r.get("published_at") or r.get("list_date")))]
@@ -169,20 +170,27 @@ def silence_flag(source: str, records: list[dict], today: date) -> Flag | None:
         source,
         "silent",
         f"nothing new for {silent} days (last found {max(found).isoformat()}), longer than "
-        f"its usual publication gap of {gap} days: check that its list and detail selectors "
-        "still match the site",
+        f"its usual publication gap of {gap} days" + (f"; {hint}" if hint else ""),
         fatal=False,
     )
 
 
-def source_flags(data_dir: Path, s: SourceStats, today: date | None = None) -> list[Flag]:
-    """Every flag for one source after this run's crawl."""
+def source_flags(
+    data_dir: Path, s: SourceStats, today: date | None = None, list_selector: str = ""
+) -> list[Flag]:
+    """Every flag for one source after this run's crawl (`list_selector`: its list.item)."""
     flags = selector_flags(s)
     if not s.list_pages and not s.ok and not flags:
         reason = s.failures[0] if s.failures else "no list page could be fetched"
         flags.append(Flag(s.source, "unreachable", f"no list page reached ({reason})"))
+    hint = ""
+    if list_selector and s.list_pages:
+        hint = (
+            f"this run the list selector `{list_selector}` found {s.list_entries} entries, "
+            f"{s.notices_found} with a matching title"
+        )
     manifest = Path(data_dir) / "raw" / s.source / "manifest.jsonl"
-    silent = silence_flag(s.source, list(iter_manifest(manifest)), today or _today())
+    silent = silence_flag(s.source, list(iter_manifest(manifest)), today or _today(), hint)
     if silent:
         flags.append(silent)
     return flags

@@ -59,7 +59,7 @@ class TimelineConfig:
     min_share: float = 0.3  # and at least this share of the longer term's length
     near: float = 88.0  # rapidfuzz ratio for near-identical spellings (不忘初心、牢记使命 / …)
     burst_ratio: float = 2.0  # Kleinberg s: a burst is a rate this many times the baseline
-    burst_gamma: float = 1.0  # Kleinberg γ: cost of entering a burst, γ·ln(years so far)
+    burst_gamma: float = 1.0  # Kleinberg γ: cost of entering a burst, γ·ln(1 + years so far)
 
 
 # ---------------------------------------------------------------------------- variants
@@ -80,7 +80,8 @@ def group_variants(
     freq = freq or {}
     watched = [w for w in dict.fromkeys(watch) if w]
     others = sorted(
-        {t for t in terms if t and t not in watched}, key=lambda t: (len(match_form(t) or t), -freq.get(t, 0), len(t), t)
+        {t for t in terms if t and t not in watched},
+        key=lambda t: (len(match_form(t) or t), -freq.get(t, 0), len(t), t),
     )
     canonical: dict[str, str] = {}
     roots: list[str] = []

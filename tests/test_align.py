@@ -13,7 +13,7 @@ import pytest
 from scipy.optimize import linear_sum_assignment
 
 sys.path.insert(0, str(Path(__file__).parent))
-from align_cases import COMBINED, REVISED_学会, T, docs_frame, items_frame, links  # noqa: E402
+from test_align_cases import COMBINED, REVISED_学会, T, docs_frame, items_frame, links  # noqa: E402
 
 from pipeline.align import (  # noqa: E402
     ALIGNMENT_COLUMNS,
@@ -51,8 +51,10 @@ def test_reorder_is_order_free_and_revision_is_told_apart():
 
 def test_split_links_the_old_item_to_both_parts():
     al, threads = run(
-        {2018: ["党建", COMBINED, "学会", "智库", "学术", "基层"],
-         2019: ["党建", "科普", "青少年", "学会", "智库", "学术", "基层"]}
+        {
+            2018: ["党建", COMBINED, "学会", "智库", "学术", "基层"],
+            2019: ["党建", "科普", "青少年", "学会", "智库", "学术", "基层"],
+        }
     )
     split = al[al["relation"] == "split"]
     assert set(zip(split["path_from"], split["path_to"], split["primary"], strict=True)) == {
@@ -69,8 +71,10 @@ def test_split_links_the_old_item_to_both_parts():
 
 def test_merge_links_both_old_items_to_the_new_one():
     al, threads = run(
-        {2018: ["党建", "科普", "青少年", "学会", "智库", "学术", "基层"],
-         2019: ["党建", COMBINED, "学会", "智库", "学术", "基层"]}
+        {
+            2018: ["党建", "科普", "青少年", "学会", "智库", "学术", "基层"],
+            2019: ["党建", COMBINED, "学会", "智库", "学术", "基层"],
+        }
     )
     merged = al[al["relation"] == "merged"]
     assert set(zip(merged["path_from"], merged["path_to"], merged["primary"], strict=True)) == {
@@ -126,11 +130,18 @@ def test_thread_ids_are_stable_when_a_year_is_added():
 
 
 def test_series_are_aligned_separately():
-    items = pd.concat([items_frame({2018: A, 2019: A}, series="x"),
-                       items_frame({2018: A, 2019: A}, series="y",
-                                   doc_ids={2018: "y18", 2019: "y19"})])
-    docs = pd.concat([docs_frame([2018, 2019], series="x"),
-                      docs_frame([2018, 2019], series="y", doc_ids={2018: "y18", 2019: "y19"})])
+    items = pd.concat(
+        [
+            items_frame({2018: A, 2019: A}, series="x"),
+            items_frame({2018: A, 2019: A}, series="y", doc_ids={2018: "y18", 2019: "y19"}),
+        ]
+    )
+    docs = pd.concat(
+        [
+            docs_frame([2018, 2019], series="x"),
+            docs_frame([2018, 2019], series="y", doc_ids={2018: "y18", 2019: "y19"}),
+        ]
+    )
     al, threads = align_corpus(items, docs)
     assert al.groupby("series").size().to_dict() == {"x": 6, "y": 6}
     assert len(threads) == 12 and threads["thread_id"].is_unique
@@ -191,20 +202,26 @@ def test_levels_section_paragraph_sentence():
     par, _ = align_corpus(items, docs, level="paragraph")
     assert (2018, "1.3.p1", 2019, "1.3.p1", "unchanged") in links(par)
     sents = pd.DataFrame(
-        [dict(source="s", series="x", year=y, doc_id=f"d{y}", path="1.1", sent_no=k, text=t)
-         for y in (2018, 2019) for k, t in enumerate(T["学会"].split("。")[:2], 1)]
+        [
+            dict(source="s", series="x", year=y, doc_id=f"d{y}", path="1.1", sent_no=k, text=t)
+            for y in (2018, 2019)
+            for k, t in enumerate(T["学会"].split("。")[:2], 1)
+        ]
     )
     sen, _ = align_corpus(items, docs, level="sentence", sentences=sents)
-    assert links(sen) == {(2018, "1.1.s1", 2019, "1.1.s1", "unchanged"),
-                          (2018, "1.1.s2", 2019, "1.1.s2", "unchanged")}
+    assert links(sen) == {
+        (2018, "1.1.s1", 2019, "1.1.s1", "unchanged"),
+        (2018, "1.1.s2", 2019, "1.1.s2", "unchanged"),
+    }
     with pytest.raises(ValueError, match="level must be one of"):
         align_corpus(items, docs, level="word")
 
 
 def test_item_body_includes_nested_paragraphs():
     items = items_frame({2018: ["学会"]})
-    child = items.iloc[[-1]].assign(level="paragraph", path="1.1.p1", parent_path="1.1",
-                                    text="加强学会党建工作。", ordinal=5)
+    child = items.iloc[[-1]].assign(
+        level="paragraph", path="1.1.p1", parent_path="1.1", text="加强学会党建工作。", ordinal=5
+    )
     units = build_units(pd.concat([items, child]), "item")
     assert units["body"].tolist() == [T["学会"] + "\n加强学会党建工作。"]
 
@@ -229,12 +246,20 @@ def test_year_without_items_is_bridged_and_logged(caplog):
 
 
 def test_duplicate_documents_latest_wins_and_is_logged(caplog):
-    items = pd.concat([items_frame({2018: A}),
-                       items_frame({2019: A}, doc_ids={2019: "old"}),
-                       items_frame({2019: [*A, "双碳"]}, doc_ids={2019: "new"})])
-    docs = pd.concat([docs_frame([2018]),
-                      docs_frame([2019], doc_ids={2019: "old"}, recorded="2024-01-01T00:00:00Z"),
-                      docs_frame([2019], doc_ids={2019: "new"}, recorded="2024-02-01T00:00:00Z")])
+    items = pd.concat(
+        [
+            items_frame({2018: A}),
+            items_frame({2019: A}, doc_ids={2019: "old"}),
+            items_frame({2019: [*A, "双碳"]}, doc_ids={2019: "new"}),
+        ]
+    )
+    docs = pd.concat(
+        [
+            docs_frame([2018]),
+            docs_frame([2019], doc_ids={2019: "old"}, recorded="2024-01-01T00:00:00Z"),
+            docs_frame([2019], doc_ids={2019: "new"}, recorded="2024-02-01T00:00:00Z"),
+        ]
+    )
     with caplog.at_level(logging.WARNING, logger="pipeline.align"):
         al, _ = align_corpus(items, docs)
     assert "s / x / 2019: 2 documents for one year; using the latest, new" in caplog.text
@@ -271,6 +296,7 @@ def test_review_sections_are_left_out(caplog):
     assert "left out 6 item unit(s) in sections matching '回顾'" in caplog.text
     assert "s / x / 2019: no item units in the document; the year is bridged" in caplog.text
     assert al.empty
-    al, _ = align_corpus(items, docs_frame([2018, 2019]),
-                         config=replace(AlignConfig(), exclude_sections=""))
+    al, _ = align_corpus(
+        items, docs_frame([2018, 2019]), config=replace(AlignConfig(), exclude_sections="")
+    )
     assert set(al["relation"]) == {"unchanged"}

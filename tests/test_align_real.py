@@ -25,8 +25,10 @@ def _build(data: Path, source: str, paths: list[Path]) -> dict[str, pd.DataFrame
     r = runner.invoke(app, ["build", "--data", str(data)])
     assert r.exit_code == 0, r.output
     p = data / "processed"
-    return {n: pd.read_parquet(p / f"{n}.parquet")
-            for n in ("items", "documents", "alignments", "threads", "term_timeline")}
+    return {
+        n: pd.read_parquet(p / f"{n}.parquet")
+        for n in ("items", "documents", "alignments", "threads", "term_timeline")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -37,17 +39,29 @@ def sample_tables(tmp_path_factory):
 
 def _links(al: pd.DataFrame, y1: int, y2: int) -> dict[tuple[int, int], str]:
     """(item number from, item number to) → relation, for series A."""
-    sub = al[(al["series"] == SERIES_A) & (al["year_from"] == y1) & (al["year_to"] == y2)
-             & al["path_from"].notna() & al["path_to"].notna()]
-    return {(int(a.split(".")[-1]), int(b.split(".")[-1])): rel
-            for a, b, rel in zip(sub["path_from"], sub["path_to"], sub["relation"], strict=True)}
+    sub = al[
+        (al["series"] == SERIES_A)
+        & (al["year_from"] == y1)
+        & (al["year_to"] == y2)
+        & al["path_from"].notna()
+        & al["path_to"].notna()
+    ]
+    return {
+        (int(a.split(".")[-1]), int(b.split(".")[-1])): rel
+        for a, b, rel in zip(sub["path_from"], sub["path_to"], sub["relation"], strict=True)
+    }
 
 
 def test_sample_relations_match_the_design(sample_tables):
     al = sample_tables["alignments"]
     intent = json.loads((SAMPLE / "gold" / "intent.json").read_text(encoding="utf-8"))
-    kind = {"unchanged": "unchanged", "revised": "revised", "revised,moved": "revised",
-            "split": "split", "merge": "merged"}
+    kind = {
+        "unchanged": "unchanged",
+        "revised": "revised",
+        "revised,moved": "revised",
+        "split": "split",
+        "merge": "merged",
+    }
     agree, disagree = 0, []
     for p in intent["pairs"]:
         got = _links(al, int(p["from"]), int(p["to"]))
@@ -60,13 +74,18 @@ def test_sample_relations_match_the_design(sample_tables):
     assert agree >= 55, disagree  # of 56 designed links
     # The designed split, merge and reappearance, exactly.
     assert {k: v for k, v in _links(al, 2019, 2020).items() if v == "split"} == {
-        (7, 8): "split", (7, 9): "split"}
+        (7, 8): "split",
+        (7, 9): "split",
+    }
     assert {k: v for k, v in _links(al, 2022, 2023).items() if v == "merged"} == {
-        (3, 3): "merged", (4, 3): "merged"}
+        (3, 3): "merged",
+        (4, 3): "merged",
+    }
     assert _links(al, 2022, 2024) == {(10, 9): "reappeared"}
     assert (al["series"] == "市科协科普部科普工作要点").sum() > 0
-    assert not ((al["series"] == SERIES_A) & (al["year_from"] == 2020)
-                & (al["year_to"] != 2022)).any()  # 2021 is missing: bridged
+    assert not (
+        (al["series"] == SERIES_A) & (al["year_from"] == 2020) & (al["year_to"] != 2022)
+    ).any()  # 2021 is missing: bridged
 
 
 def test_sample_gold_f1(sample_tables):
@@ -89,15 +108,22 @@ def test_sample_threads_and_timeline(sample_tables):
     tl = sample_tables["term_timeline"]
     tl = tl[tl["series"] == SERIES_A].set_index(["term", "year"])["status"]
     assert [tl[("学习·提能", y)] for y in (2018, 2019, 2020, 2022, 2023, 2024)] == [
-        "absent", "fading", "absent", "absent", "returned", "persisting"]
+        "absent",
+        "fading",
+        "absent",
+        "absent",
+        "returned",
+        "persisting",
+    ]
     assert [tl[("服务发展年", y)] for y in (2019, 2020, 2022)] == ["new", "fading", "absent"]
 
 
 @pytest.mark.shared
 def test_gwr_task_sections_against_gold(gwr_path, tmp_path):
     t = _build(tmp_path / "data", "gwr", [gwr_path])
-    table = evaluate(load_gold(REPO / "gold" / "gwr-tasks.json"), t["alignments"], t["items"],
-                     t["documents"]).set_index("pair")
+    table = evaluate(
+        load_gold(REPO / "gold" / "gwr-tasks.json"), t["alignments"], t["items"], t["documents"]
+    ).set_index("pair")
     assert table.loc["2024→2025", "f1"] == 1.0  # ten reordered tasks
     assert table.loc["2023→2024", "f1"] == 1.0
     assert table.loc["overall", "precision"] >= 0.95

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).parent))
-from align_cases import REVISED_学会, docs_frame, items_frame  # noqa: E402
+from test_align_cases import REVISED_学会, docs_frame, items_frame  # noqa: E402
 
 from pipeline.align import align_corpus  # noqa: E402
 from pipeline.cli import app  # noqa: E402
@@ -35,19 +35,50 @@ def data(tmp_path):
     items = items_frame(docs)
     documents = docs_frame(list(docs))
     al, threads = align_corpus(items, documents)
-    terms = pd.DataFrame([
-        dict(source="s", series="x", year=2018, doc_id="d2018", term="三大攻坚战", kind="formula",
-             count=2, paths=["1.1"]),
-        dict(source="s", series="x", year=2019, doc_id="d2019", term="打好三大攻坚战", kind="quote",
-             count=1, paths=["1.2"]),
-        dict(source="s", series="x", year=2021, doc_id="d2021", term="双碳", kind="quote",
-             count=1, paths=["1.3"]),
-    ])
+    terms = pd.DataFrame(
+        [
+            dict(
+                source="s",
+                series="x",
+                year=2018,
+                doc_id="d2018",
+                term="三大攻坚战",
+                kind="formula",
+                count=2,
+                paths=["1.1"],
+            ),
+            dict(
+                source="s",
+                series="x",
+                year=2019,
+                doc_id="d2019",
+                term="打好三大攻坚战",
+                kind="quote",
+                count=1,
+                paths=["1.2"],
+            ),
+            dict(
+                source="s",
+                series="x",
+                year=2021,
+                doc_id="d2021",
+                term="双碳",
+                kind="quote",
+                count=1,
+                paths=["1.3"],
+            ),
+        ]
+    )
     out = tmp_path / "data" / "processed"
     out.mkdir(parents=True)
-    for name, df in {"items": items, "documents": documents, "alignments": al,
-                     "threads": threads, "terms": terms,
-                     "term_timeline": term_timeline(terms, documents, watch=["三大攻坚战"])}.items():
+    for name, df in {
+        "items": items,
+        "documents": documents,
+        "alignments": al,
+        "threads": threads,
+        "terms": terms,
+        "term_timeline": term_timeline(terms, documents, watch=["三大攻坚战"]),
+    }.items():
         df.to_parquet(out / f"{name}.parquet")
     return tmp_path / "data"
 
@@ -64,8 +95,9 @@ def test_diff_prints_pairs_side_by_side(data):
 
 def test_diff_html_escapes_document_text(data, tmp_path):
     page = tmp_path / "out" / "redline.html"
-    result = CliRunner().invoke(app, ["diff", "s", "2018", "2019", "--data", str(data),
-                                      "--html", str(page)])
+    result = CliRunner().invoke(
+        app, ["diff", "s", "2018", "2019", "--data", str(data), "--html", str(page)]
+    )
     assert result.exit_code == 0, result.output
     html = page.read_text(encoding="utf-8")
     assert "<script>" not in html
@@ -103,10 +135,14 @@ def test_terms_matrix_and_csv(data):
 
 
 def test_terms_counts_a_term_the_build_did_not_watch(data):
-    result = CliRunner().invoke(app, ["terms", "s", "--data", str(data), "--csv",
-                                      "--no-variants", "--watch", "示范学会"])
+    result = CliRunner().invoke(
+        app, ["terms", "s", "--data", str(data), "--csv", "--no-variants", "--watch", "示范学会"]
+    )
     assert result.exit_code == 0, result.output
     rows = [ln.split(",") for ln in result.output.splitlines() if ",示范学会," in ln]
     # 学会 item: "培育一批示范学会" in 2018 and 2021; revised 2019 text has "一流示范学会".
     assert [(r[5], r[7], r[8]) for r in rows] == [
-        ("2018", "1", "new"), ("2019", "1", "persisting"), ("2021", "1", "persisting")]
+        ("2018", "1", "new"),
+        ("2019", "1", "persisting"),
+        ("2021", "1", "persisting"),
+    ]

@@ -174,7 +174,12 @@ def test_start_seeds_joins_and_resumes_an_abandoned_run(server):
     f = Frontier(server, "pt", "hbkx")
     assert f.start("join", "w", "", "", False, "") is None  # nothing to join
     run = f.start("crawl", ghost.id, ghost.token(), '{"src": 1}', True, "t0")
-    assert (run.role, run.source_json, run.recheck, run.by) == ("seed", '{"src": 1}', True, ghost.id)
+    assert (run.role, run.source_json, run.recheck, run.by) == (
+        "seed",
+        '{"src": 1}',
+        True,
+        ghost.id,
+    )
     assert fr.active_runs(server, "pt") == ["hbkx"]
     joined = f.start("crawl", "other", "other#1", '{"src": 2}', False, "t1")
     assert (joined.role, joined.id, joined.source_json, joined.recheck) == (

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).parent))
-from align_cases import docs_frame, items_frame  # noqa: E402
+from test_align_cases import docs_frame, items_frame  # noqa: E402
 
 from pipeline.cli import app  # noqa: E402
 from pipeline.errors import InputError  # noqa: E402
@@ -22,36 +22,60 @@ TOPICS = ["党建", "科普", "学会", "智库"]
 
 def _alignments(rows):
     return pd.DataFrame(
-        [dict(source="s", series="x", level="item", year_from=a, path_from=pf, year_to=b,
-              path_to=pt, relation=rel, score=5.0, similarity=50.0, primary=True, thread_id="t")
-         for a, pf, b, pt, rel in rows]
+        [
+            dict(
+                source="s",
+                series="x",
+                level="item",
+                year_from=a,
+                path_from=pf,
+                year_to=b,
+                path_to=pt,
+                relation=rel,
+                score=5.0,
+                similarity=50.0,
+                primary=True,
+                thread_id="t",
+            )
+            for a, pf, b, pt, rel in rows
+        ]
     )
 
 
 def _gold(tmp_path, pairs, **top):
     path = tmp_path / "gold.json"
-    path.write_text(json.dumps({"source": "s", "level": "item", "pairs": pairs, **top}),
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps({"source": "s", "level": "item", "pairs": pairs, **top}), encoding="utf-8"
+    )
     return path
 
 
 def test_known_precision_recall_f1(tmp_path):
     items = items_frame({2018: TOPICS, 2019: TOPICS, 2021: TOPICS})
     docs = docs_frame([2018, 2019, 2021])
-    al = _alignments([
-        (2018, "1.1", 2019, "1.1", "unchanged"),  # right
-        (2018, "1.2", 2019, "1.3", "revised"),  # wrong
-        (2018, "1.3", 2019, "1.2", "split"),  # right
-        (2018, "1.4", 2019, None, "dropped"),  # one-sided rows are not links
-        (2019, "1.1", 2021, "1.1", "unchanged"),
-        (2019, "1.2", 2021, "1.2", "unchanged"),
-    ])
-    gold = _gold(tmp_path, [
-        {"from": "2018", "to": "2019",
-         "links": [{"from": 1, "to": 1}, {"from": 3, "to": 2}, {"from": 4, "to": 4}],
-         "new": [3], "dropped": [2]},
-        {"from": "2019", "to": "2021", "links": [{"from": "1.1", "to": "1.1"}]},
-    ])
+    al = _alignments(
+        [
+            (2018, "1.1", 2019, "1.1", "unchanged"),  # right
+            (2018, "1.2", 2019, "1.3", "revised"),  # wrong
+            (2018, "1.3", 2019, "1.2", "split"),  # right
+            (2018, "1.4", 2019, None, "dropped"),  # one-sided rows are not links
+            (2019, "1.1", 2021, "1.1", "unchanged"),
+            (2019, "1.2", 2021, "1.2", "unchanged"),
+        ]
+    )
+    gold = _gold(
+        tmp_path,
+        [
+            {
+                "from": "2018",
+                "to": "2019",
+                "links": [{"from": 1, "to": 1}, {"from": 3, "to": 2}, {"from": 4, "to": 4}],
+                "new": [3],
+                "dropped": [2],
+            },
+            {"from": "2019", "to": "2021", "links": [{"from": "1.1", "to": "1.1"}]},
+        ],
+    )
     table = evaluate(load_gold(gold), al, items, docs).set_index("pair")
     first = table.loc["2018→2019"]
     assert (first["gold"], first["predicted"], first["correct"]) == (3, 3, 2)
@@ -59,7 +83,11 @@ def test_known_precision_recall_f1(tmp_path):
     # new/dropped: predicted new {1.4}, dropped {1.4}; gold new {1.3}, dropped {1.2} → none right.
     assert first["side_f1"] == 0.0
     second = table.loc["2019→2021"]
-    assert (second["precision"], second["recall"], second["f1"]) == (0.5, 1.0, pytest.approx(0.6667))
+    assert (second["precision"], second["recall"], second["f1"]) == (
+        0.5,
+        1.0,
+        pytest.approx(0.6667),
+    )
     overall = table.loc["overall"]
     assert (overall["gold"], overall["predicted"], overall["correct"]) == (4, 5, 3)
     assert overall["precision"] == 0.6 and overall["recall"] == 0.75
@@ -72,11 +100,25 @@ def test_only_links_inside_the_compared_sections_count(tmp_path):
     extra["path"] = extra["path"].str.replace("1.", "2.", regex=False)
     extra["section_no"] = 2
     items = pd.concat([items, extra])
-    al = _alignments([(2018, "2.1", 2019, "2.1", "unchanged"),
-                      (2018, "2.2", 2019, "1.2", "revised"),  # one end outside section 1
-                      (2018, "1.1", 2019, "1.1", "unchanged")])
-    gold = _gold(tmp_path, [{"from": "2018", "to": "2019", "section_from": 1, "section_to": 1,
-                             "links": [{"from": 1, "to": 1}, {"from": 2, "to": 2}]}])
+    al = _alignments(
+        [
+            (2018, "2.1", 2019, "2.1", "unchanged"),
+            (2018, "2.2", 2019, "1.2", "revised"),  # one end outside section 1
+            (2018, "1.1", 2019, "1.1", "unchanged"),
+        ]
+    )
+    gold = _gold(
+        tmp_path,
+        [
+            {
+                "from": "2018",
+                "to": "2019",
+                "section_from": 1,
+                "section_to": 1,
+                "links": [{"from": 1, "to": 1}, {"from": 2, "to": 2}],
+            }
+        ],
+    )
     row = evaluate(load_gold(gold), al, items, docs_frame([2018, 2019])).iloc[0]
     assert (row["predicted"], row["correct"], row["precision"], row["recall"]) == (1, 1, 1.0, 0.5)
     # Without sections, item numbers repeat across sections: the gold must say which one.
@@ -92,9 +134,14 @@ def test_only_links_inside_the_compared_sections_count(tmp_path):
         ("[]", "top level must be a JSON object"),
         ('{"source": "s"}', "missing key 'pairs'"),
         ('{"source": "s", "pairs": []}', "'pairs' must be a non-empty list"),
-        ('{"source": "s", "pairs": [{"from": "x", "to": "2019"}]}', "'from' and 'to' must be years"),
-        ('{"source": "s", "pairs": [{"from": 2018, "to": 2019, "links": [{"from": 1}]}]}',
-         "a link must be"),
+        (
+            '{"source": "s", "pairs": [{"from": "x", "to": "2019"}]}',
+            "'from' and 'to' must be years",
+        ),
+        (
+            '{"source": "s", "pairs": [{"from": 2018, "to": 2019, "links": [{"from": 1}]}]}',
+            "a link must be",
+        ),
     ],
 )
 def test_bad_gold_files_name_the_file(tmp_path, content, reason):
@@ -121,15 +168,19 @@ def test_evaluate_command(tmp_path):
     (data / "processed").mkdir(parents=True)
     items_frame({2018: TOPICS, 2019: TOPICS}).to_parquet(data / "processed" / "items.parquet")
     docs_frame([2018, 2019]).to_parquet(data / "processed" / "documents.parquet")
-    _alignments([(2018, "1.1", 2019, "1.1", "unchanged"), (2018, "1.2", 2019, "1.3", "revised")]
-                ).to_parquet(data / "processed" / "alignments.parquet")
-    gold = _gold(tmp_path, [{"from": "2018", "to": "2019",
-                             "links": [{"from": 1, "to": 1}, {"from": 2, "to": 2}]}])
+    _alignments(
+        [(2018, "1.1", 2019, "1.1", "unchanged"), (2018, "1.2", 2019, "1.3", "revised")]
+    ).to_parquet(data / "processed" / "alignments.parquet")
+    gold = _gold(
+        tmp_path,
+        [{"from": "2018", "to": "2019", "links": [{"from": 1, "to": 1}, {"from": 2, "to": 2}]}],
+    )
     result = CliRunner().invoke(app, ["evaluate", "--gold", str(gold), "--data", str(data)])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[2].split() == ["2018→2019", "2", "2", "1", "0.500", "0.500", "0.500", "0.000"]
     assert lines[3].split()[:7] == ["overall", "2", "2", "1", "0.500", "0.500", "0.500"]
-    missing = CliRunner().invoke(app, ["evaluate", "--gold", str(tmp_path / "nope.json"),
-                                       "--data", str(data)])
+    missing = CliRunner().invoke(
+        app, ["evaluate", "--gold", str(tmp_path / "nope.json"), "--data", str(data)]
+    )
     assert missing.exit_code != 0

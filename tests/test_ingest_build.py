@@ -145,3 +145,34 @@ def test_build_sweeps_temp_files_of_killed_writers(tmp_path):
     build(data)
     assert not stale.exists()
     assert fresh_raw.exists()  # raw temp files are only swept when a day old
+
+
+def test_build_only_keeps_other_sources_in_combined_tables(tmp_path):
+    data = tmp_path / "data"
+    for source, year in (("one", 2019), ("two", 2020)):
+        p = tmp_path / f"{source}.txt"
+        p.write_text(notice_text(year), encoding="utf-8")
+        ingest([p], source, data)
+    build(data)
+    p = tmp_path / "one-2021.txt"
+    p.write_text(notice_text(2021), encoding="utf-8")
+    ingest([p], "one", data)
+    result = build(data, only=["one"])
+    assert result.parsed == 1
+    docs = pd.read_parquet(data / "processed" / "documents.parquet")
+    assert sorted(zip(docs.source, docs.year, strict=True)) == [
+        ("one", 2019), ("one", 2021), ("two", 2020),
+    ]  # fmt: skip
+
+
+def test_missing_build_report_forces_rewrite_of_combined_tables(tmp_path):
+    data = tmp_path / "data"
+    p = tmp_path / "n.txt"
+    p.write_text(notice_text(2019), encoding="utf-8")
+    ingest([p], "demo", data)
+    build(data)
+    # A build killed between combined-table writes leaves no build_report.json behind.
+    (data / "processed" / "build_report.json").unlink()
+    (data / "processed" / "terms.parquet").write_bytes(b"torn")
+    assert build(data).changed
+    assert len(pd.read_parquet(data / "processed" / "terms.parquet")) == 2

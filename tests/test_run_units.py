@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pandas as pd
@@ -84,7 +85,7 @@ def test_silence_longer_than_the_usual_gap_is_flagged():
     assert flag.kind == "silent" and flag.fatal is False
     assert flag.message == (
         f"nothing new for 369 days (last found 2023-03-02), longer than its usual publication "
-        f"gap of {gap} days: check that its list and detail selectors still match the site"
+        f"gap of {gap} days"
     )
     ingested = [{**r, "origin": "ingest"} for r in recs]
     assert stats.silence_flag("hbkx", ingested, date(2030, 1, 1)) is None
@@ -172,3 +173,20 @@ def test_exit_codes():
     silent = stats.Flag("a", "silent", "nothing new", fatal=False)
     assert exit_code(result(CrawlStage([ok_source()]), flags=[silent])) == 0
     assert exit_code(result(CrawlStage(skipped=True))) == 0  # --offline, built
+
+
+def test_silence_flag_names_what_the_list_selector_found(tmp_path):
+    manifest = tmp_path / "raw" / "hbkx" / "manifest.jsonl"
+    manifest.parent.mkdir(parents=True)
+    recs = records(
+        ["2021-03-01 09:00", "2022-03-04 16:05", "2023-03-01 15:30"],
+        ["2021-03-02T01:00:00Z", "2022-03-05T01:00:00Z", "2023-03-02T01:00:00Z"],
+    )
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    s = stats.SourceStats("r", "hbkx", ok=True, list_pages=1, list_entries=15, notices_found=0)
+    [flag] = stats.source_flags(tmp_path, s, date(2024, 6, 1), list_selector="ul.min600 li")
+    assert str(flag) == (
+        "hbkx: nothing new for 457 days (last found 2023-03-02), longer than its usual "
+        "publication gap of 368 days; this run the list selector `ul.min600 li` found 15 "
+        "entries, 0 with a matching title"
+    )

@@ -55,7 +55,8 @@ def test_adding_a_year_only_ever_sets_fading(seed):
         assert set(np.nonzero(present[:, t - 1] & ~present[:, t])[0]) == set(rows)
         # Emergence of earlier years never changes at all.
         np.testing.assert_array_equal(
-            emergence(counts[:, :t], sizes[:t]), emergence(counts[:, : t + 1], sizes[: t + 1])[:, :t]
+            emergence(counts[:, :t], sizes[:t]),
+            emergence(counts[:, : t + 1], sizes[: t + 1])[:, :t],
         )
 
 
@@ -69,8 +70,19 @@ def test_emergence_ranks_a_rising_term_above_a_constant_one():
 
 
 def test_variants_grouped_under_a_root():
-    terms = ["三大攻坚战", "打好三大攻坚战", "三大攻坚战三年行动", "坚决打好三大攻坚战", "双碳",
-             "双碳目标", "不忘初心、牢记使命", "不忘初心牢记使命", "改革", "深化改革", "科创中国"]
+    terms = [
+        "三大攻坚战",
+        "打好三大攻坚战",
+        "三大攻坚战三年行动",
+        "坚决打好三大攻坚战",
+        "双碳",
+        "双碳目标",
+        "不忘初心、牢记使命",
+        "不忘初心牢记使命",
+        "改革",
+        "深化改革",
+        "科创中国",
+    ]
     freq = {"三大攻坚战": 3, "打好三大攻坚战": 2, "双碳": 3, "双碳目标": 1, "不忘初心、牢记使命": 2}
     canon = group_variants(terms, freq)
     assert canon["打好三大攻坚战"] == canon["三大攻坚战三年行动"] == "三大攻坚战"
@@ -83,31 +95,56 @@ def test_variants_grouped_under_a_root():
 
 def test_watched_term_is_the_canonical_form():
     canon = group_variants(["打好三大攻坚战", "三大攻坚战三年行动"], {}, watch=["三大攻坚战"])
-    assert canon == {"三大攻坚战": "三大攻坚战", "打好三大攻坚战": "三大攻坚战",
-                     "三大攻坚战三年行动": "三大攻坚战"}
+    assert canon == {
+        "三大攻坚战": "三大攻坚战",
+        "打好三大攻坚战": "三大攻坚战",
+        "三大攻坚战三年行动": "三大攻坚战",
+    }
 
 
 def _docs(years, source="s", series="x", extra=()):
-    rows = [dict(doc_id=f"d{y}", source=source, series=series, year=y,
-                 recorded_at="2024-01-01T00:00:00Z", n_chars=1000) for y in years]
+    rows = [
+        dict(
+            doc_id=f"d{y}",
+            source=source,
+            series=series,
+            year=y,
+            recorded_at="2024-01-01T00:00:00Z",
+            n_chars=1000,
+        )
+        for y in years
+    ]
     return pd.DataFrame([*rows, *extra])
 
 
 def _terms(rows):
     return pd.DataFrame(
-        [dict(source="s", series="x", year=y, doc_id=d or f"d{y}", term=t, kind=k, count=c,
-              paths=p) for y, t, k, c, p, d in rows]
+        [
+            dict(
+                source="s",
+                series="x",
+                year=y,
+                doc_id=d or f"d{y}",
+                term=t,
+                kind=k,
+                count=c,
+                paths=p,
+            )
+            for y, t, k, c, p, d in rows
+        ]
     )
 
 
 def test_term_timeline_rows():
-    terms = _terms([
-        (2018, "三大攻坚战", "formula", 3, ["preamble", "3.9"], None),
-        (2019, "三大攻坚战", "formula", 2, ["4.10"], None),
-        (2019, "三大攻坚战", "watch", 3, ["4.10", "preamble"], None),
-        (2019, "打好三大攻坚战", "quote", 1, ["4.10"], None),
-        (2021, "双碳", "quote", 2, ["2.1"], None),
-    ])
+    terms = _terms(
+        [
+            (2018, "三大攻坚战", "formula", 3, ["preamble", "3.9"], None),
+            (2019, "三大攻坚战", "formula", 2, ["4.10"], None),
+            (2019, "三大攻坚战", "watch", 3, ["4.10", "preamble"], None),
+            (2019, "打好三大攻坚战", "quote", 1, ["4.10"], None),
+            (2021, "双碳", "quote", 2, ["2.1"], None),
+        ]
+    )
     tl = term_timeline(terms, _docs([2018, 2019, 2021]), watch=["服务发展年", "三大攻坚战"])
     assert list(tl.columns) == TIMELINE_COLUMNS
     by = tl.set_index(["term", "year"])
@@ -115,7 +152,10 @@ def test_term_timeline_rows():
     assert by.loc[("三大攻坚战", 2019), "paths"] == ["4.10", "preamble"]
     assert by.loc[("三大攻坚战", 2019), "kinds"] == "formula,watch"
     assert [by.loc[("三大攻坚战", y), "status"] for y in (2018, 2019, 2021)] == [
-        "new", "fading", "absent"]
+        "new",
+        "fading",
+        "absent",
+    ]
     assert by.loc[("打好三大攻坚战", 2019), "canonical"] == "三大攻坚战"
     assert by.loc[("三大攻坚战", 2018), "variants"] == ["三大攻坚战", "打好三大攻坚战"]
     watched = tl[tl["term"] == "服务发展年"]
@@ -129,13 +169,34 @@ def test_term_timeline_rows():
 
 
 def test_duplicate_document_latest_wins():
-    docs = _docs([2018], extra=[dict(doc_id="old19", source="s", series="x", year=2019,
-                                     recorded_at="2024-01-01", n_chars=1000),
-                                dict(doc_id="new19", source="s", series="x", year=2019,
-                                     recorded_at="2024-03-01", n_chars=1000)])
-    terms = _terms([(2018, "双碳", "quote", 1, ["1.1"], None),
-                    (2019, "双碳", "quote", 1, ["1.1"], "old19"),
-                    (2019, "科创中国", "quote", 2, ["1.2"], "new19")])
+    docs = _docs(
+        [2018],
+        extra=[
+            dict(
+                doc_id="old19",
+                source="s",
+                series="x",
+                year=2019,
+                recorded_at="2024-01-01",
+                n_chars=1000,
+            ),
+            dict(
+                doc_id="new19",
+                source="s",
+                series="x",
+                year=2019,
+                recorded_at="2024-03-01",
+                n_chars=1000,
+            ),
+        ],
+    )
+    terms = _terms(
+        [
+            (2018, "双碳", "quote", 1, ["1.1"], None),
+            (2019, "双碳", "quote", 1, ["1.1"], "old19"),
+            (2019, "科创中国", "quote", 2, ["1.2"], "new19"),
+        ]
+    )
     by = term_timeline(terms, docs).set_index(["term", "year"])
     assert by.loc[("双碳", 2018), "status"] == "fading"  # the re-issued 2019 notice dropped it
     assert by.loc[("科创中国", 2019), "status"] == "new"
@@ -145,17 +206,33 @@ def test_empty_inputs():
     assert term_timeline(_terms([]), _docs([])).empty
     tl = term_timeline(pd.DataFrame(), _docs([2018, 2019]), watch=["三大攻坚战"])
     assert tl[["term", "year", "present"]].values.tolist() == [
-        ["三大攻坚战", 2018, False], ["三大攻坚战", 2019, False]]
+        ["三大攻坚战", 2018, False],
+        ["三大攻坚战", 2019, False],
+    ]
 
 
 def test_count_terms_follows_the_extractor_rule():
     docs = _docs([2019]).assign(preamble="助力打好“三大攻坚战”，“稳”字当头。")
-    items = pd.DataFrame([
-        dict(doc_id="d2019", path="1", parent_path="", level="section", ordinal=0,
-             text="一、打好三大攻坚战\n介绍"),
-        dict(doc_id="d2019", path="1.1", parent_path="1", level="item", ordinal=1,
-             text="坚决打好三大攻坚战。稳中求进。"),
-    ])
+    items = pd.DataFrame(
+        [
+            dict(
+                doc_id="d2019",
+                path="1",
+                parent_path="",
+                level="section",
+                ordinal=0,
+                text="一、打好三大攻坚战\n介绍",
+            ),
+            dict(
+                doc_id="d2019",
+                path="1.1",
+                parent_path="1",
+                level="item",
+                ordinal=1,
+                text="坚决打好三大攻坚战。稳中求进。",
+            ),
+        ]
+    )
     out = count_terms(items, docs, ["三大攻坚战", "稳"]).set_index("term")
     assert out.loc["三大攻坚战", "count"] == 3
     assert out.loc["三大攻坚战", "paths"] == ["preamble", "1", "1.1"]

@@ -18,6 +18,9 @@ LEVEL_OPT = typer.Option(
 
 # Status → one cell of the terms matrix.
 _MARK = {"new": "new", "persisting": "●", "returned": "returned", "fading": "fading", "absent": "·"}
+# Many years: one character per cell so the matrix stays readable.
+_SHORT = {"new": "N", "persisting": "●", "returned": "R", "fading": "F", "absent": "·"}
+_LEGEND = "N new · ● persisting · R returned · F fading · · absent"
 
 
 def _read(data: Path, name: str, *, required: bool = True) -> pd.DataFrame | None:
@@ -179,17 +182,24 @@ def terms_cmd(
 
     for series_name, g in timeline.groupby("series", sort=True):
         years = sorted(g["year"].unique())
-        table = Table(title=f"{source} / {series_name}", show_edge=False)
-        table.add_column("term")
+        short = len(years) > 10
+        marks = _SHORT if short else _MARK
+        table = Table(
+            title=f"{source} / {series_name}",
+            show_edge=False,
+            caption=_LEGEND if short else None,
+            padding=(0, 0) if short else (0, 1),
+        )
+        table.add_column("term", overflow="fold", max_width=40)
         for y in years:
-            table.add_column(str(y), justify="center")
+            table.add_column(f"{y % 100:02d}" if short else str(y), justify="center", no_wrap=True)
         table.add_column("emergence", justify="right")
         order = g.groupby("term").agg(first=("first_year", "max"), total=("count", "sum"))
         order = order.assign(first=order["first"].replace(0, 9999))
         for term in order.sort_values(["first", "total"], ascending=[True, False]).index:
             rows = g[g["term"] == term].set_index("year")
             cells = [
-                _MARK.get(rows.at[y, "status"], rows.at[y, "status"]) if y in rows.index else ""
+                marks.get(rows.at[y, "status"], rows.at[y, "status"]) if y in rows.index else ""
                 for y in years
             ]
             label = term

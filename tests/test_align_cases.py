@@ -36,27 +36,69 @@ REVISED_学会 = (
 COMBINED = T["科普"] + T["青少年"]
 
 
-def items_frame(docs: dict[int, list[str]], *, source="s", series="x", doc_ids=None) -> pd.DataFrame:
+def items_frame(
+    docs: dict[int, list[str]], *, source="s", series="x", doc_ids=None
+) -> pd.DataFrame:
     """items.parquet-shaped rows: one section per document, one item per text, in order."""
     rows = []
     for year, texts in docs.items():
         doc_id = (doc_ids or {}).get(year, f"d{year}")
-        rows.append(dict(source=source, series=series, year=year, doc_id=doc_id, level="section",
-                         path="1", parent_path="", section_no=1, item_no=1, marker="一、", ordinal=0,
-                         heading="重点工作", text="重点工作", original="重点工作"))
+        rows.append(
+            dict(
+                source=source,
+                series=series,
+                year=year,
+                doc_id=doc_id,
+                level="section",
+                path="1",
+                parent_path="",
+                section_no=1,
+                item_no=1,
+                marker="一、",
+                ordinal=0,
+                heading="重点工作",
+                text="重点工作",
+                original="重点工作",
+            )
+        )
         for k, text in enumerate(texts, 1):
             text = T.get(text, text)
             heading = text.split("。", 1)[0]
-            rows.append(dict(source=source, series=series, year=year, doc_id=doc_id, level="item",
-                             path=f"1.{k}", parent_path="1", section_no=1, item_no=k,
-                             marker=f"{k}、", ordinal=k, heading=heading, text=text, original=text))
+            rows.append(
+                dict(
+                    source=source,
+                    series=series,
+                    year=year,
+                    doc_id=doc_id,
+                    level="item",
+                    path=f"1.{k}",
+                    parent_path="1",
+                    section_no=1,
+                    item_no=k,
+                    marker=f"{k}、",
+                    ordinal=k,
+                    heading=heading,
+                    text=text,
+                    original=text,
+                )
+            )
     return pd.DataFrame(rows)
 
 
 def docs_frame(years, *, source="s", series="x", recorded="2024-01-01T00:00:00Z", doc_ids=None):
     return pd.DataFrame(
-        [dict(doc_id=(doc_ids or {}).get(y, f"d{y}"), source=source, series=series, year=y,
-              title=f"{y}年工作要点", recorded_at=recorded, n_chars=1000) for y in years]
+        [
+            dict(
+                doc_id=(doc_ids or {}).get(y, f"d{y}"),
+                source=source,
+                series=series,
+                year=y,
+                title=f"{y}年工作要点",
+                recorded_at=recorded,
+                n_chars=1000,
+            )
+            for y in years
+        ]
     )
 
 
