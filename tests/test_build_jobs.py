@@ -31,7 +31,15 @@ def test_parallel_build_identical(tmp_path):
     r2 = build(two, jobs=2)
     assert r1.failures == r2.failures == []
     assert len(r1.documents) == 12
-    for name in ("documents", "items", "sentences", "terms", "alignments", "threads", "term_timeline"):
+    for name in (
+        "documents",
+        "items",
+        "sentences",
+        "terms",
+        "alignments",
+        "threads",
+        "term_timeline",
+    ):
         a = pd.read_parquet(one / "processed" / f"{name}.parquet")
         b = pd.read_parquet(two / "processed" / f"{name}.parquet")
         pd.testing.assert_frame_equal(a, b, check_like=False)
