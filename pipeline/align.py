@@ -30,11 +30,12 @@ from scipy.sparse.csgraph import connected_components, min_weight_full_bipartite
 from pipeline.progress import track
 from pipeline.similarity import Encoder, Prepared, SimConfig, match_form, score_pairs
 from pipeline.similarity import prepare as prepare_text
+from pipeline.versions import ALIGN_VERSION  # noqa: F401
 
 log = logging.getLogger(__name__)
 
-# Bump when alignment output changes for the same input (the build re-aligns cached sources).
-ALIGN_VERSION = "3"
+# ALIGN_VERSION lives in pipeline/versions.py (bump it when alignment output changes for the
+# same input: the build re-aligns cached sources); re-exported here for callers.
 
 LEVELS = ("item", "section", "paragraph", "sentence")
 LINK_RELATIONS = ("unchanged", "revised", "split", "merged", "reappeared")

@@ -26,11 +26,10 @@ from pipeline.model import Document
 from pipeline.parse import parse_bytes, split_sentences
 from pipeline.progress import track
 from pipeline.rawstore import RawStore, locked, sources
+from pipeline.versions import ALIGN_VERSION, PARSER_VERSION
 
 log = logging.getLogger(__name__)
 
-# Bump when parsing or term extraction changes what they produce: cached rows are then rebuilt.
-PARSER_VERSION = "1"
 
 DOC_COLUMNS = [
     "doc_id", "source", "series", "year", "title", "page_title", "issuer", "doc_number",
@@ -287,7 +286,7 @@ def build_source(data_dir: Path, source: str, watch: list[str], level: str = "it
             tables[name] = tables[name].sort_values(sort, kind="stable").reset_index(drop=True)
 
     parsed_ids = sorted(set(tables["documents"]["doc_id"]))
-    analysis_key = _fingerprint(parse_key, parsed_ids, level, _analysis_version())
+    analysis_key = _fingerprint(parse_key, parsed_ids, level, ALIGN_VERSION)
     changed_parse = bool(todo) or set(cached_ids) != set(parsed_ids) or not cached_ok
     analysis_fresh = state.get("analysis_key") == analysis_key and all(
         (out_dir / f"{t}.parquet").exists() for t in ANALYSIS_TABLES
@@ -318,15 +317,6 @@ def build_source(data_dir: Path, source: str, watch: list[str], level: str = "it
         "aligned": not analysis_fresh,
         "changed": changed_parse or not analysis_fresh,
     }
-
-
-def _analysis_version() -> str:
-    try:
-        from pipeline import align
-
-        return getattr(align, "ALIGN_VERSION", "0")
-    except ImportError:
-        return "none"
 
 
 def analyse(

@@ -1,0 +1,9 @@
+"""Versions of the stages whose output the build caches; bump one to rebuild what it produced.
+
+Kept in a module with no imports so a warm build can read them without loading scipy.
+"""
+
+# Parsing and term extraction (documents, items, sentences, terms tables).
+PARSER_VERSION = "1"
+# Alignment, threads and term timelines.
+ALIGN_VERSION = "3"
