@@ -187,4 +187,5 @@ def sigterm_scenario(tmp_path: Path, sources: Path) -> None:
         time.sleep(0.01)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=10) == -signal.SIGTERM
-    assert read_holder(job.data / "run.lock").phase == "build"  # the next run will know
+    # The next run will know where it died (under load the build may already be over).
+    assert read_holder(job.data / "run.lock").phase in ("build", "report")
