@@ -22,6 +22,7 @@ from pathlib import Path
 
 from pipeline import charts, progress
 from pipeline.errors import PolicytrackError
+from pipeline.lock import pid_alive
 
 log = logging.getLogger(__name__)
 
@@ -297,19 +298,9 @@ def _sweep_stale(out_root: Path) -> None:
     """Remove build folders left by runs that were killed (their pid is gone)."""
     for path in out_root.iterdir():
         m = _STALE.match(path.name)
-        if m and path.is_dir() and not _alive(int(m.group(1))):
+        if m and path.is_dir() and not pid_alive(int(m.group(1))):
             log.info("removing %s left by an interrupted run", path)
             shutil.rmtree(path, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
 
 
 def _swap_into_place(build: Path, final: Path) -> None:
