@@ -21,13 +21,14 @@ import dataclasses
 import json
 import logging
 import time
+import warnings
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
 from redis.exceptions import RedisError
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import DontCloseSpider, ScrapyDeprecationWarning
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
 
@@ -41,12 +42,21 @@ from pipeline.rawstore import check_source, now_iso
 log = logging.getLogger("crawler")
 
 URL_SCHEMES = ("redis://", "rediss://", "unix://")
+LIST_PRIORITY = 20  # above notices (10)
 
 
-def crawler_settings(redis_url: str, prefix: str, source: str) -> dict:
+def crawler_settings(redis_url: str, prefix: str, src: Source, settings) -> dict:
     """Scrapy settings of one source's crawler in redis mode (on top of crawler/settings.py)."""
-    keys = Keys(prefix, source)
+    keys = Keys(prefix, src.name)
+    per_site = int(
+        src.settings.get("CONCURRENT_REQUESTS_PER_DOMAIN")
+        or settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN", 2)
+    )
     return {
+        # A worker takes from the shared queue only what it can download at once: requests
+        # waiting in its own downloader queue are work no other worker can pick up (the next
+        # list page among them holds up every worker). --set CONCURRENT_REQUESTS still wins.
+        "CONCURRENT_REQUESTS": max(1, per_site),
         "SCHEDULER": "crawler.distributed.RedisScheduler",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
@@ -172,7 +182,7 @@ def plan(
         return []
     return [
         (
-            spider_class(src, crawler_settings(redis_url, prefix, src.name)),
+            spider_class(src, crawler_settings(redis_url, prefix, src, settings)),
             {
                 "source": src,
                 "recheck": run.recheck,
@@ -273,12 +283,23 @@ class DistributedSpider(GenericSpider):
                 self.release(self.seed_token)
 
     def _list_request(self, url: str, page_no: int, column: str):
-        return super()._list_request(url, page_no, column).replace(dont_filter=False)
+        # List pages before notices (GenericSpider does the reverse): the column is a chain of
+        # pages, and only pages already walked put notices in the queue for other workers.
+        return (
+            super()
+            ._list_request(url, page_no, column)
+            .replace(dont_filter=False, priority=LIST_PRIORITY)
+        )
 
     def refresh_known(self) -> int:
         """Take in manifest records other workers appended since the last look."""
         added = 0
-        for rec in self._tail.read():
+        try:
+            new = self._tail.read()
+        except OSError as exc:  # only costs a possible duplicate fetch; the next look retries
+            log.warning("%s: could not read the manifest: %s", self.store.manifest, exc)
+            return 0
+        for rec in new:
             if rec.get("origin") != "crawl" or not rec.get("url"):
                 continue
             have = self.state.versions.get(url_key(rec["url"]), [])
@@ -324,14 +345,16 @@ class RedisScheduler(Scheduler):
         sched.crawler = crawler
         sched.prefix = crawler.settings.get("REDIS_KEY_PREFIX") or "policytrack"
         sched.poll = crawler.settings.getfloat("REDIS_POLL_INTERVAL", 0.2)
-        sched.prefetch = max(1, crawler.settings.getint("REDIS_PREFETCH", 8))
+        sched.prefetch = max(1, crawler.settings.getint("REDIS_PREFETCH", 2))
         sched.outage_limit = crawler.settings.getfloat("REDIS_OUTAGE_LIMIT", 60.0)
         sched._down_since = None
         return sched
 
     # -- lifecycle -------------------------------------------------------------------------
     def open(self, spider):
-        super().open(spider)  # scrapy-redis: self.queue, self.df
+        with warnings.catch_warnings():  # scrapy-redis says "Resuming crawl" with Spider.log()
+            warnings.simplefilter("ignore", ScrapyDeprecationWarning)
+            super().open(spider)  # scrapy-redis: self.queue, self.df
         if not isinstance(spider, DistributedSpider) or spider.member is None:
             raise ConfigError("RedisScheduler runs DistributedSpider (policytrack crawl --redis)")
         self.member, self.run_id = spider.member, spider.run_id
@@ -387,9 +410,10 @@ class RedisScheduler(Scheduler):
     # -- queue -----------------------------------------------------------------------------
     # Round trips to Redis are batched: on a busy machine each one waits for the Redis process
     # to be scheduled. New requests and finished tokens are buffered and sent, pushes first,
-    # with the next pop (or within REDIS_POLL_INTERVAL); requests are popped REDIS_PREFETCH at
-    # a time. Nothing is lost by buffering: a request's token leaves the in-flight hash only
-    # in the same atomic script as (or after) the requests it yielded.
+    # with the next pop, when the request that yielded them is done, or within
+    # REDIS_POLL_INTERVAL; requests are popped REDIS_PREFETCH at a time. Nothing is lost by
+    # buffering: a request's token leaves the in-flight hash only in the same atomic script as
+    # (or after) the requests it yielded.
     def enqueue_request(self, request) -> bool:
         fp = "" if request.dont_filter else self.df.request_fingerprint(request)
         self._pushes.append((fp, -request.priority, self.queue._encode_request(request)))
@@ -461,8 +485,14 @@ class RedisScheduler(Scheduler):
     # -- in flight -------------------------------------------------------------------------
     def _finished(self, request) -> None:
         token = self._tokens.pop(request, None)
-        if token is not None:  # None: attachments, robots.txt (fetched inside our requests)
-            self._done.append(token)
+        if token is None:  # attachments, robots.txt (fetched inside our requests)
+            return
+        self._done.append(token)
+        if self._pushes:  # a list page's notices: other workers may be waiting for them
+            try:
+                self._sync()
+            except RedisError as exc:
+                self._outage(exc)
 
     def _tick(self) -> None:
         self.member.pulse()

@@ -54,5 +54,5 @@ FEED_EXPORT_ENCODING = "utf-8"
 REDIS_KEY_PREFIX = "policytrack"
 REDIS_WORKER_TTL = 10.0  # seconds without a heartbeat before a worker's requests are requeued
 REDIS_POLL_INTERVAL = 0.2  # how often an idle worker looks at the shared queue
-REDIS_PREFETCH = 8  # requests popped per round trip (held in flight by this worker)
+REDIS_PREFETCH = 2  # requests popped per round trip (held by this worker until done)
 REDIS_OUTAGE_LIMIT = 60.0  # an idle worker gives up (exit 1) after Redis was away this long

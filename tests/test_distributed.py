@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from crawler import frontier as fr
-from crawler.mirror import REPO, MirrorSite, fetch_log, hexid
+from crawler.mirror import REPO, TZGG, MirrorSite, RequestLog, fetch_log, hexid
 from crawler.subproc import crawl_command, policytrack, run_crawl
 from pipeline.rawstore import iter_manifest
 from tests.test_distributed_frontier import need_redis_server
@@ -80,6 +80,18 @@ def start_workers(data: Path, base: str, redis_url: str, settings: dict) -> list
         )  # fmt: skip
         for cmd in cmds
     ]
+
+
+@contextlib.contextmanager
+def reaped(procs: list[subprocess.Popen]):
+    """Whatever happens in the test, no crawler outlives it."""
+    try:
+        yield procs
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
 
 
 def finish(procs: list[subprocess.Popen], timeout: float = 150) -> list[tuple[int, str]]:
@@ -148,7 +160,8 @@ def single(mirror, tmp_path_factory) -> Path:
 def test_three_workers_fetch_every_notice_exactly_once(mirror, redis_url, single, tmp_path):
     data = tmp_path / "data"
     n0 = len(fetch_log(mirror)["requests"])
-    results = finish(start_workers(data, mirror, redis_url, UNTHROTTLED))
+    with reaped(start_workers(data, mirror, redis_url, UNTHROTTLED)) as procs:
+        results = finish(procs)
     for rc, err in results:
         assert rc == 0, err[-2000:]
 
@@ -178,14 +191,19 @@ def test_three_workers_fetch_every_notice_exactly_once(mirror, redis_url, single
     # The finished run left nothing behind but its walk report (which expires).
     assert leftover_keys(redis_url) == ["policytrack:hbkx:walk"]
 
+    # A new run starts afresh and is incremental as in single-process mode: home + list page 1.
+    n1 = len(fetch_log(mirror)["requests"])
+    again = run_crawl(data, mirror, "hbkx", "--redis", redis_url, settings=UNTHROTTLED)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert sorted(fetched(mirror, n1)) == ["/", "/news/list?columnid=" + TZGG]
+    assert len(records(data)) == NOTICES
 
-def test_killing_a_worker_mid_crawl_loses_nothing(mirror, redis_url, tmp_path):
+
+def kill_one_mid_crawl(procs, data: Path, mirror: str, redis_url: str):
+    """SIGKILL procs[1] once a quarter is stored and it holds requests; (what it held, results
+    of the others)."""
     import redis
 
-    data = tmp_path / "data"
-    settings = {**UNTHROTTLED, "REDIS_WORKER_TTL": "5"}
-    n0 = len(fetch_log(mirror)["requests"])
-    procs = start_workers(data, mirror, redis_url, settings)
     victim = procs[1]
     manifest = data / "raw" / "hbkx" / "manifest.jsonl"
     client = redis.Redis.from_url(redis_url)
@@ -208,9 +226,19 @@ def test_killing_a_worker_mid_crawl_loses_nothing(mirror, redis_url, tmp_path):
     victim.wait()
     held = held_by_victim()  # what it held at its death: popped and not finished
     client.close()
-    assert held, "the killed worker held no request: the test did not test anything"
+    return held, finish([procs[0], procs[2]])
 
-    results = finish([procs[0], procs[2]])
+
+def test_killing_a_worker_mid_crawl_loses_nothing(mirror, redis_url, tmp_path):
+    import redis
+
+    data = tmp_path / "data"
+    settings = {**UNTHROTTLED, "REDIS_WORKER_TTL": "5"}
+    n0 = len(fetch_log(mirror)["requests"])
+    with reaped(start_workers(data, mirror, redis_url, settings)) as procs:
+        held, results = kill_one_mid_crawl(procs, data, mirror, redis_url)
+    assert held, "the killed worker held no request: the test did not test anything"
+    victim = procs[1]
     for rc, err in results:
         assert rc == 0, err[-2000:]
     requeued = sum(
@@ -293,7 +321,8 @@ def test_a_worker_that_loses_redis_stops_with_a_clear_failure(tmp_path):
             time.sleep(0.05)
         with contextlib.suppress(redis.ConnectionError):
             redis.Redis.from_url(url).shutdown(nosave=True)
-        _, err = proc.communicate(timeout=90)
+        with reaped([proc]):
+            _, err = proc.communicate(timeout=90)
     assert proc.returncode == 1, err[-2000:]
     failed = [ln.strip() for ln in err.splitlines() if ln.strip().startswith("failed: ")]
     assert len(failed) == 1
@@ -304,3 +333,51 @@ def test_a_worker_that_loses_redis_stops_with_a_clear_failure(tmp_path):
     recs = records(data)
     assert 0 < len(recs) < 9
     assert all((data / "raw" / "hbkx" / f).is_file() for r in recs for f in r["files"])
+
+
+def test_recheck_through_redis_makes_one_new_version(tmp_path, redis_url):
+    """--recheck travels with the run: each known notice is revalidated once, by either worker,
+    and the republished one becomes version 2 of the same URL."""
+    site = MirrorSite.demo_site()
+    data = tmp_path / "data"
+    settings = {**UNTHROTTLED, "DOWNLOAD_DELAY": "0.05"}
+    env = {**os.environ, "CI": "true"}
+
+    def crawl_with_two(*args: str) -> list[RequestLog]:
+        n = len(site.requests)
+        # The worker first: it waits for the run, so both take part from the start.
+        cmds = [worker_command(data, redis_url, settings),
+                crawl_command(data, site.base_url, "hbkx", "--redis", redis_url, *args,
+                              settings=settings)]  # fmt: skip
+        procs = []
+        with reaped(procs):
+            for cmd in cmds:
+                procs.append(subprocess.Popen(cmd, cwd=tmp_path, env=env, text=True,
+                                              stdout=subprocess.PIPE, stderr=subprocess.PIPE))  # fmt: skip
+                time.sleep(0.3)
+            for rc, err in finish(procs, timeout=120):
+                assert rc == 0, err[-2000:]
+        return site.requests_since(n)
+
+    with site.serve():
+        crawl_with_two()
+        first = records(data)
+        assert sorted((r["series"], r["year"]) for r in first) == sorted(
+            [("市科协工作要点", y) for y in (2018, 2019, 2020, 2022, 2023, 2024)]
+            + [("市科协科普部科普工作要点", y) for y in (2022, 2023, 2024)]
+        )
+        site.republish("a-2022.txt")
+        requests = crawl_with_two("--recheck")
+
+    recs = records(data)
+    assert len(recs) == len(first) + 1
+    old, new = [r for r in recs if r["series"] == "市科协工作要点" and r["year"] == 2022]
+    assert (old["version"], new["version"], new["previous"]) == (1, 2, old["doc_id"])
+    conditional = Counter(r.path for r in requests if r.conditional)
+    assert sorted(conditional) == sorted(r["url"].removeprefix(site.base_url) for r in first)
+    assert set(conditional.values()) == {1}
+    assert sorted(r.status for r in requests if r.conditional) == [200] + [304] * 8
+    logs = crawl_logs(data)[-2:]  # the recheck run: one line per worker
+    assert len({x["run"] for x in logs}) == 1 and len({x["worker"] for x in logs}) == 2
+    assert sum(x["new_records"] for x in logs) == 1
+    assert sum(x["unchanged"] for x in logs) == 8

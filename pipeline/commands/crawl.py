@@ -82,8 +82,9 @@ def register(app: typer.Typer) -> None:
     ):
         """Join crawls started with `policytrack crawl --redis URL` until their frontier is done.
 
-        Sources, mirror base URL and --recheck come from the running crawl; the data directory
-        and Scrapy settings are this worker's own. Exit 1 if any page it fetched failed.
+        Sources, --base-url and --recheck come from the crawl it joins; --data, --set are its own.
+
+        Exit 1 if a page this worker fetched failed.
         """
         from crawler.runner import crawl, parse_overrides
 
