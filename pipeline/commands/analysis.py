@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pandas as pd
 import typer
 
 from pipeline.errors import InputError
@@ -23,7 +22,9 @@ _SHORT = {"new": "N", "persisting": "●", "returned": "R", "fading": "F", "abse
 _LEGEND = "N new · ● persisting · R returned · F fading · · absent"
 
 
-def _read(data: Path, name: str, *, required: bool = True) -> pd.DataFrame | None:
+def _read(data: Path, name: str, *, required: bool = True):
+    import pandas as pd  # lazy: `policytrack --help` should not pay for pandas
+
     path = data / "processed" / f"{name}.parquet"
     if not path.exists():
         if required:
@@ -135,6 +136,8 @@ def terms_cmd(
     timeline = timeline[timeline["source"] == source]
     missing = [t for t in wanted if t not in set(timeline["term"])]
     if missing:
+        import pandas as pd
+
         # Terms the build did not watch: count them in the parsed text now, same rule.
         terms = _read(data, "terms")
         terms = terms[terms["source"] == source]
