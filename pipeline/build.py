@@ -124,6 +124,8 @@ def parse_record(store: RawStore, rec: dict, watch: list[str]) -> tuple[Document
             best, text_from = att_doc, att["path"]
     if best is None:
         raise page_err or InputError(where, "no parsable text")
+    if rec.get("year_override") and rec.get("year"):
+        best.year = int(rec["year"])  # `ingest --year` beats the title
     # Crawl records know the page's meta line even when the parser could not see it.
     best.published_at = best.published_at or rec.get("published_at")
     best.department = best.department or rec.get("department") or ""
@@ -169,13 +171,11 @@ def document_rows(doc: Document, rec: dict, text_from: str) -> dict[str, list[di
         for child in item.children:
             walk(child, item.path, section_no)
 
-    n_chars = len(doc.preamble)
     for sec in doc.sections:
         add(sec, "section", "", sec.no, "")
-        n_chars += len(sec.text)
         for item in sec.items:
             walk(item, sec.path, sec.no)
-            n_chars += len(item.text)
+    n_chars = sum(len(text) for _, text in doc.own_texts())
     terms = [
         {**base, "term": t.term, "kind": t.kind, "count": t.count, "paths": t.paths}
         for t in doc.terms
@@ -232,7 +232,9 @@ def _fingerprint(*parts) -> str:
     ).hexdigest()[:16]
 
 
-def build_source(data_dir: Path, source: str, watch: list[str], level: str = "item") -> dict:
+def build_source(
+    data_dir: Path, source: str, watch: list[str], level: str = "item", workers: int = -1
+) -> dict:
     """Parse (incrementally) and analyse one source; returns a summary dict (picklable)."""
     store = RawStore(data_dir, source)
     out_dir = data_dir / "processed" / "sources" / source
@@ -270,6 +272,13 @@ def build_source(data_dir: Path, source: str, watch: list[str], level: str = "it
                 getattr(err, "reason", str(err)),
             ]
             continue
+        except Exception as err:  # a parser bug on one document must not sink the build
+            log.exception("%s: unexpected parser error", store.root / rec["path"])
+            failures[rec["doc_id"]] = [
+                str(store.root / rec["path"]),
+                f"parser error ({type(err).__name__}: {err})",
+            ]
+            continue
         rows = document_rows(doc, {**rec, "source": source}, text_from)
         for name in PARSE_TABLES:
             new_rows[name] += rows[name]
@@ -293,7 +302,7 @@ def build_source(data_dir: Path, source: str, watch: list[str], level: str = "it
     )
     analysis = {}
     if not analysis_fresh:
-        analysis = analyse(tables, watch, level)
+        analysis = analyse(tables, watch, level, workers)
 
     # Write: tables first, state last, so a crash in between only costs a re-parse.
     if changed_parse:
@@ -320,17 +329,18 @@ def build_source(data_dir: Path, source: str, watch: list[str], level: str = "it
 
 
 def analyse(
-    tables: dict[str, pd.DataFrame], watch: list[str], level: str
+    tables: dict[str, pd.DataFrame], watch: list[str], level: str, workers: int = -1
 ) -> dict[str, pd.DataFrame]:
     """Alignment, threads and term timelines for one source's parsed tables."""
-    try:
-        from pipeline.align import align_corpus
-        from pipeline.timeline import term_timeline
-    except ImportError:  # TEMPORARY until the alignment module lands
-        return {}
+    from pipeline.align import align_corpus
+    from pipeline.timeline import term_timeline
 
     alignments, threads = align_corpus(
-        tables["items"], tables["documents"], level=level, sentences=tables["sentences"], workers=1
+        tables["items"],
+        tables["documents"],
+        level=level,
+        sentences=tables["sentences"],
+        workers=workers,
     )
     timeline = term_timeline(tables["terms"], tables["documents"], watch=watch)
     return {"alignments": alignments, "threads": threads, "term_timeline": timeline}
@@ -366,7 +376,8 @@ def _build(data_dir: Path, *, strict, watch, jobs, level, only) -> BuildResult:
     summaries = []
     if jobs > 1 and len(names) > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(build_source, data_dir, s, watch_terms, level) for s in names]
+            # One source per process: each aligns on one core.
+            futures = [pool.submit(build_source, data_dir, s, watch_terms, level, 1) for s in names]
             for fut in track(futures, "building sources", total=len(futures)):
                 summaries.append(fut.result())
     else:
@@ -395,11 +406,11 @@ def _build(data_dir: Path, *, strict, watch, jobs, level, only) -> BuildResult:
             elif name in PARSE_TABLES:
                 df = _frame([], PARSE_TABLES[name])
             else:
-                df = pd.DataFrame()
+                df = pd.DataFrame(columns=_analysis_columns()[name])
             combined[name] = df
             atomic.write_parquet(df, processed / f"{name}.parquet")
             if name in CSV_COPIES:
-                atomic.write_csv(df, processed / f"{name}.csv")
+                atomic.write_csv(_flat(df), processed / f"{name}.csv")
         documents = combined["documents"]
     else:
         documents = pd.read_parquet(processed / "documents.parquet")
@@ -433,6 +444,30 @@ def _build(data_dir: Path, *, strict, watch, jobs, level, only) -> BuildResult:
         tables=tables,
         changed=changed or stale,
     )
+
+
+def _analysis_columns() -> dict[str, list[str]]:
+    from pipeline.align import ALIGNMENT_COLUMNS, THREAD_COLUMNS
+    from pipeline.timeline import TIMELINE_COLUMNS
+
+    return {
+        "alignments": ALIGNMENT_COLUMNS,
+        "threads": THREAD_COLUMNS,
+        "term_timeline": TIMELINE_COLUMNS,
+    }
+
+
+def _flat(df: pd.DataFrame) -> pd.DataFrame:
+    """List cells (years, paths) as "a;b;c" so spreadsheets show them as text."""
+
+    def is_list(v) -> bool:
+        return hasattr(v, "__len__") and not isinstance(v, str | bytes | dict)
+
+    out = df.copy()
+    for col in out.columns:
+        if out[col].map(is_list).any():
+            out[col] = [";".join(map(str, v)) if is_list(v) else v for v in out[col]]
+    return out
 
 
 def _source_state(processed: Path, source: str) -> dict:

@@ -83,7 +83,23 @@ def diff_rows(
     for y in (year_a, year_b):
         if y not in set(docs["year"]):
             raise InputError(f"{source} / {series}", f"no document for {y}")
-    chosen = docs[docs["year"].isin([year_a, year_b])]
+    # Items that come back in year_b after a gap link from a year before year_a: show them too.
+    stored = None
+    if alignments is not None and not alignments.empty:
+        stored = alignments[
+            (alignments["source"] == source)
+            & (alignments["series"] == series)
+            & (alignments["level"] == level)
+            & (alignments["year_to"] == year_b)
+            & (
+                (alignments["year_from"] == year_a)
+                | ((alignments["relation"] == "reappeared") & (alignments["year_from"] < year_a))
+            )
+        ]
+    years = {year_a, year_b}
+    if stored is not None:
+        years |= set(stored["year_from"].dropna().astype(int))
+    chosen = docs[docs["year"].isin(years)]
     units = build_units(
         items[items["doc_id"].isin(chosen["doc_id"])],
         level,
@@ -97,31 +113,32 @@ def diff_rows(
     }
     links = None
     live = False
-    if alignments is not None and not alignments.empty:
-        sub = alignments[
-            (alignments["source"] == source)
-            & (alignments["series"] == series)
-            & (alignments["level"] == level)
-            & (alignments["year_from"] == year_a)
-            & (alignments["year_to"] == year_b)
+    if stored is not None and (stored["year_from"] == year_a).any():
+        links = [
+            (r.relation, r.score, int(r.year_from), _s(r.path_from), _s(r.path_to))
+            for r in stored.itertuples()
         ]
-        if not sub.empty:
-            links = [
-                (r.relation, r.score, _s(r.path_from), _s(r.path_to)) for r in sub.itertuples()
-            ]
     if links is None:
         live = True
         cfg = AlignConfig(lookback=0)
-        pair = alignable_units(items, chosen, level, sentences, cfg)
+        pair = alignable_units(
+            items[items["doc_id"].isin(chosen["doc_id"])],
+            chosen[chosen["year"].isin([year_a, year_b])],
+            level,
+            sentences,
+            cfg,
+        )
         links = [
-            (lk.relation, lk.score, lk.path_from, lk.path_to)
+            (lk.relation, lk.score, year_a, lk.path_from, lk.path_to)
             for lk in align_series(pair, cfg)
             if lk.year_from == year_a
         ]
     rows = []
-    for relation, score, pa, pb in links:
-        ta = text_of.get((year_a, pa), "") if pa else ""
+    for relation, score, year_from, pa, pb in links:
+        ta = text_of.get((year_from, pa), "") if pa else ""
         tb = text_of.get((year_b, pb), "") if pb else ""
+        if pa and year_from != year_a:
+            pa = f"{pa} ({year_from})"  # a reappearance: the item was last seen in year_from
         row = DiffRow(relation, None if pd.isna(score) else float(score), pa, pb, ta, tb)
         if pa and pb:
             row.segments_a, row.segments_b = mark(ta, tb)

@@ -84,6 +84,12 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_-]+)
 _ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030"}
 
 
+_SINGLE_BYTE = {
+    "iso-8859-1", "latin-1", "latin1", "windows-1252", "cp1252", "ascii", "us-ascii",
+    "iso-8859-15", "windows-1250", "cp1250",
+}  # fmt: skip
+
+
 def _canon(enc: str) -> str:
     enc = enc.lower().strip()
     return _ALIASES.get(enc, enc)
@@ -105,7 +111,10 @@ def decode_text(data: bytes, declared: str | None = None, where: str = "") -> tu
     m = _META_CHARSET.search(data[:4096])
     if m:
         candidates.append(_canon(m.group(1).decode("ascii", "ignore")))
-    candidates += ["utf-8", "gb18030"]
+    # A single-byte charset decodes any bytes, so a GBK page mislabelled latin-1 would turn to
+    # mojibake: such a declaration only counts after strict UTF-8 and GB18030 have failed.
+    trusted = [c for c in candidates if c not in _SINGLE_BYTE]
+    candidates = trusted + ["utf-8", "gb18030"] + [c for c in candidates if c in _SINGLE_BYTE]
     for enc in dict.fromkeys(candidates):
         try:
             return data.decode(enc), enc
@@ -407,8 +416,10 @@ def extract(data: bytes, name: str = "", content_type: str | None = None) -> Ext
         except (TypeError, ValueError):
             year = None
         _check_text(row["content"], where)
+        title = row.get("title")
+        title = "" if title is None else str(title)  # a number or list must not crash the parser
         return Extracted(
-            blocks_to_paragraphs(row["content"]), ctype, encoding, row.get("title") or None, year,
+            blocks_to_paragraphs(row["content"]), ctype, encoding, title or None, year,
             meta={"url": row.get("url")},
         )  # fmt: skip
     if ctype == "text/html":

@@ -11,7 +11,7 @@ from pipeline.errors import InputError
 from pipeline.extract import TYPES, extract, sniff_type
 from pipeline.normalize import series_key
 from pipeline.parse import parse_extracted, year_from_title
-from pipeline.rawstore import RawStore, now_iso
+from pipeline.rawstore import RawStore, now_iso, sha256_bytes
 
 log = logging.getLogger(__name__)
 
@@ -57,17 +57,23 @@ def _jsonl_rows(path: Path) -> list[tuple[str, bytes, dict | None, str | None]]:
 
 
 def ingest(
-    paths: list[str | Path], source: str, data_dir: str | Path, year: int | None = None
+    paths: list[str | Path],
+    source: str,
+    data_dir: str | Path,
+    year: int | None = None,
+    series: str | None = None,
 ) -> IngestResult:
+    """Store each file (or .jsonl row) once. `year` overrides the title's year; `series`
+    overrides the series key derived from the title (to align differently named titles)."""
     store = RawStore(Path(data_dir), source)
     known = {r.get("sha256") for r in store.records()}
     result = IngestResult()
 
     def add(data: bytes, where: str, name: str, ctype: str, title: str, y: int | None, enc):
-        rel, sha = store.store(data, y, Path(name).suffix or ".bin")
-        if sha in known:
+        if sha256_bytes(data) in known:  # checked first: no second copy under another year
             result.duplicates += 1
             return
+        rel, sha = store.store(data, y, Path(name).suffix or ".bin")
         record = {
             "doc_id": sha[:16],
             "source": source,
@@ -78,10 +84,12 @@ def ingest(
             "encoding": enc,
             "title": title,
             "year": y,
-            "series": series_key(title) if title else "untitled",
+            "series": series or (series_key(title) if title else "untitled"),
             "original_name": name,
             "ingested_at": now_iso(),
         }
+        if year is not None:
+            record["year_override"] = True
         store.append(record)
         known.add(sha)
         result.added.append(record)

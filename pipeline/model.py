@@ -80,6 +80,21 @@ class Document:
         for section in self.sections:
             yield from section.walk_items()
 
+    def own_texts(self) -> list[tuple[str, str]]:
+        """(path, own text) of every unit in document order, each character exactly once.
+
+        A section owns its title line (its intro paragraphs are its `N.pK` items); an item with
+        nested units owns its lead paragraph only. Term counts and `n_chars` use this.
+        """
+        units = [("preamble", self.preamble)] if self.preamble else []
+        for section in self.sections:
+            if section.text:
+                units.append((section.path, section.text.split("\n", 1)[0]))
+            for item in section.walk_items():
+                own = item.text.split("\n", 1)[0] if item.children else item.text
+                units.append((item.path, own))
+        return units
+
     @property
     def numbered_items(self) -> list[Item]:
         return [i for i in self.iter_items() if i.level != "paragraph"]

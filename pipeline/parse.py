@@ -445,8 +445,6 @@ def parse_paragraphs(
         doc.title = normalize(title_hint)
     else:
         doc.title = doc.page_title
-    if doc.page_title == doc.title:
-        doc.page_title = doc.page_title if title_hint is None else doc.page_title
 
     year = year_from_title(doc.title) or year_from_title(doc.page_title)
     if year is None and title_hint:
@@ -507,7 +505,7 @@ def parse_paragraphs(
             items=item.children,
         )
         doc.sections.append(sec)
-    if not any(True for _ in doc.iter_items()) and not doc.sections:
+    if not doc.sections:
         raise InputError(where, "no numbered items found")
     return doc
 

@@ -54,24 +54,9 @@ def is_formula(term: str) -> bool:
     return len(_FORMULA_ANY.findall(term)) >= 2
 
 
-def _units(doc: Document) -> list[tuple[str, str]]:
-    """(path, own text) for every place a term can sit, in document order, without overlap."""
-    units = []
-    if doc.preamble:
-        units.append(("preamble", doc.preamble))
-    for section in doc.sections:
-        # A section's text repeats its items' text? No: section.text is its title line plus intro
-        # paragraphs only, so each character belongs to exactly one unit.
-        if section.text:
-            units.append((section.path, section.text.split("\n", 1)[0]))
-        for item in section.walk_items():
-            own = item.text.split("\n", 1)[0] if item.children else item.text
-            units.append((item.path, own))
-    return units
-
-
 def extract_terms(doc: Document, watch: Iterable[str] = ()) -> list[TermHit]:
-    units = _units(doc)
+    units = doc.own_texts()
+    watched = {t for t in (normalize(w) for w in watch) if t}
     kinds: dict[str, str] = {}
     quoted: dict[str, list[str]] = {}
     books: dict[str, list[str]] = {}
@@ -102,16 +87,15 @@ def extract_terms(doc: Document, watch: Iterable[str] = ()) -> list[TermHit]:
     for term in builtin_formulas():
         if term not in kinds and term in full:
             note(term, "formula")
-    for raw in watch:
-        term = normalize(raw)
-        if term and term not in kinds and term in full:
+    for term in watched:
+        if term not in kinds and term in full:
             note(term, "watch")
 
     hits = []
     for term, kind in kinds.items():
         if kind == "book":
             paths = books[term]
-        elif len(term) < MIN_FREE_LEN:
+        elif len(term) < MIN_FREE_LEN and term not in watched:
             paths = quoted.get(term, [])
         else:
             paths = [path for path, text in units for _ in range(text.count(term))]

@@ -328,8 +328,8 @@ def _series_timeline(source, series, gdocs, agg, canon, members, watch, sizes, c
 def group_timeline(
     timeline: pd.DataFrame, documents: pd.DataFrame, config: TimelineConfig | None = None
 ) -> pd.DataFrame:
-    """The timeline per canonical form: a group is present when any variant is; counts summed,
-    paths merged; status and emergence recomputed on the group."""
+    """The timeline per canonical form: a group is present when any variant is; counts summed
+    without counting a mention twice, paths merged; status and emergence recomputed."""
     cfg = config or TimelineConfig()
     if timeline.empty:
         return timeline.copy()
@@ -345,10 +345,20 @@ def group_timeline(
                 strict=True,
             )
         )
+        # A mention of a longer variant (打好三大攻坚战) is already counted by a shorter one it
+        # contains when that one is counted bare (三大攻坚战): sum only the others.
+        bare = {t for t, w in zip(g["term"], g["watched"], strict=True) if len(t) >= 3 or w}
+        members = g.groupby("canonical")["term"].agg(set).to_dict()
+        g = g.assign(
+            own=[
+                0 if any(u != t and u in bare and u in t for u in members[c]) else n
+                for t, c, n in zip(g["term"], g["canonical"], g["count"], strict=True)
+            ]
+        )
         agg = (
             g.groupby(["canonical", "year"], sort=True)
             .agg(
-                count=("count", "sum"),
+                count=("own", "sum"),
                 present=("present", "any"),
                 paths=("paths", lambda s: list(dict.fromkeys(p for lst in s for p in lst))),
                 kinds=(
@@ -425,15 +435,10 @@ def count_terms(items: pd.DataFrame, documents: pd.DataFrame, terms: list[str]) 
     rows = []
     for d in docs.itertuples():
         for term in wanted:
-            needle = term if len(term) >= 3 else None
+            # These are watched terms: counted bare whatever their length (docs/terms.md).
             hits = []
             for path, text in units.get(d.doc_id, []):
-                n = (
-                    text.count(needle)
-                    if needle
-                    else sum(text.count(q.format(term)) for q in _QUOTED)
-                )
-                hits.extend([path] * n)
+                hits.extend([path] * text.count(term))
             if hits:
                 rows.append(
                     [
@@ -450,4 +455,3 @@ def count_terms(items: pd.DataFrame, documents: pd.DataFrame, terms: list[str]) 
     return pd.DataFrame(rows, columns=cols)
 
 
-_QUOTED = ("“{}”", "「{}」", "『{}』", '"{}"')

@@ -69,13 +69,18 @@ def parse_cmd(
 def ingest_cmd(
     paths: list[Path] = typer.Argument(..., help="Files or folders (.txt .html .docx .pdf .jsonl)"),
     source: str = typer.Option(..., "--source", help="Source name (folder under raw/)."),
-    year: int | None = typer.Option(None, "--year", help="Plan year for every file."),
+    year: int | None = typer.Option(
+        None, "--year", help="Plan year for every file (beats the title)."
+    ),
+    series: str | None = typer.Option(
+        None, "--series", help="Series key for every file (default: the title without its year)."
+    ),
     data: Path = DATA_OPT,
 ):
     """Copy local documents into DIR/raw/SOURCE/ with a manifest record each (idempotent)."""
     from pipeline.ingest import ingest
 
-    result = ingest(paths, source, data, year)
+    result = ingest(paths, source, data, year, series)
     for where, reason in result.skipped:
         typer.echo(f"skipped {where}: {reason}", err=True)
     typer.echo(
