@@ -453,5 +453,3 @@ def count_terms(items: pd.DataFrame, documents: pd.DataFrame, terms: list[str]) 
                     ]
                 )
     return pd.DataFrame(rows, columns=cols)
-
-
