@@ -292,6 +292,7 @@ def _umask() -> int:
 
 
 _STALE = re.compile(r"^\.[0-9-]+\.(?:building|old)\.(\d+)(?:\.|$)")
+_OLD_DAY = re.compile(r"^\.([0-9-]+)\.old\.\d+$")
 
 
 def _sweep_stale(out_root: Path) -> None:
@@ -299,6 +300,13 @@ def _sweep_stale(out_root: Path) -> None:
     for path in out_root.iterdir():
         m = _STALE.match(path.name)
         if m and path.is_dir() and not pid_alive(int(m.group(1))):
+            # Killed between the two renames of _swap_into_place: the previous report is the
+            # only copy of that day, so it goes back in place rather than away.
+            day = _OLD_DAY.match(path.name)
+            if day and not (out_root / day.group(1)).exists():
+                log.info("restoring %s left by an interrupted run", path)
+                os.replace(path, out_root / day.group(1))
+                continue
             log.info("removing %s left by an interrupted run", path)
             shutil.rmtree(path, ignore_errors=True)
 

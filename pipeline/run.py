@@ -418,6 +418,7 @@ def report_stage(opts: RunOptions, build: BuildStage, last: dict) -> ReportStage
         "notebooks": [p.name for p in notebooks or []],
         "lang": opts.lang,
         "code": report_code_hash(notebooks),  # a new policytrack version rebuilds the report
+        "out": str(Path(opts.out).resolve()),  # a report asked for elsewhere is built there
     }
     processed = opts.data_dir / "processed"
     stage.fingerprint = tables_fingerprint(processed, params)

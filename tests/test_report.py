@@ -259,3 +259,21 @@ def test_cli_option_parsing():
         "四个意识",
     ]
     assert _watch(None) is None
+
+
+def test_sweep_restores_previous_report_killed_mid_swap(tmp_path):
+    """Killed between the two renames: only `.<day>.old.<pid>` is left; it goes back in place."""
+    import subprocess
+
+    from pipeline.report import _sweep_stale
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    old = tmp_path / f".2026-11-28.old.{dead.pid}"
+    old.mkdir()
+    (old / "index.html").write_text("previous report")
+    stale_build = tmp_path / f".2026-11-29.building.{dead.pid}"
+    stale_build.mkdir()
+    _sweep_stale(tmp_path)
+    assert (tmp_path / "2026-11-28" / "index.html").read_text() == "previous report"
+    assert not old.exists() and not stale_build.exists()

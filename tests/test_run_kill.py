@@ -110,12 +110,12 @@ def test_killed_runs_end_like_an_uninterrupted_one(tmp_path, mirror):
     # 1. During the crawl: some notices stored, others not yet.
     killed.kill_when(lambda: manifest_lines(killed.data) >= 3, "3 stored notices")
     assert 3 <= manifest_lines(killed.data) < 9
-    # 2. During the build: the first per-source table is on disk, its state file not yet.
+    # 2. During the build, once the first per-source table is on disk. (Where exactly the kill
+    # lands after that depends on scheduling; every point must end like an uninterrupted run.)
     first_table = killed.data / "processed" / "sources" / "demo" / "documents.parquet"
     killed.kill_when(
         lambda: killed.phase() == "build" and first_table.exists(), "the build's first table"
     )
-    assert not (killed.data / "processed" / "sources" / "demo" / "state.json").exists()
     # 3. During the report, before any report exists: no half report appears.
     killed.kill_when(lambda: bool(killed.building()), "the report build folder")
     assert not killed.today.exists()
