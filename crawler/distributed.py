@@ -24,7 +24,6 @@ import time
 import warnings
 from collections import deque
 from dataclasses import dataclass
-from pathlib import Path
 
 from redis.exceptions import RedisError
 from scrapy import signals
@@ -36,6 +35,7 @@ from crawler.frontier import Frontier, Keys, Member, Run, active_runs, safe_url
 from crawler.sources import DetailProfile, ListProfile, Source, select
 from crawler.spiders.generic import GenericSpider, RunReport
 from crawler.state import url_key
+from crawler.store import ManifestTail
 from pipeline.errors import ConfigError, PolicytrackError
 from pipeline.rawstore import check_source, now_iso
 
@@ -208,38 +208,6 @@ def spider_class(src: Source, settings: dict) -> type:
 
 # --------------------------------------------------------------------------------------------
 # the spider side
-
-
-class ManifestTail:
-    """Records appended to a manifest since the last read (complete lines only)."""
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.offset = 0
-
-    def read(self) -> list[dict]:
-        try:
-            size = self.path.stat().st_size
-        except FileNotFoundError:
-            return []
-        if size < self.offset:  # replaced (never happens to an append-only manifest): reread
-            self.offset = 0
-        if size == self.offset:
-            return []
-        with open(self.path, "rb") as fh:
-            fh.seek(self.offset)
-            chunk = fh.read(size - self.offset)
-        end = chunk.rfind(b"\n") + 1  # a line still being written is read next time
-        self.offset += end
-        out = []
-        for line in chunk[:end].splitlines():
-            try:
-                rec = json.loads(line) if line.strip() else None
-            except ValueError:
-                continue  # a torn line from a crash; iter_manifest logs it for readers
-            if isinstance(rec, dict):
-                out.append(rec)
-        return out
 
 
 @dataclass

@@ -67,6 +67,7 @@ class Attachment:
     content_type: str = "application/octet-stream"
     disposition: str | None = None  # Content-Disposition file name (may be hostile)
     stream_size: int = 0  # stream this many bytes instead of `body` (a huge file)
+    moved_to: str | None = None  # `href` answers 302 → here (may be off-site), which serves `body`
 
 
 @dataclass
@@ -301,7 +302,19 @@ def _decorate_test_site(notices: list[Notice]) -> None:
             Attachment("2024年重点任务分工表.docx", f"/upload/files/{hexid('corrupt')}.docx",
                        b"PK\x03\x04" + b"\x00corrupt" * 64, DOCX_TYPE)
         )  # fmt: skip
+        a2024.attachments.append(  # an old address that redirects to a file no longer there
+            Attachment("2024年工作要点解读.pdf", f"/upload/old/{hexid('moved-gone')}.pdf",
+                       moved_to=f"/upload/files/{hexid('moved-gone')}.pdf")
+        )  # fmt: skip
+    if a2020 := get("a-2020.txt"):
+        [pdf] = a2020.attachments  # the page links an old address that redirects to the file
+        pdf.moved_to, pdf.href = pdf.href, f"/upload/old/{hexid('moved', a2020.newsid)}.pdf"
     if a2022 := get("a-2022.txt"):
+        a2022.attachments.append(
+            Attachment("2022年工作要点（旧链接）.docx", f"/upload/old/{hexid('moved-off')}.docx",
+                       build_docx(["不应下载"]), DOCX_TYPE,
+                       moved_to=f"{OFFSITE}/upload/files/{hexid('moved-off')}.docx")
+        )  # fmt: skip
         a2022.attachments.append(
             Attachment("2022年工作要点图解.pdf", f"/upload/files/{hexid('huge')}.pdf",
                        None, "application/pdf", stream_size=20 * 1024 * 1024)
@@ -568,9 +581,16 @@ class MirrorSite:
                     status=302, redirect_to=url
                 )
             for a in n.attachments:
-                if a.href.startswith(OFFSITE) or (a.body is None and not a.stream_size):
+                if a.href.startswith(OFFSITE):
                     continue
-                target = urlsplit(_resolve(url, a.href))
+                if a.moved_to:
+                    old = urlsplit(_resolve(url, a.href))
+                    routes[_key(old.path, old.query)] = Resource(status=302, redirect_to=a.moved_to)
+                if a.body is None and not a.stream_size:
+                    continue
+                # An off-site target is served here too (the same server under another host
+                # name), so a crawler that followed it would show up in the request log.
+                target = urlsplit(_resolve(url, (a.moved_to or a.href).replace(OFFSITE, "")))
                 headers = {}
                 if a.disposition:
                     headers["Content-Disposition"] = f'attachment; filename="{a.disposition}"'
@@ -648,7 +668,8 @@ class MirrorSite:
             _send(h, 500, b"<html><body>Internal Server Error</body></html>")
             return 500
         if res.redirect_to:
-            _send(h, 302, b"", headers={"Location": res.redirect_to})
+            where = res.redirect_to.replace(OFFSITE, f"http://localhost:{self.port}")
+            _send(h, 302, b"", headers={"Location": where})
             return 302
         if res.stream_size:
             _stream(h, res)

@@ -215,9 +215,12 @@ def safe_name(name: str, ext: str = "") -> str:
 def attachment_links(
     root: Selector, selectors: tuple[str, ...], base: str, types: tuple[str, ...]
 ) -> list[AttachmentLink]:
+    """Links of every selector (a page may list attachments in the body and in a 附件 block),
+    deduplicated by URL, in page order per selector."""
     out: list[AttachmentLink] = []
     seen: set[str] = set()
-    for a in select(root, selectors):
+    found = [a for s in selectors for a in select(root, (s,))]
+    for a in found:
         href = a.attrib.get("href") if not isinstance(a.root, str) else a.root
         url = absolute(base, href)
         if not url or url in seen:

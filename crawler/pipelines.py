@@ -7,7 +7,7 @@ import logging
 from twisted.internet.threads import deferToThread
 
 from crawler.items import NoticeItem
-from crawler.store import store_notice
+from crawler.store import ManifestIndex, store_notice
 
 log = logging.getLogger("crawler")
 
@@ -15,6 +15,7 @@ log = logging.getLogger("crawler")
 class StorePipeline:
     def __init__(self, crawler):
         self.crawler = crawler
+        self._index: ManifestIndex | None = None  # what the manifest holds, caught up per store
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -26,11 +27,16 @@ class StorePipeline:
         from scrapy.utils.defer import maybe_deferred_to_future
 
         spider = spider or self.crawler.spider
+        if self._index is None:
+            self._index = ManifestIndex(spider.store.manifest)
         try:
             # Writes and fsyncs run in a worker thread so the reactor keeps downloading; the
-            # manifest append is locked, so concurrent stores never interleave lines.
+            # manifest check + append is locked, so concurrent stores never interleave lines
+            # nor append the same page twice.
             record = await maybe_deferred_to_future(
-                deferToThread(store_notice, spider.store, item, spider.state.latest(item.key))
+                deferToThread(
+                    store_notice, spider.store, item, spider.state.latest(item.key), self._index
+                )
             )
         except OSError as exc:
             # Disk full, permissions...: the notice stays unknown, so the next crawl retries it.

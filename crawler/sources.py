@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -97,6 +99,12 @@ class Source:
         t = normalize(_TRUNCATED.sub("", title), simplified=True)
         include, exclude = self._compiled()
         return bool(_MAYBE.search(t)) and not any(p.search(t) for p in exclude)
+
+    def walk_fingerprint(self) -> str:
+        """What decides which list entries are skipped as `seen`: the title filter and the list
+        selectors. A column walked under another fingerprint counts as not walked (crawlstate)."""
+        spec = [self.title_include, self.title_exclude, asdict(self.list)]
+        return hashlib.sha256(json.dumps(spec, ensure_ascii=False).encode()).hexdigest()[:16]
 
     def series_of(self, title: str) -> str:
         t = normalize(title or "", simplified=True)

@@ -7,7 +7,9 @@
 - crawlstate.json holds what only saves requests: list entries seen and skipped (title did not
   match), notices given up on (404, garbage page), notices to retry (5xx, timeouts), and whether a
   column was walked to its end, which is what lets a nightly crawl stop at the first list page
-  holding only known notices. Losing it costs requests, never data.
+  holding only known notices (walked with the same title filter and list selectors: a widened
+  filter walks the column again, to find older entries skipped before). Losing it costs
+  requests, never data.
 
 Keys are the URL's path and query, so a mirror on another host or port shares the state.
 """
@@ -44,6 +46,9 @@ class CrawlState:
     gone: dict[str, dict] = field(default_factory=dict)  # key → {url, reason, at}
     pending: dict[str, dict] = field(default_factory=dict)  # key → {url, title, reason, attempts}
     walked: dict[str, bool] = field(default_factory=dict)  # column → walked to its end once
+    # column → Source.walk_fingerprint() of that walk: a changed title filter or list selector
+    # makes entries skipped as `seen` worth another look, so the column must be walked again.
+    walked_with: dict[str, str] = field(default_factory=dict)
     resolved: set[str] = field(default_factory=set)  # keys settled during this run
 
     # -- queries ---------------------------------------------------------------------------
@@ -53,6 +58,10 @@ class CrawlState:
     def was_seen(self, key: str) -> bool:
         """Seen by an earlier crawl in any way (collected, skipped, given up, waiting for retry)."""
         return key in self.versions or key in self.seen or key in self.gone or key in self.pending
+
+    def walked_before(self, column: str, fingerprint: str) -> bool:
+        """Walked to its end by an earlier crawl with the same title filter and list selectors."""
+        return bool(self.walked.get(column)) and self.walked_with.get(column) == fingerprint
 
     def latest(self, key: str) -> dict | None:
         recs = self.versions.get(key)
@@ -101,10 +110,12 @@ class CrawlState:
             k: v for k, v in disk.get("pending", {}).items() if k not in state.versions
         }
         state.walked = dict(disk.get("walked", {}))
+        state.walked_with = dict(disk.get("walked_with", {}))
         return state
 
-    def save(self, store: RawStore, walked: dict[str, bool]) -> None:
-        """Merge into crawlstate.json under a lock (several workers may share a data dir)."""
+    def save(self, store: RawStore, walked: dict[str, bool], fingerprint: str = "") -> None:
+        """Merge into crawlstate.json under a lock (several workers may share a data dir).
+        `walked` holds this crawl's verdicts, made under `fingerprint` (Source.walk_fingerprint)."""
         path = store.root / STATE_FILE
         with locked(path):
             disk = _read(path)
@@ -123,6 +134,10 @@ class CrawlState:
                 "gone": dict(sorted(gone.items())),
                 "pending": dict(sorted(pending.items())),
                 "walked": {**disk.get("walked", {}), **walked},
+                "walked_with": {
+                    **disk.get("walked_with", {}),
+                    **dict.fromkeys(walked, fingerprint),
+                },
             }
             atomic.write_text(path, json.dumps(merged, ensure_ascii=False, indent=1) + "\n")
 

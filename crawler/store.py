@@ -2,8 +2,62 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from crawler.items import NoticeItem
-from pipeline.rawstore import RawStore, now_iso
+from pipeline.rawstore import RawStore, append_record, now_iso
+
+
+class ManifestTail:
+    """Records appended to a manifest since the last read (complete lines only)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.offset = 0
+
+    def read(self) -> list[dict]:
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            return []
+        if size < self.offset:  # replaced (never happens to an append-only manifest): reread
+            self.offset = 0
+        if size == self.offset:
+            return []
+        with open(self.path, "rb") as fh:
+            fh.seek(self.offset)
+            chunk = fh.read(size - self.offset)
+        end = chunk.rfind(b"\n") + 1  # a line still being written is read next time
+        self.offset += end
+        out = []
+        for line in chunk[:end].splitlines():
+            try:
+                rec = json.loads(line) if line.strip() else None
+            except ValueError:
+                continue  # a torn line from a crash; iter_manifest logs it for readers
+            if isinstance(rec, dict):
+                out.append(rec)
+        return out
+
+
+class ManifestIndex:
+    """The sha256 of the latest crawl record of each URL on disk, caught up from the manifest's
+    tail. Only read and updated while holding the manifest lock, so one process's store threads
+    and other workers see every record appended before theirs."""
+
+    def __init__(self, path: Path):
+        self._tail = ManifestTail(path)
+        self.latest: dict[str, str] = {}  # url → sha256 of its last record
+
+    def catch_up(self) -> None:
+        for rec in self._tail.read():
+            if rec.get("origin") == "crawl" and rec.get("url"):
+                self.latest[rec["url"]] = rec.get("sha256", "")
+
+    def note(self, record: dict) -> None:
+        self.latest[record["url"]] = record["sha256"]
+        # Our own line is read back by the next catch_up: harmless, it says the same.
 
 
 def notice_record(
@@ -48,8 +102,14 @@ def notice_record(
     return record
 
 
-def store_notice(store: RawStore, item: NoticeItem, previous: dict | None) -> dict | None:
-    """Store files (content-addressed, fsynced), then append the record. None when unchanged."""
+def store_notice(
+    store: RawStore, item: NoticeItem, previous: dict | None, index: ManifestIndex | None = None
+) -> dict | None:
+    """Store files (content-addressed, fsynced), then append the record. None when unchanged.
+
+    `previous` is the caller's view of the latest record; under the manifest lock the manifest
+    itself is checked again (`index`, kept across calls by the pipeline), so a worker whose
+    requests were requeued while it stalled does not append a second record of the same page."""
     page = store.store(item.body, item.year, f".{item.ext}")
     if previous and previous.get("sha256") == page[1]:
         return None
@@ -74,5 +134,13 @@ def store_notice(store: RawStore, item: NoticeItem, previous: dict | None) -> di
             )
         errors.append(err)
     record = notice_record(item, page, files, errors, previous)
-    store.append(record)
+    index = index if index is not None else ManifestIndex(store.manifest)
+
+    def stored_meanwhile() -> bool:  # runs inside the manifest lock
+        index.catch_up()
+        return index.latest.get(record["url"]) == record["sha256"]
+
+    if not append_record(store.manifest, record, unless=stored_meanwhile):
+        return None  # another worker stored this very page meanwhile
+    index.note(record)
     return record

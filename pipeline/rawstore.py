@@ -130,9 +130,19 @@ def locked(path: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def append_record(manifest: Path, record: dict) -> None:
+def append_record(manifest: Path, record: dict, unless=None) -> bool:
+    """Append one record under the manifest lock; False (nothing written) when `unless()`,
+    called inside the lock, says another writer already recorded the same thing."""
     line = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
-    with locked(manifest), open(manifest, "ab+") as fh:
+    with locked(manifest):
+        if unless is not None and unless():
+            return False
+        _append_line(manifest, line)
+    return True
+
+
+def _append_line(manifest: Path, line: str) -> None:
+    with open(manifest, "ab+") as fh:
         # A crash mid-write can leave a torn last line; start ours on a fresh line.
         fh.seek(0, os.SEEK_END)
         if fh.tell() > 0:

@@ -193,11 +193,32 @@ def test_redirect_and_a_corrupt_attachment(first, data, site):
     a2024 = next(n for n in site.notices if n.sample == "notices/a-2024.txt")
     assert rec["url"].endswith(f"newsid={a2024.redirect_from}")
     assert rec["final_url"].endswith(f"newsid={a2024.newsid}")
-    [err] = rec["attachment_errors"]
+    err, gone = rec["attachment_errors"]
     assert err["name"] == "2024年重点任务分工表.docx"
     assert "corrupt .docx" in err["reason"]
+    # A redirect whose target is missing: the final status is reported, nothing is saved.
+    assert (gone["name"], gone["reason"]) == ("2024年工作要点解读.pdf", "HTTP 404")
+    assert "path" not in gone
     assert (data / "raw" / "hbkx" / err["path"]).read_bytes().startswith(b"PK\x03\x04\x00corrupt")
     assert rec["attachments"] == []
+
+
+def test_redirected_attachment_is_followed_and_saved(first, data, site):
+    rec = by_sample(manifest(data), "notices/a-2020.txt")
+    a2020 = next(n for n in site.notices if n.sample == "notices/a-2020.txt")
+    [link] = a2020.attachments
+    assert link.href.startswith("/upload/old/") and link.moved_to.startswith("/upload/files/")
+    [att] = rec["attachments"]
+    assert rec["attachment_errors"] == []
+    assert (att["name"], att["url"]) == ("市科协2020年工作要点.pdf", site.base_url + link.href)
+    body = (data / "raw" / "hbkx" / att["path"]).read_bytes()
+    assert body == link.body and att["sha256"] == hashlib.sha256(body).hexdigest()
+    assert att["path"] in rec["files"]
+    assert "1、" in extract_text(body, att["path"]).text
+    assert [(r.path, r.status) for r in first.requests if r.path in (link.href, link.moved_to)] == [
+        (link.href, 302),
+        (link.moved_to, 200),
+    ]
 
 
 def test_huge_and_offsite_attachments_are_not_saved(first, data):
@@ -206,6 +227,10 @@ def test_huge_and_offsite_attachments_are_not_saved(first, data):
     assert reasons == {
         "2022年工作要点图解.pdf": "larger than DOWNLOAD_MAXSIZE (16 MB); download cut off",
         "兄弟单位参考材料.docx": "off-site link, not fetched",
+        # An on-site link that redirects off the allowed domains is not followed.
+        "2022年工作要点（旧链接）.docx": (
+            "redirected off-site (Filtered offsite request to 'localhost'), not fetched"
+        ),
     }
     assert all("path" not in e for e in rec["attachment_errors"])
     assert rec["files"] == [rec["path"]]
@@ -245,6 +270,7 @@ def test_failures_are_reported_with_url_and_reason(first, site):
             f"{base}/news/list?columnid={TZGG}&page=5: list page has no items (selector ul.min600 li)",
             f"{base}{a2024.attachments[0].href}: attachment 2024年重点任务分工表.docx: "
             "truncated or corrupt .docx (BadZipFile)",
+            f"{base}{a2024.attachments[1].href}: attachment 2024年工作要点解读.pdf: HTTP 404",
             f"{base}/upload/files/{hexid('huge')}.pdf: attachment 2022年工作要点图解.pdf: "
             "larger than DOWNLOAD_MAXSIZE (16 MB); download cut off",
         ]

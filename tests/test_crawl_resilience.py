@@ -131,3 +131,32 @@ def test_scrapy_crawl_generic_works_too(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert collected(data) == EXPECTED
     assert hexid("sample", "notices/a-2019.txt") in {r["url"].split("=")[-1] for r in records(data)}
+
+
+def test_widening_the_title_filter_walks_the_column_again(tmp_path):
+    """Entries skipped under a narrow filter are `seen`; after widening it, the older matching
+    notices on later list pages must still be found (the walk is tied to the filter)."""
+    site = small_site()
+    data = tmp_path / "data"
+    narrow = tmp_path / "narrow.toml"
+    narrow.write_text("[defaults]\ntitle_include = ['2024年[^，。]*?工作要点']\n", encoding="utf-8")
+    state_file = data / "raw" / "hbkx" / "crawlstate.json"
+    column = "column:新闻中心>通知公告"
+    with site.serve() as base:
+        first = run_crawl(data, base, "hbkx", "--sources", str(narrow))
+        assert first.returncode == 0, first.stderr
+        assert collected(data) == [("市科协工作要点", 2024), ("市科协科普部科普工作要点", 2024)]
+        narrow_walk = json.loads(state_file.read_text())["walked_with"][column]
+
+        n = len(site.requests)
+        same = run_crawl(data, base, "hbkx", "--sources", str(narrow))
+        lists = [r.path for r in site.requests_since(n) if r.path.startswith("/news/list")]
+        assert same.returncode == 0, same.stderr
+        assert lists == [f"/news/list?columnid={TZGG}"]  # same filter: stops at page 1
+
+        wide = run_crawl(data, base, "hbkx")
+    assert wide.returncode == 0, wide.stderr
+    assert collected(data) == EXPECTED  # the older 工作要点 on pages 2 and 3 as well
+    state = json.loads(state_file.read_text())
+    assert state["walked"] == {column: True}
+    assert state["walked_with"][column] not in ("", narrow_walk)

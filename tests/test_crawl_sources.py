@@ -92,6 +92,22 @@ def test_hbkx_detail_page(builtin):
     )
 
 
+def test_attachments_in_a_separate_block_beside_a_body_with_links(builtin):
+    """A plain link in the body must not hide the 附件 block (div.detailed_W_fj)."""
+    src = builtin["hbkx"]
+    assert src.detail.attachments == ("div.detailed_W_p2 a", "div.detailed_W_fj a")
+    url = f"{HBKX}/news/info?newsid=dd44ee55ff6600112233445566778899"
+    d = pages.parse_detail(
+        src.detail, url, fixture("hbkx", "detail_fj.html"), "text/html", src.attachment_types
+    )
+    assert d.title == "关于印发《省科协2022年工作要点》的通知"
+    # Every selector's links, deduplicated by URL (the .pdf is linked twice).
+    assert [(a.url, a.name, a.ext) for a in d.attachments] == [
+        (f"{HBKX}/upload/file/20220315/gzyd2022.pdf", "1.省科协2022年工作要点.pdf", "pdf"),
+        (f"{HBKX}/upload/file/20220315/fgb2022.docx", "2.重点任务分工表.docx", "docx"),
+    ]
+
+
 def test_hbkx_detail_in_undeclared_gbk(builtin):
     src = builtin["hbkx"]
     raw = fixture("hbkx", "detail_gbk.html")

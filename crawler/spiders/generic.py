@@ -19,6 +19,8 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
 
 from crawler import pages
 from crawler.items import FetchedFile, NoticeItem
@@ -339,7 +341,7 @@ class GenericSpider(scrapy.Spider):
         elif page_no >= self.src.max_pages:
             log.warning("%s: stopped at max_pages=%d", response.url, self.src.max_pages)
             self._walk.setdefault(column, "end")
-        elif settled and self.state.walked.get(column):
+        elif settled and self.state.walked_before(column, self.src.walk_fingerprint()):
             # Everything from here on was seen by an earlier crawl that reached the end.
             log.info("%s: page %d holds only known notices; stopping", response.url, page_no)
             self._walk.setdefault(column, "stopped")
@@ -465,10 +467,19 @@ class GenericSpider(scrapy.Spider):
         out = {"name": link.name, "url": url, "ext": link.ext}
         if not self.on_site(url):
             return {**out, "reason": "off-site link, not fetched", "fatal": False}
-        request = scrapy.Request(url, meta={"kind": "attachment", "handle_httpstatus_all": True})
+        # Redirects are followed (RedirectMiddleware); each hop passes the downloader's
+        # OffsiteMiddleware, so a redirect off allowed_domains raises IgnoreRequest. Other
+        # statuses come back as responses: engine downloads skip the HttpError spider middleware.
+        request = scrapy.Request(url, meta={"kind": "attachment"})
         try:
             response = await self._download(request)
         except Exception as exc:  # each download failure mode has its own exception type
+            if isinstance(exc, IgnoreRequest) and "offsite" in str(exc).lower():
+                return {
+                    **out,
+                    "reason": f"redirected off-site ({exc}), not fetched",
+                    "fatal": False,
+                }
             reason, permanent = describe(exc)
             if "Cancel" in exc.__class__.__name__:
                 cap = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
@@ -476,11 +487,18 @@ class GenericSpider(scrapy.Spider):
                     f"larger than DOWNLOAD_MAXSIZE ({cap // (1024 * 1024)} MB); download cut off"
                 )
             return {**out, "reason": reason, "transient": not permanent}
+        if not self.on_site(response.url):  # OffsiteMiddleware disabled by a user setting
+            reason = f"redirected off-site ({response.url}), not fetched"
+            return {**out, "reason": reason, "fatal": False}
         if response.status != 200:
             reason = f"HTTP {response.status}"
             return {**out, "reason": reason, "transient": _transient_status(response.status)}
         body = response.body
-        problem = check_attachment(body, link.ext, url)
+        # Full text extraction of a big PDF takes seconds: off the reactor, so downloads and the
+        # distributed heartbeat (Member.pulse) keep going meanwhile.
+        problem = await maybe_deferred_to_future(
+            deferToThread(check_attachment, body, link.ext, url)
+        )
         if problem:
             return {**out, "reason": problem, "body": body}
         return FetchedFile(
@@ -491,8 +509,6 @@ class GenericSpider(scrapy.Spider):
         engine = self.crawler.engine
         if hasattr(engine, "download_async"):  # Scrapy ≥ 2.14
             return await engine.download_async(request)
-        from scrapy.utils.defer import maybe_deferred_to_future
-
         return await maybe_deferred_to_future(engine.download(request))
 
     def detail_failed(self, failure):
@@ -519,7 +535,7 @@ class GenericSpider(scrapy.Spider):
             elif status == "failed":
                 walked[column] = False
         try:
-            self.state.save(self.store, walked)
+            self.state.save(self.store, walked, self.src.walk_fingerprint())
         except OSError as exc:
             self.note(str(self.store.root), f"could not save crawl state: {exc}")
         self.run.finished_at = now_iso()

@@ -1,0 +1,78 @@
+"""crawler/store.py: a notice version is appended to the manifest at most once, even when two
+workers (a stalled one whose requests were requeued, and the one that redid them) store it."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import replace
+
+from crawler.items import NoticeItem
+from crawler.store import ManifestIndex, store_notice
+from pipeline.rawstore import RawStore, append_record, locked
+
+URL = "http://127.0.0.1:1/news/info?newsid=ab12"
+
+
+def item(body: bytes = b"<html><body><p>v1</p></body></html>") -> NoticeItem:
+    return NoticeItem(
+        source="hbkx", key="/news/info?newsid=ab12", url=URL, final_url=URL,
+        title="关于印发《市科协2023年工作要点》的通知", year=2023, series="市科协工作要点",
+        body=body, content_type="text/html", ext="html", fetched_at="2024-01-01T00:00:00Z",
+    )  # fmt: skip
+
+
+def lines(store: RawStore) -> list[dict]:
+    return [json.loads(x) for x in store.manifest.read_text(encoding="utf-8").splitlines()]
+
+
+def test_a_stalled_worker_does_not_append_a_second_record(tmp_path):
+    store = RawStore(tmp_path / "data", "hbkx")
+    stalled, other = ManifestIndex(store.manifest), ManifestIndex(store.manifest)
+    stalled.catch_up()  # it looked at the manifest (empty), then stalled
+    first = store_notice(store, item(), None, other)  # the requeued request, redone elsewhere
+    # The stalled worker wakes up with its stale view: no previous version known.
+    assert store_notice(store, item(), None, stalled) is None
+    assert store_notice(store, item(), None) is None  # a fresh index reads the whole manifest
+    assert [r["sha256"] for r in lines(store)] == [first["sha256"]]
+
+
+def test_a_record_appended_by_another_process_is_seen_under_the_lock(tmp_path):
+    store = RawStore(tmp_path / "data", "hbkx")
+    index = ManifestIndex(store.manifest)
+    rec = store_notice(store, item(), None, index)
+    # Another process (its own index) stores v2 after our index last caught up.
+    v2 = store_notice(store, item(b"<html><body><p>v2</p></body></html>"), rec)
+    assert (v2["version"], v2["previous"]) == (2, rec["doc_id"])
+    # Our stale view says v1 is the latest, so v2's page looks new: the manifest says otherwise.
+    assert store_notice(store, item(b"<html><body><p>v2</p></body></html>"), rec, index) is None
+    assert [r["version"] for r in lines(store)] == [1, 2]
+
+
+def test_a_page_that_changes_back_is_a_new_version(tmp_path):
+    store = RawStore(tmp_path / "data", "hbkx")
+    index = ManifestIndex(store.manifest)
+    v1 = store_notice(store, item(b"<p>A</p>"), None, index)
+    v2 = store_notice(store, item(b"<p>B</p>"), v1, index)
+    v3 = store_notice(store, item(b"<p>A</p>"), v2, index)  # reverted: the latest is B
+    assert [r["version"] for r in lines(store)] == [1, 2, 3]
+    assert v3["sha256"] == v1["sha256"] and v3["previous"] == v2["doc_id"]
+    # Other URLs and non-crawl records do not count.
+    append_record(store.manifest, {"origin": "ingest", "url": URL, "sha256": "x"})
+    other = store_notice(store, replace(item(b"<p>A</p>"), url=URL + "cd"), None, index)
+    assert other is not None and len(lines(store)) == 5
+
+
+def test_append_waits_for_the_manifest_lock_and_keeps_lines_whole(tmp_path):
+    store = RawStore(tmp_path / "data", "hbkx")
+    store.manifest.parent.mkdir(parents=True)
+    store.manifest.write_bytes(b'{"torn": ')  # a crash mid-line
+    done = threading.Event()
+    with locked(store.manifest):
+        t = threading.Thread(target=lambda: (store_notice(store, item(), None), done.set()))
+        t.start()
+        assert not done.wait(0.3)  # held off by the lock (taken once, no self-deadlock)
+    t.join(10)
+    assert done.is_set()
+    raw = store.manifest.read_bytes().split(b"\n")
+    assert raw[0] == b'{"torn": ' and json.loads(raw[1])["url"] == URL and raw[2] == b""
