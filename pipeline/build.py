@@ -12,13 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from pipeline import atomic
 from pipeline.errors import InputError
@@ -27,6 +25,9 @@ from pipeline.parse import parse_bytes, split_sentences
 from pipeline.progress import track
 from pipeline.rawstore import RawStore, locked, sources
 from pipeline.versions import ALIGN_VERSION, PARSER_VERSION
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +55,24 @@ CSV_COPIES = ("alignments", "threads")
 
 @dataclass
 class BuildResult:
-    documents: pd.DataFrame
+    processed: Path
     failures: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     parsed: int = 0  # documents parsed in this run (0 on a warm run)
     reused: int = 0  # documents whose cached rows were reused
     aligned_sources: list[str] = field(default_factory=list)
     tables: dict[str, int] = field(default_factory=dict)  # table → row count
     changed: bool = False
+    doc_ids: list[str] = field(default_factory=list)  # every built document, all sources
+    _documents: pd.DataFrame | None = None
+
+    @property
+    def documents(self) -> pd.DataFrame:
+        """documents.parquet, read on first use (a warm build never needs pandas)."""
+        if self._documents is None:
+            import pandas as pd
+
+            self._documents = pd.read_parquet(self.processed / "documents.parquet")
+        return self._documents
 
 
 def default_watch() -> list[str]:
@@ -208,6 +220,8 @@ def document_rows(doc: Document, rec: dict, text_from: str) -> dict[str, list[di
 
 
 def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    import pandas as pd
+
     df = pd.DataFrame(rows, columns=columns)
     for col in (
         "year",
@@ -248,6 +262,24 @@ def build_source(
     cached_ok = state.get("parse_key") == parse_key
     cached_ids = set(state.get("doc_ids", [])) if cached_ok else set()
     cached_failures = {k: v for k, v in state.get("failures", {}).items() if cached_ok}
+    if (
+        cached_ok
+        and cached_ids | cached_failures.keys() == records.keys()
+        and state.get("analysis_key")
+        == _fingerprint(parse_key, sorted(cached_ids), level, ALIGN_VERSION)
+        and all((out_dir / f"{t}.parquet").exists() for t in (*PARSE_TABLES, *ANALYSIS_TABLES))
+    ):
+        # Nothing new, nothing gone, analysis current: no table needs reading.
+        return {
+            "source": source,
+            "parsed": 0,
+            "reused": len(cached_ids),
+            "failures": list(cached_failures.values()),
+            "aligned": False,
+            "changed": False,
+            "doc_ids": sorted(cached_ids),
+        }
+    import pandas as pd
 
     tables: dict[str, pd.DataFrame] = {}
     if cached_ids:
@@ -325,6 +357,7 @@ def build_source(
         "failures": list(failures.values()),
         "aligned": not analysis_fresh,
         "changed": changed_parse or not analysis_fresh,
+        "doc_ids": parsed_ids,
     }
 
 
@@ -386,14 +419,18 @@ def _build(data_dir: Path, *, strict, watch, jobs, level, only) -> BuildResult:
 
     processed = data_dir / "processed"
     changed = any(s["changed"] for s in summaries) or not (processed / "documents.parquet").exists()
-    combined: dict[str, pd.DataFrame] = {}
     all_tables = list(PARSE_TABLES) + list(ANALYSIS_TABLES)
     # build_report.json is written last and removed before the combined tables are rewritten,
     # so its presence vouches that all combined tables come from one build.
     report_path = processed / "build_report.json"
-    stale = set(_read_manifest_of_outputs(processed)) != set(every)
+    previous = _read_report(report_path)
+    stale = set(previous.get("sources", [])) != set(every)
+    documents = None
     if changed or stale:
+        import pandas as pd
+
         report_path.unlink(missing_ok=True)
+        tables = {}
         for name in all_tables:
             parts = [
                 pd.read_parquet(p)
@@ -407,42 +444,40 @@ def _build(data_dir: Path, *, strict, watch, jobs, level, only) -> BuildResult:
                 df = _frame([], PARSE_TABLES[name])
             else:
                 df = pd.DataFrame(columns=_analysis_columns()[name])
-            combined[name] = df
+            tables[name] = len(df)
+            if name == "documents":
+                documents = df
             atomic.write_parquet(df, processed / f"{name}.parquet")
             if name in CSV_COPIES:
                 atomic.write_csv(_flat(df), processed / f"{name}.csv")
-        documents = combined["documents"]
     else:
-        documents = pd.read_parquet(processed / "documents.parquet")
+        tables = previous.get("tables", {})
 
     failures = [tuple(f) for s in summaries for f in s["failures"]]
-    for s in set(every) - set(names):  # sources not rebuilt this time keep their known failures
-        failures += [tuple(f) for f in _source_state(processed, s).get("failures", {}).values()]
+    doc_ids = [d for s in summaries for d in s["doc_ids"]]
+    for s in set(every) - set(names):  # sources not rebuilt this time keep their known state
+        state = _source_state(processed, s)
+        failures += [tuple(f) for f in state.get("failures", {}).values()]
+        doc_ids += state.get("doc_ids", [])
     report = {
         "sources": every,
-        "documents": int(len(documents)),
+        "documents": len(doc_ids),
         "failures": [{"file": f, "reason": r} for f, r in failures],
         "parsed": sum(s["parsed"] for s in summaries),
         "aligned_sources": [s["source"] for s in summaries if s["aligned"]],
+        "tables": tables,
     }
     atomic.write_text(report_path, json.dumps(report, ensure_ascii=False, indent=1))
-    tables = {}
-    for name in all_tables:
-        p = processed / f"{name}.parquet"
-        if name in combined:
-            tables[name] = len(combined[name])
-        elif p.exists():
-            import pyarrow.parquet as pq
-
-            tables[name] = pq.ParquetFile(p).metadata.num_rows
     return BuildResult(
-        documents=documents,
+        processed=processed,
         failures=failures,
         parsed=report["parsed"],
         reused=sum(s["reused"] for s in summaries),
         aligned_sources=report["aligned_sources"],
         tables=tables,
         changed=changed or stale,
+        doc_ids=sorted(doc_ids),
+        _documents=documents,
     )
 
 
@@ -477,13 +512,8 @@ def _source_state(processed: Path, source: str) -> dict:
         return {}
 
 
-def _read_manifest_of_outputs(processed: Path) -> list[str]:
-    p = processed / "build_report.json"
+def _read_report(path: Path) -> dict:
     try:
-        return json.loads(p.read_text())["sources"]
-    except (OSError, ValueError, KeyError):
-        return []
-
-
-def cpu_count() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}

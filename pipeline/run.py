@@ -94,6 +94,7 @@ class BuildStage:
     error: str | None = None
     seconds: float = 0.0
     documents: int = 0
+    doc_ids: list[str] | None = None  # every built document (None when the build failed)
 
 
 @dataclass
@@ -397,7 +398,8 @@ def build_stage(opts: RunOptions, interrupted_build: bool) -> BuildStage:
     stage.tables = dict(result.tables)
     stage.failures = [(str(f), str(r)) for f, r in result.failures]
     stage.changed = bool(result.changed)
-    stage.documents = int(len(result.documents))
+    stage.doc_ids = list(result.doc_ids)
+    stage.documents = len(result.doc_ids)
     stage.seconds = time.perf_counter() - t0
     return stage
 
@@ -556,7 +558,9 @@ def run_job(opts: RunOptions, *, verbose: bool = False) -> RunResult:
                 lock.phase("report")
                 result.report = report_stage(opts, result.build, last)
 
-            if result.build.error is None:
+            if result.build.error is None and set(result.build.doc_ids or ()) != known:
+                # (The same documents as at the last completed run: nothing to report, and no
+                # table needs reading, which keeps a warm run cheap.)
                 try:
                     result.changes = compute_changes(opts.data_dir, known)
                 except Exception as err:  # the summary must not sink a run that worked
@@ -594,16 +598,8 @@ def _save_last_run(result: RunResult, logs: Path, last: dict) -> None:
     state["run"] = result.run_id
     state["finished_at"] = result.finished_at
     state["exit_code"] = result.exit_code
-    if result.build.error is None:
-        try:
-            import pandas as pd
-
-            docs = pd.read_parquet(
-                result.data_dir / "processed" / "documents.parquet", columns=["doc_id"]
-            )
-            state["doc_ids"] = sorted(docs["doc_id"])
-        except (OSError, ValueError) as err:
-            log.warning("documents not recorded: %s", oneline(err))
+    if result.build.error is None and result.build.doc_ids is not None:
+        state["doc_ids"] = sorted(result.build.doc_ids)
     if result.report.status in ("built", "unchanged") and result.report.path:
         state["report"] = {
             "path": str(result.report.path),
