@@ -11,7 +11,6 @@ Target: ≥ 150 pages/s on a 2-core machine.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,27 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from crawler.mirror import fetch_log  # noqa: E402
-from crawler.subproc import run_crawl_measured  # noqa: E402
-
-UNTHROTTLED = {
-    "AUTOTHROTTLE_ENABLED": "False",
-    "DOWNLOAD_DELAY": "0",
-    "RETRY_BACKOFF_BASE": "0",
-    "LOG_LEVEL": "WARNING",
-}
-
-
-def serve(notices: int, per_page: int) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "crawler.mirror", "--profile", "bench", "--notices", str(notices),
-         "--per-page", str(per_page), "--port", "0"],
-        cwd=REPO, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    base = proc.stdout.readline().strip()
-    if not base.startswith("http://"):
-        proc.kill()
-        raise SystemExit("mirror did not start")
-    return proc, base
+from crawler.subproc import UNTHROTTLED, run_crawl_measured, spawn_bench_mirror  # noqa: E402
 
 
 def baseline(base: str, paths: list[str]) -> float:
@@ -64,7 +43,7 @@ def main() -> None:
     ap.add_argument("--notices", type=int, default=2000)
     ap.add_argument("--per-page", type=int, default=20)
     args = ap.parse_args()
-    server, base = serve(args.notices, args.per_page)
+    server, base = spawn_bench_mirror(args.notices, args.per_page)
     try:
         with tempfile.TemporaryDirectory(prefix="crawl-bench-") as tmp:
             data = Path(tmp) / "data"

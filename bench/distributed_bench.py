@@ -31,14 +31,13 @@ sys.path.insert(0, str(REPO))
 
 from crawler.frontier import serve_redis  # noqa: E402
 from crawler.mirror import SAMPLE_DIR, fetch_log  # noqa: E402
-from crawler.subproc import crawl_command, policytrack  # noqa: E402
+from crawler.subproc import (  # noqa: E402
+    UNTHROTTLED,
+    crawl_command,
+    policytrack,
+    spawn_bench_mirror,
+)
 
-UNTHROTTLED = {
-    "AUTOTHROTTLE_ENABLED": "False",
-    "DOWNLOAD_DELAY": "0",
-    "RETRY_BACKOFF_BASE": "0",
-    "LOG_LEVEL": "WARNING",
-}
 ENV = {**os.environ, "CI": "true"}
 
 
@@ -48,19 +47,6 @@ def load() -> str:
 
 
 # -- crawl ------------------------------------------------------------------------------------
-
-
-def serve_mirror(notices: int) -> tuple[subprocess.Popen, str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "crawler.mirror", "--profile", "bench", "--notices", str(notices),
-         "--port", "0"],
-        cwd=REPO, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    base = proc.stdout.readline().strip()
-    if not base.startswith("http://"):
-        proc.kill()
-        raise SystemExit("mirror did not start")
-    return proc, base
 
 
 def proc_cpu(pid: int) -> float:
@@ -136,7 +122,7 @@ def fastest(results: list[dict]) -> dict:
 
 def crawl_bench(notices: int, workers: list[int], repeat: int) -> None:
     print(f"crawl: {notices} notices, best of {repeat} runs each, {load()}")
-    server, base = serve_mirror(notices)
+    server, base = spawn_bench_mirror(notices)
     plain_runs: list[dict] = []
     redis_runs: dict[int, list[dict]] = {n: [] for n in workers}
     try:

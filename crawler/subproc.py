@@ -21,6 +21,28 @@ FAST = {
     "DOWNLOAD_DELAY": "0",
     "RETRY_BACKOFF_BASE": "0.05",
 }
+# Benchmarks and the distributed tests: no throttling at all (a local mirror only).
+UNTHROTTLED = {
+    "AUTOTHROTTLE_ENABLED": "False",
+    "DOWNLOAD_DELAY": "0",
+    "RETRY_BACKOFF_BASE": "0",
+    "LOG_LEVEL": "WARNING",
+}
+
+
+def spawn_bench_mirror(notices: int, per_page: int | None = None):
+    """Serve the generated benchmark mirror in its own process; returns (process, base URL)."""
+    cmd = [sys.executable, "-m", "crawler.mirror", "--profile", "bench",
+           "--notices", str(notices), "--port", "0"]  # fmt: skip
+    if per_page is not None:
+        cmd += ["--per-page", str(per_page)]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, text=True)
+    base = proc.stdout.readline().strip()
+    if not base.startswith("http://127.0.0.1:"):
+        proc.kill()
+        proc.wait()
+        raise RuntimeError("the benchmark mirror did not start")
+    return proc, base
 
 
 @dataclass

@@ -10,7 +10,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -18,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from crawler import frontier as fr
-from crawler.mirror import REPO, TZGG, MirrorSite, RequestLog, fetch_log, hexid
-from crawler.subproc import crawl_command, policytrack, run_crawl
+from crawler.mirror import TZGG, MirrorSite, RequestLog, fetch_log, hexid
+from crawler.subproc import UNTHROTTLED, crawl_command, policytrack, run_crawl, spawn_bench_mirror
 from pipeline.rawstore import iter_manifest
 from tests.test_distributed_frontier import need_redis_server
 
@@ -27,11 +26,6 @@ pytestmark = pytest.mark.xdist_group("distributed")
 
 NOTICES = 2000
 PER_PAGE = 20
-UNTHROTTLED = {
-    "AUTOTHROTTLE_ENABLED": "False",
-    "DOWNLOAD_DELAY": "0",
-    "RETRY_BACKOFF_BASE": "0",
-}
 EXPECTED = {f"/news/info?newsid={hexid('bench', i)}" for i in range(NOTICES)}
 WALKED = {"column:新闻中心>通知公告": True}
 
@@ -45,13 +39,7 @@ def redis_url():
 
 @pytest.fixture(scope="module")
 def mirror():
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "crawler.mirror", "--profile", "bench", "--notices", str(NOTICES),
-         "--per-page", str(PER_PAGE), "--port", "0"],
-        cwd=REPO, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    base = proc.stdout.readline().strip()
-    assert base.startswith("http://127.0.0.1:"), "mirror did not start"
+    proc, base = spawn_bench_mirror(NOTICES, PER_PAGE)
     yield base
     proc.terminate()
     proc.wait(10)
