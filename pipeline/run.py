@@ -59,6 +59,7 @@ class RunOptions:
     notebooks: list[str] | None = None  # names or prefixes ("01"); None: all
     lang: str = "zh"
     jobs: int = 1
+    redis: str | None = None  # crawl on a shared Redis frontier (docs/distributed.md)
 
 
 @dataclass
@@ -354,6 +355,7 @@ def crawl_stage(opts: RunOptions, run_id: str) -> CrawlStage:
             base_url=opts.base_url,
             recheck=opts.recheck,
             overrides=opts.overrides,
+            redis_url=opts.redis,
         )
         stage.stats = [stats.from_report(run_id, r) for r in result.reports]
     except ConfigError:

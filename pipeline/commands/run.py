@@ -54,6 +54,12 @@ def register(app: typer.Typer) -> None:
         set_: list[str] = typer.Option(
             None, "--set", help="Scrapy setting override KEY=VALUE (repeatable)."
         ),
+        redis: str = typer.Option(
+            None,
+            "--redis",
+            help="Crawl on a shared Redis frontier (redis://host:port/db); extra machines join "
+            "with `policytrack worker --redis`.",
+        ),
     ):
         """Nightly job: incremental crawl → build → report, with a summary of what changed.
 
@@ -76,6 +82,7 @@ def register(app: typer.Typer) -> None:
             notebooks=list(notebook or []) or None,
             lang=lang,
             jobs=jobs,
+            redis=redis,
         )
         _finish(run_job(opts, verbose=_verbose()))
 
