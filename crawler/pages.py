@@ -1,6 +1,6 @@
 """Page parsing for the generic spider: bytes in, typed records out (no I/O, no Scrapy).
 
-Pages are decoded with pipeline.extract.decode_html, not Scrapy's guess, so an undeclared GBK page
+Pages are decoded with pipeline.extract.decode_text, not Scrapy's guess, so an undeclared GBK page
 (no charset header, no <meta>) is read correctly.
 """
 
@@ -16,7 +16,7 @@ from parsel import Selector, SelectorList
 
 from crawler.sources import DetailProfile, ListProfile
 from pipeline.errors import InputError
-from pipeline.extract import decode_html
+from pipeline.extract import decode_text
 
 _WS = re.compile(r"\s+")
 _DATE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
@@ -45,7 +45,7 @@ def decode(data: bytes, content_type: str | None, where: str) -> tuple[Selector,
     if not data or not data.strip():
         raise InputError(where, "empty response body")
     try:
-        text, encoding = decode_html(data, charset_of(content_type))
+        text, encoding = decode_text(data, charset_of(content_type))
     except InputError as exc:
         raise InputError(where, exc.reason) from exc
     return Selector(text=text), encoding

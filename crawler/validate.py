@@ -4,7 +4,7 @@ usable text): a corrupt or fake file is kept on disk but listed under attachment
 from __future__ import annotations
 
 from pipeline.errors import InputError
-from pipeline.extract import extract_text
+from pipeline.extract import extract
 
 _MAGIC = {"pdf": b"%PDF", "docx": b"PK\x03\x04", "doc": b"\xd0\xcf\x11\xe0"}
 
@@ -22,7 +22,7 @@ def check_attachment(data: bytes, ext: str, where: str) -> str | None:
     if ext in ("docx", "pdf"):
         # Full extraction: catches truncated archives and PDFs whose text cannot be recovered.
         try:
-            extracted = extract_text(data, where, None)
+            extracted = extract(data, where, None)
         except InputError as exc:
             return exc.reason
         if not extracted.text.strip():

@@ -178,8 +178,7 @@ def document_rows(doc: Document, rec: dict, text_from: str) -> dict[str, list[di
                 sentences.append({**base, "path": unit.path, "sent_no": k, "text": s})
 
     def walk(item, parent, section_no):
-        own = item.text.split("\n", 1)[0] if item.children else item.text
-        add(item, item.level, parent, section_no, own)
+        add(item, item.level, parent, section_no, item.own_text)
         for child in item.children:
             walk(child, item.path, section_no)
 

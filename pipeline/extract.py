@@ -128,11 +128,6 @@ def decode_text(data: bytes, declared: str | None = None, where: str = "") -> tu
     return str(best), best.encoding
 
 
-def decode_html(data: bytes, declared: str | None = None) -> tuple[str, str]:
-    """Decode an HTML page (used by the crawler too)."""
-    return decode_text(data, declared)
-
-
 def _check_text(text: str, where: str) -> None:
     if not text.strip():
         raise InputError(where, "empty document (no text)")
@@ -431,11 +426,6 @@ def extract(data: bytes, name: str = "", content_type: str | None = None) -> Ext
             raise InputError(where, "empty document (HTML has no visible text)")
         return Extracted(paras, ctype, encoding)
     return Extracted(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), ctype, encoding)
-
-
-def extract_text(data: bytes, name: str = "", content_type: str | None = None) -> Extracted:
-    """Alias kept for the crawler: same as extract()."""
-    return extract(data, name, content_type)
 
 
 def content_type_for(name: str, data: bytes = b"") -> str:

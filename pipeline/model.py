@@ -28,6 +28,11 @@ class Item:
     original: str = ""  # the text as found in the source, before normalisation
     children: list[Item] = field(default_factory=list)
 
+    @property
+    def own_text(self) -> str:
+        """Its lead paragraph when units are nested in it (they own the rest), else its text."""
+        return self.text.split("\n", 1)[0] if self.children else self.text
+
     def walk(self):
         yield self
         for child in self.children:
@@ -91,8 +96,7 @@ class Document:
             if section.text:
                 units.append((section.path, section.text.split("\n", 1)[0]))
             for item in section.walk_items():
-                own = item.text.split("\n", 1)[0] if item.children else item.text
-                units.append((item.path, own))
+                units.append((item.path, item.own_text))
         return units
 
     @property

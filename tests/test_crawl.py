@@ -18,7 +18,7 @@ import pytest
 
 from crawler.mirror import SAMPLE_DIR, TZGG, MirrorSite, Notice, hexid
 from crawler.subproc import run_crawl
-from pipeline.extract import extract_text
+from pipeline.extract import extract
 from pipeline.normalize import series_key
 
 pytestmark = pytest.mark.xdist_group("crawl_mirror")
@@ -167,7 +167,7 @@ def test_gbk_page_without_charset(first, data):
         raw.decode("utf-8")
     assert rec["encoding"] == "gb18030"
     assert rec["title"] == "关于印发《市科协2019年工作要点》的通知"
-    assert "1、切实加强政治建设" in extract_text(raw, rec["path"]).text
+    assert "1、切实加强政治建设" in extract(raw, rec["path"]).text
 
 
 @pytest.mark.parametrize(
@@ -179,8 +179,8 @@ def test_text_only_in_an_attachment(first, data, sample, ctype):
     [att] = rec["attachments"]
     assert att["content_type"] == ctype
     assert att["name"] == work_points()[sample]["attachment_name"]
-    page_text = extract_text((root / rec["path"]).read_bytes(), rec["path"]).text
-    att_text = extract_text((root / att["path"]).read_bytes(), att["path"]).text
+    page_text = extract((root / rec["path"]).read_bytes(), rec["path"]).text
+    att_text = extract((root / att["path"]).read_bytes(), att["path"]).text
     first_item = next(
         p for p in (SAMPLE_DIR / sample).read_text().splitlines() if p.startswith("1、")
     )
@@ -214,7 +214,7 @@ def test_redirected_attachment_is_followed_and_saved(first, data, site):
     body = (data / "raw" / "hbkx" / att["path"]).read_bytes()
     assert body == link.body and att["sha256"] == hashlib.sha256(body).hexdigest()
     assert att["path"] in rec["files"]
-    assert "1、" in extract_text(body, att["path"]).text
+    assert "1、" in extract(body, att["path"]).text
     assert [(r.path, r.status) for r in first.requests if r.path in (link.href, link.moved_to)] == [
         (link.href, 302),
         (link.moved_to, 200),
@@ -242,8 +242,7 @@ def test_path_traversal_name_is_sanitised(first, data):
     assert att["name"] == "x.docx"
     assert att["path"] == f"2023/{att['sha256'][:16]}.docx"
     assert (
-        "重点任务分工"
-        in extract_text((data / "raw" / "hbkx" / att["path"]).read_bytes(), "x.docx").text
+        "重点任务分工" in extract((data / "raw" / "hbkx" / att["path"]).read_bytes(), "x.docx").text
     )
 
 

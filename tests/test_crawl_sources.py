@@ -18,7 +18,7 @@ from crawler.mirror import build_pdf
 from crawler.sources import load_sources, select
 from crawler.subproc import policytrack, run_crawl
 from pipeline.errors import ConfigError
-from pipeline.extract import extract_text
+from pipeline.extract import extract
 
 FIXTURES = Path(__file__).parent / "fixtures" / "crawler"
 HBKX = "https://www.hbkx.org.cn"
@@ -319,7 +319,7 @@ def test_cast_profile_crawls_template_pagination(cast_site, tmp_path):
     [r2023] = [r for r in records if r["year"] == 2023]
     [att] = r2023["attachments"]
     assert att["name"] == "中国科协2023年工作要点.pdf" and att["content_type"] == "application/pdf"
-    text = extract_text((data / "raw/cast" / att["path"]).read_bytes(), att["path"]).text
+    text = extract((data / "raw/cast" / att["path"]).read_bytes(), att["path"]).text
     assert "1、样例条目" in text
     # page_count from createPageHTML(2, ...) stops the walk after index_1.html.
     assert [p for p in seen if "/tzgg/index" in p] == [

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import typer
 
+from pipeline.commands.core import DATA_OPT
 from pipeline.errors import InputError
 
-DATA_OPT = typer.Option(Path("data"), "--data", help="Data directory (raw/ and processed/).")
 LEVEL_OPT = typer.Option(
     "item", "--level", help="Alignment level: item|section|paragraph|sentence."
 )
