@@ -32,15 +32,20 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import pandas as pd  # noqa: E402
-
-from pipeline.align import (  # noqa: E402
+from policytrack.pipeline.analysis.align import (  # noqa: E402
     AlignConfig,
     align_series,
     alignable_units,
     assign,
     select_documents,
 )
-from pipeline.similarity import Encoder, SimConfig, match_form, prepare, score_pairs  # noqa: E402
+from policytrack.pipeline.analysis.similarity import (  # noqa: E402
+    Encoder,
+    SimConfig,
+    match_form,
+    prepare,
+    score_pairs,
+)
 
 DEFAULT_CORPUS = REPO.parent / "shared" / "corpus" / "government_work_reports.jsonl"
 
@@ -52,7 +57,7 @@ def _rss_mb() -> float:
 def _build_gwr(corpus: Path) -> Path:
     """Ingest + build the corpus into a temp data dir with the project's own CLI."""
     data = Path(tempfile.mkdtemp(prefix="align-bench-"))
-    cli = [sys.executable, "-m", "pipeline.cli"]
+    cli = [sys.executable, "-m", "policytrack.pipeline.cli"]
     env = {**os.environ, "CI": "true"}
     for args in (["ingest", str(corpus), "--source", "gwr"], ["build"]):
         subprocess.run(
@@ -357,8 +362,8 @@ def bench_tune(gwr: Path, sample: Path, gold_gwr: Path, gold_sample: list[Path])
     import itertools
     import logging
 
-    from pipeline.align import align_corpus
-    from pipeline.evaluate import evaluate, load_gold
+    from policytrack.pipeline.analysis.align import align_corpus
+    from policytrack.pipeline.analysis.evaluate import evaluate, load_gold
 
     logging.disable(logging.WARNING)
     g = _load(gwr)

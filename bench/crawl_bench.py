@@ -21,8 +21,9 @@ from urllib.request import urlopen
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from crawler.mirror import fetch_log  # noqa: E402
-from crawler.subproc import UNTHROTTLED, run_crawl_measured, spawn_bench_mirror  # noqa: E402
+from policytrack.sample.site.mirror import fetch_log  # noqa: E402
+
+from tests.support.procs import UNTHROTTLED, run_crawl_measured, spawn_bench_mirror  # noqa: E402
 
 
 def baseline(base: str, paths: list[str]) -> float:

@@ -29,9 +29,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from crawler.frontier import serve_redis  # noqa: E402
-from crawler.mirror import SAMPLE_DIR, fetch_log  # noqa: E402
-from crawler.subproc import (  # noqa: E402
+from policytrack.crawler.redis.frontier import serve_redis  # noqa: E402
+from policytrack.sample.site.mirror import SAMPLE_DIR, fetch_log  # noqa: E402
+
+from tests.support.procs import (  # noqa: E402
     UNTHROTTLED,
     crawl_command,
     policytrack,
@@ -165,7 +166,7 @@ def crawl_bench(notices: int, workers: list[int], repeat: int) -> None:
 
 
 def make_sources(data: Path, n: int, work: Path) -> int:
-    from pipeline.ingest import ingest
+    from policytrack.pipeline.jobs.ingest import ingest
 
     texts = {y: (SAMPLE_DIR / "notices" / f"a-{y}.txt").read_text(encoding="utf-8")
              for y in (2019, 2020, 2022)}  # fmt: skip

@@ -17,9 +17,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from pipeline.errors import InputError  # noqa: E402
-from pipeline.normalize import normalize  # noqa: E402
-from pipeline.parse import parse_bytes  # noqa: E402
+from policytrack.pipeline.core.errors import InputError  # noqa: E402
+from policytrack.pipeline.text.normalize import normalize  # noqa: E402
+from policytrack.pipeline.text.parse import parse_bytes  # noqa: E402
 
 
 def main() -> int:

@@ -24,9 +24,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from crawler.mirror import MirrorSite  # noqa: E402
-from crawler.subproc import policytrack  # noqa: E402
-from pipeline.demo import demo_sources  # noqa: E402
+from policytrack.pipeline.jobs.demo import demo_sources  # noqa: E402
+from policytrack.sample.site.mirror import MirrorSite  # noqa: E402
+
+from tests.support.procs import policytrack  # noqa: E402
 
 
 def timed(cmd: list[str], cwd: Path) -> tuple[float, subprocess.CompletedProcess]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from policytrack.pipeline.core import progress
 from scrapy import signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import NotConfigured
@@ -11,9 +12,7 @@ from scrapy.http import Request
 from twisted.internet import reactor
 from twisted.internet.task import deferLater
 
-from pipeline import progress
-
-log = logging.getLogger("crawler")
+log = logging.getLogger("policytrack.crawler")
 
 
 async def _sleep(seconds: float) -> None:

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urljoin, urlsplit
 
 from parsel import Selector, SelectorList
-
-from crawler.sources import DetailProfile, ListProfile
-from pipeline.errors import InputError
-from pipeline.extract import decode_text
+from policytrack.crawler.sources import DetailProfile, ListProfile
+from policytrack.pipeline.core.errors import InputError
+from policytrack.pipeline.text.extract import decode_text
 
 _WS = re.compile(r"\s+")
 _DATE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 
+from policytrack.crawler.items import NoticeItem
+from policytrack.crawler.store import ManifestIndex, store_notice
 from twisted.internet.threads import deferToThread
 
-from crawler.items import NoticeItem
-from crawler.store import ManifestIndex, store_notice
-
-log = logging.getLogger("crawler")
+log = logging.getLogger("policytrack.crawler")
 
 
 class StorePipeline:

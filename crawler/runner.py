@@ -6,10 +6,10 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from crawler.sources import Source, select
-from pipeline.errors import ConfigError
+from policytrack.crawler.sources import Source, select
+from policytrack.pipeline.core.errors import ConfigError
 
-log = logging.getLogger("crawler")
+log = logging.getLogger("policytrack.crawler")
 
 
 @dataclass
@@ -44,13 +44,13 @@ def settings_for(overrides: dict | None = None):
     from scrapy.settings import Settings
 
     settings = Settings()
-    settings.setmodule("crawler.settings", priority="project")
+    settings.setmodule("policytrack.crawler.settings", priority="project")
     settings.update(overrides or {}, priority="cmdline")
     return settings
 
 
 def spider_class(src: Source):
-    from crawler.spiders.generic import GenericSpider
+    from policytrack.crawler.spiders.generic import GenericSpider
 
     classes = {"generic": GenericSpider}
     if src.spider not in classes:
@@ -81,7 +81,7 @@ def crawl(
 
     settings = settings_for(overrides)
     if redis_url:
-        from crawler.distributed import plan
+        from policytrack.crawler.redis.distributed import plan
 
         jobs = plan(redis_url, list(names), settings, sources_file=sources_file,
                     base_url=base_url, recheck=recheck, join_only=join_only, wait=wait)  # fmt: skip

@@ -2,8 +2,8 @@
 one-off overrides on the command line (`policytrack crawl --set KEY=VALUE`, `scrapy crawl -s`)."""
 
 BOT_NAME = "policytrack"
-SPIDER_MODULES = ["crawler.spiders"]
-NEWSPIDER_MODULE = "crawler.spiders"
+SPIDER_MODULES = ["policytrack.crawler.spiders"]
+NEWSPIDER_MODULE = "policytrack.crawler.spiders"
 
 # Identify ourselves; sources.toml [defaults].user_agent or --set USER_AGENT=... replaces it.
 USER_AGENT = "policytrack/0.1 (+research crawler for published annual work-point notices)"
@@ -38,11 +38,11 @@ RETRY_BACKOFF_MAX = 30.0
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "crawler.middlewares.BackoffRetryMiddleware": 550,
-    "crawler.middlewares.RequestCountMiddleware": 990,
+    "policytrack.crawler.middlewares.BackoffRetryMiddleware": 550,
+    "policytrack.crawler.middlewares.RequestCountMiddleware": 990,
 }
-ITEM_PIPELINES = {"crawler.pipelines.StorePipeline": 300}
-EXTENSIONS = {"crawler.middlewares.CrawlProgress": 500}
+ITEM_PIPELINES = {"policytrack.crawler.pipelines.StorePipeline": 300}
+EXTENSIONS = {"policytrack.crawler.middlewares.CrawlProgress": 500}
 
 # Our own logger reports failures with URL and reason; Scrapy's INFO chatter is not needed.
 LOG_LEVEL = "INFO"

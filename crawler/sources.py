@@ -10,9 +10,9 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from pipeline.errors import ConfigError, PolicytrackError
-from pipeline.normalize import normalize, series_key
-from pipeline.rawstore import check_source
+from policytrack.pipeline.core.errors import ConfigError, PolicytrackError
+from policytrack.pipeline.store.rawstore import check_source
+from policytrack.pipeline.text.normalize import normalize, series_key
 
 BUILTIN = Path(__file__).with_name("sources.toml")
 

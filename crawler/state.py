@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pipeline import atomic
-from pipeline.rawstore import RawStore, locked, now_iso
+from policytrack.pipeline.store import atomic
+from policytrack.pipeline.store.rawstore import RawStore, locked, now_iso
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from crawler.items import NoticeItem
-from pipeline.rawstore import RawStore, append_record, now_iso
+from policytrack.crawler.items import NoticeItem
+from policytrack.pipeline.store.rawstore import RawStore, append_record, now_iso
 
 
 class ManifestTail:

@@ -3,8 +3,8 @@ usable text): a corrupt or fake file is kept on disk but listed under attachment
 
 from __future__ import annotations
 
-from pipeline.errors import InputError
-from pipeline.extract import extract
+from policytrack.pipeline.core.errors import InputError
+from policytrack.pipeline.text.extract import extract
 
 _MAGIC = {"pdf": b"%PDF", "docx": b"PK\x03\x04", "doc": b"\xd0\xcf\x11\xe0"}
 

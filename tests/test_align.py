@@ -13,9 +13,7 @@ import pytest
 from scipy.optimize import linear_sum_assignment
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_align_cases import COMBINED, REVISED_学会, T, docs_frame, items_frame, links  # noqa: E402
-
-from pipeline.align import (  # noqa: E402
+from policytrack.pipeline.analysis.align import (  # noqa: E402
     ALIGNMENT_COLUMNS,
     THREAD_COLUMNS,
     AlignConfig,
@@ -24,7 +22,8 @@ from pipeline.align import (  # noqa: E402
     build_units,
     thread_key,
 )
-from pipeline.similarity import Encoder, SimConfig, candidates, prepare  # noqa: E402
+from policytrack.pipeline.analysis.similarity import Encoder, SimConfig, candidates, prepare  # noqa: E402
+from test_align_cases import COMBINED, REVISED_学会, T, docs_frame, items_frame, links  # noqa: E402
 
 A = ["党建", "科普", "学会", "智库", "学术", "基层"]
 
@@ -230,7 +229,7 @@ def test_item_body_includes_nested_paragraphs():
 
 
 def test_one_year_only(caplog):
-    with caplog.at_level(logging.INFO, logger="pipeline.align"):
+    with caplog.at_level(logging.INFO, logger="policytrack.pipeline.analysis.align"):
         al, threads = run({2019: A})
     assert al.empty and list(al.columns) == ALIGNMENT_COLUMNS
     assert len(threads) == 6 and set(threads["first_year"]) == {2019}
@@ -239,7 +238,7 @@ def test_one_year_only(caplog):
 
 def test_year_without_items_is_bridged_and_logged(caplog):
     items = items_frame({2018: A, 2020: A})
-    with caplog.at_level(logging.WARNING, logger="pipeline.align"):
+    with caplog.at_level(logging.WARNING, logger="policytrack.pipeline.analysis.align"):
         al, _ = align_corpus(items, docs_frame([2018, 2019, 2020]))
     assert "s / x / 2019: no item units in the document; the year is bridged" in caplog.text
     assert set(zip(al["year_from"], al["year_to"], strict=True)) == {(2018, 2020)}
@@ -260,7 +259,7 @@ def test_duplicate_documents_latest_wins_and_is_logged(caplog):
             docs_frame([2019], doc_ids={2019: "new"}, recorded="2024-02-01T00:00:00Z"),
         ]
     )
-    with caplog.at_level(logging.WARNING, logger="pipeline.align"):
+    with caplog.at_level(logging.WARNING, logger="policytrack.pipeline.analysis.align"):
         al, _ = align_corpus(items, docs)
     assert "s / x / 2019: 2 documents for one year; using the latest, new" in caplog.text
     assert "ignoring old (2024-01-01T00:00:00Z)" in caplog.text
@@ -269,7 +268,7 @@ def test_duplicate_documents_latest_wins_and_is_logged(caplog):
 
 def test_empty_text_is_skipped_and_logged(caplog):
     items = items_frame({2018: [*A, "。"], 2019: [*A, ""]})
-    with caplog.at_level(logging.WARNING, logger="pipeline.align"):
+    with caplog.at_level(logging.WARNING, logger="policytrack.pipeline.analysis.align"):
         al, threads = run_items(items)
     assert "s / x / 2018: 1 item unit(s) with empty text skipped" in caplog.text
     assert "s / x / 2019: 1 item unit(s) with empty text skipped" in caplog.text
@@ -291,7 +290,7 @@ def test_no_items_and_no_documents():
 def test_review_sections_are_left_out(caplog):
     items = items_frame({2018: A, 2019: A})
     items.loc[(items["year"] == 2019) & (items["level"] == "section"), "heading"] = "2018年工作回顾"
-    with caplog.at_level(logging.INFO, logger="pipeline.align"):
+    with caplog.at_level(logging.INFO, logger="policytrack.pipeline.analysis.align"):
         al, _ = run_items(items)
     assert "left out 6 item unit(s) in sections matching '回顾'" in caplog.text
     assert "s / x / 2019: no item units in the document; the year is bridged" in caplog.text

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from policytrack.pipeline.analysis.evaluate import evaluate, load_gold
+from policytrack.pipeline.cli.app import app
 from typer.testing import CliRunner
-
-from pipeline.cli import app
-from pipeline.evaluate import evaluate, load_gold
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample"

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from policytrack.pipeline.jobs.build import build
+from policytrack.pipeline.jobs.ingest import ingest
+from policytrack.pipeline.text.parse import parse_file
 
-from pipeline.build import build
-from pipeline.ingest import ingest
-from pipeline.parse import parse_file
-from tests.helpers import notice_docx, notice_html, notice_text
+from tests.support.documents import notice_docx, notice_html, notice_text
 
-CLI = [sys.executable, "-m", "pipeline.cli"]
+CLI = [sys.executable, "-m", "policytrack.pipeline.cli"]
 
 
 def run_parse(path: Path) -> subprocess.CompletedProcess:
@@ -117,7 +117,7 @@ def test_failed_write_leaves_previous_tables(tmp_path, monkeypatch):
     second.write_text(notice_text(2021), encoding="utf-8")
     ingest([second], "t", data)
 
-    import pipeline.atomic as atomic
+    import policytrack.pipeline.store.atomic as atomic
 
     real = pd.DataFrame.to_parquet
     calls = {"n": 0}

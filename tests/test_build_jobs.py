@@ -6,10 +6,10 @@ import shutil
 
 import pandas as pd
 import pytest
+from policytrack.pipeline.jobs.build import build
+from policytrack.pipeline.jobs.ingest import ingest
 
-from pipeline.build import build
-from pipeline.ingest import ingest
-from tests.helpers import notice_text
+from tests.support.documents import notice_text
 
 pytestmark = pytest.mark.xdist_group("build_jobs")
 

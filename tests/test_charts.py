@@ -11,9 +11,9 @@ from datetime import date
 import pandas as pd
 import pytest
 from PIL import Image
+from policytrack.pipeline.core.errors import InputError
+from policytrack.pipeline.report import charts, fonts
 
-from pipeline import charts, fonts
-from pipeline.errors import InputError
 from tests.test_charts_data import SCRIPT, SERIES, SOURCE, write_tiny_dataset
 
 TODAY = date(2025, 3, 5)

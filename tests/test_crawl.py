@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from policytrack.pipeline.text.extract import extract
+from policytrack.pipeline.text.normalize import series_key
+from policytrack.sample.site.mirror import SAMPLE_DIR, TZGG, MirrorSite, Notice, hexid
 
-from crawler.mirror import SAMPLE_DIR, TZGG, MirrorSite, Notice, hexid
-from crawler.subproc import run_crawl
-from pipeline.extract import extract
-from pipeline.normalize import series_key
+from tests.support.procs import run_crawl
 
 pytestmark = pytest.mark.xdist_group("crawl_mirror")
 
@@ -304,7 +304,7 @@ MARKER = re.compile(r"^([一二三四五六七八九十]+、|\d+、)")
 
 
 def test_text_round_trips_through_build(first, workdir):
-    from pipeline.build import build
+    from policytrack.pipeline.jobs.build import build
 
     data = workdir / "after_first"
     result = build(data)

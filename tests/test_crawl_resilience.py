@@ -10,10 +10,17 @@ import time
 from pathlib import Path
 
 import pytest
+from policytrack.pipeline.store.rawstore import locked
+from policytrack.sample.site.mirror import (
+    TZGG,
+    XWZX,
+    MirrorSite,
+    filler_notices,
+    hexid,
+    load_sample,
+)
 
-from crawler.mirror import TZGG, XWZX, MirrorSite, filler_notices, hexid, load_sample
-from crawler.subproc import FAST, crawl_command, run_crawl
-from pipeline.rawstore import locked
+from tests.support.procs import FAST, crawl_command, run_crawl
 
 pytestmark = pytest.mark.xdist_group("crawl_small")
 
@@ -126,7 +133,7 @@ def test_scrapy_crawl_generic_works_too(tmp_path):
             cmd += ["-s", f"{k}={v}"]
         proc = subprocess.run(
             cmd, cwd=tmp_path, capture_output=True, text=True,
-            env={**os.environ, "SCRAPY_SETTINGS_MODULE": "crawler.settings", "CI": "true"},
+            env={**os.environ, "SCRAPY_SETTINGS_MODULE": "policytrack.crawler.settings", "CI": "true"},
         )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert collected(data) == EXPECTED

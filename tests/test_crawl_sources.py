@@ -12,13 +12,13 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from policytrack.crawler import pages
+from policytrack.crawler.sources import load_sources, select
+from policytrack.pipeline.core.errors import ConfigError
+from policytrack.pipeline.text.extract import extract
+from policytrack.sample.site.mirror import build_pdf
 
-from crawler import pages
-from crawler.mirror import build_pdf
-from crawler.sources import load_sources, select
-from crawler.subproc import policytrack, run_crawl
-from pipeline.errors import ConfigError
-from pipeline.extract import extract
+from tests.support.procs import policytrack, run_crawl
 
 FIXTURES = Path(__file__).parent / "fixtures" / "crawler"
 HBKX = "https://www.hbkx.org.cn"

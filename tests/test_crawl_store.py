@@ -7,9 +7,9 @@ import json
 import threading
 from dataclasses import replace
 
-from crawler.items import NoticeItem
-from crawler.store import ManifestIndex, store_notice
-from pipeline.rawstore import RawStore, append_record, locked
+from policytrack.crawler.items import NoticeItem
+from policytrack.crawler.store import ManifestIndex, store_notice
+from policytrack.pipeline.store.rawstore import RawStore, append_record, locked
 
 URL = "http://127.0.0.1:1/news/info?newsid=ab12"
 

@@ -7,9 +7,9 @@ import subprocess
 from datetime import date
 
 import pytest
+from policytrack.pipeline.jobs.demo import TEMPLATE_URL, demo_sources
 
-from crawler.subproc import policytrack
-from pipeline.demo import TEMPLATE_URL, demo_sources
+from tests.support.procs import policytrack
 from tests.test_run_helpers import env
 
 pytestmark = pytest.mark.xdist_group("run")

@@ -15,11 +15,17 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from policytrack.crawler.redis import frontier as fr
+from policytrack.pipeline.store.rawstore import iter_manifest
+from policytrack.sample.site.mirror import TZGG, MirrorSite, RequestLog, fetch_log, hexid
 
-from crawler import frontier as fr
-from crawler.mirror import TZGG, MirrorSite, RequestLog, fetch_log, hexid
-from crawler.subproc import UNTHROTTLED, crawl_command, policytrack, run_crawl, spawn_bench_mirror
-from pipeline.rawstore import iter_manifest
+from tests.support.procs import (
+    UNTHROTTLED,
+    crawl_command,
+    policytrack,
+    run_crawl,
+    spawn_bench_mirror,
+)
 from tests.test_distributed_frontier import need_redis_server
 
 pytestmark = pytest.mark.xdist_group("distributed")

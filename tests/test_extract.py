@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from policytrack.pipeline.core.errors import InputError
+from policytrack.pipeline.text import extract as ex
+from policytrack.pipeline.text.parse import parse_bytes
 
-from pipeline import extract as ex
-from pipeline.errors import InputError
-from pipeline.parse import parse_bytes
-from tests.helpers import notice_html, notice_text
+from tests.support.documents import notice_html, notice_text
 
 
 def make_pdf(text: str) -> bytes:

@@ -6,9 +6,8 @@ import json
 
 import pandas as pd
 import pytest
-
-from pipeline.build import build
-from pipeline.ingest import ingest
+from policytrack.pipeline.jobs.build import build
+from policytrack.pipeline.jobs.ingest import ingest
 
 pytestmark = pytest.mark.xdist_group("gwr")
 

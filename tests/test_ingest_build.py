@@ -7,13 +7,13 @@ import subprocess
 import sys
 
 import pandas as pd
+from policytrack.pipeline.jobs.build import build
+from policytrack.pipeline.jobs.ingest import ingest
+from policytrack.pipeline.store.rawstore import RawStore
 
-from pipeline.build import build
-from pipeline.ingest import ingest
-from pipeline.rawstore import RawStore
-from tests.helpers import notice_docx, notice_html, notice_text
+from tests.support.documents import notice_docx, notice_html, notice_text
 
-CLI = [sys.executable, "-m", "pipeline.cli"]
+CLI = [sys.executable, "-m", "policytrack.pipeline.cli"]
 
 
 def test_ingest_idempotent(tmp_path):

@@ -10,15 +10,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from policytrack.pipeline.core.errors import LockError
+from policytrack.pipeline.store.lock import RunLock, read_holder
 
-from crawler.subproc import policytrack
-from pipeline.errors import LockError
-from pipeline.lock import RunLock, read_holder
+from tests.support.procs import policytrack
 from tests.test_run_helpers import env
 
 HOLD = """
 import sys, time
-from pipeline.lock import RunLock
+from policytrack.pipeline.store.lock import RunLock
 lock = RunLock(sys.argv[1], "holder").acquire()
 lock.phase("crawl")
 print("held", flush=True)
@@ -48,7 +48,7 @@ def test_second_lock_fails_at_once_naming_the_holder(holder, monkeypatch):
     def no_waiting(seconds):
         raise AssertionError(f"acquire() waited {seconds}s although the holder is alive")
 
-    monkeypatch.setattr("pipeline.lock.time.sleep", no_waiting)
+    monkeypatch.setattr("policytrack.pipeline.store.lock.time.sleep", no_waiting)
     with pytest.raises(LockError) as err:
         RunLock(data).acquire()
     assert str(err.value) == (

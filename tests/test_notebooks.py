@@ -10,10 +10,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from policytrack.pipeline.cli.app import app
+from policytrack.pipeline.report import build as report
+from policytrack.pipeline.report import charts
 from typer.testing import CliRunner
-
-from pipeline import charts, report
-from pipeline.cli import app
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample"
@@ -83,7 +83,7 @@ def test_notebook_has_parameters_cell_and_stays_thin(name):
         lines = [ln for ln in cell.source.splitlines() if ln.strip()]
         assert len(lines) <= 6, cell.source
         imports = [ln for ln in lines if re.match(r"\s*(import|from) ", ln)]
-        assert imports in ([], ["from pipeline import charts"]), cell.source
+        assert imports in ([], ["from policytrack.pipeline.report import charts"]), cell.source
         assert not re.search(r"\b(pd|plt|np|matplotlib|pandas)\.", cell.source), cell.source
 
 

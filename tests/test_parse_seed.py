@@ -7,8 +7,7 @@ import subprocess
 import sys
 
 import pytest
-
-from pipeline.parse import parse_file
+from policytrack.pipeline.text.parse import parse_file
 
 SECTIONS = [
     (1, "坚持守正创新,进一步强化政治引领", ["1.1", "1.2"]),
@@ -111,7 +110,7 @@ def test_terms_exact(seed):
 
 def test_cli_parse_json(seed_path):
     out = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "parse", str(seed_path), "--json"],
+        [sys.executable, "-m", "policytrack.pipeline.cli", "parse", str(seed_path), "--json"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     d = json.loads(out.stdout)
@@ -129,7 +128,7 @@ def test_cli_parse_json(seed_path):
 
 def test_cli_parse_outline(seed_path):
     out = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "parse", str(seed_path)],
+        [sys.executable, "-m", "policytrack.pipeline.cli", "parse", str(seed_path)],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     lines = out.splitlines()

@@ -13,12 +13,12 @@ from pathlib import Path
 import nbformat
 import pytest
 from PIL import Image
+from policytrack.pipeline.cli.app import app
+from policytrack.pipeline.cli.report import _watch, _years
+from policytrack.pipeline.core.errors import ConfigError, InputError
+from policytrack.pipeline.report import build as report
 from typer.testing import CliRunner
 
-from pipeline import report
-from pipeline.cli import app
-from pipeline.commands.report import _watch, _years
-from pipeline.errors import ConfigError, InputError
 from tests.test_charts_data import write_tiny_dataset
 
 pytestmark = pytest.mark.xdist_group("report-tiny")
@@ -265,7 +265,7 @@ def test_sweep_restores_previous_report_killed_mid_swap(tmp_path):
     """Killed between the two renames: only `.<day>.old.<pid>` is left; it goes back in place."""
     import subprocess
 
-    from pipeline.report import _sweep_stale
+    from policytrack.pipeline.report.build import _sweep_stale
 
     dead = subprocess.Popen(["true"])
     dead.wait()

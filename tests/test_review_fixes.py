@@ -9,15 +9,15 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+from policytrack.pipeline.analysis.diff import diff_rows
+from policytrack.pipeline.jobs.build import build
+from policytrack.pipeline.jobs.ingest import ingest
+from policytrack.pipeline.text.extract import decode_text
 
-from pipeline.build import build
-from pipeline.diffview import diff_rows
-from pipeline.extract import decode_text
-from pipeline.ingest import ingest
-from tests.helpers import notice_text
+from tests.support.documents import notice_text
 
 REPO = Path(__file__).resolve().parents[1]
-CLI = [sys.executable, "-m", "pipeline.cli"]
+CLI = [sys.executable, "-m", "policytrack.pipeline.cli"]
 
 
 def test_ingest_year_overrides_the_title(tmp_path):

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from policytrack.sample.site.mirror import TZGG
 
-from crawler.mirror import TZGG
 from tests.test_run_helpers import (
     manifest,
     notice_2025,

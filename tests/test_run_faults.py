@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from policytrack.pipeline.jobs.ingest import ingest
+from policytrack.pipeline.jobs.run import RunOptions, format_summary, run_job
+from policytrack.pipeline.store.rawstore import RawStore
 
-from pipeline.ingest import ingest
-from pipeline.rawstore import RawStore
-from pipeline.run import RunOptions, format_summary, run_job
-from tests.helpers import notice_docx, notice_text
+from tests.support.documents import notice_docx, notice_text
 from tests.test_run_helpers import temp_leftovers
 
 
@@ -127,7 +127,7 @@ def test_build_killed_between_combined_tables_is_repaired(data_dir, tmp_path):
 
 @pytest.mark.parametrize("name", ["01", "02_priority_timelines"])
 def test_notebook_names_resolve(name):
-    from pipeline.run import resolve_notebooks
+    from policytrack.pipeline.jobs.run import resolve_notebooks
 
     [path] = resolve_notebooks([name])
     assert path.name.startswith(name) and path.is_file()

@@ -12,10 +12,17 @@ import subprocess
 from pathlib import Path
 
 import pandas as pd
+from policytrack.pipeline.jobs.demo import demo_sources
+from policytrack.sample.site.mirror import (
+    SAMPLE_DIR,
+    MirrorSite,
+    Notice,
+    filler_notices,
+    hexid,
+    load_sample,
+)
 
-from crawler.mirror import SAMPLE_DIR, MirrorSite, Notice, filler_notices, hexid, load_sample
-from crawler.subproc import policytrack
-from pipeline.demo import demo_sources
+from tests.support.procs import policytrack
 
 # Tables compared between runs; recorded_at is the fetch time, the only thing allowed to differ.
 TABLES = ("documents", "items", "sentences", "terms", "term_timeline", "alignments", "threads")

@@ -6,10 +6,9 @@ import json
 from datetime import date
 
 import pandas as pd
-
-from crawler.spiders.generic import Problem, RunReport
-from pipeline import stats
-from pipeline.run import (
+from policytrack.crawler.spiders.generic import Problem, RunReport
+from policytrack.pipeline.jobs import stats
+from policytrack.pipeline.jobs.run import (
     BuildStage,
     CrawlStage,
     ReportStage,

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
-from pipeline.timeline import (
+from policytrack.pipeline.analysis.timeline import (
     TIMELINE_COLUMNS,
     count_terms,
     emergence,

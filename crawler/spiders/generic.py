@@ -16,23 +16,22 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from policytrack.crawler import pages
+from policytrack.crawler.items import FetchedFile, NoticeItem
+from policytrack.crawler.sources import Source, select
+from policytrack.crawler.state import CrawlState, url_key
+from policytrack.crawler.validate import check_attachment
+from policytrack.pipeline.core.errors import InputError
+from policytrack.pipeline.store.rawstore import RawStore, append_record, now_iso
+from policytrack.pipeline.text.extract import DOCX_TYPE, sniff_type
+from policytrack.pipeline.text.parse import year_from_title
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
-from crawler import pages
-from crawler.items import FetchedFile, NoticeItem
-from crawler.sources import Source, select
-from crawler.state import CrawlState, url_key
-from crawler.validate import check_attachment
-from pipeline.errors import InputError
-from pipeline.extract import DOCX_TYPE, sniff_type
-from pipeline.parse import year_from_title
-from pipeline.rawstore import RawStore, append_record, now_iso
-
-log = logging.getLogger("crawler")
+log = logging.getLogger("policytrack.crawler")
 
 CONTENT_TYPES = {
     "html": "text/html",

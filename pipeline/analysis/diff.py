@@ -1,0 +1,243 @@
+"""Side-by-side view of two years of one series: aligned units with relation, score and the
+changed characters marked; as terminal text or as an HTML redline page (all text escaped)."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+import pandas as pd
+from policytrack.pipeline.analysis.align import (
+    AlignConfig,
+    align_series,
+    alignable_units,
+    build_units,
+    select_documents,
+)
+from policytrack.pipeline.core.errors import InputError
+from rapidfuzz.distance import Indel
+
+
+@dataclass
+class DiffRow:
+    relation: str
+    score: float | None
+    path_a: str | None
+    path_b: str | None
+    text_a: str
+    text_b: str
+    segments_a: list[tuple[str, str]] = field(default_factory=list)  # (equal|delete, text)
+    segments_b: list[tuple[str, str]] = field(default_factory=list)  # (equal|insert, text)
+
+
+def mark(a: str, b: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Character-level redline: deletions on the old side, insertions on the new side."""
+    seg_a: list[tuple[str, str]] = []
+    seg_b: list[tuple[str, str]] = []
+    for op in Indel.opcodes(a, b):
+        tag = op.tag
+        if tag == "equal":
+            seg_a.append(("equal", a[op.src_start : op.src_end]))
+            seg_b.append(("equal", b[op.dest_start : op.dest_end]))
+        if tag in ("delete", "replace") and op.src_end > op.src_start:
+            seg_a.append(("delete", a[op.src_start : op.src_end]))
+        if tag in ("insert", "replace") and op.dest_end > op.dest_start:
+            seg_b.append(("insert", b[op.dest_start : op.dest_end]))
+    return _merge(seg_a), _merge(seg_b)
+
+
+def _merge(segs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    for kind, text in segs:
+        if out and out[-1][0] == kind:
+            out[-1] = (kind, out[-1][1] + text)
+        elif text:
+            out.append((kind, text))
+    return out
+
+
+def diff_rows(
+    alignments: pd.DataFrame | None,
+    items: pd.DataFrame,
+    documents: pd.DataFrame,
+    source: str,
+    year_a: int,
+    year_b: int,
+    *,
+    series: str | None = None,
+    level: str = "item",
+    sentences: pd.DataFrame | None = None,
+) -> tuple[str, list[DiffRow], bool]:
+    """(series, rows, computed_live). Uses the stored alignments for the pair when present;
+    otherwise aligns the two documents directly (years that are not neighbours)."""
+    docs = select_documents(documents[documents["source"] == source], quiet=True)
+    if docs.empty:
+        raise InputError(source, "no documents for this source (run `policytrack build`)")
+    if series is None:
+        have = docs.groupby("series")["year"].apply(set)
+        both = [s for s, ys in have.items() if year_a in ys and year_b in ys]
+        if len(both) != 1:
+            names = ", ".join(both or have.index)
+            raise InputError(
+                source,
+                f"{'several' if both else 'no'} series with both {year_a} and {year_b}"
+                f" ({names}); pick one with --series",
+            )
+        series = both[0]
+    docs = docs[docs["series"] == series]
+    for y in (year_a, year_b):
+        if y not in set(docs["year"]):
+            raise InputError(f"{source} / {series}", f"no document for {y}")
+    # Items that come back in year_b after a gap link from a year before year_a: show them too.
+    stored = None
+    if alignments is not None and not alignments.empty:
+        stored = alignments[
+            (alignments["source"] == source)
+            & (alignments["series"] == series)
+            & (alignments["level"] == level)
+            & (alignments["year_to"] == year_b)
+            & (
+                (alignments["year_from"] == year_a)
+                | ((alignments["relation"] == "reappeared") & (alignments["year_from"] < year_a))
+            )
+        ]
+    years = {year_a, year_b}
+    if stored is not None:
+        years |= set(stored["year_from"].dropna().astype(int))
+    chosen = docs[docs["year"].isin(years)]
+    units = build_units(
+        items[items["doc_id"].isin(chosen["doc_id"])],
+        level,
+        sentences[sentences["doc_id"].isin(chosen["doc_id"])] if sentences is not None else None,
+    )
+    text_of = {
+        (int(y), p): t for y, p, t in zip(units["year"], units["path"], units["body"], strict=True)
+    }
+    order = {
+        key: k for k, key in enumerate(zip(units["year"].astype(int), units["path"], strict=True))
+    }
+    links = None
+    live = False
+    if stored is not None and (stored["year_from"] == year_a).any():
+        links = [
+            (r.relation, r.score, int(r.year_from), _s(r.path_from), _s(r.path_to))
+            for r in stored.itertuples()
+        ]
+    if links is None:
+        live = True
+        cfg = AlignConfig(lookback=0)
+        pair = alignable_units(
+            items[items["doc_id"].isin(chosen["doc_id"])],
+            chosen[chosen["year"].isin([year_a, year_b])],
+            level,
+            sentences,
+            cfg,
+        )
+        links = [
+            (lk.relation, lk.score, year_a, lk.path_from, lk.path_to)
+            for lk in align_series(pair, cfg)
+            if lk.year_from == year_a
+        ]
+    rows = []
+    for relation, score, year_from, pa, pb in links:
+        ta = text_of.get((year_from, pa), "") if pa else ""
+        tb = text_of.get((year_b, pb), "") if pb else ""
+        if pa and year_from != year_a:
+            pa = f"{pa} ({year_from})"  # a reappearance: the item was last seen in year_from
+        row = DiffRow(relation, None if pd.isna(score) else float(score), pa, pb, ta, tb)
+        if pa and pb:
+            row.segments_a, row.segments_b = mark(ta, tb)
+        else:
+            row.segments_a = [("delete", ta)] if ta else []
+            row.segments_b = [("insert", tb)] if tb else []
+        rows.append(row)
+
+    def key(r: DiffRow):
+        if r.path_b is not None:
+            return (0, order.get((year_b, r.path_b), 0), order.get((year_a, r.path_a), 0))
+        return (1, order.get((year_a, r.path_a), 0), 0)
+
+    rows.sort(key=key)
+    return series, rows, live
+
+
+def _s(value) -> str | None:
+    return None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+
+# ---------------------------------------------------------------------------- output
+
+
+def plain(segments: list[tuple[str, str]]) -> str:
+    """Text with wdiff-style marks: [-deleted-] and {+inserted+}."""
+    out = []
+    for kind, text in segments:
+        out.append(
+            f"[-{text}-]" if kind == "delete" else f"{{+{text}+}}" if kind == "insert" else text
+        )
+    return "".join(out)
+
+
+def rich_text(segments: list[tuple[str, str]]):
+    """The same marks, also coloured when the terminal supports it."""
+    from rich.text import Text
+
+    t = Text()
+    for kind, text in segments:
+        if kind == "delete":
+            t.append(f"[-{text}-]", style="red strike")
+        elif kind == "insert":
+            t.append(f"{{+{text}+}}", style="green underline")
+        else:
+            t.append(text)
+    return t
+
+
+_CSS = """
+body{font-family:"WenQuanYi Micro Hei","Noto Sans CJK SC",sans-serif;margin:2em;color:#222}
+table{border-collapse:collapse;width:100%}
+th,td{border:1px solid #ccc;padding:.4em;vertical-align:top;text-align:left}
+td.meta{white-space:nowrap;font-size:90%;color:#555}
+del{background:#fdd;color:#900}
+ins{background:#dfd;color:#060;text-decoration:none}
+tr.new td.b{background:#f3fff3} tr.dropped td.a{background:#fff3f3}
+""".strip()
+
+
+def _html_segments(segments: list[tuple[str, str]]) -> str:
+    out = []
+    for kind, text in segments:
+        t = html.escape(text).replace("\n", "<br>")
+        out.append(
+            f"<del>{t}</del>" if kind == "delete" else f"<ins>{t}</ins>" if kind == "insert" else t
+        )
+    return "".join(out)
+
+
+def to_html(
+    source: str, series: str, year_a: int, year_b: int, level: str, rows: list[DiffRow]
+) -> str:
+    """A standalone redline page. Every piece of document text goes through html.escape."""
+    e = html.escape
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r.relation] = counts.get(r.relation, 0) + 1
+    summary = ", ".join(f"{e(k)} {v}" for k, v in sorted(counts.items()))
+    body = []
+    for r in rows:
+        score = "" if r.score is None else f"{r.score:.1f}"
+        body.append(
+            f'<tr class="{e(r.relation)}"><td class="meta">{e(r.relation)}<br>{score}</td>'
+            f'<td class="meta">{e(r.path_a or "")}</td><td class="a">{_html_segments(r.segments_a)}</td>'
+            f'<td class="meta">{e(r.path_b or "")}</td><td class="b">{_html_segments(r.segments_b)}</td></tr>'
+        )
+    title = f"{source} / {series}: {year_a} → {year_b} ({level})"
+    return (
+        '<!DOCTYPE html>\n<html lang="zh"><head><meta charset="utf-8">'
+        f"<title>{e(title)}</title><style>{_CSS}</style></head><body>"
+        f"<h1>{e(title)}</h1><p>{summary}</p>"
+        f"<table><thead><tr><th>relation<br>score</th><th>{year_a}</th><th>{e(str(year_a))} text</th>"
+        f"<th>{year_b}</th><th>{e(str(year_b))} text</th></tr></thead><tbody>"
+        + "\n".join(body)
+        + "</tbody></table></body></html>\n"
+    )

@@ -1,0 +1,3 @@
+from policytrack.pipeline.cli.app import main
+
+main()

@@ -1,1 +1,0 @@
-"""CLI commands, one module per concern; each exposes register(app)."""

@@ -1,0 +1,110 @@
+"""Priority terms in a document: quoted slogans, book titles, numbered formulas, watched terms.
+
+Counting rule (docs/terms.md): a term's `count` is the number of its mentions in the body
+(preamble and sections; the notice header and cover letter are not priorities). A term of three or
+more characters is counted wherever it occurs, quoted or not; a one- or two-character term
+(“稳”, “七五”) only where it is quoted, since as a bare substring it matches unrelated words.
+Book titles are counted only inside 《》.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from importlib import resources
+
+from policytrack.pipeline.text.model import Document, TermHit
+from policytrack.pipeline.text.normalize import normalize
+
+# Paired quotes: “…” 「…」 『…』 and straight "…" (mirror sites and Word exports use them).
+_QUOTES = [
+    re.compile(r"“([^“”\n]{1,30})”"),
+    re.compile(r"「([^「」\n]{1,30})」"),
+    re.compile(r"『([^『』\n]{1,30})』"),
+    re.compile(r'"([^"\n]{1,30})"'),
+]
+_BOOK = re.compile(r"《([^《》\n]{1,80})》")
+# A quotation with sentence punctuation is reported speech, not a slogan.
+_NOT_SLOGAN = re.compile(r"[。！？!?；;，,：:]")
+_HAS_WORD = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]")
+_NUMERAL = "一二三四五六七八九十两百千万"
+_FORMULA_START = re.compile(rf"^(?:[{_NUMERAL}]+|\d+)[\u4e00-\u9fff+＋]")
+_FORMULA_ANY = re.compile(rf"[{_NUMERAL}\d]")
+MIN_FREE_LEN = 3  # terms shorter than this are only counted when quoted
+
+KIND_RANK = {"book": 0, "formula": 1, "quote": 2, "watch": 3}
+
+
+@functools.cache
+def builtin_formulas() -> tuple[str, ...]:
+    """Well-known numbered formulas, recognised even when not quoted (pipeline/data/formulas.txt)."""
+    text = (
+        resources.files("policytrack.pipeline")
+        .joinpath("data/formulas.txt")
+        .read_text(encoding="utf-8")
+    )
+    return tuple(
+        ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")
+    )
+
+
+def is_formula(term: str) -> bool:
+    """Numbered formulas: 四个意识, 三大攻坚战, 3+1, 一芯两带三区, 三去一降一补, 十四五."""
+    if len(term) > 12:
+        return False
+    if _FORMULA_START.match(term) or re.fullmatch(r"\d+\s*[+＋]\s*\d+", term):
+        return True
+    return len(_FORMULA_ANY.findall(term)) >= 2
+
+
+def extract_terms(doc: Document, watch: Iterable[str] = ()) -> list[TermHit]:
+    units = doc.own_texts()
+    watched = {t for t in (normalize(w) for w in watch) if t}
+    kinds: dict[str, str] = {}
+    quoted: dict[str, list[str]] = {}
+    books: dict[str, list[str]] = {}
+
+    def note(term: str, kind: str) -> None:
+        if term not in kinds or KIND_RANK[kind] < KIND_RANK[kinds[term]]:
+            kinds[term] = kind
+
+    for path, text in units:
+        for m in _BOOK.finditer(text):
+            term = m.group(1).strip()
+            if _HAS_WORD.search(term):
+                books.setdefault(term, []).append(path)
+                note(term, "book")
+        for rx in _QUOTES:
+            for m in rx.finditer(text):
+                term = m.group(1).strip()
+                if (
+                    not term
+                    or _NOT_SLOGAN.search(term.replace("、", ""))
+                    or not _HAS_WORD.search(term)
+                ):
+                    continue
+                quoted.setdefault(term, []).append(path)
+                note(term, "formula" if is_formula(term) else "quote")
+
+    full = "\n".join(t for _, t in units)
+    for term in builtin_formulas():
+        if term not in kinds and term in full:
+            note(term, "formula")
+    for term in watched:
+        if term not in kinds and term in full:
+            note(term, "watch")
+
+    hits = []
+    for term, kind in kinds.items():
+        if kind == "book":
+            paths = books[term]
+        elif len(term) < MIN_FREE_LEN and term not in watched:
+            paths = quoted.get(term, [])
+        else:
+            paths = [path for path, text in units for _ in range(text.count(term))]
+        if paths:
+            hits.append(TermHit(term, kind, len(paths), list(dict.fromkeys(paths))))
+    order = {p: i for i, (p, _) in enumerate(units)}
+    hits.sort(key=lambda h: (order.get(h.paths[0], 0), h.term))
+    return hits
