@@ -1,4 +1,7 @@
-"""Page parsing for the generic spider: bytes in, typed records out (no I/O, no Scrapy).
+"""Page parsing for the HTML list/detail family: bytes in, typed records out (no I/O, no Scrapy).
+
+Its records (ListPage, Entry, DetailPage, AttachmentLink) are what every family's read_list and
+read_detail return (crawler/spiders/base.py).
 
 Pages are decoded with pipeline.extract.decode_text, not Scrapy's guess, so an undeclared GBK page
 (no charset header, no <meta>) is read correctly.
@@ -29,6 +32,17 @@ _DEPT = re.compile(
 _SKIP_HREF = re.compile(r"^\s*(javascript:|mailto:|tel:|#|$)", re.I)
 _ATT_PREFIX = re.compile(r"^\s*附件\s*\d*\s*[:：.、]?\s*")
 _TITLE_SEP = re.compile(r"\s*(?:[-_|｜－—]{1,2})\s*")
+
+
+class LayoutMiss(InputError):
+    """A page lacks the structure its profile expects (`selector` matched nothing): besides
+    failing the page, the spider names the miss in the run report (selector_misses), so a site
+    redesign shows in the run summary."""
+
+    def __init__(self, where: str, reason: str, kind: str, selector: str):
+        super().__init__(where, reason)
+        self.kind = kind  # list | detail | column
+        self.selector = selector
 
 
 def charset_of(content_type: str | None) -> str | None:
@@ -273,7 +287,8 @@ def parse_detail(
     base = urljoin(url, root.xpath("//base/@href").get() or url)
     bodies = select(root, profile.body)
     if not bodies:
-        raise InputError(url, f"no notice body on the page (selector {' | '.join(profile.body)})")
+        wanted = " | ".join(profile.body)
+        raise LayoutMiss(url, f"no notice body on the page (selector {wanted})", "detail", wanted)
     body = bodies[0]
     links = attachment_links(
         root if profile.attachments else body, profile.attachments or ("a",), base, types

@@ -6,7 +6,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from policytrack.crawler.sources import Source, select
+from policytrack.crawler.sources import select
+from policytrack.crawler.spiders.registry import spider_class
 from policytrack.pipeline.core.errors import ConfigError
 
 log = logging.getLogger("policytrack.crawler")
@@ -49,19 +50,6 @@ def settings_for(overrides: dict | None = None):
     return settings
 
 
-def spider_class(src: Source):
-    from policytrack.crawler.spiders.generic import GenericSpider
-
-    classes = {"generic": GenericSpider}
-    if src.spider not in classes:
-        raise ConfigError(
-            f"source {src.name}: unknown spider {src.spider!r} (known: {', '.join(classes)})"
-        )
-    base = classes[src.spider]
-    # Per-source settings (sources.toml `settings`) ride on a subclass; --set still wins.
-    return type(f"{base.__name__}_{src.name}", (base,), {"custom_settings": dict(src.settings)})
-
-
 def crawl(
     names: list[str],
     data_dir: str | Path,
@@ -75,8 +63,8 @@ def crawl(
     wait: float = 0.0,
 ) -> CrawlResult:
     """Crawl `names` in this process. With `redis_url` the sources' frontiers are shared with
-    other workers (crawler/distributed.py); `join_only` (policytrack worker) only joins runs in
-    progress, waiting up to `wait` seconds for one."""
+    other workers (crawler/redis/distributed.py); `join_only` (policytrack worker) only joins
+    runs in progress, waiting up to `wait` seconds for one."""
     from scrapy.crawler import CrawlerProcess
 
     settings = settings_for(overrides)

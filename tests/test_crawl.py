@@ -1,4 +1,4 @@
-"""End-to-end crawls of a local hbkx-shaped mirror over real HTTP (crawler/mirror.py).
+"""End-to-end crawls of a local hbkx-shaped mirror over real HTTP (sample/site/).
 
 The fixtures chain: first crawl → immediate second crawl → re-publication + --recheck → a new
 notice. Each crawl is a `policytrack crawl` child process, as in production.
@@ -17,7 +17,8 @@ import pandas as pd
 import pytest
 from policytrack.pipeline.text.extract import extract
 from policytrack.pipeline.text.normalize import series_key
-from policytrack.sample.site.mirror import SAMPLE_DIR, TZGG, MirrorSite, Notice, hexid
+from policytrack.sample.site.content import SAMPLE_DIR, TZGG, Notice, hexid
+from policytrack.sample.site.mirror import MirrorSite
 
 from tests.support.procs import run_crawl
 

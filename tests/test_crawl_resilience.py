@@ -11,14 +11,8 @@ from pathlib import Path
 
 import pytest
 from policytrack.pipeline.store.rawstore import locked
-from policytrack.sample.site.mirror import (
-    TZGG,
-    XWZX,
-    MirrorSite,
-    filler_notices,
-    hexid,
-    load_sample,
-)
+from policytrack.sample.site.content import TZGG, XWZX, filler_notices, hexid, load_sample
+from policytrack.sample.site.mirror import MirrorSite
 
 from tests.support.procs import FAST, crawl_command, run_crawl
 
@@ -85,7 +79,7 @@ def test_transient_failure_is_retried_by_the_next_crawl(tmp_path):
     site = small_site(dropdown=False)  # 通知公告 only reachable through 新闻中心
     a2023 = next(n for n in site.notices if n.sample == "notices/a-2023.txt")
     a2023.fail_first = 4  # every attempt of the first crawl (1 + RETRY_TIMES=3) gets a 500
-    site._rebuild()
+    site.rebuild()
     data = tmp_path / "data"
     with site.serve() as base:
         first = run_crawl(data, base, "hbkx")

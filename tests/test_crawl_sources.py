@@ -16,7 +16,7 @@ from policytrack.crawler import pages
 from policytrack.crawler.sources import load_sources, select
 from policytrack.pipeline.core.errors import ConfigError
 from policytrack.pipeline.text.extract import extract
-from policytrack.sample.site.mirror import build_pdf
+from policytrack.sample.site.attachments import build_pdf
 
 from tests.support.procs import policytrack, run_crawl
 

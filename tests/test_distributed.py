@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 from policytrack.crawler.redis import frontier as fr
 from policytrack.pipeline.store.rawstore import iter_manifest
-from policytrack.sample.site.mirror import TZGG, MirrorSite, RequestLog, fetch_log, hexid
+from policytrack.sample.site.content import TZGG, hexid
+from policytrack.sample.site.mirror import MirrorSite
+from policytrack.sample.site.server import RequestLog, fetch_log
 
 from tests.support.procs import (
     UNTHROTTLED,

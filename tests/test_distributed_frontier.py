@@ -1,4 +1,4 @@
-"""The Redis frontier (crawler/frontier.py) against a real redis-server: atomic push/pop, the
+"""The Redis frontier (crawler/redis/frontier.py) against a real redis-server: atomic push/pop, the
 dupefilter, in-flight tokens, requeueing a dead worker's requests, run start/join/finish."""
 
 from __future__ import annotations

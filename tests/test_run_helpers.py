@@ -13,14 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 from policytrack.pipeline.jobs.demo import demo_sources
-from policytrack.sample.site.mirror import (
-    SAMPLE_DIR,
-    MirrorSite,
-    Notice,
-    filler_notices,
-    hexid,
-    load_sample,
-)
+from policytrack.sample.site.content import SAMPLE_DIR, Notice, filler_notices, hexid, load_sample
+from policytrack.sample.site.mirror import MirrorSite
 
 from tests.support.procs import policytrack
 

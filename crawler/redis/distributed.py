@@ -1,6 +1,6 @@
 """Several crawl workers on one shared frontier in Redis (`policytrack crawl|worker --redis URL`).
 
-Built on scrapy-redis: its Scheduler, PriorityQueue (requests as JSON, crawler/frontier.py) and
+Built on scrapy-redis: its Scheduler, PriorityQueue (requests as JSON, crawler/redis/frontier.py) and
 RFPDupeFilter, with three changes that make "killing a worker loses nothing" true:
 
 1. push and pop are atomic Lua scripts, and a popped request is held in an in-flight hash under
@@ -26,8 +26,10 @@ from collections import deque
 from dataclasses import dataclass
 
 from policytrack.crawler.redis.frontier import Frontier, Keys, Member, Run, active_runs, safe_url
+from policytrack.crawler.runreport import RunReport
 from policytrack.crawler.sources import DetailProfile, ListProfile, Source, select
-from policytrack.crawler.spiders.generic import GenericSpider, RunReport
+from policytrack.crawler.spiders.base import NoticeSpider
+from policytrack.crawler.spiders.registry import spider_class as source_spider
 from policytrack.crawler.state import url_key
 from policytrack.crawler.store import ManifestTail
 from policytrack.pipeline.core.errors import ConfigError, PolicytrackError
@@ -196,9 +198,8 @@ def plan(
 
 
 def spider_class(src: Source, settings: dict) -> type:
-    from policytrack.crawler.runner import spider_class as base_class
-
-    base = base_class(src)
+    """The source's spider (any family) on the shared frontier, with the redis settings."""
+    base = source_spider(src)
     custom = {**(base.custom_settings or {}), **settings}
     return type(
         f"Distributed{base.__name__}", (DistributedSpider, base), {"custom_settings": custom}
@@ -220,10 +221,11 @@ class WorkerRunReport(RunReport):
         return {**super().to_dict(), "worker": self.worker, "run": self.run_id}
 
 
-class DistributedSpider(GenericSpider):
-    """GenericSpider on a shared frontier. Only the seeding worker yields start requests; list
-    pages go through the dupefilter (once per run, cleared between runs), so a list page requeued
-    from a dead worker does not walk the rest of the column a second time."""
+class DistributedSpider(NoticeSpider):
+    """A spider of any family on a shared frontier (mixed in before the family's class). Only
+    the seeding worker yields start requests; list pages go through the dupefilter (once per
+    run, cleared between runs), so a list page requeued from a dead worker does not walk the
+    rest of the column a second time."""
 
     run_id: str = ""
     role: str = "join"
@@ -249,12 +251,12 @@ class DistributedSpider(GenericSpider):
             if self.seed_token and self.release is not None:
                 self.release(self.seed_token)
 
-    def _list_request(self, url: str, page_no: int, column: str):
-        # List pages before notices (GenericSpider does the reverse): the column is a chain of
+    def list_request(self, url: str, page_no: int, column: str):
+        # List pages before notices (NoticeSpider does the reverse): the column is a chain of
         # pages, and only pages already walked put notices in the queue for other workers.
         return (
             super()
-            ._list_request(url, page_no, column)
+            .list_request(url, page_no, column)
             .replace(dont_filter=False, priority=LIST_PRIORITY)
         )
 

@@ -1,6 +1,6 @@
 """The shared crawl frontier in Redis: queue, dupefilter, in-flight requests and live workers.
 
-Pure Redis bookkeeping (no Scrapy); crawler/distributed.py plugs it into Scrapy. Every state
+Pure Redis bookkeeping (no Scrapy); crawler/redis/distributed.py plugs it into Scrapy. Every state
 change that could lose a request is one Lua script, so it is atomic on the server:
 
 - push: dupefilter SADD and queue ZADD together (a worker dying between the two would otherwise

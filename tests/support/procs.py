@@ -31,8 +31,8 @@ UNTHROTTLED = {
 
 
 def spawn_bench_mirror(notices: int, per_page: int | None = None):
-    """Serve the generated benchmark mirror in its own process; returns (process, base URL)."""
-    cmd = [sys.executable, "-m", "policytrack.sample.site.mirror", "--profile", "bench",
+    """Serve the generated benchmark site in its own process; returns (process, base URL)."""
+    cmd = [sys.executable, "-m", "policytrack.sample.site", "--profile", "bench",
            "--notices", str(notices), "--port", "0"]  # fmt: skip
     if per_page is not None:
         cmd += ["--per-page", str(per_page)]

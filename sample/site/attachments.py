@@ -1,0 +1,45 @@
+"""Attachment files built in memory (so no binary lives in the repository): .docx via
+python-docx, .pdf via PyMuPDF's built-in CJK font."""
+
+from __future__ import annotations
+
+import io
+
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def build_docx(paragraphs: list[str], table: list[list[str]] | None = None) -> bytes:
+    import docx
+
+    document = docx.Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    if table:
+        t = document.add_table(rows=len(table), cols=len(table[0]))
+        for r, row in enumerate(table):
+            for c, cell in enumerate(row):
+                t.cell(r, c).text = cell
+    buf = io.BytesIO()
+    document.save(buf)
+    return buf.getvalue()
+
+
+def build_pdf(paragraphs: list[str]) -> bytes:
+    """An A4 PDF with CJK text (PyMuPDF's built-in china-s font), wrapped like a typeset notice."""
+    import pymupdf
+
+    size, margin, per_line = 12, 72, 36
+    doc = pymupdf.open()
+    page, y = doc.new_page(), margin
+    for para in paragraphs:
+        lines = [para[i : i + per_line] for i in range(0, len(para), per_line)] or [""]
+        for line in lines:
+            if y > 842 - margin:
+                page, y = doc.new_page(), margin
+            if line:
+                page.insert_text((margin, y), line, fontname="china-s", fontsize=size)
+            y += size * 1.6
+        y += size * 0.6
+    data = doc.tobytes()
+    doc.close()
+    return data
