@@ -60,7 +60,11 @@ DOCUMENTS = Table(
     _cols(
         ("doc_id", "str", "from the manifest"),
         ("source", "str", "source name"),
-        ("series", "str", "series key (docs/data.md#series)"),
+        (
+            "series",
+            "str",
+            "series key: the title without its year, normalised, or `ingest --series`",
+        ),
         ("year", "int64", "plan year"),
         ("title", "str", "document title, e.g. `省科协2019年工作要点`"),
         (
