@@ -7,12 +7,10 @@ import sys
 from pathlib import Path
 
 import typer
-from policytrack.pipeline.cli.files import DATA_OPT
-from policytrack.pipeline.core.errors import InputError
 
-LEVEL_OPT = typer.Option(
-    "item", "--level", help="Alignment level: item|section|paragraph|sentence."
-)
+from policytrack.pipeline.cli import options
+from policytrack.pipeline.store.tables import read_table
+from policytrack.pipeline.text.watch import parse_watch
 
 # Status → one cell of the terms matrix.
 _MARK = {"new": "new", "persisting": "●", "returned": "returned", "fading": "fading", "absent": "·"}
@@ -21,48 +19,28 @@ _SHORT = {"new": "N", "persisting": "●", "returned": "R", "fading": "F", "abse
 _LEGEND = "N new · ● persisting · R returned · F fading · · absent"
 
 
-def _read(data: Path, name: str, *, required: bool = True):
-    import pandas as pd  # lazy: `policytrack --help` should not pay for pandas
-
-    path = data / "processed" / f"{name}.parquet"
-    if not path.exists():
-        if required:
-            raise InputError(path, "not found (run `policytrack build` first)")
-        return None
-    try:
-        return pd.read_parquet(path)
-    except Exception as err:  # pyarrow raises several types for damaged files
-        raise InputError(path, f"unreadable parquet ({type(err).__name__}: {err})") from None
-
-
-def _console():
-    from rich.console import Console
-
-    # Side-by-side Chinese text needs room; when piped, do not wrap at 80 columns.
-    return Console(width=None if sys.stdout.isatty() else 200, highlight=False)
-
-
 def diff_cmd(
     source: str = typer.Argument(..., help="Source name."),
     year_a: int = typer.Argument(..., help="Earlier year."),
     year_b: int = typer.Argument(..., help="Later year."),
     series: str | None = typer.Option(None, "--series", help="Series (when a source has several)."),
-    level: str = LEVEL_OPT,
+    level: str = options.LEVEL,
     html: Path | None = typer.Option(
         None, "--html", help="Also write a redline page to this file."
     ),
     changed_only: bool = typer.Option(False, "--changed-only", help="Hide unchanged pairs."),
-    data: Path = DATA_OPT,
+    data: Path = options.DATA,
 ):
     """Print the units of two years side by side: relation, score, changed characters marked."""
-    from policytrack.pipeline.analysis.diff import diff_rows, rich_text, to_html
-    from policytrack.pipeline.store import atomic
     from rich.table import Table
 
-    items = _read(data, "items")
-    documents = _read(data, "documents")
-    alignments = _read(data, "alignments", required=False)
-    sentences = _read(data, "sentences", required=False) if level == "sentence" else None
+    from policytrack.pipeline.analysis.diff import diff_rows, rich_text, to_html
+    from policytrack.pipeline.store import atomic
+
+    items = read_table(data, "items")
+    documents = read_table(data, "documents")
+    alignments = read_table(data, "alignments", required=False)
+    sentences = read_table(data, "sentences", required=False) if level == "sentence" else None
     series, rows, live = diff_rows(
         alignments,
         items,
@@ -74,7 +52,7 @@ def diff_cmd(
         level=level,
         sentences=sentences,
     )
-    console = _console()
+    console = options.console()
     if live:
         console.print(f"(no stored links {year_a} → {year_b}; aligned these two years directly)")
     counts: dict[str, int] = {}
@@ -107,11 +85,7 @@ def diff_cmd(
 
 def terms_cmd(
     source: str = typer.Argument(..., help="Source name."),
-    watch: str | None = typer.Option(
-        None,
-        "--watch",
-        help="Only these terms (comma-separated); counted now if the build did not.",
-    ),
+    watch: list[str] | None = options.WATCH,
     series: str | None = typer.Option(None, "--series", help="Only this series."),
     variants: bool = typer.Option(
         True, "--variants/--no-variants", help="Group variants under their canonical form."
@@ -119,52 +93,27 @@ def terms_cmd(
     top: int = typer.Option(0, "--top", help="Only the N terms with the highest latest emergence."),
     csv: bool = typer.Option(False, "--csv", help="Write CSV (long format) to stdout."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the CSV to this file."),
-    data: Path = DATA_OPT,
+    data: Path = options.DATA,
 ):
     """Print the term × year matrix with statuses (new, ●=persisting, returned, fading, ·=absent)."""
-    from policytrack.pipeline.analysis.timeline import count_terms, group_timeline, term_timeline
+    from policytrack.pipeline.analysis.termquery import select_terms, term_order
     from policytrack.pipeline.store import atomic
 
-    documents = _read(data, "documents")
-    documents = documents[documents["source"] == source]
-    if documents.empty:
-        raise InputError(source, "no documents for this source (run `policytrack build`)")
-    wanted = [t.strip() for t in (watch or "").replace("，", ",").split(",") if t.strip()]
-    timeline = _read(data, "term_timeline")
-    timeline = timeline[timeline["source"] == source]
-    missing = [t for t in wanted if t not in set(timeline["term"])]
-    if missing:
-        import pandas as pd
+    def parsed():
+        terms = read_table(data, "terms")
+        items = read_table(data, "items")
+        return terms[terms["source"] == source], items[items["source"] == source]
 
-        # Terms the build did not watch: count them in the parsed text now, same rule.
-        terms = _read(data, "terms")
-        terms = terms[terms["source"] == source]
-        items = _read(data, "items")
-        extra = count_terms(items[items["source"] == source], documents, missing)
-        timeline = term_timeline(
-            pd.concat([terms, extra], ignore_index=True),
-            documents,
-            watch=sorted(set(missing) | set(timeline.loc[timeline["watched"], "term"])),
-        )
-    if series is not None:
-        timeline = timeline[timeline["series"] == series]
-        if timeline.empty:
-            raise InputError(f"{source} / {series}", "no terms for this series")
-    if variants:
-        timeline = group_timeline(timeline, documents)
-    if wanted:
-        keep = set(wanted)
-        if variants:
-            canon = {t: c for t, c in zip(timeline["term"], timeline["canonical"], strict=True)}
-            keep |= {canon.get(t, t) for t in wanted}
-            for vs in timeline["variants"]:
-                if keep & set(vs):
-                    keep |= set(vs)
-        timeline = timeline[timeline["term"].isin(keep) | timeline["canonical"].isin(keep)]
-    if top > 0 and not timeline.empty:
-        last = timeline[timeline["year"] == timeline.groupby("series")["year"].transform("max")]
-        best = last.sort_values("emergence", ascending=False).head(top)
-        timeline = timeline[timeline["term"].isin(set(best["term"]))]
+    timeline = select_terms(
+        read_table(data, "documents"),
+        read_table(data, "term_timeline"),
+        source,
+        wanted=parse_watch(watch, where="--watch"),
+        series=series,
+        variants=variants,
+        top=top,
+        parsed=parsed,
+    )
     if csv or output:
         out = timeline.copy()
         for col in ("paths", "variants"):
@@ -175,7 +124,7 @@ def terms_cmd(
         if csv:
             out.to_csv(sys.stdout, index=False)
         return
-    console = _console()
+    console = options.console()
     if timeline.empty:
         console.print(f"{source}: no terms")
         return
@@ -195,9 +144,7 @@ def terms_cmd(
         for y in years:
             table.add_column(f"{y % 100:02d}" if short else str(y), justify="center", no_wrap=True)
         table.add_column("emergence", justify="right")
-        order = g.groupby("term").agg(first=("first_year", "max"), total=("count", "sum"))
-        order = order.assign(first=order["first"].replace(0, 9999))
-        for term in order.sort_values(["first", "total"], ascending=[True, False]).index:
+        for term in term_order(g):
             rows = g[g["term"] == term].set_index("year")
             cells = [
                 marks.get(rows.at[y, "status"], rows.at[y, "status"]) if y in rows.index else ""
@@ -217,14 +164,16 @@ def terms_cmd(
 
 def evaluate_cmd(
     gold: Path = typer.Option(..., "--gold", help="Gold file (JSON; format in docs/alignment.md)."),
-    data: Path = DATA_OPT,
+    data: Path = options.DATA,
     csv: bool = typer.Option(False, "--csv", help="Write the scores as CSV to stdout."),
 ):
     """Precision, recall and F1 of the stored links against a gold file, per year pair and overall."""
     from policytrack.pipeline.analysis.evaluate import evaluate, load_gold
 
     g = load_gold(gold)
-    table = evaluate(g, _read(data, "alignments"), _read(data, "items"), _read(data, "documents"))
+    table = evaluate(
+        g, read_table(data, "alignments"), read_table(data, "items"), read_table(data, "documents")
+    )
     if csv:
         table.to_csv(sys.stdout, index=False)
         return

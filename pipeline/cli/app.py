@@ -7,6 +7,7 @@ import os
 import sys
 
 import typer
+
 from policytrack.pipeline.core.errors import PolicytrackError
 
 app = typer.Typer(
