@@ -22,7 +22,6 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from policytrack.sample.site.server import fetch_log  # noqa: E402
-
 from tests.support.procs import UNTHROTTLED, run_crawl_measured, spawn_bench_mirror  # noqa: E402
 
 

@@ -32,7 +32,6 @@ sys.path.insert(0, str(REPO))
 from policytrack.crawler.redis.frontier import serve_redis  # noqa: E402
 from policytrack.sample.site.content import SAMPLE_DIR  # noqa: E402
 from policytrack.sample.site.server import fetch_log  # noqa: E402
-
 from tests.support.procs import (  # noqa: E402
     UNTHROTTLED,
     crawl_command,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from policytrack.pipeline.core import progress
 from scrapy import signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request
 from twisted.internet import reactor
 from twisted.internet.task import deferLater
+
+from policytrack.pipeline.core import progress
 
 log = logging.getLogger("policytrack.crawler")
 

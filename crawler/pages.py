@@ -3,7 +3,8 @@
 Its records (ListPage, Entry, DetailPage, AttachmentLink) are what every family's read_list and
 read_detail return (crawler/spiders/base.py).
 
-Pages are decoded with pipeline.extract.decode_text, not Scrapy's guess, so an undeclared GBK page
+Dates and departments are read with the project's vocabulary (pipeline/text/vocab.py). Pages are
+decoded with pipeline.text.extract.decode_text, not Scrapy's guess, so an undeclared GBK page
 (no charset header, no <meta>) is read correctly.
 """
 
@@ -16,19 +17,13 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote, urljoin, urlsplit
 
 from parsel import Selector, SelectorList
+
 from policytrack.crawler.sources import DetailProfile, ListProfile
 from policytrack.pipeline.core.errors import InputError
 from policytrack.pipeline.text.extract import decode_text
+from policytrack.pipeline.text.vocab import DATE, DATETIME, DEPARTMENT, iso_date
 
 _WS = re.compile(r"\s+")
-_DATE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
-_DATETIME = re.compile(
-    r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s*(\d{1,2})[:：](\d{2}))?"
-)
-_DEPT = re.compile(
-    r"(?:文章[来來]源|信息[来來]源|[来來]源|[发發]布(?:单位|單位)|[发發]布[机機][构構]|[发發]文[机機][关關])"
-    r"\s*[:：]\s*([^\s|｜<>]{1,40})"
-)
 _SKIP_HREF = re.compile(r"^\s*(javascript:|mailto:|tel:|#|$)", re.I)
 _ATT_PREFIX = re.compile(r"^\s*附件\s*\d*\s*[:：.、]?\s*")
 _TITLE_SEP = re.compile(r"\s*(?:[-_|｜－—]{1,2})\s*")
@@ -99,11 +94,11 @@ def absolute(base: str, href: str | None) -> str | None:
 
 
 def parse_date(text: str | None) -> str | None:
-    m = _DATETIME.search(text or "")
+    m = DATETIME.search(text or "")
     if not m:
         return None
     y, mo, d, hh, mm = m.groups()
-    date = f"{int(y):04d}-{int(mo):02d}-{int(d):02d}"
+    date = iso_date(y, mo, d)
     return f"{date} {int(hh):02d}:{mm}" if hh else date
 
 
@@ -266,12 +261,12 @@ def meta_line(root: Selector, selectors: tuple[str, ...]) -> str:
     found = select(root, selectors) if selectors else SelectorList([])
     for el in found:
         t = text_of(el)
-        if _DATE.search(t):
+        if DATE.search(t):
             return t
     # No configured meta block: the first short text node holding a date and a 来源.
     for t in root.xpath("//body//text()").getall():
         t = clean(t)
-        if len(t) < 120 and _DATE.search(t) and _DEPT.search(t):
+        if len(t) < 120 and DATE.search(t) and DEPARTMENT.search(t):
             return t
     return ""
 
@@ -297,7 +292,7 @@ def parse_detail(
     if not body_chars and not links:
         raise InputError(url, "the notice body is empty and has no attachments")
     meta = meta_line(root, profile.meta)
-    dept = _DEPT.search(meta)
+    dept = DEPARTMENT.search(meta)
     return DetailPage(
         url=url,
         title=page_title(root, profile.title),

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from twisted.internet.threads import deferToThread
+
 from policytrack.crawler.items import NoticeItem
 from policytrack.crawler.store import ManifestIndex, store_notice
-from twisted.internet.threads import deferToThread
 
 log = logging.getLogger("policytrack.crawler")
 

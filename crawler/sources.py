@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 from policytrack.pipeline.core.errors import ConfigError, PolicytrackError
 from policytrack.pipeline.store.rawstore import check_source
 from policytrack.pipeline.text.normalize import normalize, series_key
+from policytrack.pipeline.text.vocab import YEAR
 
 BUILTIN = Path(__file__).with_name("sources.toml")
 
@@ -27,7 +28,7 @@ _DEFAULT_KEYS = _SOURCE_KEYS - {"issuer", "allowed_domains", "start_urls", "list
 _WRAPPED = re.compile(r"关于(?:印发|转发|下发|公布)?[《“](.+?工作要点.*?)[》”]")
 _TRUNCATED = re.compile(r"(\.\.\.|…+|。。。)\s*$")
 # A truncated list title is worth opening when its visible part could still be a 工作要点.
-_MAYBE = re.compile(r"(?:19|20)\d{2}|工作|要点|党组")
+_MAYBE = re.compile(rf"{YEAR}|工作|要点|党组")
 
 
 def _selectors(value, where: str) -> tuple[str, ...]:

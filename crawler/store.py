@@ -1,4 +1,5 @@
-"""Write one notice version into the raw store: files first, then its manifest record."""
+"""Write one notice version into the raw store: files first, then its manifest record (built by
+pipeline/store/manifest.py, with the crawl's own fields on top)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import json
 from pathlib import Path
 
 from policytrack.crawler.items import NoticeItem
-from policytrack.pipeline.store.rawstore import RawStore, append_record, now_iso
+from policytrack.pipeline.store import manifest
+from policytrack.pipeline.store.rawstore import RawStore, append_record
 
 
 class ManifestTail:
@@ -67,32 +69,30 @@ def notice_record(
     errors: list[dict],
     previous: dict | None,
 ) -> dict:
-    rel, sha = page
-    record = {
-        "doc_id": sha[:16],
-        "source": item.source,
-        "origin": "crawl",
-        "sha256": sha,
-        "path": rel,
-        "content_type": item.content_type,
-        "encoding": item.encoding,
-        "title": item.title,
-        "year": item.year,
-        "series": item.series,
-        "url": item.url,
-        "fetched_at": item.fetched_at or now_iso(),
-        "attachments": files,
-        "attachment_errors": errors,
-        "published_at": item.published_at,
-        "department": item.department,
-        "issuer": item.issuer,
-        "http_status": item.http_status,
-        "list_title": item.list_title,
-        "list_date": item.list_date,
-        "files": [rel] + [f["path"] for f in files] + [e["path"] for e in errors if e.get("path")],
-        "version": (previous.get("version") or 1) + 1 if previous else 1,
-        "previous": previous.get("doc_id") if previous else None,
-    }
+    rel = page[0]
+    record = manifest.record(
+        source=item.source,
+        origin="crawl",
+        stored=page,
+        content_type=item.content_type,
+        encoding=item.encoding,
+        title=item.title,
+        year=item.year,
+        series=item.series,
+        at=item.fetched_at or None,
+        url=item.url,
+        attachments=files,
+        attachment_errors=errors,
+        published_at=item.published_at,
+        department=item.department,
+        issuer=item.issuer,
+        http_status=item.http_status,
+        list_title=item.list_title,
+        list_date=item.list_date,
+        files=[rel] + [f["path"] for f in files] + [e["path"] for e in errors if e.get("path")],
+        version=(previous.get("version") or 1) + 1 if previous else 1,
+        previous=previous.get("doc_id") if previous else None,
+    )
     if item.final_url and item.final_url != item.url:
         record["final_url"] = item.final_url
     if item.etag:

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from policytrack.pipeline.text.extract import extract
 from policytrack.pipeline.text.normalize import series_key
 from policytrack.sample.site.content import SAMPLE_DIR, TZGG, Notice, hexid
 from policytrack.sample.site.mirror import MirrorSite
-
 from tests.support.procs import run_crawl
 
 pytestmark = pytest.mark.xdist_group("crawl_mirror")

@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
+
 from policytrack.pipeline.store.rawstore import locked
 from policytrack.sample.site.content import TZGG, XWZX, filler_notices, hexid, load_sample
 from policytrack.sample.site.mirror import MirrorSite
-
 from tests.support.procs import FAST, crawl_command, run_crawl
 
 pytestmark = pytest.mark.xdist_group("crawl_small")

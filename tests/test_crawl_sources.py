@@ -12,12 +12,12 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
 from policytrack.crawler import pages
 from policytrack.crawler.sources import load_sources, select
 from policytrack.pipeline.core.errors import ConfigError
 from policytrack.pipeline.text.extract import extract
 from policytrack.sample.site.attachments import build_pdf
-
 from tests.support.procs import policytrack, run_crawl
 
 FIXTURES = Path(__file__).parent / "fixtures" / "crawler"

@@ -15,12 +15,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
 from policytrack.crawler.redis import frontier as fr
 from policytrack.pipeline.store.rawstore import iter_manifest
 from policytrack.sample.site.content import TZGG, hexid
 from policytrack.sample.site.mirror import MirrorSite
 from policytrack.sample.site.server import RequestLog, fetch_log
-
 from tests.support.procs import (
     UNTHROTTLED,
     crawl_command,

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 import scrapy
+from scrapy.utils.request import request_from_dict
+
 from policytrack.crawler.redis import frontier as fr
 from policytrack.crawler.redis.distributed import ManifestTail, source_from_json, source_to_json
 from policytrack.crawler.redis.frontier import Frontier, Member
 from policytrack.crawler.sources import load_sources
 from policytrack.pipeline.core.errors import ConfigError
-from scrapy.utils.request import request_from_dict
-
 from tests.conftest import IN_CI
 
 

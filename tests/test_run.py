@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from policytrack.sample.site.content import TZGG
 
+from policytrack.sample.site.content import TZGG
 from tests.test_run_helpers import (
     manifest,
     notice_2025,

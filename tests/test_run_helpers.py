@@ -12,10 +12,10 @@ import subprocess
 from pathlib import Path
 
 import pandas as pd
+
 from policytrack.pipeline.jobs.demo import demo_sources
 from policytrack.sample.site.content import SAMPLE_DIR, Notice, filler_notices, hexid, load_sample
 from policytrack.sample.site.mirror import MirrorSite
-
 from tests.support.procs import policytrack
 
 # Tables compared between runs; recorded_at is the fetch time, the only thing allowed to differ.

@@ -4,8 +4,8 @@ same notices as the embedded crawl."""
 from __future__ import annotations
 
 import pytest
-from policytrack.crawler.redis import frontier as fr
 
+from policytrack.crawler.redis import frontier as fr
 from tests.test_distributed_frontier import need_redis_server
 from tests.test_run_helpers import manifest, run_args, run_cli, site, write_sources
 

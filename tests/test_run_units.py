@@ -6,6 +6,7 @@ import json
 from datetime import date
 
 import pandas as pd
+
 from policytrack.crawler.runreport import Problem, RunReport
 from policytrack.pipeline.jobs import stats
 from policytrack.pipeline.jobs.run import (

@@ -25,6 +25,12 @@ import warnings
 from collections import deque
 from dataclasses import dataclass
 
+from redis.exceptions import RedisError
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider, ScrapyDeprecationWarning
+from scrapy_redis.scheduler import Scheduler
+from twisted.internet.task import LoopingCall
+
 from policytrack.crawler.redis.frontier import Frontier, Keys, Member, Run, active_runs, safe_url
 from policytrack.crawler.runreport import RunReport
 from policytrack.crawler.sources import DetailProfile, ListProfile, Source, select
@@ -34,11 +40,6 @@ from policytrack.crawler.state import url_key
 from policytrack.crawler.store import ManifestTail
 from policytrack.pipeline.core.errors import ConfigError, PolicytrackError
 from policytrack.pipeline.store.rawstore import check_source, now_iso
-from redis.exceptions import RedisError
-from scrapy import signals
-from scrapy.exceptions import DontCloseSpider, ScrapyDeprecationWarning
-from scrapy_redis.scheduler import Scheduler
-from twisted.internet.task import LoopingCall
 
 log = logging.getLogger("policytrack.crawler")
 

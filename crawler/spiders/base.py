@@ -29,6 +29,10 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
+
 from policytrack.crawler import pages
 from policytrack.crawler.items import NoticeItem
 from policytrack.crawler.runreport import Problem, RunReport
@@ -44,9 +48,6 @@ from policytrack.pipeline.core.errors import InputError
 from policytrack.pipeline.store.rawstore import RawStore, append_record, now_iso
 from policytrack.pipeline.text.extract import sniff_type
 from policytrack.pipeline.text.parse import year_from_title
-from scrapy import signals
-from scrapy.exceptions import IgnoreRequest
-from scrapy.spidermiddlewares.httperror import HttpError
 
 log = logging.getLogger("policytrack.crawler")
 

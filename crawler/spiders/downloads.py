@@ -7,14 +7,15 @@ A family's read_detail only lists the links (pages.AttachmentLink).
 
 from __future__ import annotations
 
+from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
+
 from policytrack.crawler import pages
 from policytrack.crawler.items import FetchedFile
 from policytrack.crawler.state import url_key
 from policytrack.crawler.validate import check_attachment
 from policytrack.pipeline.text.extract import DOCX_TYPE
-from scrapy.exceptions import IgnoreRequest
-from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet.threads import deferToThread
 
 CONTENT_TYPES = {
     "html": "text/html",
