@@ -62,6 +62,11 @@ class ManifestIndex:
         # Our own line is read back by the next catch_up: harmless, it says the same.
 
 
+# NoticeItem fields a record carries as they are: those manifest.record names, then the crawl's.
+_COMMON = ("source", "content_type", "encoding", "title", "year", "series")
+_CRAWL = ("published_at", "department", "issuer", "http_status", "list_title", "list_date")
+
+
 def notice_record(
     item: NoticeItem,
     page: tuple[str, str],
@@ -69,27 +74,15 @@ def notice_record(
     errors: list[dict],
     previous: dict | None,
 ) -> dict:
-    rel = page[0]
+    extra = {"url": item.url, "attachments": files, "attachment_errors": errors}
+    extra.update((k, getattr(item, k)) for k in _CRAWL)
     record = manifest.record(
-        source=item.source,
         origin="crawl",
         stored=page,
-        content_type=item.content_type,
-        encoding=item.encoding,
-        title=item.title,
-        year=item.year,
-        series=item.series,
         at=item.fetched_at or None,
-        url=item.url,
-        attachments=files,
-        attachment_errors=errors,
-        published_at=item.published_at,
-        department=item.department,
-        issuer=item.issuer,
-        http_status=item.http_status,
-        list_title=item.list_title,
-        list_date=item.list_date,
-        files=[rel] + [f["path"] for f in files] + [e["path"] for e in errors if e.get("path")],
+        **{k: getattr(item, k) for k in _COMMON},
+        **extra,
+        files=[page[0]] + [f["path"] for f in files] + [e["path"] for e in errors if e.get("path")],
         version=(previous.get("version") or 1) + 1 if previous else 1,
         previous=previous.get("doc_id") if previous else None,
     )

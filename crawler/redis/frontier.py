@@ -250,39 +250,19 @@ WALK_TTL = 3600  # the finished run's walk report outlives it for workers still 
 
 @dataclass(frozen=True)
 class Keys:
+    """The Redis keys of one source's frontier (listed in the module docstring)."""
+
     prefix: str
     source: str
 
-    def _k(self, name: str) -> str:
-        return f"{self.prefix}:{self.source}:{name}"
-
-    @property
-    def run(self) -> str:
-        return self._k("run")
-
-    @property
-    def queue(self) -> str:
-        return self._k("requests")
-
-    @property
-    def dupefilter(self) -> str:
-        return self._k("dupefilter")
-
-    @property
-    def inflight(self) -> str:
-        return self._k("inflight")
-
-    @property
-    def walk(self) -> str:
-        return self._k("walk")
-
-    @property
-    def workers(self) -> str:
-        return f"{self.prefix}:workers"
-
-    @property
-    def runs(self) -> str:
-        return f"{self.prefix}:runs"
+    def __post_init__(self):
+        own = f"{self.prefix}:{self.source}:"
+        names = {"run": "run", "queue": "requests", "dupefilter": "dupefilter",
+                 "inflight": "inflight", "walk": "walk"}  # fmt: skip
+        for attr, name in names.items():
+            object.__setattr__(self, attr, own + name)
+        object.__setattr__(self, "workers", f"{self.prefix}:workers")
+        object.__setattr__(self, "runs", f"{self.prefix}:runs")
 
 
 @dataclass(frozen=True)
