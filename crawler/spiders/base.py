@@ -16,6 +16,9 @@ pages are read (crawler/spiders/generic.py is the HTML list/detail family):
                                                  holds nothing)
     list_request(url, page_no, column)           when a list page is not a plain GET
 
+Every request the spider makes (home, list, detail, attachment) is built by `request()`, and every
+host check is `on_site()`: the one place each for rules all requests must pass.
+
 Request generation only uses URLs and small JSON-able meta (no callbacks closing over state), so a
 shared scheduler (scrapy-redis) can hand requests to several workers; attachments are fetched inside
 the detail callback so one worker assembles one notice.
