@@ -1,0 +1,162 @@
+"""What a notebook shows: one source and series, a year window, a label language (`Scope`,
+`choose_scope`), the footnote every figure carries, and the row filters for a scope or window."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+
+import pandas as pd
+from policytrack.pipeline.core.errors import PolicytrackError
+from policytrack.pipeline.report.labels import check_lang, labels
+
+SAMPLE_SOURCES = frozenset({"sample", "demo"})  # fictional data shipped for the demo
+DEFAULT_WATCH = ("服务发展年", "三大攻坚战")  # used when pipeline/data/watchlist.txt is absent
+
+
+class ChartError(PolicytrackError):
+    """A chart cannot be made from the data given (unknown source, nothing in the year range)."""
+
+
+def default_watch() -> list[str]:
+    """The build's default watch list (pipeline/data/watchlist.txt: one term a line, # comments)."""
+    try:
+        text = (
+            resources.files("policytrack.pipeline")
+            .joinpath("data/watchlist.txt")
+            .read_text(encoding="utf-8")
+        )
+    except (FileNotFoundError, ModuleNotFoundError):
+        return list(DEFAULT_WATCH)
+    terms = [
+        ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")
+    ]
+    return terms or list(DEFAULT_WATCH)
+
+
+def watch_list(watch: Sequence[str] | None) -> list[str]:
+    """The watch list a report shows: the terms given, else the default one."""
+    return list(watch) if watch else default_watch()
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a notebook shows: one source and series, a year window, a label language."""
+
+    source: str
+    series: str
+    years: tuple[int, int]  # inclusive window
+    lang: str
+    doc_years: tuple[int, ...]  # years with a document in the window
+    doc_ids: tuple[str, ...]  # the version charted for each year: the latest recorded one
+    is_sample: bool
+    footnote: str
+
+
+def choose_scope(
+    documents: pd.DataFrame,
+    source: str | None = None,
+    series: str | None = None,
+    years: Sequence[int] | None = None,
+    lang: str = "zh",
+    today: date | None = None,
+) -> Scope:
+    """Resolve defaults: the source with most documents, its series with most years, all years."""
+    check_lang(lang)
+    if documents.empty:
+        raise ChartError("documents.parquet has no rows: nothing to chart")
+    sources = documents["source"].value_counts()
+    if source is None:
+        # Most documents first, name as tie-break so the choice is stable.
+        source = sorted(sources.index, key=lambda s: (-sources[s], s))[0]
+    elif source not in sources.index:
+        raise ChartError(
+            f"source {source!r} not in the data; available: {', '.join(sorted(sources.index))}"
+        )
+    docs = documents[documents["source"] == source]
+    per_series = docs.groupby("series")["year"].nunique()
+    if series is None:
+        series = sorted(per_series.index, key=lambda s: (-per_series[s], s))[0]
+    elif series not in per_series.index:
+        raise ChartError(
+            f"series {series!r} not in source {source!r}; available: {', '.join(sorted(per_series.index))}"
+        )
+    docs = docs[docs["series"] == series]
+    window = year_window(docs["year"], years)
+    docs = docs[docs["year"].between(*window)]
+    if docs.empty:
+        raise ChartError(f"source {source!r} has no documents in {window[0]}–{window[1]}")
+    return Scope(
+        source=source,
+        series=series,
+        years=window,
+        lang=lang,
+        doc_years=tuple(sorted(int(y) for y in docs["year"].unique())),
+        doc_ids=tuple(latest_versions(docs)["doc_id"]),
+        is_sample=source in SAMPLE_SOURCES,
+        footnote=footnote(docs, lang, today=today),
+    )
+
+
+def latest_versions(documents: pd.DataFrame) -> pd.DataFrame:
+    """One document per source, series and year: the latest recorded version (a re-issued notice
+    replaces the first posting, as in alignment)."""
+    keys = [c for c in ("recorded_at", "doc_id") if c in documents.columns]  # ties: as alignment
+    docs = documents.sort_values(keys, na_position="first", kind="stable") if keys else documents
+    return docs.drop_duplicates(["source", "series", "year"], keep="last").sort_values(
+        ["source", "series", "year"]
+    )
+
+
+def year_window(all_years: pd.Series, years: Sequence[int] | None) -> tuple[int, int]:
+    """The inclusive (first, last) window: `years` when given (checked), else the span of
+    `all_years`."""
+    lo, hi = int(all_years.min()), int(all_years.max())
+    if years is None:
+        return lo, hi
+    if len(years) != 2 or years[0] > years[1]:
+        raise ChartError(f"years must be [first, last], got {list(years)!r}")
+    return int(years[0]), int(years[1])
+
+
+def footnote(documents: pd.DataFrame, lang: str, today: date | None = None) -> str:
+    """`来源：gwr（…）1954–2025年，N份文件；数据截至 …；生成于 …`, marked when sample data is shown."""
+    lab = labels(lang)
+    today = today or date.today()
+    sources = sorted(documents["source"].unique())
+    years = documents["year"]
+    if lang == "zh":
+        parts = [
+            f"{lab['source']}：{'、'.join(sources)}；{years.min()}–{years.max()}年，{len(documents)}份文件"
+        ]
+    else:
+        parts = [
+            f"{lab['source']}: {', '.join(sources)}; {years.min()}–{years.max()}, {len(documents)} documents"
+        ]
+    if "recorded_at" in documents.columns and documents["recorded_at"].notna().any():
+        parts.append(f"{lab['data_as_of']} {str(documents['recorded_at'].dropna().max())[:10]}")
+    parts.append(f"{lab['generated']} {today.isoformat()}")
+    text = ("；" if lang == "zh" else "; ").join(parts)
+    if SAMPLE_SOURCES.intersection(sources):
+        text = f"{lab['sample']} · {text}"
+    return text
+
+
+def in_years(df: pd.DataFrame, years: Sequence[int] | None) -> pd.DataFrame:
+    """Rows whose `year` is in the [first, last] window (all rows when years is None)."""
+    if years is None or df.empty:
+        return df
+    return df[df["year"].between(*year_window(df["year"], years))]
+
+
+def in_scope(df: pd.DataFrame, scope: Scope, year_col: str = "year") -> pd.DataFrame:
+    """Rows of the scope's source, series and years; rows of superseded document versions are
+    dropped when the table has a doc_id."""
+    out = df[df["source"] == scope.source]
+    if "series" in out.columns:
+        out = out[out["series"] == scope.series]
+    if "doc_id" in out.columns:
+        out = out[out["doc_id"].isin(scope.doc_ids)]
+    return out[out[year_col].between(*scope.years)]
