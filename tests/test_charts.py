@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from PIL import Image
+
 from policytrack.pipeline.core.errors import ConfigError, InputError
 from policytrack.pipeline.report import (
     export,
@@ -26,7 +27,6 @@ from policytrack.pipeline.report import (
     views,
 )
 from policytrack.pipeline.report.scope import ChartError, choose_scope
-
 from tests.test_charts_data import SCRIPT, SERIES, SOURCE, write_tiny_dataset
 
 TODAY = date(2025, 3, 5)

@@ -10,11 +10,12 @@ import pytest
 from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).parent))
+from test_align_cases import REVISED_学会, docs_frame, items_frame  # noqa: E402
+
 from policytrack.pipeline.analysis.align import align_corpus  # noqa: E402
-from policytrack.pipeline.analysis.diff import mark, plain  # noqa: E402
+from policytrack.pipeline.analysis.redline import mark, plain  # noqa: E402
 from policytrack.pipeline.analysis.timeline import term_timeline  # noqa: E402
 from policytrack.pipeline.cli.app import app  # noqa: E402
-from test_align_cases import REVISED_学会, docs_frame, items_frame  # noqa: E402
 
 EVIL = "加强安全<script>alert('x')</script>宣传。组织网络安全宣传周活动，普及个人信息保护知识。"
 A = ["党建", "科普", "学会", "智库", "学术"]

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from typer.testing import CliRunner
+
 from policytrack.pipeline.cli.app import app
 from policytrack.pipeline.report import draw, load, registry, views
 from policytrack.pipeline.report.notebooks import NOTEBOOKS
 from policytrack.pipeline.report.scope import choose_scope, default_watch
-from typer.testing import CliRunner
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample"

@@ -13,15 +13,14 @@ from pathlib import Path
 import nbformat
 import pytest
 from PIL import Image
+from typer.testing import CliRunner
+
 from policytrack.pipeline.cli.app import app
-from policytrack.pipeline.cli.report import _watch, _years
-from policytrack.pipeline.core.errors import ConfigError, InputError
+from policytrack.pipeline.core.errors import InputError
 from policytrack.pipeline.report import build as report
 from policytrack.pipeline.report import registry
 from policytrack.pipeline.report.notebooks import NOTEBOOKS, code_hash
 from policytrack.pipeline.report.scope import ChartError
-from typer.testing import CliRunner
-
 from tests.test_charts_data import write_tiny_dataset
 
 pytestmark = pytest.mark.xdist_group("report-tiny")
@@ -253,23 +252,6 @@ def test_missing_tables_fail_before_any_kernel_starts(tmp_path):
     with pytest.raises(ChartError, match="source 'nope' not in the data"):
         report.build_report(report.ReportParams(data_dir=str(data), source="nope"), out)
     assert not out.exists() or not any(out.iterdir())
-
-
-def test_cli_option_parsing():
-    assert _years("2010-2025") == [2010, 2025]
-    assert _years("2019") == [2019, 2019]
-    assert _years(None) is None
-    with pytest.raises(ConfigError, match="--years: expected YYYY or YYYY-YYYY, got 'soon'"):
-        _years("soon")
-    with pytest.raises(ConfigError, match="--years: 2025 is after 2010"):
-        _years("2025-2010")
-    assert _watch(["服务发展年,三大攻坚战", "一芯两带三区，四个意识"]) == [
-        "服务发展年",
-        "三大攻坚战",
-        "一芯两带三区",
-        "四个意识",
-    ]
-    assert _watch(None) is None
 
 
 def test_sweep_restores_previous_report_killed_mid_swap(tmp_path):

@@ -23,6 +23,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import linear_sum_assignment
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components, min_weight_full_bipartite_matching
+
+from policytrack.pipeline.analysis.corpus import select_documents
 from policytrack.pipeline.analysis.similarity import (
     Encoder,
     Prepared,
@@ -32,10 +37,8 @@ from policytrack.pipeline.analysis.similarity import (
 )
 from policytrack.pipeline.analysis.similarity import prepare as prepare_text
 from policytrack.pipeline.core.progress import track
+from policytrack.pipeline.store import schema
 from policytrack.pipeline.store.versions import ALIGN_VERSION  # noqa: F401
-from scipy.optimize import linear_sum_assignment
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components, min_weight_full_bipartite_matching
 
 log = logging.getLogger(__name__)
 
@@ -46,35 +49,8 @@ LEVELS = ("item", "section", "paragraph", "sentence")
 LINK_RELATIONS = ("unchanged", "revised", "split", "merged", "reappeared")
 RELATIONS = (*LINK_RELATIONS, "new", "dropped")
 
-ALIGNMENT_COLUMNS = [
-    "source",
-    "series",
-    "level",
-    "year_from",
-    "path_from",
-    "year_to",
-    "path_to",
-    "relation",
-    "score",
-    "similarity",
-    "primary",
-    "thread_id",
-]
-THREAD_COLUMNS = [
-    "source",
-    "series",
-    "level",
-    "thread_id",
-    "first_year",
-    "last_year",
-    "years",
-    "paths",
-    "n_years",
-    "label",
-    "parent_thread",
-    "merged_into",
-    "active",
-]
+ALIGNMENT_COLUMNS = schema.ALIGNMENTS.names
+THREAD_COLUMNS = schema.THREADS.names
 
 
 @dataclass(frozen=True)
@@ -108,47 +84,6 @@ class Link:
 
 
 # ---------------------------------------------------------------------------- inputs
-
-
-def select_documents(documents: pd.DataFrame, *, quiet: bool = False) -> pd.DataFrame:
-    """One document per (source, series, year): the latest `recorded_at` wins (ties: the larger
-    doc_id, so the choice is stable); the choice is logged (at debug level when `quiet`)."""
-    say = log.debug if quiet else log.warning
-    if documents is None or documents.empty:
-        return pd.DataFrame(columns=["doc_id", "source", "series", "year", "recorded_at"])
-    docs = documents.copy()
-    no_year = docs["year"].isna()
-    if no_year.any():
-        say(
-            "skipping %d document(s) without a year: %s",
-            no_year.sum(),
-            ", ".join(docs.loc[no_year, "doc_id"].astype(str)),
-        )
-        docs = docs[~no_year]
-    docs["year"] = docs["year"].astype(int)
-    if "recorded_at" not in docs:
-        docs["recorded_at"] = ""
-    docs["recorded_at"] = docs["recorded_at"].fillna("").astype(str)
-    docs = docs.sort_values(["source", "series", "year", "recorded_at", "doc_id"], kind="stable")
-    for (source, series, year), group in docs.groupby(["source", "series", "year"], sort=False):
-        if len(group) > 1:
-            win = group.iloc[-1]
-            lost = ", ".join(
-                f"{r.doc_id} ({r.recorded_at or 'no time'})" for r in group.iloc[:-1].itertuples()
-            )
-            tie = (group["recorded_at"] == win["recorded_at"]).sum() > 1
-            say(
-                "%s / %s / %d: %d documents for one year; using the latest, %s (%s%s); ignoring %s",
-                source,
-                series,
-                year,
-                len(group),
-                win["doc_id"],
-                win["recorded_at"] or "no time",
-                ", a tie broken by the larger doc_id" if tie else "",
-                lost,
-            )
-    return docs.drop_duplicates(["source", "series", "year"], keep="last").reset_index(drop=True)
 
 
 def build_units(

@@ -7,15 +7,16 @@ import html
 from dataclasses import dataclass, field
 
 import pandas as pd
+
+from policytrack.pipeline.analysis import redline
 from policytrack.pipeline.analysis.align import (
     AlignConfig,
     align_series,
     alignable_units,
     build_units,
-    select_documents,
 )
+from policytrack.pipeline.analysis.corpus import select_documents
 from policytrack.pipeline.core.errors import InputError
-from rapidfuzz.distance import Indel
 
 
 @dataclass
@@ -28,32 +29,6 @@ class DiffRow:
     text_b: str
     segments_a: list[tuple[str, str]] = field(default_factory=list)  # (equal|delete, text)
     segments_b: list[tuple[str, str]] = field(default_factory=list)  # (equal|insert, text)
-
-
-def mark(a: str, b: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """Character-level redline: deletions on the old side, insertions on the new side."""
-    seg_a: list[tuple[str, str]] = []
-    seg_b: list[tuple[str, str]] = []
-    for op in Indel.opcodes(a, b):
-        tag = op.tag
-        if tag == "equal":
-            seg_a.append(("equal", a[op.src_start : op.src_end]))
-            seg_b.append(("equal", b[op.dest_start : op.dest_end]))
-        if tag in ("delete", "replace") and op.src_end > op.src_start:
-            seg_a.append(("delete", a[op.src_start : op.src_end]))
-        if tag in ("insert", "replace") and op.dest_end > op.dest_start:
-            seg_b.append(("insert", b[op.dest_start : op.dest_end]))
-    return _merge(seg_a), _merge(seg_b)
-
-
-def _merge(segs: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    for kind, text in segs:
-        if out and out[-1][0] == kind:
-            out[-1] = (kind, out[-1][1] + text)
-        elif text:
-            out.append((kind, text))
-    return out
 
 
 def diff_rows(
@@ -146,7 +121,7 @@ def diff_rows(
             pa = f"{pa} ({year_from})"  # a reappearance: the item was last seen in year_from
         row = DiffRow(relation, None if pd.isna(score) else float(score), pa, pb, ta, tb)
         if pa and pb:
-            row.segments_a, row.segments_b = mark(ta, tb)
+            row.segments_a, row.segments_b = redline.mark(ta, tb)
         else:
             row.segments_a = [("delete", ta)] if ta else []
             row.segments_b = [("insert", tb)] if tb else []
@@ -166,16 +141,6 @@ def _s(value) -> str | None:
 
 
 # ---------------------------------------------------------------------------- output
-
-
-def plain(segments: list[tuple[str, str]]) -> str:
-    """Text with wdiff-style marks: [-deleted-] and {+inserted+}."""
-    out = []
-    for kind, text in segments:
-        out.append(
-            f"[-{text}-]" if kind == "delete" else f"{{+{text}+}}" if kind == "insert" else text
-        )
-    return "".join(out)
 
 
 def rich_text(segments: list[tuple[str, str]]):
@@ -204,16 +169,6 @@ tr.new td.b{background:#f3fff3} tr.dropped td.a{background:#fff3f3}
 """.strip()
 
 
-def _html_segments(segments: list[tuple[str, str]]) -> str:
-    out = []
-    for kind, text in segments:
-        t = html.escape(text).replace("\n", "<br>")
-        out.append(
-            f"<del>{t}</del>" if kind == "delete" else f"<ins>{t}</ins>" if kind == "insert" else t
-        )
-    return "".join(out)
-
-
 def to_html(
     source: str, series: str, year_a: int, year_b: int, level: str, rows: list[DiffRow]
 ) -> str:
@@ -228,8 +183,8 @@ def to_html(
         score = "" if r.score is None else f"{r.score:.1f}"
         body.append(
             f'<tr class="{e(r.relation)}"><td class="meta">{e(r.relation)}<br>{score}</td>'
-            f'<td class="meta">{e(r.path_a or "")}</td><td class="a">{_html_segments(r.segments_a)}</td>'
-            f'<td class="meta">{e(r.path_b or "")}</td><td class="b">{_html_segments(r.segments_b)}</td></tr>'
+            f'<td class="meta">{e(r.path_a or "")}</td><td class="a">{redline.to_html(r.segments_a)}</td>'
+            f'<td class="meta">{e(r.path_b or "")}</td><td class="b">{redline.to_html(r.segments_b)}</td></tr>'
         )
     title = f"{source} / {series}: {year_a} → {year_b} ({level})"
     return (

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from policytrack.pipeline.analysis.align import LINK_RELATIONS, select_documents
+
+from policytrack.pipeline.analysis.align import LINK_RELATIONS
+from policytrack.pipeline.analysis.corpus import select_documents
 from policytrack.pipeline.core.errors import InputError
 
 Ref = int | str

@@ -19,12 +19,13 @@ import numpy as np
 import scipy.sparse as sp
 from rapidfuzz import fuzz, process
 
+from policytrack.pipeline.text import vocab
+
 TOKENIZERS = ("char", "bigram", "jieba")
 SCORERS = ("ratio", "sort", "set")
 
 # Plan years change every year in recurring items ("办好2019年科技活动周"); they are masked so a
 # year-only change is not an edit. Other numbers (targets, amounts) stay: they are real changes.
-_YEAR = re.compile(r"(?:19|20)\d{2}(?=\s*(?:年|—|-|－|～|~))")
 _NON_WORD = re.compile(r"[\W_]+")
 
 
@@ -32,7 +33,7 @@ def match_form(text: str) -> str:
     """Lower-cased text with plan years, punctuation and spaces removed."""
     if not text:
         return ""
-    return _NON_WORD.sub("", _YEAR.sub("", text.lower()))
+    return _NON_WORD.sub("", vocab.YEAR_MASK.sub("", text.lower()))
 
 
 @dataclass(frozen=True)

@@ -25,29 +25,16 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from policytrack.pipeline.analysis.align import select_documents
-from policytrack.pipeline.analysis.similarity import match_form
 from rapidfuzz import fuzz
+
+from policytrack.pipeline.analysis.corpus import select_documents
+from policytrack.pipeline.analysis.similarity import match_form
+from policytrack.pipeline.store import schema
 
 log = logging.getLogger(__name__)
 
 STATUSES = ("new", "persisting", "returned", "fading", "absent")
-TIMELINE_COLUMNS = [
-    "source",
-    "series",
-    "term",
-    "canonical",
-    "variants",
-    "year",
-    "present",
-    "count",
-    "status",
-    "paths",
-    "emergence",
-    "first_year",
-    "kinds",
-    "watched",
-]
+TIMELINE_COLUMNS = schema.TERM_TIMELINE.names
 
 
 @dataclass(frozen=True)

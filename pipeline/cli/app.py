@@ -7,6 +7,7 @@ import os
 import sys
 
 import typer
+
 from policytrack.pipeline.core.errors import PolicytrackError
 
 app = typer.Typer(
@@ -32,9 +33,9 @@ def _root(
 
 
 def _register() -> None:
-    from policytrack.pipeline.cli import analysis, crawl, files, report, run
+    from policytrack.pipeline.cli import crawl, diff, evaluate, files, report, run, terms
 
-    for module in (files, crawl, analysis, report, run):
+    for module in (files, crawl, diff, terms, evaluate, report, run):
         module.register(app)
 
 

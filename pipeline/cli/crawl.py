@@ -7,10 +7,7 @@ from pathlib import Path
 
 import typer
 
-REDIS_HELP = (
-    "Share the crawl frontier through Redis (redis://host:port/db) with other workers "
-    "(policytrack worker); see docs/distributed.md."
-)
+from policytrack.pipeline.cli import options
 
 
 def _report(result) -> None:
@@ -32,23 +29,13 @@ def _report(result) -> None:
 def register(app: typer.Typer) -> None:
     @app.command("crawl")
     def crawl_cmd(
-        sources: list[str] = typer.Argument(
-            None, metavar="[SOURCE...]", help="Source names (default: every source of the file)."
-        ),
-        data: Path = typer.Option(Path("data"), "--data", help="Data directory."),
-        sources_file: Path = typer.Option(
-            None, "--sources", help="Extra sources file (TOML), merged over crawler/sources.toml."
-        ),
-        base_url: str = typer.Option(
-            None, "--base-url", help="Swap each source's scheme+host (a mirror or test server)."
-        ),
-        recheck: bool = typer.Option(
-            False, "--recheck", help="Revalidate known notices with conditional requests."
-        ),
-        set_: list[str] = typer.Option(
-            None, "--set", help="Scrapy setting override KEY=VALUE (repeatable)."
-        ),
-        redis: str = typer.Option(None, "--redis", metavar="URL", help=REDIS_HELP),
+        sources: list[str] = options.SOURCES,
+        data: Path = options.DATA,
+        sources_file: Path = options.SOURCES_FILE,
+        base_url: str = options.BASE_URL,
+        recheck: bool = options.RECHECK,
+        set_: list[str] = options.SET,
+        redis: str = options.REDIS,
     ):
         """Crawl sources politely and incrementally; exit 1 if any page or attachment failed."""
         from policytrack.crawler.runner import crawl, parse_overrides
@@ -70,15 +57,11 @@ def register(app: typer.Typer) -> None:
             None, metavar="[SOURCE...]", help="Runs to join (default: every run in progress)."
         ),
         redis: str = typer.Option(..., "--redis", metavar="URL", help="Redis of the crawl."),
-        data: Path = typer.Option(
-            Path("data"), "--data", help="Data directory (the one the other workers share)."
-        ),
+        data: Path = options.DATA,
         wait: float = typer.Option(
             30.0, "--wait", help="Seconds to wait for a crawl to join before giving up."
         ),
-        set_: list[str] = typer.Option(
-            None, "--set", help="Scrapy setting override KEY=VALUE (repeatable)."
-        ),
+        set_: list[str] = options.SET,
     ):
         """Join crawls started with `policytrack crawl --redis URL` until their frontier is done.
 

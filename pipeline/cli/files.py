@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import asdict
 from pathlib import Path
 
 import typer
-from policytrack.pipeline.core.errors import InputError
 
-DATA_OPT = typer.Option(Path("data"), "--data", help="Data directory (raw/ and processed/).")
+from policytrack.pipeline.cli import options
+from policytrack.pipeline.core.errors import InputError
 
 
 def _outline(doc) -> str:
@@ -46,11 +45,11 @@ def parse_cmd(
     file: Path = typer.Argument(..., help="A notice: .html, .txt, .docx, .pdf or .json"),
     as_json: bool = typer.Option(False, "--json", help="Print the Document as JSON."),
     year: int | None = typer.Option(None, "--year", help="Plan year when the title has none."),
-    watch: str | None = typer.Option(None, "--watch", help="Comma-separated terms to count."),
+    watch: list[str] | None = options.WATCH,
 ):
     """Parse one notice and print its structure and priority terms."""
-    from policytrack.pipeline.jobs.build import watch_list
     from policytrack.pipeline.text.parse import parse_file
+    from policytrack.pipeline.text.watch import watch_list
 
     try:
         doc = parse_file(file, year_hint=year, watch=watch_list(watch))
@@ -74,7 +73,7 @@ def ingest_cmd(
     series: str | None = typer.Option(
         None, "--series", help="Series key for every file (default: the title without its year)."
     ),
-    data: Path = DATA_OPT,
+    data: Path = options.DATA,
 ):
     """Copy local documents into DIR/raw/SOURCE/ with a manifest record each (idempotent)."""
     from policytrack.pipeline.jobs.ingest import ingest
@@ -91,15 +90,11 @@ def ingest_cmd(
 
 
 def build_cmd(
-    data: Path = DATA_OPT,
+    data: Path = options.DATA,
     strict: bool = typer.Option(False, "--strict", help="Exit 1 if any document failed."),
-    watch: str | None = typer.Option(
-        None, "--watch", help="Extra watch-list terms, comma-separated."
-    ),
-    jobs: int = typer.Option(1, "--jobs", "-j", help="Parallel processes (one source each)."),
-    level: str = typer.Option(
-        "item", "--level", help="Alignment level: item|section|paragraph|sentence."
-    ),
+    watch: list[str] | None = options.WATCH,
+    jobs: int = options.JOBS,
+    level: str = options.LEVEL,
     source: list[str] = typer.Option(None, "--source", help="Only these sources."),
 ):
     """Parse every raw document and write DIR/processed/ tables."""
@@ -134,7 +129,3 @@ def register(app: typer.Typer) -> None:
     app.command("parse")(parse_cmd)
     app.command("ingest")(ingest_cmd)
     app.command("build")(build_cmd)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(0)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from policytrack.pipeline.cli import options
+
 
 def _verbose() -> bool:
     return logging.getLogger().level <= logging.DEBUG
@@ -23,22 +25,12 @@ def _finish(result) -> None:
 def register(app: typer.Typer) -> None:
     @app.command("run")
     def run_cmd(
-        sources: list[str] = typer.Argument(
-            None, metavar="[SOURCE...]", help="Source names (default: every source of the file)."
-        ),
-        data: Path = typer.Option(Path("data"), "--data", help="Data directory."),
-        sources_file: Path = typer.Option(
-            None, "--sources", help="Sources file (TOML), merged over crawler/sources.toml."
-        ),
-        out: Path = typer.Option(
-            Path("reports"), "--out", help="Reports folder; writes <out>/<YYYY-MM-DD>/."
-        ),
-        base_url: str = typer.Option(
-            None, "--base-url", help="Swap each source's scheme+host (a mirror or test server)."
-        ),
-        recheck: bool = typer.Option(
-            False, "--recheck", help="Revalidate known notices with conditional requests."
-        ),
+        sources: list[str] = options.SOURCES,
+        data: Path = options.DATA,
+        sources_file: Path = options.SOURCES_FILE,
+        out: Path = options.REPORTS_OUT,
+        base_url: str = options.BASE_URL,
+        recheck: bool = options.RECHECK,
         offline: bool = typer.Option(
             False, "--offline", help="Skip the crawl: build and report from what is on disk."
         ),
@@ -46,20 +38,11 @@ def register(app: typer.Typer) -> None:
         force_report: bool = typer.Option(
             False, "--force-report", help="Rebuild the report even when no table changed."
         ),
-        notebook: list[str] = typer.Option(
-            None, "--notebook", help="Only these notebooks (name or prefix, e.g. 01; repeatable)."
-        ),
-        lang: str = typer.Option("zh", "--lang", help="Report label language: zh or en."),
-        jobs: int = typer.Option(1, "--jobs", "-j", help="Build: parallel processes."),
-        set_: list[str] = typer.Option(
-            None, "--set", help="Scrapy setting override KEY=VALUE (repeatable)."
-        ),
-        redis: str = typer.Option(
-            None,
-            "--redis",
-            help="Crawl on a shared Redis frontier (redis://host:port/db); extra machines join "
-            "with `policytrack worker --redis`.",
-        ),
+        notebook: list[str] = options.NOTEBOOK,
+        lang: str = options.LANG,
+        jobs: int = options.JOBS,
+        set_: list[str] = options.SET,
+        redis: str = options.REDIS,
     ):
         """Nightly job: incremental crawl → build → report, with a summary of what changed.
 
@@ -93,16 +76,13 @@ def register(app: typer.Typer) -> None:
             "--out",
             help="Folder for the demo's data/, reports/ and sources.toml.",
         ),
-        notebook: list[str] = typer.Option(
-            None, "--notebook", help="Only these notebooks (name or prefix; repeatable)."
-        ),
+        notebook: list[str] = options.NOTEBOOK,
     ):
         """Serve the bundled sample site (样例数据) on 127.0.0.1 and run the whole job against it."""
         from policytrack.pipeline.jobs.demo import run_demo
-
-        result = run_demo(out, notebooks=list(notebook or []) or None, verbose=_verbose())
         from policytrack.pipeline.jobs.run import format_summary
 
+        result = run_demo(out, notebooks=list(notebook or []) or None, verbose=_verbose())
         typer.echo(format_summary(result))
         if result.report.path:
             typer.echo(f"\nreport: {result.report.path}")

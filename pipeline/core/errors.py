@@ -25,3 +25,14 @@ class ConfigError(PolicytrackError):
 
 class LockError(PolicytrackError):
     """Another run holds the data directory."""
+
+
+def oneline(err: BaseException) -> str:
+    """A one-line reason: OSError as 'file: strerror', others as their message."""
+    if isinstance(err, OSError) and err.strerror:
+        where = err.filename
+        return f"{where}: {err.strerror}" if where else err.strerror
+    if isinstance(err, PolicytrackError):
+        return str(err)
+    text = (str(err).strip().splitlines() or [""])[0]
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__

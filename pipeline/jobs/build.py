@@ -14,43 +14,24 @@ import json
 import logging
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from policytrack.pipeline.core.errors import InputError
 from policytrack.pipeline.core.progress import track
-from policytrack.pipeline.store import atomic
+from policytrack.pipeline.store import atomic, schema
 from policytrack.pipeline.store.rawstore import RawStore, locked, sources
+from policytrack.pipeline.store.schema import ANALYSIS_TABLES, CSV_COPIES, PARSE_TABLES
+from policytrack.pipeline.store.tables import write_table
 from policytrack.pipeline.store.versions import ALIGN_VERSION, PARSER_VERSION
 from policytrack.pipeline.text.model import Document
 from policytrack.pipeline.text.parse import parse_bytes, split_sentences
+from policytrack.pipeline.text.watch import watch_list
 
 if TYPE_CHECKING:
     import pandas as pd
 
 log = logging.getLogger(__name__)
-
-
-DOC_COLUMNS = [
-    "doc_id", "source", "series", "year", "title", "page_title", "issuer", "doc_number",
-    "issued_on", "published_at", "department", "addressees", "preamble", "genre", "n_sections",
-    "n_items", "n_chars", "raw_path", "text_from", "url", "recorded_at",
-]  # fmt: skip
-ITEM_COLUMNS = [
-    "source", "series", "year", "doc_id", "level", "path", "parent_path", "section_no",
-    "item_no", "marker", "ordinal", "heading", "text", "original",
-]  # fmt: skip
-SENT_COLUMNS = ["source", "series", "year", "doc_id", "path", "sent_no", "text"]
-TERM_COLUMNS = ["source", "series", "year", "doc_id", "term", "kind", "count", "paths"]
-PARSE_TABLES = {
-    "documents": DOC_COLUMNS,
-    "items": ITEM_COLUMNS,
-    "sentences": SENT_COLUMNS,
-    "terms": TERM_COLUMNS,
-}
-ANALYSIS_TABLES = ("alignments", "threads", "term_timeline")
-CSV_COPIES = ("alignments", "threads")
 
 
 @dataclass
@@ -73,23 +54,6 @@ class BuildResult:
 
             self._documents = pd.read_parquet(self.processed / "documents.parquet")
         return self._documents
-
-
-def default_watch() -> list[str]:
-    text = (
-        resources.files("policytrack.pipeline")
-        .joinpath("data/watchlist.txt")
-        .read_text(encoding="utf-8")
-    )
-    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
-
-
-def watch_list(extra: list[str] | str | None) -> list[str]:
-    """The default watch list plus user terms (comma-separated string or list)."""
-    if isinstance(extra, str):
-        extra = [t for t in extra.replace("，", ",").split(",")]
-    terms = default_watch() + [t.strip() for t in (extra or []) if t.strip()]
-    return list(dict.fromkeys(terms))
 
 
 # --------------------------------------------------------------------------------------------
@@ -222,25 +186,10 @@ def document_rows(doc: Document, rec: dict, text_from: str) -> dict[str, list[di
 # one source
 
 
-def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+def _frame(rows: list[dict], name: str) -> pd.DataFrame:
     import pandas as pd
 
-    df = pd.DataFrame(rows, columns=columns)
-    for col in (
-        "year",
-        "section_no",
-        "ordinal",
-        "sent_no",
-        "count",
-        "n_sections",
-        "n_items",
-        "n_chars",
-    ):
-        if col in df.columns:
-            df[col] = df[col].astype("int64")
-    if "item_no" in df.columns:
-        df["item_no"] = df["item_no"].astype("Int64")
-    return df
+    return schema.conform(pd.DataFrame(rows, columns=schema.table(name).names), name)
 
 
 def _fingerprint(*parts) -> str:
@@ -286,14 +235,14 @@ def build_source(
 
     tables: dict[str, pd.DataFrame] = {}
     if cached_ids:
-        for name, cols in PARSE_TABLES.items():
+        for name in PARSE_TABLES:
             p = out_dir / f"{name}.parquet"
-            df = pd.read_parquet(p) if p.exists() else _frame([], cols)
+            df = pd.read_parquet(p) if p.exists() else schema.empty(name)
             # Only rows the state vouches for: a crash after writing some tables but before the
             # state file may have left rows of documents that the state does not list yet.
             tables[name] = df[df["doc_id"].isin(cached_ids & records.keys())]
     else:
-        tables = {name: _frame([], cols) for name, cols in PARSE_TABLES.items()}
+        tables = {name: schema.empty(name) for name in PARSE_TABLES}
 
     todo = [r for d, r in records.items() if d not in cached_ids and d not in cached_failures]
     failures = {k: v for k, v in cached_failures.items() if k in records}
@@ -318,9 +267,9 @@ def build_source(
         for name in PARSE_TABLES:
             new_rows[name] += rows[name]
     if todo:
-        for name, cols in PARSE_TABLES.items():
+        for name in PARSE_TABLES:
             if new_rows[name]:
-                fresh = _frame(new_rows[name], cols)
+                fresh = _frame(new_rows[name], name)
                 tables[name] = (
                     fresh
                     if tables[name].empty
@@ -342,9 +291,9 @@ def build_source(
     # Write: tables first, state last, so a crash in between only costs a re-parse.
     if changed_parse:
         for name in PARSE_TABLES:
-            atomic.write_parquet(tables[name], out_dir / f"{name}.parquet")
+            write_table(tables[name], out_dir / f"{name}.parquet", name)
     for name, df in analysis.items():
-        atomic.write_parquet(df, out_dir / f"{name}.parquet")
+        write_table(df, out_dir / f"{name}.parquet", name)
     new_state = {
         "parse_key": parse_key,
         "doc_ids": parsed_ids,
@@ -441,16 +390,10 @@ def _build(data_dir: Path, *, strict, watch, jobs, level, only) -> BuildResult:
                 if (p := processed / "sources" / s / f"{name}.parquet").exists()
             ]
             parts = [p for p in parts if not p.empty]
-            if parts:
-                df = pd.concat(parts, ignore_index=True)
-            elif name in PARSE_TABLES:
-                df = _frame([], PARSE_TABLES[name])
-            else:
-                df = pd.DataFrame(columns=_analysis_columns()[name])
-            tables[name] = len(df)
+            df = pd.concat(parts, ignore_index=True) if parts else schema.empty(name)
+            tables[name] = write_table(df, processed / f"{name}.parquet", name)
             if name == "documents":
                 documents = df
-            atomic.write_parquet(df, processed / f"{name}.parquet")
             if name in CSV_COPIES:
                 atomic.write_csv(_flat(df), processed / f"{name}.csv")
     else:
@@ -482,17 +425,6 @@ def _build(data_dir: Path, *, strict, watch, jobs, level, only) -> BuildResult:
         doc_ids=sorted(doc_ids),
         _documents=documents,
     )
-
-
-def _analysis_columns() -> dict[str, list[str]]:
-    from policytrack.pipeline.analysis.align import ALIGNMENT_COLUMNS, THREAD_COLUMNS
-    from policytrack.pipeline.analysis.timeline import TIMELINE_COLUMNS
-
-    return {
-        "alignments": ALIGNMENT_COLUMNS,
-        "threads": THREAD_COLUMNS,
-        "term_timeline": TIMELINE_COLUMNS,
-    }
 
 
 def _flat(df: pd.DataFrame) -> pd.DataFrame:

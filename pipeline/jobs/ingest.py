@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from policytrack.pipeline.core.errors import InputError
-from policytrack.pipeline.store.rawstore import RawStore, now_iso, sha256_bytes
+from policytrack.pipeline.store import manifest
+from policytrack.pipeline.store.rawstore import RawStore, sha256_bytes
 from policytrack.pipeline.text.extract import TYPES, extract, sniff_type
 from policytrack.pipeline.text.normalize import series_key
 from policytrack.pipeline.text.parse import parse_extracted, year_from_title
@@ -73,25 +74,22 @@ def ingest(
         if sha256_bytes(data) in known:  # checked first: no second copy under another year
             result.duplicates += 1
             return
-        rel, sha = store.store(data, y, Path(name).suffix or ".bin")
-        record = {
-            "doc_id": sha[:16],
-            "source": source,
-            "origin": "ingest",
-            "sha256": sha,
-            "path": rel,
-            "content_type": ctype,
-            "encoding": enc,
-            "title": title,
-            "year": y,
-            "series": series or (series_key(title) if title else "untitled"),
-            "original_name": name,
-            "ingested_at": now_iso(),
-        }
+        stored = store.store(data, y, Path(name).suffix or ".bin")
+        record = manifest.record(
+            source=source,
+            origin="ingest",
+            stored=stored,
+            content_type=ctype,
+            encoding=enc,
+            title=title,
+            year=y,
+            series=series or (series_key(title) if title else "untitled"),
+            original_name=name,
+        )
         if year is not None:
             record["year_override"] = True
         store.append(record)
-        known.add(sha)
+        known.add(stored[1])
         result.added.append(record)
 
     for path in _files([Path(p) for p in paths]):

@@ -20,132 +20,42 @@ last completed run: what "changed since the last run" is measured against).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
 import signal
 import sys
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from policytrack.pipeline.core import progress
-from policytrack.pipeline.core.errors import ConfigError, PolicytrackError
+from policytrack.pipeline.analysis.changes import NoticeChange, notice_changes
+from policytrack.pipeline.core.errors import ConfigError, oneline
 from policytrack.pipeline.jobs import stats
+from policytrack.pipeline.jobs.reportcache import (
+    LAST_RUN,
+    read_last_run,
+    report_code_hash,
+    resolve_notebooks,
+    tables_fingerprint,
+)
+from policytrack.pipeline.jobs.result import (
+    BuildStage,
+    CrawlStage,
+    ReportStage,
+    RunOptions,
+    RunResult,
+    exit_code,
+)
+from policytrack.pipeline.jobs.runlog import run_log, say
+from policytrack.pipeline.jobs.summary import format_summary
 from policytrack.pipeline.store import atomic
 from policytrack.pipeline.store.lock import RunLock
 
 log = logging.getLogger("policytrack.pipeline.jobs.run")
 
-EXIT_OK, EXIT_PARTIAL, EXIT_NOTHING = 0, 1, 2
-LAST_RUN = "last_run.json"
-# Tables the report reads: when none changed and the report is still there, it is not rebuilt.
-REPORT_TABLES = ("documents", "items", "terms", "term_timeline", "alignments", "threads")
-MAX_TERMS = 8  # terms listed per notice in the summary
-
-
-@dataclass
-class RunOptions:
-    data_dir: Path
-    sources: list[str] = field(default_factory=list)
-    sources_file: Path | None = None
-    base_url: str | None = None
-    out: Path = Path("reports")  # reports root: OUT/<YYYY-MM-DD>/
-    recheck: bool = False
-    overrides: dict = field(default_factory=dict)
-    crawl: bool = True
-    report: bool = True
-    force_report: bool = False
-    notebooks: list[str] | None = None  # names or prefixes ("01"); None: all
-    lang: str = "zh"
-    jobs: int = 1
-    redis: str | None = None  # crawl on a shared Redis frontier (docs/distributed.md)
-
-
-@dataclass
-class CrawlStage:
-    stats: list[stats.SourceStats] = field(default_factory=list)
-    error: str | None = None
-    seconds: float = 0.0
-    skipped: bool = False
-
-    @property
-    def stopped(self) -> bool:
-        """Scrapy stopped the crawl on SIGTERM / SIGINT: the run should stop too."""
-        return any(s.close_reason == "shutdown" for s in self.stats)
-
-    @property
-    def reached(self) -> list[str]:
-        """Sources whose list pages could be read."""
-        return [s.source for s in self.stats if s.list_pages]
-
-    @property
-    def new_notices(self) -> int:
-        return sum(s.new_notices for s in self.stats)
-
-
-@dataclass
-class BuildStage:
-    parsed: int = 0
-    reused: int = 0
-    aligned: list[str] = field(default_factory=list)
-    tables: dict[str, int] = field(default_factory=dict)
-    failures: list[tuple[str, str]] = field(default_factory=list)
-    changed: bool = False
-    error: str | None = None
-    seconds: float = 0.0
-    documents: int = 0
-    doc_ids: list[str] | None = None  # every built document (None when the build failed)
-
-
-@dataclass
-class ReportStage:
-    status: str = "off"  # built | unchanged | skipped | failed | off
-    path: Path | None = None  # index.html
-    reason: str = ""
-    notebooks: int = 0
-    figures: int = 0
-    seconds: float = 0.0
-    fingerprint: str | None = None
-
-
-@dataclass
-class NoticeChange:
-    """A document that is new since the last run, and how its priorities differ."""
-
-    source: str
-    series: str
-    year: int
-    title: str
-    doc_id: str
-    revised: bool = False  # a new version of a year already known
-    compared_to: int | None = None  # year compared with (the previous document of the series)
-    new_terms: list[str] = field(default_factory=list)
-    fading_terms: list[str] = field(default_factory=list)
-
-
-@dataclass
-class RunResult:
-    run_id: str
-    data_dir: Path
-    started_at: str
-    finished_at: str = ""
-    since: str | None = None  # when the last completed run finished (None: first run)
-    crawl: CrawlStage = field(default_factory=CrawlStage)
-    build: BuildStage = field(default_factory=BuildStage)
-    report: ReportStage = field(default_factory=ReportStage)
-    changes: list[NoticeChange] = field(default_factory=list)
-    flags: list[stats.Flag] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # e.g. took over a stale lock
-    exit_code: int = EXIT_OK
-    log_path: Path | None = None
-    seconds: float = 0.0
-
-
-# --------------------------------------------------------------------------------------------
-# helpers
+__all__ = ["RunOptions", "RunResult", "format_summary", "run_job", "validate"]
 
 
 def _now() -> datetime:
@@ -156,186 +66,12 @@ def _iso(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def oneline(err: BaseException) -> str:
-    """A one-line reason: OSError as 'file: strerror', others as their message."""
-    if isinstance(err, OSError) and err.strerror:
-        where = err.filename
-        return f"{where}: {err.strerror}" if where else err.strerror
-    if isinstance(err, PolicytrackError):
-        return str(err)
-    text = (str(err).strip().splitlines() or [""])[0]
-    return f"{type(err).__name__}: {text}" if text else type(err).__name__
-
-
-def say(message: str) -> None:
-    """Stage progress on a terminal (silent in CI or when piped); always in the log."""
-    log.info("%s", message)
-    if progress.enabled() and not _console_shows_info():
-        print(f"· {message}", file=sys.stderr, flush=True)
-
-
-def _console_shows_info() -> bool:
-    return any(
-        getattr(h, "stream", None) in (sys.stderr, sys.stdout) and h.level <= logging.INFO
-        for h in logging.getLogger().handlers
-        if not isinstance(h, logging.FileHandler)
-    )
-
-
-@contextlib.contextmanager
-def run_log(path: Path, verbose: bool):
-    """Log INFO and up to `path` for the run; the console keeps its level (WARNING unless -v)."""
-    root = logging.getLogger()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
-    except OSError as err:  # a full or read-only disk must not stop the run; say so instead
-        log.warning("%s: no run log (%s)", path, oneline(err))
-        handler = logging.NullHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.setLevel(logging.INFO)
-    old_level = root.level
-    consoles = [h for h in root.handlers if not isinstance(h, logging.FileHandler)]
-    old = [(h, h.level) for h in consoles]
-    for h in consoles:
-        # The summary is the run's output; per-stage detail goes to the log file.
-        h.setLevel(max(h.level, old_level if verbose else logging.WARNING))
-    root.setLevel(min(old_level or logging.WARNING, logging.INFO))
-    root.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        root.removeHandler(handler)
-        handler.close()
-        root.setLevel(old_level)
-        for h, level in old:
-            h.setLevel(level)
-
-
 def _log_name(logs: Path, t: datetime) -> Path:
     stem = f"run-{t.strftime('%Y%m%dT%H%M%SZ')}"
     path, n = logs / f"{stem}.log", 1
     while path.exists():
         path, n = logs / f"{stem}-{n}.log", n + 1
     return path
-
-
-def read_last_run(logs: Path) -> dict:
-    try:
-        data = json.loads((logs / LAST_RUN).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def tables_fingerprint(processed: Path, extra: dict) -> str | None:
-    """Hash of the report's input tables (bytes) and parameters; None when a table is missing."""
-    h = hashlib.sha256(json.dumps(extra, sort_keys=True, ensure_ascii=False).encode())
-    for name in REPORT_TABLES:
-        p = processed / f"{name}.parquet"
-        try:
-            h.update(name.encode() + b"\0" + p.read_bytes())
-        except FileNotFoundError:
-            return None
-    return h.hexdigest()[:32]
-
-
-# pipeline/report.py's NOTEBOOK_DIR, found without importing it (it imports matplotlib, ~1 s that
-# a warm run does not need).
-NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
-
-
-def bundled_notebooks() -> list[str]:
-    return sorted(p.name for p in NOTEBOOK_DIR.glob("[0-9]*.ipynb"))
-
-
-def report_code_hash(notebooks: list[Path] | None) -> str:
-    """Hash of what turns tables into the report: the notebooks and the chart/report modules."""
-    here = Path(__file__).resolve().parent
-    paths = notebooks or [NOTEBOOK_DIR / n for n in bundled_notebooks()]
-    h = hashlib.sha256()
-    for p in [*paths, here / "charts.py", here / "report.py"]:
-        with contextlib.suppress(OSError):
-            h.update(p.name.encode() + b"\0" + p.read_bytes())
-    return h.hexdigest()[:16]
-
-
-def resolve_notebooks(names: list[str] | None) -> list[Path] | None:
-    """Notebook names or prefixes ("01", "02_priority_timelines") → bundled notebook paths."""
-    if not names:
-        return None
-    available = bundled_notebooks()
-    out = []
-    for name in names:
-        hits = [n for n in available if n == name or n.startswith(name)]
-        if len(hits) != 1:
-            raise ConfigError(f"--notebook {name!r}: expected one of {', '.join(available)}")
-        out.append(NOTEBOOK_DIR / hits[0])
-    return out
-
-
-# --------------------------------------------------------------------------------------------
-# what changed
-
-
-def notice_changes(documents, terms, timeline, known: set[str] | None) -> list[NoticeChange]:
-    """Documents not in `known` (None: all are new), with their new and fading priorities.
-
-    New priorities: terms of the notice never seen in earlier years of its series. Fading: terms
-    of the series' previous document that the notice no longer has. A new version of a year
-    already known is compared with the version it replaces. Variants are folded onto the
-    canonical form of the term timeline (打好三大攻坚战 → 三大攻坚战).
-    """
-    if documents is None or documents.empty:
-        return []
-    canon: dict[tuple[str, str, str], str] = {}
-    if timeline is not None and not timeline.empty and "canonical" in timeline:
-        pairs = timeline[["source", "series", "term", "canonical"]].drop_duplicates()
-        canon = {(r.source, r.series, r.term): r.canonical for r in pairs.itertuples(index=False)}
-    by_doc: dict[str, dict[str, int]] = {}
-    if terms is not None and not terms.empty:
-        for r in terms.itertuples(index=False):
-            c = canon.get((r.source, r.series, r.term), r.term)
-            d = by_doc.setdefault(r.doc_id, {})
-            d[c] = d.get(c, 0) + int(r.count)
-    docs = documents.sort_values(["source", "series", "year", "recorded_at", "doc_id"])
-    fresh = docs if known is None else docs[~docs["doc_id"].isin(known)]
-    out = []
-    for row in fresh.itertuples(index=False):
-        series = docs[(docs["source"] == row.source) & (docs["series"] == row.series)]
-        others = series[series["doc_id"] != row.doc_id]
-        mine = by_doc.get(row.doc_id, {})
-        same_year = others[others["year"] == row.year]
-        older_known = same_year[
-            same_year["doc_id"].isin(known or set()) & (same_year["recorded_at"] <= row.recorded_at)
-        ]
-        change = NoticeChange(row.source, row.series, int(row.year), row.title, row.doc_id)
-        if not older_known.empty:
-            prev = older_known.iloc[-1]
-            change.revised, change.compared_to = True, int(prev["year"])
-            before = by_doc.get(prev["doc_id"], {})
-            seen = set(before)
-        else:
-            earlier = others[others["year"] < row.year]
-            # The latest version of each earlier year speaks for that year.
-            earlier = earlier.drop_duplicates("year", keep="last")
-            seen = (
-                set().union(*(by_doc.get(d, {}) for d in earlier["doc_id"]))
-                if len(earlier)
-                else set()
-            )
-            before = by_doc.get(earlier.iloc[-1]["doc_id"], {}) if len(earlier) else {}
-            change.compared_to = int(earlier.iloc[-1]["year"]) if len(earlier) else None
-        rank = lambda counts: lambda t: (-counts.get(t, 0), t)  # noqa: E731
-        if change.compared_to is not None:
-            change.new_terms = sorted(set(mine) - seen, key=rank(mine))
-            change.fading_terms = sorted(set(before) - set(mine), key=rank(before))
-        out.append(change)
-    return out
-
-
-# --------------------------------------------------------------------------------------------
-# stages
 
 
 def crawl_stage(opts: RunOptions, run_id: str) -> CrawlStage:
@@ -481,27 +217,6 @@ def compute_changes(data_dir: Path, known: set[str] | None) -> list[NoticeChange
     return notice_changes(docs, terms, timeline, known)
 
 
-def exit_code(result: RunResult) -> int:
-    crawl, build, report = result.crawl, result.build, result.report
-    crawled = bool(crawl.reached)
-    built = build.error is None and build.documents > 0
-    if not crawled and not built:
-        return EXIT_NOTHING
-    failed = (
-        crawl.error is not None
-        or any(not s.ok for s in crawl.stats)
-        or build.error is not None
-        or bool(build.failures)
-        or report.status == "failed"
-        or any(f.fatal for f in result.flags)
-    )
-    return EXIT_PARTIAL if failed else EXIT_OK
-
-
-# --------------------------------------------------------------------------------------------
-# the job
-
-
 def validate(opts: RunOptions) -> None:
     """Configuration errors before anything is touched (one line naming the file and key)."""
     if opts.crawl:
@@ -614,96 +329,3 @@ def _save_last_run(result: RunResult, logs: Path, last: dict) -> None:
     except OSError as err:
         log.error("could not write %s: %s", logs / LAST_RUN, oneline(err))
         result.notes.append(f"{LAST_RUN} not written: {oneline(err)}")
-
-
-# --------------------------------------------------------------------------------------------
-# the summary
-
-
-def _list(terms: list[str]) -> str:
-    shown = "、".join(terms[:MAX_TERMS])
-    return shown + (f" …(+{len(terms) - MAX_TERMS})" if len(terms) > MAX_TERMS else "")
-
-
-def _http(codes: dict[str, int]) -> str:
-    return ", ".join(f"{c}×{n}" for c, n in sorted(codes.items())) or "none"
-
-
-def format_summary(r: RunResult) -> str:
-    lines = [f"policytrack run {r.run_id}  data: {r.data_dir}"]
-    lines.append(
-        f"changes since the last run ({r.since})" if r.since else "first run: everything is new"
-    )
-    lines += [f"note: {n}" for n in r.notes]
-    # crawl
-    if r.crawl.skipped:
-        lines.append("crawl   skipped (--offline)")
-    for s in r.crawl.stats:
-        lines.append(
-            f"crawl   {s.source}: {s.new_notices} new, {s.unchanged} unchanged, "
-            f"{s.notices_found} listed; {s.requests} requests (HTTP {_http(s.http)}), "
-            f"{s.errors} error{'s' if s.errors != 1 else ''}"
-        )
-    if r.crawl.error:
-        lines.append(f"crawl   failed: {r.crawl.error}")
-    # build
-    b = r.build
-    if r.crawl.stopped:
-        lines.append("build   skipped: the crawl was stopped by a signal (SIGTERM / Ctrl-C)")
-    elif b.error:
-        lines.append(f"build   failed: {b.error} (previous tables kept)")
-    elif not b.parsed and not b.aligned and not b.changed:
-        lines.append(f"build   nothing new: no parsing or alignment ({b.documents} documents)")
-    else:
-        counts = ", ".join(f"{k} {v}" for k, v in b.tables.items() if k in ("items", "terms"))
-        aligned = ", ".join(b.aligned) or "none"
-        lines.append(
-            f"build   parsed {b.parsed}, reused {b.reused}, aligned {aligned}; "
-            f"{b.documents} documents, {counts}"
-        )
-    # report
-    rep = r.report
-    if rep.status == "built":
-        nb = f"{rep.notebooks} notebook{'s' if rep.notebooks != 1 else ''}"
-        lines.append(f"report  {rep.path} ({nb}, {rep.figures} figures)")
-    elif rep.status == "unchanged":
-        lines.append(f"report  not rebuilt ({rep.reason}): {rep.path}")
-    else:
-        lines.append(f"report  {rep.status}: {rep.reason}")
-    # changes
-    if r.changes:
-        n = len(r.changes)
-        lines.append(f"new notices: {n}")
-        current = None
-        for c in r.changes:
-            if (c.source, c.series) != current:
-                current = (c.source, c.series)
-                lines.append(f"  {c.source} · {c.series}")
-            what = "revised" if c.revised else "new"
-            lines.append(f"    + {c.year} {c.title} ({what})")
-            if c.compared_to is None:
-                lines.append("        first of its series")
-                continue
-            versus = "the earlier version" if c.revised else str(c.compared_to)
-            lines.append(f"        new priorities: {_list(c.new_terms) or '—'}")
-            lines.append(f"        fading since {versus}: {_list(c.fading_terms) or '—'}")
-    elif r.build.error is None:
-        lines.append("new notices: none")
-    # flags and problems
-    if r.flags:
-        lines.append("flags")
-        lines += [f"  {'!' if f.fatal else '?'} {f}" for f in r.flags]
-    problems = [f"crawl {s.source}: {p}" for s in r.crawl.stats for p in s.failures]
-    problems += [f"build: {where}: {why}" for where, why in b.failures]
-    if rep.status == "failed":
-        problems.append(f"report: {rep.reason}")
-    if problems:
-        lines.append("problems")
-        lines += [f"  {p}" for p in problems]
-    lines.append(
-        f"time    crawl {r.crawl.seconds:.1f} s · build {b.seconds:.1f} s · "
-        f"report {rep.seconds:.1f} s · total {r.seconds:.1f} s"
-    )
-    meaning = {0: "ok", 1: "partial failure", 2: "nothing could be done"}[r.exit_code]
-    lines.append(f"exit {r.exit_code} ({meaning}); log: {r.log_path}")
-    return "\n".join(lines)

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+
 from policytrack.pipeline.report import fonts
 from policytrack.pipeline.report.labels import LABELS
 

@@ -10,6 +10,7 @@ from html import escape
 
 import numpy as np
 import pandas as pd
+
 from policytrack.pipeline.report.labels import headers, labels
 from policytrack.pipeline.report.scope import Scope
 from policytrack.pipeline.report.views import Lane, Version, documents_table

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+
 from policytrack.pipeline.core.errors import InputError
 
 # Columns the charts read, per table. Other columns are allowed and ignored.

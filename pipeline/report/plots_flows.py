@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+
 from policytrack.pipeline.report.draw import (
     decorate,
     empty,

@@ -9,6 +9,7 @@ from datetime import date
 from importlib import resources
 
 import pandas as pd
+
 from policytrack.pipeline.core.errors import PolicytrackError
 from policytrack.pipeline.report.labels import check_lang, labels
 

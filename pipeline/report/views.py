@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
+
 from policytrack.pipeline.report.labels import CONTINUING, RELATIONS
 from policytrack.pipeline.report.scope import ChartError, Scope, in_scope, in_years
 

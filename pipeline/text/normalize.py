@@ -8,6 +8,8 @@ import re
 import unicodedata
 from pathlib import Path
 
+from policytrack.pipeline.text import vocab
+
 # Full-width digits and Latin letters (and the full-width space) → ASCII. Chinese punctuation stays:
 # quotes and 《》 carry meaning for term extraction.
 _FW = {c: c - 0xFEE0 for c in range(0xFF10, 0xFF1A)}
@@ -91,7 +93,6 @@ def normalize(text: str, *, simplified: bool | None = None) -> str:
     return clean_spaces(text)
 
 
-_YEAR_RE = re.compile(r"(?:19|20)\d{2}\s*(?:年度|年|—|-|－)?")
 # "关于印发《…》的通知", also with the issuer in front: "中国科协关于印发《…》的通知".
 _WRAP_RE = re.compile(r"^.{0,30}?关于(?:印发|转发|下发)?[《“](.+?)[》”]的通知$")
 _SUFFIX_RE = re.compile(r"[（(](?:摘要|草案|全文|修订稿|征求意见稿|节选)[）)]$")
@@ -107,6 +108,6 @@ def series_key(title: str) -> str:
     if m:
         t = m.group(1)
     t = _SUFFIX_RE.sub("", t)
-    t = _YEAR_RE.sub("", t)
+    t = vocab.YEAR_IN_NAME.sub("", t)
     t = re.sub(r"[\s《》“”\"]", "", t)
     return t or "untitled"

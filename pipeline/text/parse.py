@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from policytrack.pipeline.core.errors import InputError
+from policytrack.pipeline.text import vocab
 from policytrack.pipeline.text.extract import Extracted, extract
 from policytrack.pipeline.text.model import Document, Item, Section
 from policytrack.pipeline.text.normalize import fold_width, is_traditional, normalize
@@ -131,21 +132,8 @@ def is_chrome(line: str) -> bool:
 # --------------------------------------------------------------------------------------------
 # header fields
 
-_DATETIME = re.compile(
-    r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s*(\d{1,2}):(\d{2})(?::\d{2})?)?"
-)
-_DEPT = re.compile(r"(?:文章来源|信息来源|来源|发布机构|发布单位|发文机关)\s*[:：]\s*([^\s|｜]+)")
-_DOC_NUMBER = re.compile(
-    r"^([\u4e00-\u9fffA-Za-z]{1,16})\s*[〔［\[【（(]\s*((?:19|20)\d{2})\s*[〕］\]】）)]\s*第?\s*(\d{1,4})\s*号$"
-)
-_SIGN_DATE = re.compile(r"^((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日$")
-_SIGN_DATE_CN = re.compile(
-    r"^([〇○零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,2})月([一二三四五六七八九十]{1,3})日$"
-)
 _TITLE_WORDS = re.compile(r"(要点|报告|计划|安排|意见|方案|通知|纲要|规划|总结)$")
 _INNER_TITLE = re.compile(r"(?:印发|转发|下发|发布)\s*[《“](.+?)[》”]")
-_YEAR = re.compile(r"((?:19|20)\d{2})\s*(?:年|—|-|－|～|~|至)")
-_YEAR_CN = re.compile(r"([〇○零一二三四五六七八九]{4})\s*年")
 _TERMINAL = "。！？；!?;"
 _ATTACHMENT_LINE = re.compile(r"^(相关)?附件\s*\d*\s*[:：]")
 
@@ -157,10 +145,10 @@ def _cn_year(s: str) -> int:
 def year_from_title(title: str) -> int | None:
     """The plan year: the first 4-digit year followed by 年 (or a range dash) in the title."""
     t = fold_width(title)
-    m = _YEAR.search(t)
+    m = vocab.TITLE_YEAR.search(t)
     if m:
         return int(m.group(1))
-    m = _YEAR_CN.search(t)
+    m = vocab.TITLE_YEAR_CN.search(t)
     if m:
         return _cn_year(m.group(1))
     return None
@@ -170,9 +158,9 @@ def _meta_line(line: str) -> tuple[str | None, str | None] | None:
     """(published_at, department) when `line` is a page meta line, else None."""
     if len(line) > 120:
         return None
-    m = _DATETIME.search(line)
-    dept = _DEPT.search(line)
-    stripped = _DATETIME.sub("", line).strip(" |｜")
+    m = vocab.DATETIME.search(line)
+    dept = vocab.DEPARTMENT.search(line)
+    stripped = vocab.DATETIME.sub("", line).strip(" |｜")
     is_meta = bool(m) and (
         bool(dept)
         or "|" in line
@@ -183,7 +171,7 @@ def _meta_line(line: str) -> tuple[str | None, str | None] | None:
     if not is_meta and not (dept and len(line) < 60):
         return None
     published = None
-    if m and not _SIGN_DATE.match(line):
+    if m and not vocab.SIGN_DATE.match(line):
         y, mo, d, hh, mm = m.groups()
         published = f"{int(y):04d}-{int(mo):02d}-{int(d):02d}"
         if hh:
@@ -196,11 +184,11 @@ def _meta_line(line: str) -> tuple[str | None, str | None] | None:
 
 
 def _sign_date(line: str) -> str | None:
-    m = _SIGN_DATE.match(line)
+    m = vocab.SIGN_DATE.match(line)
     if m:
         y, mo, d = (int(g) for g in m.groups())
         return f"{y:04d}-{mo:02d}-{d:02d}"
-    m = _SIGN_DATE_CN.match(line)
+    m = vocab.SIGN_DATE_CN.match(line)
     if m:
         return f"{_cn_year(m.group(1)):04d}-{cn_number(m.group(2)):02d}-{cn_number(m.group(3)):02d}"
     return None
@@ -401,7 +389,7 @@ def parse_paragraphs(
             doc.department = dept or doc.department
             used.add(i)
             continue
-        if not doc.doc_number and (m := _DOC_NUMBER.match(p)):
+        if not doc.doc_number and (m := vocab.DOC_NUMBER.match(p)):
             doc.doc_number = p.replace(" ", "")
             used.add(i)
             continue

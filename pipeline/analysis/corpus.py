@@ -1,0 +1,69 @@
+"""Which documents speak for a series: the one latest-version-per-year rule.
+
+A re-issued notice replaces the first posting: per (source, series, year) the version with the
+latest `recorded_at` wins; a tie goes to the larger `doc_id`, so the choice is stable. Alignment,
+timelines, diffs, evaluation, the report and the run summary all choose documents through here.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+KEY = ["source", "series", "year"]
+ORDER = [*KEY, "recorded_at", "doc_id"]
+
+
+def _ordered(documents: pd.DataFrame) -> pd.DataFrame:
+    docs = documents.copy()
+    if "recorded_at" not in docs:
+        docs["recorded_at"] = ""
+    docs["recorded_at"] = docs["recorded_at"].fillna("").astype(str)
+    return docs.sort_values(ORDER, kind="stable")
+
+
+def latest_versions(documents: pd.DataFrame) -> pd.DataFrame:
+    """One row per (source, series, year): its latest version, in (source, series, year) order."""
+    if documents is None or documents.empty:
+        return pd.DataFrame(columns=[*ORDER[:3], "doc_id", "recorded_at"])
+    docs = _ordered(documents[documents["year"].notna()])
+    return docs.drop_duplicates(KEY, keep="last").reset_index(drop=True)
+
+
+def select_documents(documents: pd.DataFrame, *, quiet: bool = False) -> pd.DataFrame:
+    """`latest_versions`, saying which versions lost and which documents have no year (logged as
+    warnings, or at debug level when `quiet`)."""
+    say = log.debug if quiet else log.warning
+    if documents is None or documents.empty:
+        return latest_versions(documents)
+    no_year = documents["year"].isna()
+    if no_year.any():
+        say(
+            "skipping %d document(s) without a year: %s",
+            no_year.sum(),
+            ", ".join(documents.loc[no_year, "doc_id"].astype(str)),
+        )
+    docs = _ordered(documents[~no_year])
+    docs["year"] = docs["year"].astype(int)
+    for (source, series, year), group in docs.groupby(KEY, sort=False):
+        if len(group) > 1:
+            win = group.iloc[-1]
+            lost = ", ".join(
+                f"{r.doc_id} ({r.recorded_at or 'no time'})" for r in group.iloc[:-1].itertuples()
+            )
+            tie = (group["recorded_at"] == win["recorded_at"]).sum() > 1
+            say(
+                "%s / %s / %d: %d documents for one year; using the latest, %s (%s%s); ignoring %s",
+                source,
+                series,
+                year,
+                len(group),
+                win["doc_id"],
+                win["recorded_at"] or "no time",
+                ", a tie broken by the larger doc_id" if tie else "",
+                lost,
+            )
+    return latest_versions(docs)

@@ -1,0 +1,73 @@
+"""Options shared by several commands, declared once, and the parsers behind them."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import typer
+
+from policytrack.pipeline.core.errors import ConfigError
+
+DATA = typer.Option(Path("data"), "--data", help="Data directory (raw/, processed/, logs/).")
+SOURCES = typer.Argument(
+    None, metavar="[SOURCE...]", help="Source names (default: every source of the file)."
+)
+SOURCES_FILE = typer.Option(
+    None, "--sources", help="Extra sources file (TOML), merged over crawler/sources.toml."
+)
+BASE_URL = typer.Option(
+    None, "--base-url", help="Swap each source's scheme+host (a mirror or test server)."
+)
+RECHECK = typer.Option(
+    False, "--recheck", help="Revalidate known notices with conditional requests."
+)
+SET = typer.Option(None, "--set", help="Scrapy setting override KEY=VALUE (repeatable).")
+REDIS = typer.Option(
+    None,
+    "--redis",
+    metavar="URL",
+    help="Share the crawl frontier through Redis (redis://host:port/db) with other workers "
+    "(`policytrack worker --redis URL`); see docs/distributed.md.",
+)
+JOBS = typer.Option(1, "--jobs", "-j", help="Build: parallel processes (one source each).")
+LEVEL = typer.Option(
+    "item", "--level", help="Alignment level: item | section | paragraph | sentence."
+)
+WATCH = typer.Option(
+    None,
+    "--watch",
+    help="Watch terms: comma- or 、-separated, or repeated (e.g. --watch 新质生产力,三大攻坚战).",
+)
+YEARS = typer.Option(None, "--years", help="Year window, e.g. 2010-2025 (or one year).")
+LANG = typer.Option("zh", "--lang", help="Label language: zh or en.")
+NOTEBOOK = typer.Option(
+    None, "--notebook", help="Only these notebooks (name or prefix, e.g. 01; repeatable)."
+)
+REPORTS_OUT = typer.Option(
+    Path("reports"), "--out", help="Reports folder; writes <out>/<YYYY-MM-DD>/."
+)
+
+_YEARS = re.compile(r"\s*(\d{4})\s*(?:[-–:]\s*(\d{4}))?\s*")
+
+
+def parse_years(text: str | None) -> list[int] | None:
+    """'2010-2025' → [2010, 2025]; '2019' → [2019, 2019]; None → None."""
+    if not text:
+        return None
+    m = _YEARS.fullmatch(text)
+    if not m:
+        raise ConfigError(f"--years: expected YYYY or YYYY-YYYY, got {text!r}")
+    first = int(m.group(1))
+    last = int(m.group(2) or first)
+    if last < first:
+        raise ConfigError(f"--years: {first} is after {last}")
+    return [first, last]
+
+
+def console():
+    from rich.console import Console
+
+    # Side-by-side Chinese text needs room; when piped, do not wrap at 80 columns.
+    return Console(width=None if sys.stdout.isatty() else 200, highlight=False)

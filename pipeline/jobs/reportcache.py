@@ -1,0 +1,74 @@
+"""When the report need not be rebuilt: the last run's record and the report's inputs' hash."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from pathlib import Path
+
+from policytrack.pipeline.core.errors import ConfigError
+
+LAST_RUN = "last_run.json"
+# Tables the report reads: when none changed and the report is still there, it is not rebuilt.
+REPORT_TABLES = ("documents", "items", "terms", "term_timeline", "alignments", "threads")
+
+
+def read_last_run(logs: Path) -> dict:
+    try:
+        data = json.loads((logs / LAST_RUN).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def tables_fingerprint(processed: Path, extra: dict) -> str | None:
+    """Hash of the report's input tables (bytes) and parameters; None when a table is missing."""
+    h = hashlib.sha256(json.dumps(extra, sort_keys=True, ensure_ascii=False).encode())
+    for name in REPORT_TABLES:
+        p = processed / f"{name}.parquet"
+        try:
+            h.update(name.encode() + b"\0" + p.read_bytes())
+        except FileNotFoundError:
+            return None
+    return h.hexdigest()[:32]
+
+
+# pipeline/report.py's NOTEBOOK_DIR, found without importing it (it imports matplotlib, ~1 s that
+# a warm run does not need).
+NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+
+
+def bundled_notebooks() -> list[str]:
+    return sorted(p.name for p in NOTEBOOK_DIR.glob("[0-9]*.ipynb"))
+
+
+REPORT_PACKAGE = Path(__file__).resolve().parents[1] / "report"
+
+
+def report_code_hash(notebooks: list[Path] | None) -> str:
+    """Hash of what turns tables into the report: the notebooks and every file of the report
+    package, by content (names relative to the package), so moving or splitting a module still
+    invalidates the cache."""
+    paths = notebooks or [NOTEBOOK_DIR / n for n in bundled_notebooks()]
+    h = hashlib.sha256()
+    for p in paths:
+        with contextlib.suppress(OSError):
+            h.update(p.name.encode() + b"\0" + p.read_bytes())
+    for p in sorted(REPORT_PACKAGE.rglob("*.py")):
+        h.update(p.relative_to(REPORT_PACKAGE).as_posix().encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def resolve_notebooks(names: list[str] | None) -> list[Path] | None:
+    """Notebook names or prefixes ("01", "02_priority_timelines") → bundled notebook paths."""
+    if not names:
+        return None
+    available = bundled_notebooks()
+    out = []
+    for name in names:
+        hits = [n for n in available if n == name or n.startswith(name)]
+        if len(hits) != 1:
+            raise ConfigError(f"--notebook {name!r}: expected one of {', '.join(available)}")
+        out.append(NOTEBOOK_DIR / hits[0])
+    return out

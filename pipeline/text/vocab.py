@@ -1,0 +1,46 @@
+"""The vocabulary of dates, years, document numbers and page meta lines: one definition each.
+
+Used by the parser (header fields), the crawler (list and detail pages), series keys and the
+similarity mask. Patterns accept traditional characters where a page may use them (來源, 發布).
+"""
+
+from __future__ import annotations
+
+import re
+
+YEAR = r"(?:19|20)\d{2}"  # a four-digit year of the documents' era
+CN_YEAR_DIGITS = "〇○零一二三四五六七八九"
+
+# A year followed by 年 or a range dash: the plan year in a title (2019年, 2016—2020).
+TITLE_YEAR = re.compile(rf"({YEAR})\s*(?:年|—|-|－|～|~|至)")
+# The same written in Chinese numerals: 二〇一九年.
+TITLE_YEAR_CN = re.compile(rf"([{CN_YEAR_DIGITS}]{{4}})\s*年")
+# What a series key drops from a title: the year and what binds it (2019年度, 2016—).
+YEAR_IN_NAME = re.compile(rf"{YEAR}\s*(?:年度|年|—|-|－)?")
+# Plan years masked when comparing texts (办好2019年科技活动周 = 办好2020年科技活动周).
+YEAR_MASK = re.compile(rf"{YEAR}(?=\s*(?:年|—|-|－|～|~))")
+
+# 2019-03-18, 2019/3/18, 2019.3.18, 2019年3月18日, with an optional time 14:41(:05).
+DATE = re.compile(rf"({YEAR})\s*[-/.年]\s*(\d{{1,2}})\s*[-/.月]\s*(\d{{1,2}})\s*日?")
+DATETIME = re.compile(
+    rf"({YEAR})\s*[-/.年]\s*(\d{{1,2}})\s*[-/.月]\s*(\d{{1,2}})\s*日?"
+    r"(?:\s*(\d{1,2})[:：](\d{2})(?:[:：]\d{2})?)?"
+)
+# A signing date alone on its line: 2019年3月12日, or 二〇一九年三月十二日.
+SIGN_DATE = re.compile(rf"^({YEAR})\s*年\s*(\d{{1,2}})\s*月\s*(\d{{1,2}})\s*日$")
+SIGN_DATE_CN = re.compile(
+    rf"^([{CN_YEAR_DIGITS}]{{4}})年([一二三四五六七八九十]{{1,2}})月([一二三四五六七八九十]{{1,3}})日$"
+)
+# The publishing department on a page's meta line: 文章来源: 省科协办公室.
+DEPARTMENT = re.compile(
+    r"(?:文章[来來]源|信息[来來]源|[来來]源|[发發]布(?:单位|單位)|[发發]布[机機][构構]|[发發]文[机機][关關])"
+    r"\s*[:：]\s*([^\s|｜<>]{1,40})"
+)
+# A document number alone on its line: 鄂科协办〔2019〕22号.
+DOC_NUMBER = re.compile(
+    rf"^([\u4e00-\u9fffA-Za-z]{{1,16}})\s*[〔［\[【（(]\s*({YEAR})\s*[〕］\]】）)]\s*第?\s*(\d{{1,4}})\s*号$"
+)
+
+
+def iso_date(year: int | str, month: int | str, day: int | str) -> str:
+    return f"{int(year):04d}-{int(month):02d}-{int(day):02d}"
