@@ -26,7 +26,9 @@ from policytrack.pipeline.report import (
     registry,
     views,
 )
-from policytrack.pipeline.report.scope import ChartError, choose_scope
+from policytrack.pipeline.report.scope import ChartError, choose_scope, resolve_watch
+from policytrack.pipeline.store import schema
+from policytrack.pipeline.text.watch import default_watch
 from tests.test_charts_data import SCRIPT, SERIES, SOURCE, write_tiny_dataset
 
 TODAY = date(2025, 3, 5)
@@ -117,6 +119,21 @@ def test_load_tables_names_missing_file_and_columns(tmp_path):
     (tmp_path / "processed" / "term_timeline.parquet").write_bytes(b"not parquet")
     with pytest.raises(InputError, match=r"term_timeline\.parquet: unreadable parquet"):
         load.load_tables(tmp_path, need=("term_timeline",))
+
+
+def test_required_columns_are_schema_columns():
+    """The report names the columns it needs; their types and meaning are store/schema.py's."""
+    for name, columns in load.REQUIRED.items():
+        assert set(columns) <= set(schema.table(name).names), name
+
+
+def test_report_watch_terms_given_in_any_form_else_the_default():
+    assert (
+        resolve_watch(None) == resolve_watch([]) == default_watch() == ["服务发展年", "三大攻坚战"]
+    )
+    assert resolve_watch("三大攻坚战、一芯两带三区") == ["三大攻坚战", "一芯两带三区"]
+    assert resolve_watch('["四个意识", "三大攻坚战"]') == ["四个意识", "三大攻坚战"]
+    assert resolve_watch(["科普中国,学会服务"]) == ["科普中国", "学会服务"]
 
 
 # ---------------------------------------------------------------- corpus overview

@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 from policytrack.pipeline.cli.app import app
 from policytrack.pipeline.report import draw, load, registry, views
 from policytrack.pipeline.report.notebooks import NOTEBOOKS
-from policytrack.pipeline.report.scope import choose_scope, default_watch
+from policytrack.pipeline.report.scope import choose_scope
+from policytrack.pipeline.text.watch import default_watch
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample"

@@ -30,7 +30,7 @@ from policytrack.pipeline.report.notebooks import (
     execute,
     to_html,
 )
-from policytrack.pipeline.report.scope import Scope, choose_scope, watch_list
+from policytrack.pipeline.report.scope import Scope, choose_scope, resolve_watch
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def build_report(
         result.figures = [f.relative_to(build) for f in figures]
         page = index_html(
             scope,
-            watch_list(params.watch),
+            resolve_watch(params.watch),
             stamp,
             result.notebooks,
             result.html,

@@ -4,13 +4,13 @@ and cell, every piece of a redline goes through `html.escape`."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from html import escape
 
 import numpy as np
 import pandas as pd
 
+from policytrack.pipeline.analysis import redline
 from policytrack.pipeline.report.labels import headers, labels
 from policytrack.pipeline.report.scope import Scope
 from policytrack.pipeline.report.views import Lane, Version, documents_table
@@ -89,20 +89,10 @@ REDLINE_CSS = (
 
 
 def redline_pair(old: str, new: str) -> tuple[str, str]:
-    """Character diff: (old with <del> marks, new with <ins> marks), each piece escaped."""
-    left, right = [], []
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    for op, a0, a1, b0, b1 in matcher.get_opcodes():
-        a, b = escape(old[a0:a1]), escape(new[b0:b1])
-        if op == "equal":
-            left.append(a)
-            right.append(b)
-            continue
-        if a:
-            left.append(f"<del>{a}</del>")
-        if b:
-            right.append(f"<ins>{b}</ins>")
-    return "".join(left), "".join(right)
+    """Character redline (analysis.redline, the one the terminal diff uses): (old with <del>
+    marks, new with <ins> marks), each piece escaped."""
+    marked_old, marked_new = redline.mark(old, new)
+    return redline.to_html(marked_old), redline.to_html(marked_new)
 
 
 def redline_html(versions: Sequence[Version], lang: str = "zh") -> str:

@@ -1,5 +1,5 @@
-"""The processed tables a notebook reads (`load_tables`), each checked for the columns the charts
-use before anything is drawn."""
+"""The processed tables a notebook reads (`load_tables`, through store/tables.py), each checked
+for the columns the charts cannot do without before anything is drawn."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ from pathlib import Path
 import pandas as pd
 
 from policytrack.pipeline.core.errors import InputError
+from policytrack.pipeline.store.tables import read_table, table_path
 
-# Columns the charts read, per table. Other columns are allowed and ignored.
-SCHEMAS: dict[str, tuple[str, ...]] = {
+# Columns the charts cannot do without, per table (their types and meaning: store/schema.py).
+# Every other column is kept: the views use some when present (series, level, paths, canonical,
+# recorded_at), so tables from older builds still chart.
+REQUIRED: dict[str, tuple[str, ...]] = {
     "documents": ("doc_id", "source", "series", "year", "title"),
     "items": ("source", "series", "year", "level", "path", "section_no", "heading", "text"),
     "term_timeline": ("source", "term", "year", "present", "count", "status", "emergence"),
@@ -31,19 +34,14 @@ class Tables:
 
 
 def load_tables(data_dir: str | Path, need: Iterable[str] = ("documents",)) -> Tables:
-    """Read `<data_dir>/processed/<name>.parquet` for each table in `need`, checking columns."""
+    """Read each table in `need` (store.tables.read_table: a missing or damaged file is one line
+    naming it), checking the columns the charts require."""
     data_dir = Path(data_dir)
     tables = Tables(data_dir=data_dir)
     for name in need:
-        path = data_dir / "processed" / f"{name}.parquet"
-        if not path.is_file():
-            raise InputError(path, f"missing; run `policytrack build --data {data_dir}` first")
-        try:
-            df = pd.read_parquet(path)
-        except Exception as err:  # pyarrow raises several types for a damaged file
-            raise InputError(path, f"unreadable parquet ({type(err).__name__}: {err})") from err
-        missing = [c for c in SCHEMAS[name] if c not in df.columns]
+        df = read_table(data_dir, name)
+        missing = [c for c in REQUIRED[name] if c not in df.columns]
         if missing:
-            raise InputError(path, f"missing columns {', '.join(missing)}")
+            raise InputError(table_path(data_dir, name), f"missing columns {', '.join(missing)}")
         tables.frames[name] = df
     return tables

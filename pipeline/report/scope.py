@@ -6,40 +6,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from importlib import resources
 
 import pandas as pd
 
+from policytrack.pipeline.analysis.corpus import latest_versions
 from policytrack.pipeline.core.errors import PolicytrackError
 from policytrack.pipeline.report.labels import check_lang, labels
+from policytrack.pipeline.text.watch import default_watch, parse_watch
 
 SAMPLE_SOURCES = frozenset({"sample", "demo"})  # fictional data shipped for the demo
-DEFAULT_WATCH = ("服务发展年", "三大攻坚战")  # used when pipeline/data/watchlist.txt is absent
 
 
 class ChartError(PolicytrackError):
     """A chart cannot be made from the data given (unknown source, nothing in the year range)."""
 
 
-def default_watch() -> list[str]:
-    """The build's default watch list (pipeline/data/watchlist.txt: one term a line, # comments)."""
-    try:
-        text = (
-            resources.files("policytrack.pipeline")
-            .joinpath("data/watchlist.txt")
-            .read_text(encoding="utf-8")
-        )
-    except (FileNotFoundError, ModuleNotFoundError):
-        return list(DEFAULT_WATCH)
-    terms = [
-        ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")
-    ]
-    return terms or list(DEFAULT_WATCH)
-
-
-def watch_list(watch: Sequence[str] | None) -> list[str]:
-    """The watch list a report shows: the terms given, else the default one."""
-    return list(watch) if watch else default_watch()
+def resolve_watch(watch: str | Sequence[str] | None) -> list[str]:
+    """The watch terms a report shows: those given (in any form text.watch.parse_watch accepts:
+    a list, a JSON list, a comma/、-separated string), else the default list."""
+    return parse_watch(watch) or default_watch()
 
 
 @dataclass(frozen=True)
@@ -98,16 +83,6 @@ def choose_scope(
         doc_ids=tuple(latest_versions(docs)["doc_id"]),
         is_sample=source in SAMPLE_SOURCES,
         footnote=footnote(docs, lang, today=today),
-    )
-
-
-def latest_versions(documents: pd.DataFrame) -> pd.DataFrame:
-    """One document per source, series and year: the latest recorded version (a re-issued notice
-    replaces the first posting, as in alignment)."""
-    keys = [c for c in ("recorded_at", "doc_id") if c in documents.columns]  # ties: as alignment
-    docs = documents.sort_values(keys, na_position="first", kind="stable") if keys else documents
-    return docs.drop_duplicates(["source", "series", "year"], keep="last").sort_values(
-        ["source", "series", "year"]
     )
 
 
