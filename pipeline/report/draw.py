@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from policytrack.pipeline.report import fonts
-from policytrack.pipeline.report.labels import LABELS
+from policytrack.pipeline.report.labels import LABELS, labels
 
 FIGSIZE = (12.8, 7.2)  # inches: 16:9, 1920×1080 px at export.EXPORT_DPI
 DISPLAY_DPI = 100  # the copy embedded in notebooks / HTML stays light
@@ -26,7 +26,16 @@ def new_figure(nrows: int = 1, ncols: int = 1, **kw):
     return fig, axes
 
 
-def decorate(fig, title: str, note: str, subtitle: str | None = None) -> None:
+def start(lang: str, nrows: int = 1, ncols: int = 1, *, no_data: bool = False):
+    """A new chart in `lang`: (figure, axes, labels); `no_data` marks the (single) axes "no data"."""
+    lab = labels(lang)
+    fig, axes = new_figure(nrows, ncols)
+    if no_data:
+        empty(axes, lab)
+    return fig, axes, lab
+
+
+def decorate(fig, title: str, note: str, subtitle: str | None = None):
     fig.suptitle(title if not subtitle else f"{title}\n{subtitle}", fontsize=18)
     color = (
         "#b00020"
@@ -34,6 +43,7 @@ def decorate(fig, title: str, note: str, subtitle: str | None = None) -> None:
         else "#555555"
     )
     fig.text(0.005, 0.005, note, fontsize=9, color=color, ha="left", va="bottom")
+    return fig
 
 
 def legend(ax, handles, title: str | None = None, **kw):
@@ -105,6 +115,29 @@ def empty(ax, lab):
         fontsize=16,
         color="#888",
     )
+
+
+def stacked_bars(ax, counts, columns, colors, names) -> np.ndarray:
+    """One bar per row of `counts` (at x = 0, 1, …), a segment per column of `columns` stacked in
+    that order; returns each bar's total."""
+    bottom = np.zeros(len(counts.index))
+    for col, color, name in zip(columns, colors, names, strict=False):
+        ax.bar(
+            range(len(counts.index)),
+            counts[col],
+            bottom=bottom,
+            color=color,
+            label=name,
+            width=0.8,
+        )
+        bottom += counts[col].to_numpy()
+    return bottom
+
+
+def dot_lane(ax, i: int, first, last, years, line_color: str, size: int, label: str | None):
+    """Lane `i`: a line from the first to the last year and a dot per year present."""
+    ax.hlines(i, first, last, color=line_color, lw=2, zorder=1)
+    ax.scatter(years, [i] * len(years), s=size, color="#3a6ea5", zorder=2, label=label)
 
 
 def palette(n: int) -> list:

@@ -8,17 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from policytrack.pipeline.report.draw import (
-    decorate,
-    empty,
-    legend,
-    new_figure,
-    patches,
-    shade_missing,
-    shorten,
-    zoom,
-)
-from policytrack.pipeline.report.labels import CONTINUING, RELATION_COLORS, RELATIONS, labels
+from policytrack.pipeline.report import draw
+from policytrack.pipeline.report.labels import CONTINUING, RELATION_COLORS, RELATIONS
 from policytrack.pipeline.report.registry import chart
 from policytrack.pipeline.report.views import Flow
 
@@ -27,13 +18,11 @@ from policytrack.pipeline.report.views import Flow
 def plot_alluvial(flow_list: Sequence[Flow], note: str, lang: str = "zh", max_pairs: int = 8):
     """Alluvial of items between consecutive years: bands by relation, dropped items fade out to the
     right, new and reappeared ones fade in from the left. Shows the last `max_pairs` pairs."""
-    lab = labels(lang)
-    fig, ax = new_figure()
+    fig, ax, lab = draw.start(lang)
     pairs = sorted({(f.year_from, f.year_to) for f in flow_list})[-max_pairs:]
     if not pairs:
-        empty(ax, lab)
-        decorate(fig, plot_alluvial.chart.title(lang), note)
-        return fig
+        draw.empty(ax, lab)
+        return draw.decorate(fig, plot_alluvial.chart.title(lang), note)
     years = sorted({y for p in pairs for y in p})
     xpos = {y: i for i, y in enumerate(years)}
     node_w, gap = 0.08, 0.0
@@ -105,9 +94,10 @@ def plot_alluvial(flow_list: Sequence[Flow], note: str, lang: str = "zh", max_pa
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     present = [r for r in RELATIONS if any(f.relation == r for f in flow_list)]
-    legend(ax, patches(present, RELATION_COLORS, lab, prefix="rel_"), title=lab["relation"])
-    decorate(fig, plot_alluvial.chart.title(lang), note)
-    return fig
+    draw.legend(
+        ax, draw.patches(present, RELATION_COLORS, lab, prefix="rel_"), title=lab["relation"]
+    )
+    return draw.decorate(fig, plot_alluvial.chart.title(lang), note)
 
 
 def _fading_stub(ax, xa: float, xb: float, base: float, height: float, color, fade_right: bool):
@@ -123,24 +113,12 @@ def _fading_stub(ax, xa: float, xb: float, base: float, height: float, color, fa
 @chart("03_relations_per_year", zh="每年条目变化", en="Item changes per year")
 def plot_relation_bars(counts: pd.DataFrame, note: str, lang: str = "zh"):
     """Stacked bars per year of link counts by relation (the year a change arrives)."""
-    lab = labels(lang)
-    fig, ax = new_figure()
-    if counts.empty:
-        empty(ax, lab)
+    fig, ax, lab = draw.start(lang, no_data=counts.empty)
     years = list(counts.index)
     prev = dict(zip(counts.index, counts["from_year"], strict=True)) if not counts.empty else {}
-    bottom = np.zeros(len(years))
     present = [r for r in RELATIONS if r in counts.columns and counts[r].sum() > 0]
-    for r in present:
-        ax.bar(
-            range(len(years)),
-            counts[r],
-            bottom=bottom,
-            color=RELATION_COLORS[r],
-            label=lab[f"rel_{r}"],
-            width=0.8,
-        )
-        bottom += counts[r].to_numpy()
+    colors = [RELATION_COLORS[r] for r in present]
+    draw.stacked_bars(ax, counts, present, colors, [lab[f"rel_{r}"] for r in present])
     # Years are not consecutive (gaps are bridged), so every bar gets its own label.
     ticks = [f"{prev.get(y, '')}→{y}" if len(years) <= 12 else str(y) for y in years]
     ax.set_xticks(range(len(years)))
@@ -150,28 +128,17 @@ def plot_relation_bars(counts: pd.DataFrame, note: str, lang: str = "zh"):
     ax.set_xlabel(lab["year_to"])
     ax.set_ylabel(lab["links"])
     ax.yaxis.get_major_locator().set_params(integer=True)
-    legend(ax, ax.get_legend_handles_labels()[0], title=lab["relation"])
-    decorate(fig, plot_relation_bars.chart.title(lang), note)
-    return fig
+    draw.legend(ax, ax.get_legend_handles_labels()[0], title=lab["relation"])
+    return draw.decorate(fig, plot_relation_bars.chart.title(lang), note)
 
 
 @chart("03_longest_threads", zh="延续最久的条目", en="Longest-lived threads")
 def plot_threads(top: pd.DataFrame, doc_years: Sequence[int], note: str, lang: str = "zh"):
     """Gantt-like lanes for the longest-lived threads: a dot per year present."""
-    lab = labels(lang)
-    fig, ax = new_figure()
-    if top.empty:
-        empty(ax, lab)
+    fig, ax, lab = draw.start(lang, no_data=top.empty)
     for i, row in enumerate(top.itertuples(index=False)):
-        ax.hlines(i, row.first_seen, row.last_seen, color="#bbbbbb", lw=2, zorder=1)
-        ax.scatter(
-            row.years,
-            [i] * len(row.years),
-            s=50,
-            color="#3a6ea5",
-            zorder=2,
-            label=lab["present"] if i == 0 else None,
-        )
+        present = lab["present"] if i == 0 else None
+        draw.dot_lane(ax, i, row.first_seen, row.last_seen, row.years, "#bbbbbb", 50, present)
         ax.annotate(
             lab["n_years_short"].format(n=row.n_years),
             (row.last_seen, i),
@@ -182,15 +149,14 @@ def plot_threads(top: pd.DataFrame, doc_years: Sequence[int], note: str, lang: s
             color="#555555",
         )
     ax.set_yticks(range(len(top)))
-    ax.set_yticklabels([shorten(t, 20) for t in top["label"]], fontsize=10)
+    ax.set_yticklabels([draw.shorten(t, 20) for t in top["label"]], fontsize=10)
     ax.set_ylim(max(len(top), 1) - 0.5, -0.5)
-    lo, hi = zoom(doc_years, list(top["first_seen"]))
+    lo, hi = draw.zoom(doc_years, list(top["first_seen"]))
     ax.set_xlim(lo - 0.8, hi + 1.5)
-    gap_handles = shade_missing(ax, [y for y in doc_years if y >= lo], lab)
+    gap_handles = draw.shade_missing(ax, [y for y in doc_years if y >= lo], lab)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel(lab["year"])
     ax.set_ylabel(lab["thread"])
     ax.grid(axis="x", color="#eeeeee")
-    legend(ax, ax.get_legend_handles_labels()[0] + gap_handles)
-    decorate(fig, plot_threads.chart.title(lang), note)
-    return fig
+    draw.legend(ax, ax.get_legend_handles_labels()[0] + gap_handles)
+    return draw.decorate(fig, plot_threads.chart.title(lang), note)

@@ -8,18 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from policytrack.pipeline.report.draw import (
-    decorate,
-    empty,
-    legend,
-    new_figure,
-    patches,
-    shade_missing,
-    shorten,
-    year_ticks,
-    zoom,
-)
-from policytrack.pipeline.report.labels import STATUS_COLORS, STATUSES, labels
+from policytrack.pipeline.report import draw
+from policytrack.pipeline.report.labels import STATUS_COLORS, STATUSES
 from policytrack.pipeline.report.registry import chart
 from policytrack.pipeline.report.views import Lane
 
@@ -29,11 +19,10 @@ def plot_heatmap(matrix: pd.DataFrame, note: str, lang: str = "zh"):
     """term × year grid coloured by status; dashed lines where years are missing in between."""
     from matplotlib.colors import ListedColormap
 
-    lab = labels(lang)
-    fig, ax = new_figure()
+    fig, ax, lab = draw.start(lang)
     keys = ("absent", *STATUSES)
     if matrix.empty:
-        empty(ax, lab)
+        draw.empty(ax, lab)
     else:
         codes = matrix.replace({k: i for i, k in enumerate(keys)}).astype(int).to_numpy()
         cmap = ListedColormap([STATUS_COLORS[k] for k in keys])
@@ -46,10 +35,10 @@ def plot_heatmap(matrix: pd.DataFrame, note: str, lang: str = "zh"):
             interpolation="nearest",
         )
         years = [int(y) for y in matrix.columns]
-        year_ticks(ax, years, max_labels=36)
+        draw.year_ticks(ax, years, max_labels=36)
         ax.set_yticks(range(len(matrix.index)))
         ax.set_yticklabels(
-            [shorten(t, 16) for t in matrix.index], fontsize=10 if len(matrix) <= 30 else 8
+            [draw.shorten(t, 16) for t in matrix.index], fontsize=10 if len(matrix) <= 30 else 8
         )
         ax.set_xticks(np.arange(-0.5, len(years)), minor=True)
         ax.set_yticks(np.arange(-0.5, len(matrix.index)), minor=True)
@@ -62,11 +51,10 @@ def plot_heatmap(matrix: pd.DataFrame, note: str, lang: str = "zh"):
     ax.set_ylabel(lab["term"])
     from matplotlib.lines import Line2D
 
-    handles = patches(keys, STATUS_COLORS, lab)
+    handles = draw.patches(keys, STATUS_COLORS, lab)
     handles.append(Line2D([], [], color="#333333", linestyle="--", label=lab["gap_note"]))
-    legend(ax, handles)
-    decorate(fig, plot_heatmap.chart.title(lang), note)
-    return fig
+    draw.legend(ax, handles)
+    return draw.decorate(fig, plot_heatmap.chart.title(lang), note)
 
 
 @chart(
@@ -76,10 +64,9 @@ def plot_heatmap(matrix: pd.DataFrame, note: str, lang: str = "zh"):
 )
 def plot_watch_lanes(lanes: Sequence[Lane], doc_years: Sequence[int], note: str, lang: str = "zh"):
     """Swimlanes: one per watched term, markers coloured by status, first and last year labelled."""
-    lab = labels(lang)
-    fig, ax = new_figure()
+    fig, ax, lab = draw.start(lang)
     # Zoom to where the watched terms live (plus context) so a 70-year corpus does not squash them.
-    lo, hi = zoom(doc_years, [lane.first for lane in lanes if lane.years])
+    lo, hi = draw.zoom(doc_years, [lane.first for lane in lanes if lane.years])
     pad = max(1.0, (hi - lo) * 0.04)
     for i, lane in enumerate(lanes):
         ax.axhline(i, color="#f0f0f0", lw=14, zorder=0)
@@ -123,10 +110,10 @@ def plot_watch_lanes(lanes: Sequence[Lane], doc_years: Sequence[int], note: str,
                 fontsize=12,
             )
     ax.set_yticks(range(len(lanes)))
-    ax.set_yticklabels([shorten(lane.term, 16) for lane in lanes], fontsize=13)
+    ax.set_yticklabels([draw.shorten(lane.term, 16) for lane in lanes], fontsize=13)
     ax.set_ylim(max(len(lanes), 1) - 0.5, -0.5)
     ax.set_xlim(lo - pad, hi + pad)
-    gap_handles = shade_missing(ax, [y for y in doc_years if y >= lo], lab)
+    gap_handles = draw.shade_missing(ax, [y for y in doc_years if y >= lo], lab)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel(lab["year"])
     ax.set_ylabel(lab["term"])
@@ -157,9 +144,8 @@ def plot_watch_lanes(lanes: Sequence[Lane], doc_years: Sequence[int], note: str,
             label=lab["absent"],
         )
     )
-    legend(ax, handles + gap_handles)
-    decorate(fig, plot_watch_lanes.chart.title(lang), note)
-    return fig
+    draw.legend(ax, handles + gap_handles)
+    return draw.decorate(fig, plot_watch_lanes.chart.title(lang), note)
 
 
 @chart("02_rising_fading", zh="上升与淡出的提法", en="Rising and fading terms")
@@ -171,46 +157,36 @@ def plot_rising_fading(
     note: str,
     lang: str = "zh",
 ):
-    lab = labels(lang)
-    fig, (left, right) = new_figure(1, 2)
+    fig, (left, right), lab = draw.start(lang, 1, 2)
     recent = list(doc_years[-window:])
     left.set_title(lab["rising_title"].format(n=len(recent)), fontsize=13)
-    if rising.empty:
-        empty(left, lab)
-    else:
-        ys = range(len(rising))
-        left.barh(ys, rising["emergence"], color=STATUS_COLORS["new"], label=lab["emergence"])
-        left.set_yticks(list(ys))
-        left.set_yticklabels([shorten(t, 14) for t in rising["label"]])
-        left.invert_yaxis()
-        for y, (v, yr) in enumerate(zip(rising["emergence"], rising["peak_year"], strict=True)):
-            left.annotate(
-                str(yr), (v, y), xytext=(4, 0), textcoords="offset points", va="center", fontsize=9
-            )
-        left.legend(loc="lower right", frameon=False)
+    notes = [str(yr) for yr in rising["peak_year"]]
+    _ranked_bars(left, rising, "emergence", notes, STATUS_COLORS["new"], lab["emergence"], lab)
     left.set_xlabel(lab["emergence"])
     left.set_ylabel(lab["term"])
     since = doc_years[-(window + 1) :][0] if doc_years else ""
     right.set_title(lab["fading_title"].format(y0=since), fontsize=13)
-    if fading.empty:
-        empty(right, lab)
-    else:
-        ys = range(len(fading))
-        right.barh(ys, fading["n_years"], color=STATUS_COLORS["fading"], label=lab["years_present"])
-        right.set_yticks(list(ys))
-        right.set_yticklabels([shorten(t, 14) for t in fading["label"]])
-        right.invert_yaxis()
-        for y, (v, yr) in enumerate(zip(fading["n_years"], fading["last_year"], strict=True)):
-            right.annotate(
-                f"{lab['last']} {yr}",
-                (v, y),
-                xytext=(4, 0),
-                textcoords="offset points",
-                va="center",
-                fontsize=9,
-            )
-        right.legend(loc="lower right", frameon=False)
+    notes = [f"{lab['last']} {yr}" for yr in fading["last_year"]]
+    color = STATUS_COLORS["fading"]
+    _ranked_bars(right, fading, "n_years", notes, color, lab["years_present"], lab)
     right.set_xlabel(lab["years_present"])
     right.set_ylabel(lab["term"])
-    decorate(fig, plot_rising_fading.chart.title(lang), note)
-    return fig
+    return draw.decorate(fig, plot_rising_fading.chart.title(lang), note)
+
+
+def _ranked_bars(ax, ranked: pd.DataFrame, value: str, notes, color, label: str, lab) -> None:
+    """Horizontal bars of `value`, first row at the top, each annotated with its note; "no data"
+    when there are no rows."""
+    if ranked.empty:
+        draw.empty(ax, lab)
+        return
+    ys = range(len(ranked))
+    ax.barh(ys, ranked[value], color=color, label=label)
+    ax.set_yticks(list(ys))
+    ax.set_yticklabels([draw.shorten(t, 14) for t in ranked["label"]])
+    ax.invert_yaxis()
+    for y, (v, note) in enumerate(zip(ranked[value], notes, strict=True)):
+        ax.annotate(
+            note, (v, y), xytext=(4, 0), textcoords="offset points", va="center", fontsize=9
+        )
+    ax.legend(loc="lower right", frameon=False)

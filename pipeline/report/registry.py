@@ -5,10 +5,9 @@ A chart is registered by decorating its plot function in a `plots_*.py` module:
 
     @chart("02_term_heatmap", zh="重点提法逐年状态", en="Priority terms by year and status")
     def plot_heatmap(matrix, note, lang="zh"):
-        fig, ax = new_figure()
+        fig, ax, lab = draw.start(lang)
         ...
-        decorate(fig, plot_heatmap.chart.title(lang), note)
-        return fig
+        return draw.decorate(fig, plot_heatmap.chart.title(lang), note)
 
 The name is the figure's file stem (`figures/<name>.png` and `.svg`); its two-digit prefix is the
 notebook that shows it. The figure a decorated function returns carries its chart, so a notebook
@@ -19,8 +18,9 @@ of one notebook, in notebook order and then in the order they are defined.
 Adding a chart:
 1. views.py: a function from the tables (DataFrames) to what the chart shows (a small DataFrame
    or records), with a unit test in tests/test_charts.py;
-2. plots_<notebook>.py: the plot function decorated with `@chart(name, zh=..., en=...)`, drawing
-   on `draw.new_figure()` and finishing with `draw.decorate(fig, <fn>.chart.title(lang), note)`;
+2. plots_<notebook>.py: the plot function decorated with `@chart(name, zh=..., en=...)`, starting
+   with `draw.start(lang)` (16:9, CJK font, labels) and returning
+   `draw.decorate(fig, <fn>.chart.title(lang), note)` (title and footnote);
    a new `plots_*.py` module is found on its own (every `plots_*` module of this package is
    imported when the registry is listed);
 3. the notebook: one cell calling the view, the plot and `export.show(fig, figures_dir)`.

@@ -54,21 +54,10 @@ def choose_scope(
     if documents.empty:
         raise ChartError("documents.parquet has no rows: nothing to chart")
     sources = documents["source"].value_counts()
-    if source is None:
-        # Most documents first, name as tie-break so the choice is stable.
-        source = sorted(sources.index, key=lambda s: (-sources[s], s))[0]
-    elif source not in sources.index:
-        raise ChartError(
-            f"source {source!r} not in the data; available: {', '.join(sorted(sources.index))}"
-        )
+    source = _pick(sources, source, f"source {source!r} not in the data")
     docs = documents[documents["source"] == source]
     per_series = docs.groupby("series")["year"].nunique()
-    if series is None:
-        series = sorted(per_series.index, key=lambda s: (-per_series[s], s))[0]
-    elif series not in per_series.index:
-        raise ChartError(
-            f"series {series!r} not in source {source!r}; available: {', '.join(sorted(per_series.index))}"
-        )
+    series = _pick(per_series, series, f"series {series!r} not in source {source!r}")
     docs = docs[docs["series"] == series]
     window = year_window(docs["year"], years)
     docs = docs[docs["year"].between(*window)]
@@ -84,6 +73,16 @@ def choose_scope(
         is_sample=source in SAMPLE_SOURCES,
         footnote=footnote(docs, lang, today=today),
     )
+
+
+def _pick(counts: pd.Series, wanted: str | None, unknown: str) -> str:
+    """`wanted` when counted (else ChartError: `unknown` and what is available); None: the one
+    with the largest count, the name breaking ties so the choice is stable."""
+    if wanted is None:
+        return sorted(counts.index, key=lambda k: (-counts[k], k))[0]
+    if wanted not in counts.index:
+        raise ChartError(f"{unknown}; available: {', '.join(sorted(counts.index))}")
+    return wanted
 
 
 def year_window(all_years: pd.Series, years: Sequence[int] | None) -> tuple[int, int]:

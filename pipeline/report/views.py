@@ -194,6 +194,17 @@ def fading_terms(
 # ---------------------------------------------------------------- compute: item flows
 
 
+def _at_level(df: pd.DataFrame, scope: Scope, level: str) -> pd.DataFrame:
+    """A copy of the rows of the scope's source, and of its series and `level` when the table
+    has those columns (every year: links and threads span the window's edges)."""
+    out = df[df["source"] == scope.source]
+    if "series" in out.columns:
+        out = out[out["series"] == scope.series]
+    if "level" in out.columns:
+        out = out[out["level"] == level]
+    return out.copy()
+
+
 def scoped_alignments(alignments: pd.DataFrame, scope: Scope, level: str = "item") -> pd.DataFrame:
     """Links of the scope at `level`, each placed in the consecutive year pair it belongs to
     (`pair_from` → `pair_to`).
@@ -202,12 +213,7 @@ def scoped_alignments(alignments: pd.DataFrame, scope: Scope, level: str = "item
     bridged, 1955 → 1958); a `reappeared` link, which looks further back, counts toward the pair
     ending at its year_to; a dropped item without a year_to toward the pair starting at its year.
     """
-    al = alignments[alignments["source"] == scope.source]
-    if "series" in al.columns:
-        al = al[al["series"] == scope.series]
-    if "level" in al.columns:
-        al = al[al["level"] == level]
-    al = al.copy()
+    al = _at_level(alignments, scope, level)
     frm = al["year_from"].astype("Float64")
     to = al["year_to"].astype("Float64")
     direct = (al["relation"] != "reappeared") & frm.notna() & to.notna()
@@ -266,12 +272,7 @@ def flows(links: pd.DataFrame) -> list[Flow]:
 
 def scoped_threads(threads: pd.DataFrame, scope: Scope, level: str = "item") -> pd.DataFrame:
     """Threads of the scope at `level`, their years (and paths, when present) cut to the window."""
-    th = threads[threads["source"] == scope.source]
-    if "series" in th.columns:
-        th = th[th["series"] == scope.series]
-    if "level" in th.columns:
-        th = th[th["level"] == level]
-    th = th.copy()
+    th = _at_level(threads, scope, level)
     lo, hi = scope.years
     keep = th["years"].map(lambda ys: [lo <= int(y) <= hi for y in ys])
     if "paths" in th.columns:
