@@ -4,16 +4,20 @@ built with the real pipeline, then executed by `policytrack report`."""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
-from policytrack.pipeline.cli.app import app
-from policytrack.pipeline.report import build as report
-from policytrack.pipeline.report import charts
 from typer.testing import CliRunner
+
+from policytrack.pipeline.cli.app import app
+from policytrack.pipeline.report import draw, load, registry, views
+from policytrack.pipeline.report.notebooks import NOTEBOOKS
+from policytrack.pipeline.report.scope import choose_scope
+from policytrack.pipeline.text.watch import default_watch
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample"
@@ -30,7 +34,7 @@ def stderr_outputs(day: Path) -> list[str]:
     """Text the kernels wrote to stderr while running the report's notebooks (warnings such as
     "Glyph … missing from font" land here)."""
     found = []
-    for name in report.NOTEBOOKS:
+    for name in NOTEBOOKS:
         nb = nbformat.read(day / name, as_version=4)
         for cell in nb.cells:
             for out in cell.get("outputs", []):
@@ -63,14 +67,71 @@ def leftovers(nb) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("name", report.NOTEBOOKS)
+@pytest.mark.parametrize("name", NOTEBOOKS)
 def test_committed_notebook_carries_no_outputs(name):
     nb = nbformat.read(REPO / "notebooks" / name, as_version=4)
     nbformat.validate(nb)
     assert leftovers(nb) == [], f"{name}: clear outputs before committing"
 
 
-@pytest.mark.parametrize("name", report.NOTEBOOKS)
+REPORT_PACKAGE = "policytrack.pipeline.report"
+# Node types that mean the cell computes something itself instead of calling the package.
+COMPUTING = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.Lambda,
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+)
+
+
+def thickness(nb) -> list[str]:
+    """Why a notebook is more than calls into the report package (empty: it is thin).
+
+    After the parameters cell, a code cell may have at most 6 lines; it may import only from
+    policytrack.pipeline.report (and its modules); every call must be a function of those imports
+    (or print/len); no loops, comprehensions, lambdas or definitions; no pandas, numpy or
+    matplotlib of its own."""
+    code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"][1:]
+    trees = [(i, c.source, ast.parse(c.source)) for i, c in code]
+    imported = {"print", "len"}
+    found = []
+    for i, source, tree in trees:
+        lines = [ln for ln in source.splitlines() if ln.strip()]
+        if len(lines) > 6:
+            found.append(f"cell {i}: {len(lines)} lines")
+        if re.search(r"\b(pd|plt|np|matplotlib|pandas)\.", source):
+            found.append(f"cell {i}: pandas/numpy/matplotlib used directly")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found.append(f"cell {i}: import {', '.join(a.name for a in node.names)}")
+            elif isinstance(node, ast.ImportFrom):
+                module = node.module or ""
+                if module != REPORT_PACKAGE and not module.startswith(REPORT_PACKAGE + "."):
+                    found.append(f"cell {i}: from {module} import")
+                else:
+                    imported |= {a.asname or a.name for a in node.names}
+            elif isinstance(node, COMPUTING):
+                found.append(f"cell {i}: {type(node).__name__}")
+    for i, _source, tree in trees:
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            base = node.func
+            while isinstance(base, ast.Attribute):
+                base = base.value
+            if not (isinstance(base, ast.Name) and base.id in imported):
+                found.append(f"cell {i}: call {ast.unparse(node.func)}")
+    return found
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebook_has_parameters_cell_and_stays_thin(name):
     nb = nbformat.read(REPO / "notebooks" / name, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
@@ -78,13 +139,39 @@ def test_notebook_has_parameters_cell_and_stays_thin(name):
     assert len(tagged) == 1 and tagged[0] is code[0]
     assigned = re.findall(r"^(\w+) = ", tagged[0].source, flags=re.M)
     assert assigned[: len(PARAMETERS)] == PARAMETERS
-    for cell in code[1:]:
-        # Notebooks call pipeline.charts and show; no loading, plotting or maths of their own.
-        lines = [ln for ln in cell.source.splitlines() if ln.strip()]
-        assert len(lines) <= 6, cell.source
-        imports = [ln for ln in lines if re.match(r"\s*(import|from) ", ln)]
-        assert imports in ([], ["from policytrack.pipeline.report import charts"]), cell.source
-        assert not re.search(r"\b(pd|plt|np|matplotlib|pandas)\.", cell.source), cell.source
+    # Notebooks call the report package and show; no loading, plotting or maths of their own.
+    assert thickness(nb) == [], name
+
+
+def test_thin_check_refuses_a_notebook_that_computes():
+    """The check above can fail: loading with pandas, grouping, a comprehension, a long cell."""
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('data_dir = "data"')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [
+        params,
+        nbformat.v4.new_code_cell(
+            "from policytrack.pipeline.report import load\n"
+            "import pandas as pd\n"
+            'docs = pd.read_parquet(data_dir + "/processed/documents.parquet")'
+        ),
+        nbformat.v4.new_code_cell(
+            'tables = load.load_tables(data_dir)\ncounts = tables["documents"].groupby("year").size()'
+        ),
+        nbformat.v4.new_code_cell("share = [n / 2 for n in counts]"),
+        nbformat.v4.new_code_cell("\n".join(f"x{n} = {n}" for n in range(7))),
+        nbformat.v4.new_code_cell("from policytrack.pipeline.analysis import align"),
+    ]
+    assert thickness(nb) == [
+        "cell 1: pandas/numpy/matplotlib used directly",
+        "cell 1: import pandas",
+        "cell 3: ListComp",
+        "cell 4: 7 lines",
+        "cell 5: from policytrack.pipeline.analysis import",
+        "cell 1: call pd.read_parquet",
+        "cell 2: call tables['documents'].groupby('year').size",
+        "cell 2: call tables['documents'].groupby",
+    ]
 
 
 # ---------------------------------------------------------------- Government Work Reports
@@ -104,16 +191,14 @@ def gwr_report(gwr_path, tmp_path_factory):
 @pytest.mark.xdist_group("report-gwr")
 def test_gwr_watch_list_three_big_battles_2018_to_2021(gwr_report):
     data, day, _ = gwr_report
-    tables = charts.load_tables(data, need=("documents", "term_timeline"))
-    scope = charts.choose_scope(tables["documents"])
+    tables = load.load_tables(data, need=("documents", "term_timeline"))
+    scope = choose_scope(tables["documents"])
     assert (scope.source, scope.series, scope.years) == (
         "gwr",
         "中华人民共和国国务院政府工作报告",
         (1954, 2025),
     )
-    lanes = charts.watch_lanes(
-        charts.term_view(tables["term_timeline"], scope), charts.default_watch()
-    )
+    lanes = views.watch_lanes(views.term_view(tables["term_timeline"], scope), default_watch())
     by_term = {lane.term: lane for lane in lanes}
     assert by_term["三大攻坚战"].years == (2018, 2019, 2021)  # 2020 has no report in the corpus
     assert by_term["服务发展年"].years == ()  # a 工作要点 slogan, not in the State Council reports
@@ -126,7 +211,7 @@ def test_gwr_watch_list_three_big_battles_2018_to_2021(gwr_report):
 @pytest.mark.xdist_group("report-gwr")
 def test_gwr_overview_counts_and_gaps(gwr_report):
     _, day, out = gwr_report
-    assert "report: 3 notebooks, 9 figures" in out
+    assert f"report: 3 notebooks, {len(registry.charts())} figures" in out
     assert stderr_outputs(day) == []  # no warnings from the kernels, missing glyphs included
     docs = svg_texts(day / "figures" / "01_documents_per_year.svg")
     note = [t for t in docs if t.startswith("来源：")]
@@ -144,11 +229,11 @@ def test_gwr_flows_and_redline_render(gwr_report):
         texts = svg_texts(day / "figures" / f"{name}.svg")
         assert any(t.startswith("来源：gwr；1954–2025年") for t in texts), name
     assert "2025" in svg_texts(day / "figures" / "03_alluvial.svg")
-    tables = charts.load_tables(data, need=("documents", "threads"))
-    scope = charts.choose_scope(tables["documents"])
-    top = charts.longest_threads(charts.scoped_threads(tables["threads"], scope))
+    tables = load.load_tables(data, need=("documents", "threads"))
+    scope = choose_scope(tables["documents"])
+    top = views.longest_threads(views.scoped_threads(tables["threads"], scope))
     texts = svg_texts(day / "figures" / "03_longest_threads.svg")
-    assert len(top) == 12 and all(charts.shorten(t, 20) in texts for t in top["label"])
+    assert len(top) == 12 and all(draw.shorten(t, 20) in texts for t in top["label"])
     assert f"{top.loc[0, 'n_years']}年" in texts
     nb = nbformat.read(day / "03_item_flows.ipynb", as_version=4)
     html_out = [
@@ -197,18 +282,18 @@ def test_sample_report_is_marked_as_sample_everywhere(sample_report):
 def test_sample_term_story_matches_the_intent(sample_report):
     data, day, _ = sample_report
     intent = json.loads((SAMPLE / "gold" / "intent.json").read_text(encoding="utf-8"))
-    tables = charts.load_tables(data, need=("documents", "term_timeline"))
-    scope = charts.choose_scope(tables["documents"], lang="en")
+    tables = load.load_tables(data, need=("documents", "term_timeline"))
+    scope = choose_scope(tables["documents"], lang="en")
     assert scope.series == intent["series"] and list(scope.doc_years) == intent["years"]
-    view = charts.term_view(tables["term_timeline"], scope)
+    view = views.term_view(tables["term_timeline"], scope)
     lanes = {
-        lane.term: lane.years for lane in charts.watch_lanes(view, ["服务发展年", "三大攻坚战"])
+        lane.term: lane.years for lane in views.watch_lanes(view, ["服务发展年", "三大攻坚战"])
     }
     assert lanes == {
         "服务发展年": tuple(intent["quoted_terms"]["服务发展年"]),
         "三大攻坚战": tuple(intent["quoted_terms"]["三大攻坚战"]),
     }
-    matrix = charts.heatmap_matrix(view)
+    matrix = views.heatmap_matrix(view)
     # 学习·提能 is the intended returning term: absent 2020 and 2022, back in 2023.
     row = matrix.loc["学习·提能"]
     assert [y for y in matrix.columns if row[y] != "absent"] == intent["quoted_terms"]["学习·提能"]

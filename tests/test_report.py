@@ -18,21 +18,15 @@ from typer.testing import CliRunner
 from policytrack.pipeline.cli.app import app
 from policytrack.pipeline.core.errors import InputError
 from policytrack.pipeline.report import build as report
+from policytrack.pipeline.report import registry
+from policytrack.pipeline.report.notebooks import NOTEBOOKS, code_hash
+from policytrack.pipeline.report.scope import ChartError
 from tests.test_charts_data import write_tiny_dataset
 
 pytestmark = pytest.mark.xdist_group("report-tiny")
 
-FIGURES = [
-    "01_documents_per_year",
-    "01_coverage",
-    "01_items_per_section",
-    "02_term_heatmap",
-    "02_watch_lanes",
-    "02_rising_fading",
-    "03_alluvial",
-    "03_relations_per_year",
-    "03_longest_threads",
-]
+# Every figure of the report, in notebook order: from the chart registry, never listed by hand.
+FIGURES = [c.name for c in registry.charts()]
 
 
 def svg_texts(path: Path) -> list[str]:
@@ -55,7 +49,7 @@ def tiny_report(tmp_path_factory):
 def test_report_layout(tiny_report):
     day, output = tiny_report
     assert day.name == date.today().isoformat()
-    assert f"report: 3 notebooks, 9 figures → {day / 'index.html'}" in output
+    assert f"report: 3 notebooks, {len(FIGURES)} figures → {day / 'index.html'}" in output
     names = sorted(p.name for p in day.iterdir())
     assert names == [
         "01_corpus_overview.html",
@@ -114,9 +108,26 @@ def test_svgs_carry_expected_labels_years_and_footnotes(tiny_report):
     assert {"拆分", "合并", "重现", "新增", "删除", "5"} <= set(alluvial)
 
 
+def test_every_registered_chart_of_each_notebook_is_in_the_report(tiny_report):
+    """Each executed notebook shows its registered charts: PNG and SVG under figures/, the
+    registered title on the figure, in the notebook page and as the index caption."""
+    day, _ = tiny_report
+    index = (day / "index.html").read_text(encoding="utf-8")
+    for name in NOTEBOOKS:
+        charts = registry.charts(name)
+        assert charts, name
+        page = (day / name).with_suffix(".html").read_text(encoding="utf-8")
+        for chart in charts:
+            title = chart.title("zh")
+            assert (day / "figures" / f"{chart.name}.png").is_file(), chart.name
+            assert title in svg_texts(day / "figures" / f"{chart.name}.svg"), chart.name
+            assert f'alt="{title}"' in page, chart.name
+            assert f"<figcaption>{title} · " in index, chart.name
+
+
 def test_executed_notebooks_have_parameters_and_no_errors(tiny_report):
     day, _ = tiny_report
-    for name in report.NOTEBOOKS:
+    for name in NOTEBOOKS:
         nb = nbformat.read(day / name, as_version=4)
         injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
         assert len(injected) == 1
@@ -125,7 +136,7 @@ def test_executed_notebooks_have_parameters_and_no_errors(tiny_report):
         assert not [o for o in outputs if o.output_type == "error"]
         assert not [o for o in outputs if o.get("name") == "stderr"], name  # no warnings
         images = [o for o in outputs if "image/png" in o.get("data", {})]
-        assert len(images) == 3, name
+        assert len(images) == len(registry.charts(name)), name
 
 
 def test_executed_notebook_would_fail_the_committed_notebook_check(tiny_report):
@@ -143,8 +154,8 @@ def test_html_is_self_contained_and_escapes_document_text(tiny_report):
         page = (day / f"{name}.html").read_text(encoding="utf-8")
         assert not re.search(r"""(src|href)=["']?(https?:)?//""", page), name
         assert "import(" not in page and "<script" not in page, name
-        assert page.count('src="data:image/png;base64,') == 3, name
-        assert "import pandas" not in page and "charts.load_tables" not in page  # code hidden
+        assert page.count('src="data:image/png;base64,') == len(registry.charts(name)), name
+        assert "import pandas" not in page and "load_tables" not in page  # code hidden
     flows = (day / "03_item_flows.html").read_text(encoding="utf-8")
     # The item heading carrying a <script> tag (threads table) comes out as text, never as a tag;
     # the redline marks the inserted <b> text, escaped. (nbconvert re-serialises quotes in text.)
@@ -238,7 +249,7 @@ def test_missing_tables_fail_before_any_kernel_starts(tmp_path):
         report.build_report(report.ReportParams(data_dir=str(data)), out)
     assert not out.exists() or not any(out.iterdir())
     write_tiny_dataset(data)
-    with pytest.raises(report.charts.ChartError, match="source 'nope' not in the data"):
+    with pytest.raises(ChartError, match="source 'nope' not in the data"):
         report.build_report(report.ReportParams(data_dir=str(data), source="nope"), out)
     assert not out.exists() or not any(out.iterdir())
 
@@ -247,7 +258,7 @@ def test_sweep_restores_previous_report_killed_mid_swap(tmp_path):
     """Killed between the two renames: only `.<day>.old.<pid>` is left; it goes back in place."""
     import subprocess
 
-    from policytrack.pipeline.report.build import _sweep_stale
+    from policytrack.pipeline.report.publish import sweep_stale
 
     dead = subprocess.Popen(["true"])
     dead.wait()
@@ -256,6 +267,46 @@ def test_sweep_restores_previous_report_killed_mid_swap(tmp_path):
     (old / "index.html").write_text("previous report")
     stale_build = tmp_path / f".2026-11-29.building.{dead.pid}"
     stale_build.mkdir()
-    _sweep_stale(tmp_path)
+    sweep_stale(tmp_path)
     assert (tmp_path / "2026-11-28" / "index.html").read_text() == "previous report"
     assert not old.exists() and not stale_build.exists()
+
+
+def test_code_hash_follows_the_report_package_content(tmp_path):
+    """The nightly run's report cache key: any edit, new or renamed module of the report package,
+    or a changed notebook, changes it; bytecode caches do not."""
+    import shutil
+
+    from policytrack.pipeline.report.notebooks import NOTEBOOK_DIR, PACKAGE_DIR
+
+    assert code_hash() == code_hash([NOTEBOOK_DIR / n for n in NOTEBOOKS])
+    package = tmp_path / "report"
+    shutil.copytree(PACKAGE_DIR, package, ignore=shutil.ignore_patterns("__pycache__"))
+    notebook = tmp_path / "01_corpus_overview.ipynb"
+    shutil.copy(NOTEBOOK_DIR / notebook.name, notebook)
+    before = code_hash([notebook], package=package)
+    assert before == code_hash([notebook], package=package)
+    assert before != code_hash([notebook], package=PACKAGE_DIR.parent / "store")
+
+    (package / "__pycache__").mkdir()
+    (package / "__pycache__" / "views.cpython-311.pyc").write_bytes(b"bytecode")
+    assert code_hash([notebook], package=package) == before
+
+    views = package / "views.py"
+    source = views.read_bytes()
+    views.write_bytes(source + b"\n# edited\n")
+    assert code_hash([notebook], package=package) != before
+    views.write_bytes(source)
+    assert code_hash([notebook], package=package) == before
+
+    (package / "plots_more.py").write_text("X = 1\n")
+    assert code_hash([notebook], package=package) != before
+    (package / "plots_more.py").unlink()
+
+    views.rename(package / "views2.py")
+    assert code_hash([notebook], package=package) != before
+    (package / "views2.py").rename(views)
+    assert code_hash([notebook], package=package) == before
+
+    notebook.write_bytes(notebook.read_bytes() + b"\n")
+    assert code_hash([notebook], package=package) != before

@@ -1,0 +1,72 @@
+"""Figures out of the notebook: PNG (150 dpi, 16:9) and SVG files with fixed metadata, and the
+notebook display (`show`, `show_html`)."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import re
+from pathlib import Path
+
+from policytrack.pipeline.report.draw import DISPLAY_DPI
+from policytrack.pipeline.report.registry import chart_of
+from policytrack.pipeline.store import atomic
+
+EXPORT_DPI = 150  # with draw.FIGSIZE: 1920×1080 px
+_NAME = re.compile(r"^[0-9a-z_]{1,64}$")
+
+
+def export(fig, name: str, figures_dir: str | Path) -> tuple[Path, Path]:
+    """Write `<name>.png` (EXPORT_DPI, 16:9, no cropping) and `<name>.svg`, atomically.
+
+    Names come from the chart registry or the notebooks, never from document text; the check
+    keeps it that way.
+    """
+    if not _NAME.match(name):
+        raise ValueError(f"figure name must match {_NAME.pattern}: {name!r}")
+    out = Path(figures_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = (out / f"{name}.png", out / f"{name}.svg")
+    for path, fmt in zip(paths, ("png", "svg"), strict=True):
+        # atomic_path gives the file the umask's mode (shared reports), not mkstemp's 0600.
+        with atomic.atomic_path(path, suffix=f".{fmt}") as tmp:
+            fig.savefig(tmp, format=fmt, dpi=EXPORT_DPI, metadata=_metadata(fmt))
+    return paths
+
+
+def _metadata(fmt: str) -> dict:
+    # Fixed metadata keeps exports byte-stable across runs (no creation date in the file).
+    return {"Software": "policytrack"} if fmt == "png" else {"Date": None, "Creator": "policytrack"}
+
+
+def show(fig, figures_dir: str | Path | None = None, name: str | None = None):
+    """Export the figure (when figures_dir is set) and display it in the notebook.
+
+    The file name is the registered chart's (see registry.py); `name` is for figures no
+    registered function drew. Displayed as PNG plus an <img> with the figure title as alt text,
+    so the HTML export is accessible and embeds the image (base64) instead of linking it.
+    """
+    drawn_as = chart_of(fig)
+    name = name or (drawn_as.name if drawn_as else None)
+    if name is None:
+        raise ValueError("figure drawn by no registered chart: pass name=")
+    if figures_dir:
+        export(fig, name, figures_dir)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DISPLAY_DPI)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    title = fig.get_suptitle() or name
+    img = f'<img src="data:image/png;base64,{data}" alt="{html.escape(title, quote=True)}" style="max-width:100%">'
+    try:
+        from IPython.display import display
+    except ImportError:  # outside Jupyter: exporting was the point
+        return None
+    display({"image/png": data, "text/html": img, "text/plain": title}, raw=True)
+    return None
+
+
+def show_html(markup: str) -> None:
+    from IPython.display import HTML, display
+
+    display(HTML(markup))

@@ -1,0 +1,192 @@
+"""Figures of notebook 02 (priority timelines): the term × year status heatmap, the watch-list
+swimlanes, the rising and fading terms."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from policytrack.pipeline.report import draw
+from policytrack.pipeline.report.labels import STATUS_COLORS, STATUSES
+from policytrack.pipeline.report.registry import chart
+from policytrack.pipeline.report.views import Lane
+
+
+@chart("02_term_heatmap", zh="重点提法逐年状态", en="Priority terms by year and status")
+def plot_heatmap(matrix: pd.DataFrame, note: str, lang: str = "zh"):
+    """term × year grid coloured by status; dashed lines where years are missing in between."""
+    from matplotlib.colors import ListedColormap
+
+    fig, ax, lab = draw.start(lang)
+    keys = ("absent", *STATUSES)
+    if matrix.empty:
+        draw.empty(ax, lab)
+    else:
+        codes = matrix.replace({k: i for i, k in enumerate(keys)}).astype(int).to_numpy()
+        cmap = ListedColormap([STATUS_COLORS[k] for k in keys])
+        ax.imshow(
+            codes,
+            aspect="auto",
+            cmap=cmap,
+            vmin=-0.5,
+            vmax=len(keys) - 0.5,
+            interpolation="nearest",
+        )
+        years = [int(y) for y in matrix.columns]
+        draw.year_ticks(ax, years, max_labels=36)
+        ax.set_yticks(range(len(matrix.index)))
+        ax.set_yticklabels(
+            [draw.shorten(t, 16) for t in matrix.index], fontsize=10 if len(matrix) <= 30 else 8
+        )
+        ax.set_xticks(np.arange(-0.5, len(years)), minor=True)
+        ax.set_yticks(np.arange(-0.5, len(matrix.index)), minor=True)
+        ax.grid(which="minor", color="white", linewidth=0.8)
+        ax.tick_params(which="minor", length=0)
+        for i in range(1, len(years)):
+            if years[i] - years[i - 1] > 1:
+                ax.axvline(i - 0.5, color="#333333", linestyle="--", linewidth=1)
+    ax.set_xlabel(lab["year"])
+    ax.set_ylabel(lab["term"])
+    from matplotlib.lines import Line2D
+
+    handles = draw.patches(keys, STATUS_COLORS, lab)
+    handles.append(Line2D([], [], color="#333333", linestyle="--", label=lab["gap_note"]))
+    draw.legend(ax, handles)
+    return draw.decorate(fig, plot_heatmap.chart.title(lang), note)
+
+
+@chart(
+    "02_watch_lanes",
+    zh="关注提法时间线（标注首末年份）",
+    en="Watch-list timeline (first and last year labelled)",
+)
+def plot_watch_lanes(lanes: Sequence[Lane], doc_years: Sequence[int], note: str, lang: str = "zh"):
+    """Swimlanes: one per watched term, markers coloured by status, first and last year labelled."""
+    fig, ax, lab = draw.start(lang)
+    # Zoom to where the watched terms live (plus context) so a 70-year corpus does not squash them.
+    lo, hi = draw.zoom(doc_years, [lane.first for lane in lanes if lane.years])
+    pad = max(1.0, (hi - lo) * 0.04)
+    for i, lane in enumerate(lanes):
+        ax.axhline(i, color="#f0f0f0", lw=14, zorder=0)
+        if not lane.years:
+            ax.text(
+                (lo + hi) / 2,
+                i,
+                lab["not_found"],
+                ha="center",
+                va="center",
+                color="#888888",
+                fontsize=12,
+            )
+            continue
+        ax.hlines(i, lane.first, lane.last, color="#555555", lw=2.5, zorder=1)
+        absent = [y for y in doc_years if lane.first < y < lane.last and y not in lane.years]
+        ax.scatter(
+            absent, [i] * len(absent), s=70, facecolor="white", edgecolor="#999999", zorder=2
+        )
+        colors = [STATUS_COLORS.get(s, STATUS_COLORS["persisting"]) for s in lane.statuses]
+        ax.scatter(
+            lane.years, [i] * len(lane.years), s=140, c=colors, edgecolor="#333333", zorder=3
+        )
+        ax.annotate(
+            str(lane.first),
+            (lane.first, i),
+            xytext=(-10, 0),
+            textcoords="offset points",
+            ha="right",
+            va="center",
+            fontsize=12,
+        )
+        if lane.last != lane.first:
+            ax.annotate(
+                str(lane.last),
+                (lane.last, i),
+                xytext=(10, 0),
+                textcoords="offset points",
+                ha="left",
+                va="center",
+                fontsize=12,
+            )
+    ax.set_yticks(range(len(lanes)))
+    ax.set_yticklabels([draw.shorten(lane.term, 16) for lane in lanes], fontsize=13)
+    ax.set_ylim(max(len(lanes), 1) - 0.5, -0.5)
+    ax.set_xlim(lo - pad, hi + pad)
+    gap_handles = draw.shade_missing(ax, [y for y in doc_years if y >= lo], lab)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_xlabel(lab["year"])
+    ax.set_ylabel(lab["term"])
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D(
+            [],
+            [],
+            marker="o",
+            ls="",
+            markersize=11,
+            markerfacecolor=STATUS_COLORS[s],
+            markeredgecolor="#333333",
+            label=lab[s],
+        )
+        for s in STATUSES
+    ]
+    handles.append(
+        Line2D(
+            [],
+            [],
+            marker="o",
+            ls="",
+            markersize=9,
+            markerfacecolor="white",
+            markeredgecolor="#999999",
+            label=lab["absent"],
+        )
+    )
+    draw.legend(ax, handles + gap_handles)
+    return draw.decorate(fig, plot_watch_lanes.chart.title(lang), note)
+
+
+@chart("02_rising_fading", zh="上升与淡出的提法", en="Rising and fading terms")
+def plot_rising_fading(
+    rising: pd.DataFrame,
+    fading: pd.DataFrame,
+    doc_years: Sequence[int],
+    window: int,
+    note: str,
+    lang: str = "zh",
+):
+    fig, (left, right), lab = draw.start(lang, 1, 2)
+    recent = list(doc_years[-window:])
+    left.set_title(lab["rising_title"].format(n=len(recent)), fontsize=13)
+    notes = [str(yr) for yr in rising["peak_year"]]
+    _ranked_bars(left, rising, "emergence", notes, STATUS_COLORS["new"], lab["emergence"], lab)
+    left.set_xlabel(lab["emergence"])
+    left.set_ylabel(lab["term"])
+    since = doc_years[-(window + 1) :][0] if doc_years else ""
+    right.set_title(lab["fading_title"].format(y0=since), fontsize=13)
+    notes = [f"{lab['last']} {yr}" for yr in fading["last_year"]]
+    color = STATUS_COLORS["fading"]
+    _ranked_bars(right, fading, "n_years", notes, color, lab["years_present"], lab)
+    right.set_xlabel(lab["years_present"])
+    right.set_ylabel(lab["term"])
+    return draw.decorate(fig, plot_rising_fading.chart.title(lang), note)
+
+
+def _ranked_bars(ax, ranked: pd.DataFrame, value: str, notes, color, label: str, lab) -> None:
+    """Horizontal bars of `value`, first row at the top, each annotated with its note; "no data"
+    when there are no rows."""
+    if ranked.empty:
+        draw.empty(ax, lab)
+        return
+    ys = range(len(ranked))
+    ax.barh(ys, ranked[value], color=color, label=label)
+    ax.set_yticks(list(ys))
+    ax.set_yticklabels([draw.shorten(t, 14) for t in ranked["label"]])
+    ax.invert_yaxis()
+    for y, (v, note) in enumerate(zip(ranked[value], notes, strict=True)):
+        ax.annotate(
+            note, (v, y), xytext=(4, 0), textcoords="offset points", va="center", fontsize=9
+        )
+    ax.legend(loc="lower right", frameon=False)
