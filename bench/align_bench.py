@@ -32,6 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import pandas as pd  # noqa: E402
+
 from policytrack.pipeline.analysis.align import (  # noqa: E402
     AlignConfig,
     align_series,

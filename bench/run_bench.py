@@ -26,7 +26,6 @@ sys.path.insert(0, str(REPO))
 
 from policytrack.pipeline.jobs.demo import demo_sources  # noqa: E402
 from policytrack.sample.site.mirror import MirrorSite  # noqa: E402
-
 from tests.support.procs import policytrack  # noqa: E402
 
 

@@ -13,6 +13,8 @@ import pytest
 from scipy.optimize import linear_sum_assignment
 
 sys.path.insert(0, str(Path(__file__).parent))
+from test_align_cases import COMBINED, REVISED_学会, T, docs_frame, items_frame, links  # noqa: E402
+
 from policytrack.pipeline.analysis.align import (  # noqa: E402
     ALIGNMENT_COLUMNS,
     THREAD_COLUMNS,
@@ -23,7 +25,6 @@ from policytrack.pipeline.analysis.align import (  # noqa: E402
     thread_key,
 )
 from policytrack.pipeline.analysis.similarity import Encoder, SimConfig, candidates, prepare  # noqa: E402
-from test_align_cases import COMBINED, REVISED_学会, T, docs_frame, items_frame, links  # noqa: E402
 
 A = ["党建", "科普", "学会", "智库", "学术", "基层"]
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
+
 from policytrack.pipeline.analysis.evaluate import evaluate, load_gold
 from policytrack.pipeline.cli.app import app
-from typer.testing import CliRunner
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from policytrack.pipeline.jobs.build import build
 from policytrack.pipeline.jobs.ingest import ingest
 from policytrack.pipeline.text.parse import parse_file
-
 from tests.support.documents import notice_docx, notice_html, notice_text
 
 CLI = [sys.executable, "-m", "policytrack.pipeline.cli"]

@@ -6,9 +6,9 @@ import shutil
 
 import pandas as pd
 import pytest
+
 from policytrack.pipeline.jobs.build import build
 from policytrack.pipeline.jobs.ingest import ingest
-
 from tests.support.documents import notice_text
 
 pytestmark = pytest.mark.xdist_group("build_jobs")

@@ -7,8 +7,8 @@ import subprocess
 from datetime import date
 
 import pytest
-from policytrack.pipeline.jobs.demo import TEMPLATE_URL, demo_sources
 
+from policytrack.pipeline.jobs.demo import TEMPLATE_URL, demo_sources
 from tests.support.procs import policytrack
 from tests.test_run_helpers import env
 

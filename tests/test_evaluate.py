@@ -11,10 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).parent))
+from test_align_cases import docs_frame, items_frame  # noqa: E402
+
 from policytrack.pipeline.analysis.evaluate import evaluate, load_gold  # noqa: E402
 from policytrack.pipeline.cli.app import app  # noqa: E402
 from policytrack.pipeline.core.errors import InputError  # noqa: E402
-from test_align_cases import docs_frame, items_frame  # noqa: E402
 
 TOPICS = ["党建", "科普", "学会", "智库"]
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+
 from policytrack.pipeline.core.errors import InputError
 from policytrack.pipeline.text import extract as ex
 from policytrack.pipeline.text.parse import parse_bytes
-
 from tests.support.documents import notice_html, notice_text
 
 

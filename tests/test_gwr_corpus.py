@@ -6,6 +6,7 @@ import json
 
 import pandas as pd
 import pytest
+
 from policytrack.pipeline.jobs.build import build
 from policytrack.pipeline.jobs.ingest import ingest
 

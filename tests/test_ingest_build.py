@@ -7,10 +7,10 @@ import subprocess
 import sys
 
 import pandas as pd
+
 from policytrack.pipeline.jobs.build import build
 from policytrack.pipeline.jobs.ingest import ingest
 from policytrack.pipeline.store.rawstore import RawStore
-
 from tests.support.documents import notice_docx, notice_html, notice_text
 
 CLI = [sys.executable, "-m", "policytrack.pipeline.cli"]

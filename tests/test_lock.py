@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from policytrack.pipeline.core.errors import LockError
 from policytrack.pipeline.store.lock import RunLock, read_holder
-
 from tests.support.procs import policytrack
 from tests.test_run_helpers import env
 

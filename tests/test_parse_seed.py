@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+
 from policytrack.pipeline.text.parse import parse_file
 
 SECTIONS = [

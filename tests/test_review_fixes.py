@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+
 from policytrack.pipeline.analysis.diff import diff_rows
 from policytrack.pipeline.jobs.build import build
 from policytrack.pipeline.jobs.ingest import ingest
 from policytrack.pipeline.text.extract import decode_text
-
 from tests.support.documents import notice_text
 
 REPO = Path(__file__).resolve().parents[1]

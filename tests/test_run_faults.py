@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
 from policytrack.pipeline.jobs.ingest import ingest
 from policytrack.pipeline.jobs.run import RunOptions, format_summary, run_job
 from policytrack.pipeline.store.rawstore import RawStore
-
 from tests.support.documents import notice_docx, notice_text
 from tests.test_run_helpers import temp_leftovers
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from policytrack.pipeline.store.lock import read_holder
 
+from policytrack.pipeline.store.lock import read_holder
 from tests.test_run_helpers import (
     TABLES,
     env,

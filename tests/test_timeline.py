@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+
 from policytrack.pipeline.analysis.timeline import (
     TIMELINE_COLUMNS,
     count_terms,

@@ -46,8 +46,7 @@ log = logging.getLogger(__name__)
 # same input: the build re-aligns cached sources); re-exported here for callers.
 
 LEVELS = ("item", "section", "paragraph", "sentence")
-LINK_RELATIONS = ("unchanged", "revised", "split", "merged", "reappeared")
-RELATIONS = (*LINK_RELATIONS, "new", "dropped")
+LINK_RELATIONS, RELATIONS = schema.LINK_RELATIONS, schema.RELATIONS
 
 ALIGNMENT_COLUMNS = schema.ALIGNMENTS.names
 THREAD_COLUMNS = schema.THREADS.names

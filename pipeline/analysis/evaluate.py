@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from policytrack.pipeline.analysis.align import LINK_RELATIONS
 from policytrack.pipeline.analysis.corpus import select_documents
 from policytrack.pipeline.core.errors import InputError
+from policytrack.pipeline.store.schema import LINK_RELATIONS
 
 Ref = int | str
 

@@ -33,7 +33,7 @@ from policytrack.pipeline.store import schema
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("new", "persisting", "returned", "fading", "absent")
+STATUSES = schema.STATUSES
 TIMELINE_COLUMNS = schema.TERM_TIMELINE.names
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from policytrack.pipeline.cli import options
-from policytrack.pipeline.core.errors import ConfigError
 from policytrack.pipeline.text.watch import parse_watch
 
 
@@ -28,9 +27,9 @@ def register(app: typer.Typer) -> None:
     ):
         """Execute the notebooks into OUT/<YYYY-MM-DD>/: notebooks, HTML, PNG+SVG figures, index.html."""
         from policytrack.pipeline.report.build import ReportParams, build_report
+        from policytrack.pipeline.report.labels import check_lang
 
-        if lang not in ("zh", "en"):
-            raise ConfigError(f"--lang: expected zh or en, got {lang!r}")
+        check_lang(lang, "--lang")
         params = ReportParams(
             data_dir=str(data),
             source=source,

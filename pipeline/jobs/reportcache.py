@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 from pathlib import Path
 
 from policytrack.pipeline.core.errors import ConfigError
+
+# notebooks.py is light (no matplotlib): a warm run can afford it.
+from policytrack.pipeline.report.notebooks import NOTEBOOK_DIR, NOTEBOOKS
 
 LAST_RUN = "last_run.json"
 # Tables the report reads: when none changed and the report is still there, it is not rebuilt.
@@ -34,37 +36,11 @@ def tables_fingerprint(processed: Path, extra: dict) -> str | None:
     return h.hexdigest()[:32]
 
 
-# pipeline/report.py's NOTEBOOK_DIR, found without importing it (it imports matplotlib, ~1 s that
-# a warm run does not need).
-NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
-
-
-def bundled_notebooks() -> list[str]:
-    return sorted(p.name for p in NOTEBOOK_DIR.glob("[0-9]*.ipynb"))
-
-
-REPORT_PACKAGE = Path(__file__).resolve().parents[1] / "report"
-
-
-def report_code_hash(notebooks: list[Path] | None) -> str:
-    """Hash of what turns tables into the report: the notebooks and every file of the report
-    package, by content (names relative to the package), so moving or splitting a module still
-    invalidates the cache."""
-    paths = notebooks or [NOTEBOOK_DIR / n for n in bundled_notebooks()]
-    h = hashlib.sha256()
-    for p in paths:
-        with contextlib.suppress(OSError):
-            h.update(p.name.encode() + b"\0" + p.read_bytes())
-    for p in sorted(REPORT_PACKAGE.rglob("*.py")):
-        h.update(p.relative_to(REPORT_PACKAGE).as_posix().encode() + b"\0" + p.read_bytes())
-    return h.hexdigest()[:16]
-
-
 def resolve_notebooks(names: list[str] | None) -> list[Path] | None:
     """Notebook names or prefixes ("01", "02_priority_timelines") → bundled notebook paths."""
     if not names:
         return None
-    available = bundled_notebooks()
+    available = sorted(NOTEBOOKS)
     out = []
     for name in names:
         hits = [n for n in available if n == name or n.startswith(name)]

@@ -36,7 +36,6 @@ from policytrack.pipeline.jobs import stats
 from policytrack.pipeline.jobs.reportcache import (
     LAST_RUN,
     read_last_run,
-    report_code_hash,
     resolve_notebooks,
     tables_fingerprint,
 )
@@ -50,6 +49,8 @@ from policytrack.pipeline.jobs.result import (
 )
 from policytrack.pipeline.jobs.runlog import run_log, say
 from policytrack.pipeline.jobs.summary import format_summary
+from policytrack.pipeline.report.labels import check_lang
+from policytrack.pipeline.report.notebooks import code_hash
 from policytrack.pipeline.store import atomic
 from policytrack.pipeline.store.lock import RunLock
 
@@ -159,7 +160,7 @@ def report_stage(opts: RunOptions, build: BuildStage, last: dict) -> ReportStage
     params = {
         "notebooks": [p.name for p in notebooks or []],
         "lang": opts.lang,
-        "code": report_code_hash(notebooks),  # a new policytrack version rebuilds the report
+        "code": code_hash(notebooks),  # a new policytrack version rebuilds the report
         "out": str(Path(opts.out).resolve()),  # a report asked for elsewhere is built there
     }
     processed = opts.data_dir / "processed"
@@ -227,8 +228,7 @@ def validate(opts: RunOptions) -> None:
             for src in chosen:
                 src.rebased(opts.base_url)
     resolve_notebooks(opts.notebooks)
-    if opts.lang not in ("zh", "en"):
-        raise ConfigError(f"--lang: expected zh or en, got {opts.lang!r}")
+    check_lang(opts.lang, "--lang")
 
 
 def run_job(opts: RunOptions, *, verbose: bool = False) -> RunResult:

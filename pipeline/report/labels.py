@@ -4,10 +4,9 @@ colour maps, and the one check of a label language (`check_lang`)."""
 from __future__ import annotations
 
 from policytrack.pipeline.core.errors import ConfigError
+from policytrack.pipeline.store.schema import RELATIONS
 
-STATUSES = ("new", "persisting", "fading", "returned")
-RELATIONS = ("unchanged", "revised", "split", "merged", "reappeared", "new", "dropped")
-CONTINUING = ("unchanged", "revised", "split", "merged")
+STATUSES = ("new", "persisting", "fading", "returned")  # legend order; absent is the background
 
 STATUS_COLORS = {
     "absent": "#eeeeee",

@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 
 from policytrack.pipeline.report import draw
-from policytrack.pipeline.report.labels import CONTINUING, RELATION_COLORS, RELATIONS
+from policytrack.pipeline.report.labels import RELATION_COLORS
 from policytrack.pipeline.report.registry import chart
 from policytrack.pipeline.report.views import Flow
+from policytrack.pipeline.store.schema import CONTINUING, RELATIONS
 
 
 @chart("03_alluvial", zh="相邻年份条目流向", en="Item flows between consecutive years")

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from policytrack.pipeline.report.labels import CONTINUING, RELATIONS
 from policytrack.pipeline.report.scope import ChartError, Scope, in_scope, in_years
+from policytrack.pipeline.store.schema import CONTINUING, RELATIONS
 
 # ---------------------------------------------------------------- compute: corpus overview
 

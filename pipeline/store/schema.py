@@ -47,6 +47,12 @@ def _cols(*specs: tuple[str, str, str]) -> tuple[Column, ...]:
     return tuple(Column(*s) for s in specs)
 
 
+# Column domains: the values a `relation` or `status` cell can take.
+LINK_RELATIONS = ("unchanged", "revised", "split", "merged", "reappeared")
+RELATIONS = (*LINK_RELATIONS, "new", "dropped")
+CONTINUING = ("unchanged", "revised", "split", "merged")  # the unit goes on in the next year
+STATUSES = ("new", "persisting", "returned", "fading", "absent")
+
 _KEY = (
     ("source", "str", "source name (the folder under raw/)"),
     ("series", "str", "the document series within the source; units align only within one"),
