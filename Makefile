@@ -9,7 +9,7 @@ SYSSTAMP := $(VENV)/.system-deps
 # poppler-utils (pdftotext) as the fallback PDF extractor.
 APT_PKGS := redis-server fonts-wqy-microhei poppler-utils
 
-.PHONY: all demo test lint format bench system-deps venv clean
+.PHONY: all demo test test-fast lint format bench system-deps venv clean
 
 all: demo
 
@@ -38,8 +38,13 @@ system-deps: $(SYSSTAMP)
 demo: $(STAMP) $(SYSSTAMP)
 	$(BIN)/policytrack demo
 
+# Everything, end-to-end tests included (CI runs this): about 3 minutes on 2 cores.
 test: $(STAMP) $(SYSSTAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+# The unit tests only (no servers, notebooks or subprocess runs): under a minute.
+test-fast: $(STAMP) $(SYSSTAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -27,13 +27,13 @@ def register(app: typer.Typer) -> None:
     def run_cmd(
         sources: list[str] = options.SOURCES,
         data: Path = options.DATA,
-        sources_file: Path = options.SOURCES_FILE,
-        out: Path = options.REPORTS_OUT,
-        base_url: str = options.BASE_URL,
-        recheck: bool = options.RECHECK,
         offline: bool = typer.Option(
             False, "--offline", help="Skip the crawl: build and report from what is on disk."
         ),
+        sources_file: Path = options.SOURCES_FILE,
+        base_url: str = options.BASE_URL,
+        recheck: bool = options.RECHECK,
+        out: Path = options.REPORTS_OUT,
         report: bool = typer.Option(True, "--report/--no-report", help="Run the report stage."),
         force_report: bool = typer.Option(
             False, "--force-report", help="Rebuild the report even when no table changed."

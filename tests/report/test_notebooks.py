@@ -1,0 +1,293 @@
+"""The committed notebooks (clean, parameterised, thin) and the whole report on real data: the
+Government Work Reports from ../shared and the bundled fictional sample notices, each ingested and
+built with the real pipeline, then executed by `policytrack report`."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from typer.testing import CliRunner
+
+from policytrack.pipeline.cli.app import app
+from policytrack.pipeline.report import draw, load, registry, views
+from policytrack.pipeline.report.notebooks import NOTEBOOKS
+from policytrack.pipeline.report.scope import choose_scope
+from policytrack.pipeline.text.watch import default_watch
+from tests.support.notebooks import leftovers
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = REPO / "sample"
+PARAMETERS = ["data_dir", "source", "series", "years", "watch", "lang", "figures_dir"]
+# GWR years with a report (1954–2025): everything else in that span is a gap.
+GWR_MISSING = [1961, 1962, 1963, *range(1965, 1975), 1976, 1977, 1989, 1990, 1991, 1996, 2020]
+
+
+def svg_texts(path: Path) -> list[str]:
+    return re.findall(r"<!-- (.*?) -->", path.read_text(encoding="utf-8"))
+
+
+def stderr_outputs(day: Path) -> list[str]:
+    """Text the kernels wrote to stderr while running the report's notebooks (warnings such as
+    "Glyph … missing from font" land here)."""
+    found = []
+    for name in NOTEBOOKS:
+        nb = nbformat.read(day / name, as_version=4)
+        for cell in nb.cells:
+            for out in cell.get("outputs", []):
+                if out.output_type == "stream" and out.name == "stderr":
+                    found.append(f"{name}: {out.text.strip()}")
+    return found
+
+
+def cli(*args: str) -> str:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+# ---------------------------------------------------------------- the committed notebooks
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_committed_notebook_carries_no_outputs(name):
+    nb = nbformat.read(REPO / "notebooks" / name, as_version=4)
+    nbformat.validate(nb)
+    assert leftovers(nb) == [], f"{name}: clear outputs before committing"
+
+
+REPORT_PACKAGE = "policytrack.pipeline.report"
+# Node types that mean the cell computes something itself instead of calling the package.
+COMPUTING = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.Lambda,
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+)
+
+
+def thickness(nb) -> list[str]:
+    """Why a notebook is more than calls into the report package (empty: it is thin).
+
+    After the parameters cell, a code cell may have at most 6 lines; it may import only from
+    policytrack.pipeline.report (and its modules); every call must be a function of those imports
+    (or print/len); no loops, comprehensions, lambdas or definitions; no pandas, numpy or
+    matplotlib of its own."""
+    code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"][1:]
+    trees = [(i, c.source, ast.parse(c.source)) for i, c in code]
+    imported = {"print", "len"}
+    found = []
+    for i, source, tree in trees:
+        lines = [ln for ln in source.splitlines() if ln.strip()]
+        if len(lines) > 6:
+            found.append(f"cell {i}: {len(lines)} lines")
+        if re.search(r"\b(pd|plt|np|matplotlib|pandas)\.", source):
+            found.append(f"cell {i}: pandas/numpy/matplotlib used directly")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found.append(f"cell {i}: import {', '.join(a.name for a in node.names)}")
+            elif isinstance(node, ast.ImportFrom):
+                module = node.module or ""
+                if module != REPORT_PACKAGE and not module.startswith(REPORT_PACKAGE + "."):
+                    found.append(f"cell {i}: from {module} import")
+                else:
+                    imported |= {a.asname or a.name for a in node.names}
+            elif isinstance(node, COMPUTING):
+                found.append(f"cell {i}: {type(node).__name__}")
+    for i, _source, tree in trees:
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            base = node.func
+            while isinstance(base, ast.Attribute):
+                base = base.value
+            if not (isinstance(base, ast.Name) and base.id in imported):
+                found.append(f"cell {i}: call {ast.unparse(node.func)}")
+    return found
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_has_parameters_cell_and_stays_thin(name):
+    nb = nbformat.read(REPO / "notebooks" / name, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1 and tagged[0] is code[0]
+    assigned = re.findall(r"^(\w+) = ", tagged[0].source, flags=re.M)
+    assert assigned[: len(PARAMETERS)] == PARAMETERS
+    # Notebooks call the report package and show; no loading, plotting or maths of their own.
+    assert thickness(nb) == [], name
+
+
+def test_thin_check_refuses_a_notebook_that_computes():
+    """The check above can fail: loading with pandas, grouping, a comprehension, a long cell."""
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('data_dir = "data"')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [
+        params,
+        nbformat.v4.new_code_cell(
+            "from policytrack.pipeline.report import load\n"
+            "import pandas as pd\n"
+            'docs = pd.read_parquet(data_dir + "/processed/documents.parquet")'
+        ),
+        nbformat.v4.new_code_cell(
+            'tables = load.load_tables(data_dir)\ncounts = tables["documents"].groupby("year").size()'
+        ),
+        nbformat.v4.new_code_cell("share = [n / 2 for n in counts]"),
+        nbformat.v4.new_code_cell("\n".join(f"x{n} = {n}" for n in range(7))),
+        nbformat.v4.new_code_cell("from policytrack.pipeline.analysis import align"),
+    ]
+    assert thickness(nb) == [
+        "cell 1: pandas/numpy/matplotlib used directly",
+        "cell 1: import pandas",
+        "cell 3: ListComp",
+        "cell 4: 7 lines",
+        "cell 5: from policytrack.pipeline.analysis import",
+        "cell 1: call pd.read_parquet",
+        "cell 2: call tables['documents'].groupby('year').size",
+        "cell 2: call tables['documents'].groupby",
+    ]
+
+
+# ---------------------------------------------------------------- Government Work Reports
+
+
+@pytest.fixture(scope="module")
+def gwr_report(gwr_path, tmp_path_factory):
+    root = tmp_path_factory.mktemp("gwr-report")
+    data = root / "data"
+    cli("ingest", str(gwr_path), "--source", "gwr", "--data", str(data))
+    cli("build", "--data", str(data))
+    out = cli("report", "--data", str(data), "--out", str(root / "reports"))
+    day = next(p for p in (root / "reports").iterdir() if not p.name.startswith("."))
+    return data, day, out
+
+
+@pytest.mark.xdist_group("report-gwr")
+@pytest.mark.slow
+def test_gwr_watch_list_three_big_battles_2018_to_2021(gwr_report):
+    data, day, _ = gwr_report
+    tables = load.load_tables(data, need=("documents", "term_timeline"))
+    scope = choose_scope(tables["documents"])
+    assert (scope.source, scope.series, scope.years) == (
+        "gwr",
+        "中华人民共和国国务院政府工作报告",
+        (1954, 2025),
+    )
+    lanes = views.watch_lanes(views.term_view(tables["term_timeline"], scope), default_watch())
+    by_term = {lane.term: lane for lane in lanes}
+    assert by_term["三大攻坚战"].years == (2018, 2019, 2021)  # 2020 has no report in the corpus
+    assert by_term["服务发展年"].years == ()  # a 工作要点 slogan, not in the State Council reports
+    texts = svg_texts(day / "figures" / "02_watch_lanes.svg")
+    assert {"三大攻坚战", "服务发展年", "未出现", "2018", "2021", "缺失年份"} <= set(texts)
+    heatmap = svg_texts(day / "figures" / "02_term_heatmap.svg")
+    assert {"三大攻坚战", "一带一路", "一国两制", "1954", "2025", "淡出"} <= set(heatmap)
+
+
+@pytest.mark.xdist_group("report-gwr")
+def test_gwr_overview_counts_and_gaps(gwr_report):
+    _, day, out = gwr_report
+    assert f"report: 3 notebooks, {len(registry.charts())} figures" in out
+    assert stderr_outputs(day) == []  # no warnings from the kernels, missing glyphs included
+    docs = svg_texts(day / "figures" / "01_documents_per_year.svg")
+    note = [t for t in docs if t.startswith("来源：")]
+    assert note and note[0].startswith("来源：gwr；1954–2025年，52份文件；数据截至 ")
+    assert not any("样例" in t for t in docs)
+    page = (day / "01_corpus_overview.html").read_text(encoding="utf-8")
+    assert f"<td>{', '.join(map(str, GWR_MISSING))}</td>" in page
+    assert "<td>2025</td><td>2025年中华人民共和国国务院政府工作报告</td>" in page
+
+
+@pytest.mark.xdist_group("report-gwr")
+def test_gwr_flows_and_redline_render(gwr_report):
+    data, day, _ = gwr_report
+    for name in ("03_alluvial", "03_relations_per_year", "03_longest_threads"):
+        texts = svg_texts(day / "figures" / f"{name}.svg")
+        assert any(t.startswith("来源：gwr；1954–2025年") for t in texts), name
+    assert "2025" in svg_texts(day / "figures" / "03_alluvial.svg")
+    tables = load.load_tables(data, need=("documents", "threads"))
+    scope = choose_scope(tables["documents"])
+    top = views.longest_threads(views.scoped_threads(tables["threads"], scope))
+    texts = svg_texts(day / "figures" / "03_longest_threads.svg")
+    assert len(top) == 12 and all(draw.shorten(t, 20) in texts for t in top["label"])
+    assert f"{top.loc[0, 'n_years']}年" in texts
+    nb = nbformat.read(day / "03_item_flows.ipynb", as_version=4)
+    html_out = [
+        o["data"]["text/html"]
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if "text/html" in o.get("data", {})
+    ]
+    last = int(top.loc[0, "last_seen"])
+    assert any("class='pt-redline'" in h and f"→ {last} (" in h for h in html_out)
+
+
+# ---------------------------------------------------------------- the fictional sample notices
+
+
+@pytest.fixture(scope="module")
+def sample_report(tmp_path_factory):
+    notices = sorted((SAMPLE / "notices").glob("[ab]-*.txt"))
+    if not notices:
+        pytest.fail(f"{SAMPLE / 'notices'} holds no sample notices")
+    root = tmp_path_factory.mktemp("sample-report")
+    data = root / "data"
+    cli("ingest", *map(str, notices), "--source", "sample", "--data", str(data))
+    cli("build", "--data", str(data))
+    out = cli("report", "--data", str(data), "--out", str(root / "reports"), "--lang", "en")
+    day = next(p for p in (root / "reports").iterdir() if not p.name.startswith("."))
+    return data, day, out
+
+
+@pytest.mark.xdist_group("report-sample")
+@pytest.mark.slow
+def test_sample_report_is_marked_as_sample_everywhere(sample_report):
+    _, day, _ = sample_report
+    assert stderr_outputs(day) == []
+    for svg in sorted((day / "figures").glob("*.svg")):
+        notes = [t for t in svg_texts(svg) if "Source:" in t]
+        assert notes and notes[0].startswith(
+            "SAMPLE DATA (fictional) · Source: sample; 2018–2024"
+        ), svg.name
+    assert "<p class='sample'>SAMPLE DATA (fictional)</p>" in (day / "index.html").read_text(
+        encoding="utf-8"
+    )
+
+
+@pytest.mark.xdist_group("report-sample")
+def test_sample_term_story_matches_the_intent(sample_report):
+    data, day, _ = sample_report
+    intent = json.loads((SAMPLE / "gold" / "intent.json").read_text(encoding="utf-8"))
+    tables = load.load_tables(data, need=("documents", "term_timeline"))
+    scope = choose_scope(tables["documents"], lang="en")
+    assert scope.series == intent["series"] and list(scope.doc_years) == intent["years"]
+    view = views.term_view(tables["term_timeline"], scope)
+    lanes = {
+        lane.term: lane.years for lane in views.watch_lanes(view, ["服务发展年", "三大攻坚战"])
+    }
+    assert lanes == {
+        "服务发展年": tuple(intent["quoted_terms"]["服务发展年"]),
+        "三大攻坚战": tuple(intent["quoted_terms"]["三大攻坚战"]),
+    }
+    matrix = views.heatmap_matrix(view)
+    # 学习·提能 is the intended returning term: absent 2020 and 2022, back in 2023.
+    row = matrix.loc["学习·提能"]
+    assert [y for y in matrix.columns if row[y] != "absent"] == intent["quoted_terms"]["学习·提能"]
+    assert row[2023] == "returned"
+    heat = svg_texts(day / "figures" / "02_term_heatmap.svg")
+    assert {"学习·提能", "科创中国", "双碳", "三大攻坚战", "Returned", "2018", "2024"} <= set(heat)
+    assert "2021" not in heat  # the deliberate gap year has no column
+    lanes_svg = svg_texts(day / "figures" / "02_watch_lanes.svg")
+    assert {"服务发展年", "三大攻坚战", "2018", "2019", "2020"} <= set(lanes_svg)

@@ -1,0 +1,47 @@
+"""Table schemas: docs/data.md matches pipeline/store/schema.py; writers conform to it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from policytrack.pipeline.store import schema
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "data.md"
+
+
+def documented(name: str) -> str:
+    """The heading and column table of `name` in docs/data.md, as written there."""
+    text = DOCS.read_text(encoding="utf-8")
+    m = re.search(rf"(?m)^### `{name}\.parquet` — .*\n\n(?:\|.*\n)+", text)
+    assert m, f"docs/data.md has no section for {name}.parquet"
+    return m.group(0).rstrip("\n")
+
+
+@pytest.mark.parametrize("name", list(schema.TABLES))
+def test_docs_match_the_schema(name):
+    """Regenerate with `python -m policytrack.pipeline.store.schema` when this fails."""
+    assert documented(name) == schema.markdown(name)
+
+
+def test_conform_orders_and_types_columns():
+    df = pd.DataFrame(
+        {"count": [2], "term": ["三大攻坚战"], "kind": ["quote"], "paths": [["1.1"]],
+         "source": ["s"], "series": ["x"], "year": ["2019"], "doc_id": ["d"]}
+    )  # fmt: skip
+    out = schema.conform(df, "terms")
+    assert list(out.columns) == schema.TERMS.names
+    assert out["year"].dtype == "int64" and out.loc[0, "year"] == 2019
+    with pytest.raises(ValueError, match="terms: columns not in the schema: extra"):
+        schema.conform(df.assign(extra=1), "terms")
+    with pytest.raises(ValueError, match=r"terms\.count: missing values in a int64 column"):
+        schema.conform(df.assign(count=[None]), "terms")
+
+
+def test_empty_tables_are_typed():
+    empty = schema.empty("alignments")
+    assert list(empty.columns) == schema.ALIGNMENTS.names and empty.empty
+    assert empty["score"].dtype == "float64" and empty["primary"].dtype == "bool"
