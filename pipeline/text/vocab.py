@@ -44,3 +44,16 @@ DOC_NUMBER = re.compile(
 
 def iso_date(year: int | str, month: int | str, day: int | str) -> str:
     return f"{int(year):04d}-{int(month):02d}-{int(day):02d}"
+
+
+# Years a document of this kind can carry: the earliest Party congress report (1921) to next year
+# (a work-points notice is published for the coming year). Everything that takes a year from a user,
+# a file or a text checks it here, so an absurd year never reaches the store.
+FIRST_YEAR = 1900
+
+
+def plausible_year(year: int, today_year: int | None = None) -> bool:
+    import datetime
+
+    last = (today_year or datetime.date.today().year) + 1
+    return FIRST_YEAR <= year <= last
