@@ -199,7 +199,9 @@ def watch_timeline(
     """Timeline rows (the term_timeline columns) of every watch term in every series of
     `documents`, whether or not the build counted it.
 
-    Terms the timeline already has keep their rows (marked watched); the others are counted now
+    Terms the timeline already has keep their rows (marked watched), except terms shorter than
+    three characters, which the lexicon counts quoted only and a watch counts bare; the others
+    are counted now
     from `items` (`count_watch`) and get rows computed by the same timeline code, so
     `terms --watch X` and `report --watch X` always show the same statuses. `items` may be None
     when every watch term is in the timeline.
@@ -209,7 +211,8 @@ def watch_timeline(
     watch = [w for w in dict.fromkeys(w.strip() for w in watch) if w]
     if not watch:
         return timeline.iloc[0:0]
-    have = timeline[timeline["term"].isin(watch)].copy()
+    # A short term in the timeline was counted quoted only; watched, it counts every mention.
+    have = timeline[timeline["term"].isin([w for w in watch if len(w) >= MIN_BARE])].copy()
     have["watched"] = True
     known = set(zip(have["source"], have["term"], strict=True))
     frames = [have]

@@ -94,10 +94,12 @@ def select_terms(
                 f"no documents in that window; years: {have[0]}–{have[-1]}",
             )
         timeline = window
+    totals: dict[str, int] = {}
     if limit > 0 and not timeline.empty:
-        timeline = _top_groups(timeline, limit, wanted, noise, variants)
+        timeline, totals = _top_groups(timeline, limit, wanted, noise, variants)
     if variants and not timeline.empty:
         timeline = group_timeline(timeline, documents)
+    timeline.attrs["totals"] = totals  # series → terms before the cut (the table's "N of M")
     if wanted:
         keep = set(wanted)
         if variants:
@@ -110,9 +112,10 @@ def select_terms(
 
 def _top_groups(
     timeline: pd.DataFrame, limit: int, wanted: Sequence[str], noise: bool, variants: bool
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, dict[str, int]]:
     """Rows of the `limit` most important groups per series (a group scores its best member's
-    importance; a flagged root leaves its group out unless `noise`), plus the wanted terms."""
+    importance; a flagged root leaves its group out unless `noise`), plus the wanted terms;
+    and the number of groups per series that could have been shown."""
     imp = term_importance(timeline)
     key = "canonical" if variants else "term"
     canon = timeline.drop_duplicates(["series", "term"]).set_index(["series", "term"])[key]
@@ -122,7 +125,9 @@ def _top_groups(
     best = imp.groupby(["series", "group"])["importance"].max().reset_index()
     if not noise:
         best = best[[(s, g) not in bad for s, g in zip(best["series"], best["group"], strict=True)]]
+    best = best[best["importance"] > 0]
     best = best.sort_values(["series", "importance", "group"], ascending=[True, False, True])
+    totals = best.groupby("series").size().to_dict()
     chosen: set = set()
     for series, grp in best.groupby("series", sort=False):
         chosen |= {(series, g) for g in grp["group"].head(limit)}
@@ -133,7 +138,7 @@ def _top_groups(
         | timeline["term"].isin(set(wanted)).to_numpy()
         | timeline[key].isin(set(wanted)).to_numpy()
     )
-    return timeline[keep]
+    return timeline[keep], totals
 
 
 def ranked(timeline: pd.DataFrame, *, watch: Sequence[str] = (), noise: bool = False) -> list[str]:

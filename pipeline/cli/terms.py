@@ -82,7 +82,7 @@ def terms_cmd(
     for series_name, g in timeline.groupby("series", sort=True):
         imp = term_importance(g)
         order = ranked(imp, watch=wanted, noise=show_all)
-        total = len(order)
+        total = max(len(order), timeline.attrs.get("totals", {}).get(series_name, 0))
         if not show_all and limit > 0:
             order = order[: max(limit, len([t for t in order if t in set(wanted)]))]
         years_ = sorted(g["year"].unique())
