@@ -118,8 +118,12 @@ def _top_groups(
     and the number of groups per series that could have been shown."""
     imp = term_importance(timeline)
     key = "canonical" if variants else "term"
-    canon = timeline.drop_duplicates(["series", "term"]).set_index(["series", "term"])[key]
-    imp["group"] = canon.reindex(pd.MultiIndex.from_arrays([imp["series"], imp["term"]])).to_numpy()
+    if variants:
+        canon = timeline.drop_duplicates(["series", "term"]).set_index(["series", "term"])
+        index = pd.MultiIndex.from_arrays([imp["series"], imp["term"]])
+        imp["group"] = canon["canonical"].reindex(index).to_numpy()
+    else:
+        imp["group"] = imp["term"]
     roots = imp[imp["term"] == imp["group"]]
     bad = set(zip(roots.loc[roots["flag"].fillna("") != "", "series"], roots.loc[roots["flag"].fillna("") != "", "group"], strict=True))  # fmt: skip
     best = imp.groupby(["series", "group"])["importance"].max().reset_index()

@@ -48,7 +48,7 @@ def terms_cmd(
 
     wanted = parse_watch(watch, where="--watch")
     window = options.parse_years(years)
-    documents = read_table(data, "documents", ["doc_id", "source", "series", "year", "recorded_at", "n_chars", "preamble"])  # fmt: skip
+    documents = read_table(data, "documents")
     from policytrack.pipeline.store.schema import TERM_TIMELINE
 
     # The table needs no paths (a list column, the slowest to read); the CSV has them all.
