@@ -92,16 +92,29 @@ def stoplist() -> dict[str, frozenset[str]]:
     return {k: frozenset(v) for k, v in out.items()}
 
 
-def is_stopped(term: str) -> bool:
-    """True for a candidate the stop list rules out (starts or ends with a stop word, or is one)."""
+@functools.cache
+def _stop_index() -> tuple:
     stop = stoplist()
-    if term in stop.get("word", ()) or any(w in term for w in stop.get("inside", ())):
+
+    def lengths(words):
+        return sorted({len(w) for w in words})
+
+    pre, suf = stop.get("prefix", frozenset()), stop.get("suffix", frozenset())
+    patterns = [re.compile(p) for p in stop.get("pattern", ())]
+    return pre, lengths(pre), suf, lengths(suf), stop.get("word", frozenset()), stop.get("inside", frozenset()), patterns  # fmt: skip
+
+
+def is_stopped(term: str) -> bool:
+    """True for a candidate the stop list rules out (starts or ends with a stop word, contains an
+    [inside] word, is a [word], or matches a [pattern])."""
+    pre, pre_n, suf, suf_n, words, inside, patterns = _stop_index()
+    if term in words or any(w in term for w in inside):
         return True
-    if any(re.search(p, term) for p in stop.get("pattern", ())):
+    if any(n < len(term) and term[:n] in pre for n in pre_n):
         return True
-    if any(term.startswith(p) and len(term) > len(p) for p in stop.get("prefix", ())):
+    if any(n < len(term) and term[-n:] in suf for n in suf_n):
         return True
-    return any(term.endswith(s) and len(term) > len(s) for s in stop.get("suffix", ()))
+    return any(p.search(term) for p in patterns)
 
 
 # ---------------------------------------------------------------------------- passes
@@ -238,8 +251,8 @@ def select_phrases(
         & (before >= cfg.min_before)
         & (share <= cfg.max_df)
         & (numeric <= cfg.max_numeric)
-        & np.array([bool(s) and _plausible(s) for s in strings])
     )
+    ok[ok] = [bool(s) and _plausible(s) for s in strings[ok]]
     score = np.log1p(mentions) * persistence * np.sqrt(np.maximum(ent, 0)) * (1 - share)
     first_year = np.array([metas[d][2] for d in home["first_doc"].to_numpy()])
     out = pd.DataFrame(
