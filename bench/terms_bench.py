@@ -104,9 +104,7 @@ def run_stage(data: Path, scale: int) -> dict:
     from policytrack.pipeline.analysis.lexicon import lexicon_stage
 
     frames = gwr_frames(data) if scale <= 1 else synthetic_frames(data, scale)
-    chars = sum(
-        len(t) for f in frames for t in f.items["text"] if isinstance(t, str)
-    )  # item text, for the label
+    chars = int(sum(f.documents["n_chars"].sum() for f in frames))  # body characters
     before = _rss_mb()
     t0 = time.perf_counter()
     result = lexicon_stage(frames)
@@ -116,7 +114,7 @@ def run_stage(data: Path, scale: int) -> dict:
         "scale": scale,
         "sources": len(frames),
         "documents": int(sum(len(f.documents) for f in frames)),
-        "item_chars": chars,
+        "chars": chars,
         "seconds": round(wall, 2),
         "rss_before_mb": round(before, 1),
         "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3, 1),
@@ -254,7 +252,7 @@ def main() -> None:
         r = json.loads(out.stdout.strip().splitlines()[-1])
         label = "GWR" if scale == 1 else f"synthetic {scale}× ({r['sources']} sources)"
         print(
-            f"stage  {label:<28} {r['documents']:>4} docs {r['item_chars'] / 1e6:5.1f} M chars  "
+            f"stage  {label:<28} {r['documents']:>4} docs {r['chars'] / 1e6:5.2f} M chars  "
             f"{r['seconds']:6.1f} s  peak RSS {r['max_rss_mb']:6.1f} MB "
             f"(tables loaded: {r['rss_before_mb']:.0f} MB)  lexicon {r['lexicon']} "
             f"(phrases {r['phrases']})  n-gram tables {r['ngram_table_mb']} MB  "

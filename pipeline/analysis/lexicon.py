@@ -331,24 +331,26 @@ def lexicon_stage(
     matcher = Matcher(list(entries["term"]), list(entries["kind"]), watched=watched)
     terms: dict[str, pd.DataFrame] = {}
     chosen: list[pd.DataFrame] = []
+    series_docs: dict[tuple[str, str], int] = {}
     for frames in sources:
         rows = count_documents(matcher, document_units(frames.documents, frames.items))
         terms[frames.source] = rows
         docs = select_documents(frames.documents, quiet=True)
         chosen.append(rows[rows["doc_id"].isin(set(docs["doc_id"]))])
-        chosen[-1] = chosen[-1].assign(n_docs=len(docs))
+        series_docs.update(docs.groupby(["source", "series"]).size().to_dict())
     counted = pd.concat(chosen, ignore_index=True) if chosen else pd.DataFrame()
-    lexicon = _lexicon_table(entries, counted, sources, cfg)
+    lexicon = _lexicon_table(entries, counted, series_docs, cfg)
     return LexiconResult(lexicon=lexicon, terms=terms, stats=info)
 
 
 def _lexicon_table(
     entries: pd.DataFrame,
     counted: pd.DataFrame,
-    sources: Iterable[SourceFrames],
+    series_docs: dict[tuple[str, str], int],
     cfg: LexiconConfig,
 ) -> pd.DataFrame:
-    """Entries with their corpus evidence from counting (latest version of each year only)."""
+    """Entries with their corpus evidence from counting (latest version of each year only);
+    `series_docs`: documents per (source, series)."""
     lex = entries.set_index("term")
     if counted.empty:
         out = lex.reset_index().assign(
@@ -366,21 +368,7 @@ def _lexicon_table(
     agg["years"] = c.drop_duplicates(["term", "year"]).groupby("term").size()
     # Share of its home series' documents that mention it (for the emphasis flag).
     per_series = c.groupby(["term", "source", "series"]).agg(df=("doc_id", "nunique"))
-    per_series = per_series.join(
-        c.drop_duplicates(["source", "series", "doc_id"])
-        .groupby(["source", "series"])
-        .size()
-        .rename("series_docs"),
-        on=["source", "series"],
-    )
-    n_series_docs = {}
-    for frames in sources:
-        docs = select_documents(frames.documents, quiet=True)
-        for (src, ser), g in docs.groupby(["source", "series"]):
-            n_series_docs[(src, ser)] = len(g)
-    per_series["series_docs"] = [
-        n_series_docs.get((s, r), n) for (_, s, r), n in zip(per_series.index, per_series["series_docs"], strict=True)
-    ]  # fmt: skip
+    per_series["series_docs"] = [series_docs.get((src, ser), 1) for _, src, ser in per_series.index]
     share = (per_series["df"] / per_series["series_docs"]).groupby("term").max()
     out = lex.join(agg, how="left").join(
         first[["year", "source", "series"]].rename(
