@@ -161,8 +161,9 @@ def discover(
         clean_right=stop.get("right", frozenset()),
     )
     for frames in sources:
-        for _meta, units in _selected(frames):
-            stats.add(_text(units))
+        for meta, units in _selected(frames):
+            stats.add(_text(units), (meta["source"], meta["series"]))
+    stats.finish()
     phrases = select_phrases(stats, metas, cfg)
     info = {
         "documents": len(metas),
@@ -215,28 +216,14 @@ def select_phrases(
     Score = log(1 + mentions) × persistence since first seen × √(min entropy) × (1 − df share).
     """
     cols = ["term", "kind", "score", "evidence"]
-    idx, doc, cnt = stats.doc_counts()
-    if not len(idx) or not metas:
+    home = stats.home
+    c = np.nonzero(home["first_doc"] >= 0)[0]  # candidates seen in pass 2
+    if not len(c) or not metas:
         return pd.DataFrame(columns=cols)
-    meta = pd.DataFrame(metas, columns=["source", "series", "year"])
-    meta["key"] = meta["source"] + "\x1f" + meta["series"]
-    key_codes, keys = pd.factorize(meta["key"])
-    # Document rank within its series (documents come in series, year order per source).
-    rank = meta.groupby("key").cumcount().to_numpy()
-    n_series_docs = meta.groupby("key")["year"].transform("size").to_numpy()
-    occ = pd.DataFrame({"c": idx, "s": key_codes[doc], "r": rank[doc], "n": cnt, "d": doc})
-    per = occ.groupby(["c", "s"], sort=False).agg(
-        mentions=("n", "sum"), df=("r", "size"), first=("r", "min"), first_doc=("d", "min")
-    )
-    per = per.reset_index()
-    home = per.sort_values(["c", "mentions", "df"], ascending=[True, False, False]).drop_duplicates(
-        "c"
-    )
-    c = home["c"].to_numpy()
-    size = n_series_docs[home["first_doc"].to_numpy()]
-    df = home["df"].to_numpy()
-    before = home["first"].to_numpy()
-    mentions = occ.groupby("c")["n"].sum().reindex(c).to_numpy()
+    size = home["size"][c]
+    df = home["df"][c]
+    before = home["before"][c]
+    mentions = stats.mentions[c]
     left, right = stats.entropies()
     strings = np.array(stats.strings, dtype=object)[c]
     pmi = stats.pmi[c]
@@ -254,7 +241,7 @@ def select_phrases(
     )
     ok[ok] = [bool(s) and _plausible(s) for s in strings[ok]]
     score = np.log1p(mentions) * persistence * np.sqrt(np.maximum(ent, 0)) * (1 - share)
-    first_year = np.array([metas[d][2] for d in home["first_doc"].to_numpy()])
+    first_year = np.array([metas[d][2] for d in home["first_doc"][c]])
     out = pd.DataFrame(
         {
             "term": strings[ok],

@@ -7,9 +7,11 @@ never by the corpus text:
    (CJK characters, ASCII digits and letters; punctuation ends a run) to a 64-bit polynomial key
    and keeps, per length, sorted arrays of (key, total count, document frequency).
 2. `CandidateStats.add` re-hashes the n-grams of length `min_len … max_len` that passed the
-   recurrence filter and collects, per candidate: its string, per-document counts, and its left
-   and right neighbour characters (for branching entropy). Cohesion (PMI) is looked up in the
-   pass-1 tables.
+   recurrence filter and keeps, per candidate: its string, its mentions and its home series
+   (the series that mentions it most: documents there, documents before its first mention),
+   folded series by series, and counts of its distinct left and right neighbour characters (for
+   branching entropy). Cohesion (PMI) is looked up in the pass-1 tables. Memory: a few arrays
+   per candidate plus the distinct (candidate, neighbour) pairs.
 
 Keys are hashes, so two different strings could share a key (about 1 in 10^12 at GWR scale);
 every phrase that survives is recounted from its string by the counting step, so a collision can
@@ -160,15 +162,56 @@ class CandidateStats:
             self.length[self.offset[n] : self.offset[n] + len(self.keys[n])] = n
         self.pmi = np.full(total, np.inf)
         self.numeric = np.zeros(total, dtype=np.int64)  # mentions followed by a digit
-        self._doc_counts: list[tuple[np.ndarray, np.ndarray, int]] = []  # (idx, count, doc no)
-        self._left: list[np.ndarray] = []  # (idx << 21 | code) per occurrence
-        self._right: list[np.ndarray] = []
+        self.mentions = np.zeros(total, dtype=np.int64)  # over the whole corpus
+        # The home series (most mentions) of each candidate, folded series by series:
+        self.home = {
+            "mentions": np.zeros(total, dtype=np.int64),
+            "df": np.zeros(total, dtype=np.int64),
+            "before": np.zeros(total, dtype=np.int64),  # its documents before the first mention
+            "size": np.zeros(total, dtype=np.int64),  # documents of the series
+            "first_doc": np.full(total, -1, dtype=np.int64),  # number of that first document
+        }
+        self._series: object = None
+        self._cur = self._fresh_series()
+        self._neighbours = [_Pairs(), _Pairs()]  # (idx << 21 | code) → count, left and right
         self.docs = 0
 
-    def add(self, text: str) -> int:
-        """Collect one document; returns its number (the order of `add` calls)."""
+    def _fresh_series(self) -> dict:
+        return {
+            "mentions": np.zeros(self.size, dtype=np.int64),
+            "df": np.zeros(self.size, dtype=np.int64),
+            "before": np.full(self.size, -1, dtype=np.int64),
+            "first_doc": np.full(self.size, -1, dtype=np.int64),
+            "n": 0,
+        }
+
+    def _fold(self) -> None:
+        """Make the finished series the home of candidates it mentions most (ties: first seen)."""
+        cur, home = self._cur, self.home
+        better = cur["mentions"] > home["mentions"]
+        for key in ("mentions", "df", "before", "first_doc"):
+            home[key][better] = cur[key][better]
+        home["size"][better] = cur["n"]
+        self._cur = self._fresh_series()
+
+    def finish(self) -> None:
+        """Call once after the last document (folds the last series, merges neighbours)."""
+        self._fold()
+        for pairs in self._neighbours:
+            pairs.flush()
+
+    def add(self, text: str, series: object = None) -> int:
+        """Collect one document of `series` (documents of one series must come together, in
+        year order); returns its number (the order of `add` calls)."""
         doc_no = self.docs
         self.docs += 1
+        if series != self._series:
+            if self._series is not None:
+                self._fold()
+            self._series = series
+        cur = self._cur
+        rank = cur["n"]
+        cur["n"] += 1
         codes = encode(text)
         if len(codes) == 0 or not self.lengths:
             return doc_no
@@ -189,15 +232,20 @@ class CandidateStats:
             if len(pos) == 0:
                 continue
             u, first, cnt = np.unique(i, return_index=True, return_counts=True)
-            self._doc_counts.append((u, cnt, doc_no))
+            self.mentions[u] += cnt
+            cur["mentions"][u] += cnt
+            cur["df"][u] += 1
+            unseen = cur["before"][u] < 0
+            cur["before"][u[unseen]] = rank
+            cur["first_doc"][u[unseen]] = doc_no
             tag = i.astype(np.uint64) << np.uint64(21)
             left = padded[pos].copy()  # codes[pos - 1]
             right = padded[pos + n + 1].copy()  # codes[pos + n]
             np.add.at(self.numeric, i, (right >= 48) & (right <= 57))
             left[self._affixed(by_len, pos, 0)] = BOUNDARY
             right[self._affixed(by_len, pos + n, 1)] = BOUNDARY
-            self._left.append(tag | left)
-            self._right.append(tag | right)
+            self._neighbours[0].add(tag | left)
+            self._neighbours[1].add(tag | right)
             new = np.array([self.strings[j] is None for j in u], dtype=bool)
             if new.any():
                 found.append((n, u[new], pos[first][new]))
@@ -233,20 +281,39 @@ class CandidateStats:
             best = np.minimum(best, v)
         return best
 
-    def doc_counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(candidate index, document number, count) of every candidate in every document."""
-        if not self._doc_counts:
-            z = np.zeros(0, dtype=np.int64)
-            return z, z, z
-        idx = np.concatenate([d[0] for d in self._doc_counts])
-        cnt = np.concatenate([d[1] for d in self._doc_counts])
-        doc = np.concatenate([np.full(len(d[0]), d[2]) for d in self._doc_counts])
-        return idx, doc, cnt
-
     def entropies(self) -> tuple[np.ndarray, np.ndarray]:
         """Left and right branching entropy (nats) per candidate; a run boundary counts as a
         distinct neighbour each time (punctuation is the clearest word boundary)."""
-        return _entropy(self._left, self.size), _entropy(self._right, self.size)
+        return (
+            _entropy(self._neighbours[0], self.size),
+            _entropy(self._neighbours[1], self.size),
+        )
+
+
+class _Pairs:
+    """A running count of packed (candidate, neighbour) keys, merged every few documents so
+    memory holds distinct pairs, not occurrences."""
+
+    def __init__(self, every: int = 32):
+        self.keys = np.zeros(0, dtype=np.uint64)
+        self.counts = np.zeros(0, dtype=np.int64)
+        self._pending: list[np.ndarray] = []
+        self._every = every
+
+    def add(self, packed: np.ndarray) -> None:
+        self._pending.append(packed)
+        if len(self._pending) >= self._every:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        new = np.concatenate(self._pending)
+        self._pending.clear()
+        keys = np.concatenate([self.keys, new])
+        weights = np.concatenate([self.counts, np.ones(len(new), dtype=np.int64)])
+        self.keys, inv = np.unique(keys, return_inverse=True)
+        self.counts = np.bincount(inv, weights=weights, minlength=len(self.keys)).astype(np.int64)
 
 
 def _keys_by_len(words: Iterable[str]) -> dict[int, np.ndarray]:
@@ -257,12 +324,12 @@ def _keys_by_len(words: Iterable[str]) -> dict[int, np.ndarray]:
     return {n: np.array(sorted(k), dtype=np.uint64) for n, k in by.items()}
 
 
-def _entropy(parts: list[np.ndarray], size: int) -> np.ndarray:
+def _entropy(pairs: _Pairs, size: int) -> np.ndarray:
     out = np.zeros(size)
-    if not parts:
+    pairs.flush()
+    if not len(pairs.keys):
         return out
-    packed = np.concatenate(parts)
-    u, c = np.unique(packed, return_counts=True)
+    u, c = pairs.keys, pairs.counts
     idx = (u >> np.uint64(21)).astype(np.int64)
     code = (u & np.uint64((1 << 21) - 1)).astype(np.int64)
     total = np.bincount(idx, weights=c, minlength=size)
