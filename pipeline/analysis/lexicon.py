@@ -49,6 +49,7 @@ class LexiconConfig:
     min_count: int = 5  # recurrence: at least this many mentions in the corpus …
     min_docs: int = 2  # … in at least this many documents, or
     min_one_doc: int = 4  # … this many mentions in one document
+    max_candidates: int = 50_000  # per length, the most frequent recurrent n-grams (bounds pass 2)
     min_pmi: float = 3.0  # cohesion: min over split points of log p(w)/(p(a)p(b))
     min_entropy: float = 1.5  # branching entropy (nats) each side, stop-list words as boundaries;
     # a phrase with fewer mentions needs 0.9 × ln(mentions) (every context distinct is the maximum)
@@ -150,7 +151,7 @@ def discover(
                     quoted[term] = kind
     counter.flush()
     cands = {
-        n: counter.recurrent(n, cfg.min_count, cfg.min_docs, cfg.min_one_doc)
+        n: counter.recurrent(n, cfg.min_count, cfg.min_docs, cfg.min_one_doc, cfg.max_candidates)
         for n in range(cfg.min_len, cfg.max_len + 1)
     }
     stop = stoplist()

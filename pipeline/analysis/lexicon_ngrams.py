@@ -122,11 +122,16 @@ class NgramCounter:
                 self.tables[n].merge(keys, freq, np.ones(len(keys), dtype=np.int64))
                 parts.clear()
 
-    def recurrent(self, n: int, min_count: int, min_docs: int, min_one_doc: int) -> np.ndarray:
+    def recurrent(
+        self, n: int, min_count: int, min_docs: int, min_one_doc: int, cap: int = 0
+    ) -> np.ndarray:
         """Keys of length n seen `min_count` times and in `min_docs` documents (or, within one
-        document, `min_one_doc` times)."""
+        document, `min_one_doc` times); the `cap` most frequent of them when `cap` > 0 (copied
+        text makes every n-gram of the copied passages recurrent: the cap bounds pass 2)."""
         t = self.tables[n]
-        ok = (t.freq >= min_count) & ((t.df >= min_docs) | (t.freq >= min_one_doc))
+        ok = np.nonzero((t.freq >= min_count) & ((t.df >= min_docs) | (t.freq >= min_one_doc)))[0]
+        if cap and len(ok) > cap:
+            ok = ok[np.argsort(-t.freq[ok], kind="stable")[:cap]]
         return t.keys[ok]
 
     @property
