@@ -279,7 +279,7 @@ def reflow_pdf_lines(lines: list[str]) -> list[str]:
     A line that runs (nearly) to the full measure and does not end a sentence continues on the
     next line; short lines (titles, dates, signatures) stand alone.
     """
-    lines = [ln.strip() for ln in lines]
+    lines = _drop_page_numbers([ln.strip() for ln in lines])
     lengths = sorted(len(ln) for ln in lines if len(ln) > 10)
     if not lengths:
         return lines
@@ -294,12 +294,14 @@ def reflow_pdf_lines(lines: list[str]) -> list[str]:
         # A full-measure line was wrapped. When it ends at a 。 the paragraph may still go on:
         # a long next line continues it, a short one (issuer, date, title) stands alone.
         # A line ending in a colon (主送 addressees, 附件：) always stands alone.
-        ended = out and out[-1][-1] in _SENTENCE_END
-        lead_in = out and out[-1][-1] in "：:"
+        last = out[-1] if out else ""
+        ended = bool(last) and last[-1] in _SENTENCE_END
+        lead_in = bool(last) and last[-1] in "：:"
         if (
             joinable
             and not lead_in
             and not _starts_with_marker(ln)
+            and not _STANDS_ALONE.match(ln)
             and (not ended or len(ln) >= 0.5 * full)
         ):
             out[-1] += ln
@@ -310,9 +312,31 @@ def reflow_pdf_lines(lines: list[str]) -> list[str]:
 
 
 _SENTENCE_END = "。！？；!?;…"
+# 1、 1. （1） ① 一、 open a paragraph; 1.2万 (a decimal number) does not.
 _MARKER_START = re.compile(
-    r"^([一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d+[、.．]|[①-⑳])"
+    r"^([一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d+[、.．](?!\d)|[①-⑳])"
 )
+_PAGE_NUMBER = re.compile(r"^\s*[-—–－]*\s*(第\s*)?\d{1,4}\s*(页)?\s*[-—–－]*\s*$")
+# Lines that open a block of their own: an annex list, the colophon.
+_STANDS_ALONE = re.compile(r"^(附件|附：|抄送|主送|印发|联系人)")
+
+
+def _drop_page_numbers(lines: list[str]) -> list[str]:
+    """Page numbers (— 2 —) and the blank lines around them sit between the halves of a
+    paragraph split by a page break: drop them so the halves join."""
+    out: list[str] = []
+    after_number = False
+    for ln in lines:
+        if _PAGE_NUMBER.match(ln):
+            while out and not out[-1]:
+                out.pop()
+            after_number = True
+            continue
+        if after_number and not ln:
+            continue
+        after_number = False
+        out.append(ln)
+    return out
 
 
 def _starts_with_marker(line: str) -> bool:
@@ -415,7 +439,7 @@ def extract(data: bytes, name: str = "", content_type: str | None = None) -> Ext
         title = "" if title is None else str(title)  # a number or list must not crash the parser
         return Extracted(
             blocks_to_paragraphs(row["content"]), ctype, encoding, title or None, year,
-            meta={"url": row.get("url")},
+            meta={k: row.get(k) for k in ("url", "congress", "type") if k in row},
         )  # fmt: skip
     if ctype == "text/html":
         try:
