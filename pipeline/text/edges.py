@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from policytrack.pipeline.text.header import meta_line, sign_date
+from policytrack.pipeline.text.header import is_signer, meta_line, sign_date
 from policytrack.pipeline.text.markers import match_marker
 
 _CHROME = [
@@ -185,18 +185,6 @@ def trailer_of(lines: list[Line], start: int) -> tuple[str, list[str]]:
 
 # --------------------------------------------------------------------------------------------
 # a signature after the body
-
-_SIGNER_MAX = 40
-
-
-def is_signer(text: str) -> bool:
-    """An issuer line of a signature block: short, no sentence punctuation, not numbered."""
-    return (
-        0 < len(text) <= _SIGNER_MAX
-        and not re.search(r"[。，,：:；;！？、（）()《》“”]", text)
-        and match_marker(text) is None
-        and sign_date(text) is None
-    )
 
 
 def end_signature(norm: list[str], lead: int = 3) -> tuple[int, int] | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from policytrack.pipeline.text import vocab
 from policytrack.pipeline.text.markers import cn_number, match_marker
+from policytrack.pipeline.text.normalize import normalize
 from policytrack.pipeline.text.title import (
     INNER_TITLE,
     TERMINAL,
@@ -135,8 +136,6 @@ def _titleish(line: str) -> bool:
 
 def split_signers(orig: str) -> list[str]:
     """Issuers signing side by side on one line, apart by a wide gap (or one space in a PDF)."""
-    from policytrack.pipeline.text.normalize import normalize
-
     parts = [normalize(p) for p in re.split(r"[ \t\u3000\xa0]+", orig.strip()) if p.strip()]
     if len(parts) > 1 and all(len(p) >= 4 for p in parts):
         return parts
@@ -173,7 +172,7 @@ def _read_line(h: Header, i: int, p: str, orig: list[str], prose: bool) -> bool:
     if (d := sign_date(p)) and h.signed_on is None:
         h.signed_on, h.signed_at = d, i
         s = i
-        while s > 0 and i - s < 3 and s - 1 not in h.used and _signer(orig[s - 1]):
+        while s > 0 and i - s < 3 and s - 1 not in h.used and is_signer(orig[s - 1]):
             s -= 1
         h.signers = [n for k in range(s, i) for n in split_signers(orig[k])]
         h.used.update(range(s, i))
@@ -213,10 +212,18 @@ def _read_line(h: Header, i: int, p: str, orig: list[str], prose: bool) -> bool:
     return False
 
 
-def _signer(line: str) -> bool:
-    from policytrack.pipeline.text.edges import is_signer
+_SIGNER_MAX = 40
 
-    return is_signer(line.strip())
+
+def is_signer(text: str) -> bool:
+    """An issuer line of a signature block: short, no sentence punctuation, not numbered."""
+    text = text.strip()
+    return (
+        0 < len(text) <= _SIGNER_MAX
+        and not re.search(r"[。，,：:；;！？、（）()《》“”]", text)
+        and match_marker(text) is None
+        and sign_date(text) is None
+    )
 
 
 def _read_red_header(h: Header, norm: list[str]) -> None:

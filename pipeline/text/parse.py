@@ -23,7 +23,14 @@ from policytrack.pipeline.text.edges import (
     trailer_of,
 )
 from policytrack.pipeline.text.extract import Extracted, extract
-from policytrack.pipeline.text.header import Header, read_header, sign_date, split_signers
+from policytrack.pipeline.text.header import (
+    Header,
+    is_signer,
+    read_header,
+    sign_date,
+    split_signers,
+)
+from policytrack.pipeline.text.limits import read_file
 from policytrack.pipeline.text.markers import cn_number, cn_numeral, match_marker
 from policytrack.pipeline.text.model import Document
 from policytrack.pipeline.text.normalize import is_traditional, normalize
@@ -82,18 +89,12 @@ def _closing_signature(norm, orig, body_from, trailer_lines):
     for d, line in enumerate(text):
         if (date := sign_date(line.norm)) and d:
             s = d
-            while s > 1 and d - s < 3 and _signer(text[s - 1].norm):
+            while s > 1 and d - s < 3 and is_signer(text[s - 1].norm):
                 s -= 1
             signers = [n for k in range(s, d) for n in split_signers(text[k].orig)]
             if signers:
                 return len(norm), signers, date
     return len(norm), [], None
-
-
-def _signer(text: str) -> bool:
-    from policytrack.pipeline.text.edges import is_signer
-
-    return is_signer(text)
 
 
 def parse_paragraphs(
@@ -112,6 +113,8 @@ def parse_paragraphs(
     `name`: the file's own name (a year or title may be read from it). `title_hint` and
     `year_hint`: metadata from outside the text (source `page`). `year`: the user's option.
     """
+    if year is not None and not vocab.plausible_year(year):
+        raise InputError(where, f"year {year} is out of range ({vocab.year_range()})")
     lines = read_lines(paragraphs, chrome)
     text_lines = [line for line in lines if not line.chrome]
     if not text_lines:
@@ -315,10 +318,7 @@ def parse_file(
 ) -> Document:
     """Parse a file; its name is a year and title source of last resort."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(str(path), exc.strerror or exc.__class__.__name__) from exc
+    data = read_file(path)  # size and file type checked before reading
     return parse_bytes(
         data, str(path), year=year, year_hint=year_hint, file_name=path.name, watch=watch
     )

@@ -71,3 +71,10 @@ CONGRESS_NAME = re.compile(r"中国共产党第([一二三四五六七八九十]
 CONGRESS_TAG = re.compile(r"\s*[（(]\s*([一二三四五六七八九十]+)\s*大\s*[）)]\s*$")
 # A date alone on its line in parentheses under a report's title: （2017年10月18日）.
 DATE_LINE = re.compile(rf"^[（(]\s*({YEAR})\s*年\s*(\d{{1,2}})\s*月\s*(\d{{1,2}})\s*日\s*[）)]$")
+
+
+def year_range(today_year: int | None = None) -> str:
+    """The plausible years as written in messages: 1900–2027."""
+    import datetime
+
+    return f"{FIRST_YEAR}–{(today_year or datetime.date.today().year) + 1}"

@@ -37,7 +37,9 @@ def choose(candidates: list[tuple[str, int | None]]) -> tuple[int, str, list[str
         if year is None:
             continue
         if not vocab.plausible_year(int(year)):
-            warnings.append(f"implausible year {year} from the {source} ignored")
+            warnings.append(
+                f"year {year} from the {source} ignored: out of range ({vocab.year_range()})"
+            )
             continue
         if (source, int(year)) not in valid:
             valid.append((source, int(year)))
