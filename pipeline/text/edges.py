@@ -57,7 +57,7 @@ def is_chrome(line: str) -> bool:
     return is_furniture(line) or not _CJK.search(line)
 
 
-@dataclass
+@dataclass(eq=False)
 class Line:
     """One non-empty paragraph: as found, normalised, and what the edge readers made of it."""
 

@@ -129,12 +129,11 @@ def parse_paragraphs(
     first = next(
         (k for k, ln in enumerate(text_lines) if (m := match_marker(ln.norm)) and m.no == 1), None
     )
-    begin_line = text_lines[first] if first is not None else _first_prose(text_lines)
-    tstart = find_trailer(lines, lines.index(begin_line))
+    at = [i for i, line in enumerate(lines) if not line.chrome]  # text line k is lines[at[k]]
+    begin = first if first is not None else _first_prose(text_lines)
+    tstart = find_trailer(lines, at[begin])
     trailer, kinds = trailer_of(lines, tstart)
-    text = (
-        [ln for ln in text_lines if lines.index(ln) < tstart] if tstart < len(lines) else text_lines
-    )
+    text = [line for k, line in enumerate(text_lines) if at[k] < tstart]
     norm = [ln.norm for ln in text]
     orig = [ln.orig for ln in text]
     header_end = min(first, len(norm)) if first is not None else len(norm)
@@ -171,8 +170,11 @@ def parse_paragraphs(
     return doc
 
 
-def _first_prose(text: list[Line]) -> Line:
-    return next((ln for ln in text if len(ln.norm) > 60 or ln.norm[-1] in "。！？；"), text[0])
+def _first_prose(text: list[Line]) -> int:
+    """Index of the first prose paragraph (the body of an unnumbered report)."""
+    return next(
+        (k for k, ln in enumerate(text) if len(ln.norm) > 60 or ln.norm[-1] in "。！？；"), 0
+    )
 
 
 def _fill_header(doc: Document, h: Header, hint: str, name: str | None, meta: dict) -> int | None:

@@ -171,3 +171,18 @@ def test_cli_parse_without_year(name, source):
         f"({year}, {EXPECTED[name.rsplit('.', 1)[0]]['expected']['genre']})"
     )
     assert f"  year from  {source}" in out.stdout.splitlines()
+
+
+def test_seed_header_sources(seed_path):
+    # The seed's figures stay in test_parse_seed.py; here, where each field came from.
+    doc = parse_file(seed_path)
+    assert (doc.title_source, doc.year_source, doc.issuer_source, doc.issued_on_source) == (
+        "title", "title", "signing", "signing",
+    )  # fmt: skip
+    assert (doc.series, doc.warnings) == ("省科协工作要点", [])
+    assert doc.trailer_kinds == ["chrome"] and "鄂ICP备13005063号-3" in doc.trailer
+
+
+def test_plan_signed_the_december_before_is_no_disagreement(docs):
+    plan = docs["plan_2018_work_plan", "txt"]
+    assert (plan.year, plan.issued_on, plan.warnings) == (2018, "2017-12-28", [])
