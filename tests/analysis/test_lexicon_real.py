@@ -187,7 +187,8 @@ def test_congress_reports_build_and_yield_timelines(both):
     built, result, timeline = both
     cpc = timeline[timeline["source"] == "cpc"]
     assert set(cpc["series"]) == {"中国共产党全国代表大会报告"}
-    assert sorted(cpc["year"].unique()) == sorted(CONGRESS_YEARS.values())
+    # The 7th congress row is a 76-character stub with no report text: the parser skips it.
+    assert sorted(cpc["year"].unique()) == sorted(set(CONGRESS_YEARS.values()) - {1945})
     assert cpc["present"].any() and set(cpc["status"]) >= {"new", "persisting", "absent"}
     # The lexicon spans both sources: terms are counted in the congress reports too
     # (plain substring look-ups in the congress texts: 19th and 20th reports only).
@@ -197,4 +198,4 @@ def test_congress_reports_build_and_yield_timelines(both):
         "一带一路": [2017, 2022],
     }.items():
         assert _years(cpc, term) == years, term
-    assert result.stats["documents"] == 52 + 15  # one 1921 report wins its year (two exist)
+    assert result.stats["documents"] == 52 + 14  # one 1921 report wins its year (two exist)
