@@ -38,7 +38,7 @@ def atomic_path(target: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
         except OSError as exc:
             # Library errors (pyarrow's "Error writing bytes") rarely name the file: we do.
             raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
@@ -69,18 +69,40 @@ def write_text(target: str | os.PathLike, text: str) -> None:
     write_bytes(target, text.encode("utf-8"))
 
 
-def write_parquet(df, target: str | os.PathLike) -> None:
-    """pandas DataFrame → parquet, atomically."""
-    with atomic_path(target, suffix=".parquet") as tmp:
-        df.to_parquet(tmp, index=False)
+# A cell a spreadsheet would run as a formula (=, +, -, @, or a tab / carriage return first).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(df):
+    """Text cells that start like a formula get a leading apostrophe (OWASP's advice), so a
+    scraped title cannot run in the reader's spreadsheet; numbers are left alone."""
+    out = None
+    for col in df.columns:
+        if df[col].dtype.kind not in "OUT" and str(df[col].dtype) not in ("str", "string"):
+            continue
+        risky = df[col].map(lambda v: isinstance(v, str) and v.startswith(FORMULA_START))
+        if risky.any():
+            out = df.copy() if out is None else out
+            out[col] = [f"'{v}" if r else v for v, r in zip(df[col], risky, strict=True)]
+    return df if out is None else out
 
 
 def write_csv(df, target: str | os.PathLike) -> None:
     with atomic_path(target, suffix=".csv") as tmp:
-        df.to_csv(tmp, index=False, encoding="utf-8-sig")  # BOM so spreadsheet apps read Chinese
+        # BOM so spreadsheet apps read Chinese
+        csv_safe(df).to_csv(tmp, index=False, encoding="utf-8-sig")
 
 
-def _fsync_dir(path: Path) -> None:
+def write_csv_chunks(frames, target: str | os.PathLike, header) -> None:
+    """Frames one after another into one CSV (one header, from `header`'s columns): memory is
+    one frame's."""
+    with atomic_path(target, suffix=".csv") as tmp:
+        header.iloc[:0].to_csv(tmp, index=False, encoding="utf-8-sig")
+        for df in frames:
+            csv_safe(df).to_csv(tmp, index=False, header=False, mode="a", encoding="utf-8")
+
+
+def fsync_dir(path: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
         try:

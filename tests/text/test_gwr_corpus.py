@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
-import pandas as pd
 import pytest
 
 from policytrack.pipeline.jobs.build import build
 from policytrack.pipeline.jobs.ingest import ingest
+from policytrack.pipeline.store.tables import read_table
 
 pytestmark = pytest.mark.xdist_group("gwr")
 
@@ -49,7 +49,7 @@ def gwr_build(gwr_path, tmp_path_factory):
     data = tmp_path_factory.mktemp("gwr") / "data"
     result = ingest([gwr_path], "gwr", data)
     built = build(data)
-    items = pd.read_parquet(data / "processed" / "items.parquet")
+    items = read_table(data, "items")
     return result, built, items, data
 
 
@@ -120,7 +120,7 @@ def test_licence_footer_removed(gwr_build):
 
 def test_terms_table(gwr_build):
     _, _, _, data = gwr_build
-    terms = pd.read_parquet(data / "processed" / "terms.parquet")
+    terms = read_table(data, "terms")
     t18 = terms[(terms.year == 2018) & (terms.term == "三大攻坚战")]
     assert t18.kind.tolist() == ["formula"]
     assert sorted(terms[terms.term == "三大攻坚战"].year.unique().tolist()) == [2018, 2019, 2021]
