@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,8 +37,13 @@ def atomic_path(target: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
             os.chmod(tmp_path, _FILE_MODE)  # mkstemp creates 0600; outputs are for sharing
             os.replace(tmp_path, target)
         except OSError as exc:
-            # Library errors (pyarrow's "Error writing bytes") rarely name the file: we do.
-            raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
+            # Library errors (pyarrow's "Error writing bytes … [errno 28] …") rarely name the
+            # file or give the errno: we do.
+            code = exc.errno
+            if code is None and (m := re.search(r"\[errno (\d+)\]", str(exc))):
+                code = int(m.group(1))
+            reason = os.strerror(code) if code else exc.strerror or str(exc)
+            raise OSError(code, reason, str(target)) from exc
         fsync_dir(target.parent)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
