@@ -35,13 +35,13 @@ def terms_cmd(
     from policytrack.pipeline.store import atomic
 
     def parsed():
-        terms = read_table(data, "terms")
-        items = read_table(data, "items")
+        terms = read_table(data, "terms", source=source)
+        items = read_table(data, "items", source=source)
         return terms[terms["source"] == source], items[items["source"] == source]
 
     timeline = select_terms(
-        read_table(data, "documents"),
-        read_table(data, "term_timeline"),
+        read_table(data, "documents", source=source),
+        read_table(data, "term_timeline", source=source),
         source,
         wanted=parse_watch(watch, where="--watch"),
         series=series,
