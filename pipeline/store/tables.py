@@ -9,6 +9,7 @@ missing columns) is one line naming the file and the reason.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -230,7 +231,8 @@ def write_tables(
                         with atomic.atomic_path(path, suffix=".parquet") as tmp:
                             part.to_parquet(tmp, index=False)
                         rows = len(part)
-                    files[name][str(src)] = (path, "written", rows)
+                    key = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+                    files[name][str(src)] = (path, key, rows)
             sources = sorted({s for by_source in files.values() for s in by_source})
             gen = layout.commit(processed, files, {"sources": sources})
         finally:
