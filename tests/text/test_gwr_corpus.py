@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from policytrack.pipeline.jobs.build import build
 from policytrack.pipeline.jobs.ingest import ingest
+from policytrack.pipeline.store import layout
 from policytrack.pipeline.store.tables import read_table
 
 pytestmark = pytest.mark.xdist_group("gwr")
@@ -67,7 +66,7 @@ def test_every_report_parsed(gwr_build):
     assert built.failures == []
     assert sorted(built.documents.year) == ALL_YEARS
     assert set(built.documents.series) == {"中华人民共和国国务院政府工作报告"}
-    report = json.loads((data / "processed" / "build_report.json").read_text())
+    report = layout.current(data / "processed").report
     assert report["documents"] == 52 and report["failures"] == []
 
 
