@@ -150,17 +150,12 @@ def read_table(
 
 
 def iter_table(
-    data_dir: str | Path,
-    name: str,
-    columns: Sequence[str] | None = None,
-    *,
-    source: str | Sequence[str] | None = None,
-    series: str | Sequence[str] | None = None,
-    filters=None,
+    data_dir: str | Path, name: str, columns: Sequence[str] | None = None, **where
 ) -> Iterator[tuple[str, pd.DataFrame]]:
-    """(source, frame) one source at a time: memory bounded by the largest source."""
-    gen, parts = _partitions(data_dir, name, source, True)
-    expr = _expression(series, filters)
+    """(source, frame) one source at a time: memory bounded by the largest source. `where`:
+    read_table's `source`, `series` and `filters`."""
+    gen, parts = _partitions(data_dir, name, where.get("source"), True)
+    expr = _expression(where.get("series"), where.get("filters"))
     processed = processed_dir(data_dir)
     for src, part in sorted(gen.partitions(name).items()):
         if part in parts:

@@ -150,9 +150,8 @@ def test_cli_bad_data_or_year_is_one_line(tmp_path, args):
 @pytest.mark.slow
 def test_a_poisoned_manifest_fails_one_document_not_the_build(tmp_path):
     data = tmp_path / "data"
-    p = tmp_path / "n.txt"
-    p.write_text(notice_text(2019), encoding="utf-8")
-    ingest([p], "s", data)
+    (tmp_path / "n.txt").write_text(notice_text(2019), encoding="utf-8")
+    ingest([tmp_path / "n.txt"], "s", data)
     # A record written before years were checked (the manifest is append-only: it stays).
     store = RawStore(data, "s")
     rec = dict(store.records()[0])
