@@ -115,8 +115,9 @@ def command(code: Path | None, *args: str) -> list[str]:
     return [sys.executable, "-c", LAUNCH, str(code), *args]
 
 
-def measured(cmd: list[str], cwd: Path) -> tuple[float, float, int]:
-    """(wall s, peak RSS MB of the process, exit code)."""
+def measured(cmd: list[str], cwd: Path) -> tuple[float, float, int, float]:
+    """(wall s, peak RSS MB of the process, exit code, CPU s). CPU seconds are what to compare
+    on a machine shared with other jobs: wall time there moves with their load."""
     t0 = time.perf_counter()
     with subprocess.Popen(cmd, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True) as proc:  # fmt: skip
@@ -125,7 +126,8 @@ def measured(cmd: list[str], cwd: Path) -> tuple[float, float, int]:
         proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
         print(err[-2000:], file=sys.stderr)
-    return time.perf_counter() - t0, usage.ru_maxrss / 1024, proc.returncode
+    cpu = usage.ru_utime + usage.ru_stime
+    return time.perf_counter() - t0, usage.ru_maxrss / 1024, proc.returncode, cpu
 
 
 def baseline_tree(rev: str, root: Path) -> Path:
@@ -223,32 +225,36 @@ def main() -> None:
             data = root / f"{label}-{scale}x"
             shutil.rmtree(data, ignore_errors=True)
             shutil.copytree(raw / "raw", data / "raw")
-            wall, rss, rc = measured(command(code, "-q", "build", "--data", str(data)), root)
-            t_wall, t_rss, t_rc = measured(
-                command(code, "terms", sources[0], "--data", str(data)), root
+            build = measured(command(code, "-q", "build", "--data", str(data)), root)
+            terms = measured(command(code, "terms", sources[0], "--data", str(data)), root)
+            row[label] = {"build": build, "terms": terms, "data": data}
+            print(
+                f"  {label:<9} build {build[0]:7.1f} s wall {build[3]:7.1f} s CPU  peak "
+                f"{build[1]:6.0f} MB (exit {build[2]})  |  terms {sources[0]} {terms[0]:6.1f} s "
+                f"wall {terms[3]:6.1f} s CPU  peak {terms[1]:5.0f} MB (exit {terms[2]})  [{load()}]"
             )
-            row[label] = {"build": (wall, rss, rc), "terms": (t_wall, t_rss, t_rc), "data": data}
-            print(f"  {label:<9} build {wall:8.1f} s  peak {rss:7.0f} MB  (exit {rc})   "
-                  f"terms {sources[0]} {t_wall:6.2f} s  peak {t_rss:6.0f} MB  (exit {t_rc})")  # fmt: skip
         if "baseline" in row:
-            (bw, brss, _), (nw, nrss, _) = row["baseline"]["build"], row["this"]["build"]
-            (tw, trss, _), (uw, urss, _) = row["baseline"]["terms"], row["this"]["terms"]
+            b, n = row["baseline"]["build"], row["this"]["build"]
+            t, u = row["baseline"]["terms"], row["this"]["terms"]
             same = tables_equal(row["baseline"]["data"], row["this"]["data"], sources)
-            print(f"  this/baseline: build time ×{nw / bw:.2f}, peak RSS ×{nrss / brss:.2f}; "
-                  f"terms time ×{uw / tw:.2f}, peak ×{urss / trss:.2f}; tables {same}")  # fmt: skip
+            print(
+                f"  this/baseline: build CPU ×{n[3] / b[3]:.2f} (wall ×{n[0] / b[0]:.2f}), peak "
+                f"RSS ×{n[1] / b[1]:.2f}; terms CPU ×{u[3] / t[3]:.2f} (wall ×{u[0] / t[0]:.2f}), "
+                f"peak ×{u[1] / t[1]:.2f}; tables {same}"
+            )
         results[scale] = row
         for label in ("baseline", "this"):
             if label in row and scale != max(scales):
                 shutil.rmtree(row[label]["data"], ignore_errors=True)
     if len(scales) >= 2:
         a, b = scales[0], scales[-1]
-        (wa, ra, _), (wb, rb, _) = results[a]["this"]["build"], results[b]["this"]["build"]
+        (_, ra, _, wa), (_, rb, _, wb) = results[a]["this"]["build"], results[b]["this"]["build"]
         da, db = results[a]["docs"], results[b]["docs"]
         per_doc = (wb - wa) / (db - da)
         target = 1000 * db // b
         rss_slope = (rb - ra) / (db - da)
         print(f"\nprojected 1,000× ({target} documents, {target // 52 // SERIES_PER_SOURCE} sources): "
-              f"build ≈ {(wb + per_doc * (target - db)) / 60:.0f} min on one core, "
+              f"build ≈ {(wb + per_doc * (target - db)) / 60:.0f} CPU min (one core), "
               f"peak ≈ {rb + rss_slope * (target - db):.0f} MB (the largest source does not grow; "
               f"{rss_slope * 1000:.1f} MB per 1,000 more documents)")  # fmt: skip
     if not args.no_dask:
@@ -262,7 +268,7 @@ def main() -> None:
                 data = root / f"dask-{label.strip('-').split()[0]}"
                 shutil.rmtree(data, ignore_errors=True)
                 shutil.copytree(raw / "raw", data / "raw")
-                wall, rss, rc = measured(
+                wall, _, rc, _ = measured(
                     command(None, "-q", "build", "--data", str(data), *extra), root
                 )
                 walls[label] = (wall, data, rc)
