@@ -130,9 +130,12 @@ def measured(cmd: list[str], cwd: Path) -> tuple[float, float, int, float]:
     return time.perf_counter() - t0, usage.ru_maxrss / 1024, proc.returncode, cpu
 
 
-def baseline_tree(rev: str, root: Path) -> Path:
+def code_tree(rev: str, root: Path) -> Path:
     """`git archive REV` of the code folders as an importable policytrack package."""
-    tree = root / f"baseline-{rev[:12]}"
+    rev = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", rev], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    tree = root / f"tree-{rev[:12]}"
     pkg = tree / "policytrack"
     if not pkg.is_dir():
         pkg.mkdir(parents=True)
@@ -194,6 +197,9 @@ def main() -> None:
     ap.add_argument("--scales", default="10,100")
     ap.add_argument("--baseline", default=None, help="git revision (default: merge-base with main)")
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument(
+        "--this", default=None, help="git revision to run as 'this' (default: the working tree)"
+    )
     ap.add_argument("--dask-scale", type=int, default=10)
     ap.add_argument("--no-dask", action="store_true")
     ap.add_argument("--keep", type=Path, default=None, help="work folder kept between runs")
@@ -208,8 +214,11 @@ def main() -> None:
             ["git", "-C", str(REPO), "merge-base", "HEAD", "main"],
             check=True, capture_output=True, text=True,
         ).stdout.strip()  # fmt: skip
-        old_code = baseline_tree(rev, root)
+        old_code = code_tree(rev, root)
         print(f"baseline: {rev[:12]} (git archive); {load()}")
+    this_code = code_tree(args.this, root) if args.this else None
+    if args.this:
+        print(f"this: {this_code.name.removeprefix('tree-')} (git archive of {args.this})")
     scales = [int(s) for s in args.scales.split(",")]
     results: dict[int, dict] = {}
     for scale in scales:
@@ -219,7 +228,7 @@ def main() -> None:
         )
         print(f"\n{scale}×: {len(sources)} sources, {n_docs} documents  ({load()})")
         row = {"docs": n_docs}
-        for label, code in (("baseline", old_code), ("this", None)):
+        for label, code in (("baseline", old_code), ("this", this_code)):
             if label == "baseline" and code is None:
                 continue
             data = root / f"{label}-{scale}x"
