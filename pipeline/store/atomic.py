@@ -9,6 +9,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from policytrack.pipeline.core.safe import csv_frame
+
 # Temp files are named ".<target>.tmp-XXXX<suffix>" so a sweep can find what a killed writer left.
 TMP_MARK = ".tmp-"
 _umask = os.umask(0)
@@ -75,37 +77,19 @@ def write_text(target: str | os.PathLike, text: str) -> None:
     write_bytes(target, text.encode("utf-8"))
 
 
-# A cell a spreadsheet would run as a formula (=, +, -, @, or a tab / carriage return first).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(df):
-    """Text cells that start like a formula get a leading apostrophe (OWASP's advice), so a
-    scraped title cannot run in the reader's spreadsheet; numbers are left alone."""
-    out = None
-    for col in df.columns:
-        if df[col].dtype.kind not in "OUT" and str(df[col].dtype) not in ("str", "string"):
-            continue
-        risky = df[col].map(lambda v: isinstance(v, str) and v.startswith(FORMULA_START))
-        if risky.any():
-            out = df.copy() if out is None else out
-            out[col] = [f"'{v}" if r else v for v, r in zip(df[col], risky, strict=True)]
-    return df if out is None else out
-
-
 def write_csv(df, target: str | os.PathLike) -> None:
     with atomic_path(target, suffix=".csv") as tmp:
         # BOM so spreadsheet apps read Chinese
-        csv_safe(df).to_csv(tmp, index=False, encoding="utf-8-sig")
+        csv_frame(df).to_csv(tmp, index=False, encoding="utf-8-sig")
 
 
 def write_csv_chunks(frames, target: str | os.PathLike, header) -> None:
     """Frames one after another into one CSV (one header, from `header`'s columns): memory is
     one frame's."""
     with atomic_path(target, suffix=".csv") as tmp:
-        header.iloc[:0].to_csv(tmp, index=False, encoding="utf-8-sig")
+        csv_frame(header.iloc[:0]).to_csv(tmp, index=False, encoding="utf-8-sig")
         for df in frames:
-            csv_safe(df).to_csv(tmp, index=False, header=False, mode="a", encoding="utf-8")
+            csv_frame(df).to_csv(tmp, index=False, header=False, mode="a", encoding="utf-8")
 
 
 def fsync_dir(path: Path) -> None:
