@@ -115,19 +115,29 @@ def command(code: Path | None, *args: str) -> list[str]:
     return [sys.executable, "-c", LAUNCH, str(code), *args]
 
 
+# Peak RSS is read by a small launcher process, not by this one: Linux carries a process's
+# high-water RSS across fork and exec, so a child forked from this (large, after comparing
+# tables) process would report this process's size as its own peak.
+RUSAGE = (
+    "import os, subprocess, sys; p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, "
+    "stderr=subprocess.PIPE); err = p.stderr.read(); _, st, ru = os.wait4(p.pid, 0); "
+    "sys.stderr.buffer.write(err[-2000:]); "
+    "print(os.waitstatus_to_exitcode(st), ru.ru_maxrss, ru.ru_utime + ru.ru_stime)"
+)
+
+
 def measured(cmd: list[str], cwd: Path) -> tuple[float, float, int, float]:
     """(wall s, peak RSS MB of the process, exit code, CPU s). CPU seconds are what to compare
     on a machine shared with other jobs: wall time there moves with their load."""
     t0 = time.perf_counter()
-    with subprocess.Popen(cmd, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, text=True) as proc:  # fmt: skip
-        err = proc.stderr.read()
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        print(err[-2000:], file=sys.stderr)
-    cpu = usage.ru_utime + usage.ru_stime
-    return time.perf_counter() - t0, usage.ru_maxrss / 1024, proc.returncode, cpu
+    proc = subprocess.run(
+        [sys.executable, "-S", "-c", RUSAGE, *cmd], cwd=cwd, env=ENV, capture_output=True, text=True
+    )
+    wall = time.perf_counter() - t0
+    code, maxrss, cpu = proc.stdout.split()
+    if int(code):
+        print(proc.stderr, file=sys.stderr)
+    return wall, int(maxrss) / 1024, int(code), float(cpu)
 
 
 def code_tree(rev: str, root: Path) -> Path:
