@@ -131,12 +131,12 @@ def measured(cmd: list[str], cwd: Path) -> tuple[float, float, int, float]:
     on a machine shared with other jobs: wall time there moves with their load."""
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-S", "-c", RUSAGE, *cmd], cwd=cwd, env=ENV, capture_output=True, text=True
+        [sys.executable, "-S", "-c", RUSAGE, *cmd], cwd=cwd, env=ENV, capture_output=True
     )
     wall = time.perf_counter() - t0
     code, maxrss, cpu = proc.stdout.split()
     if int(code):
-        print(proc.stderr, file=sys.stderr)
+        print(proc.stderr.decode("utf-8", "replace"), file=sys.stderr)
     return wall, int(maxrss) / 1024, int(code), float(cpu)
 
 
