@@ -72,8 +72,9 @@ def _build_gwr(corpus: Path) -> Path:
 
 
 def _load(data: Path) -> dict[str, pd.DataFrame]:
-    p = data / "processed"
-    return {n: pd.read_parquet(p / f"{n}.parquet") for n in ("items", "documents", "sentences")}
+    from policytrack.pipeline.store.tables import read_table
+
+    return {n: read_table(data, n) for n in ("items", "documents", "sentences")}
 
 
 # ---------------------------------------------------------------------------- sentences

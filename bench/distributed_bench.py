@@ -30,6 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from policytrack.crawler.redis.frontier import serve_redis  # noqa: E402
+from policytrack.pipeline.store.tables import read_table  # noqa: E402
 from policytrack.sample.site.content import SAMPLE_DIR  # noqa: E402
 from policytrack.sample.site.server import fetch_log  # noqa: E402
 from tests.support.procs import (  # noqa: E402
@@ -203,8 +204,8 @@ def build_bench(n: int, repeat: int) -> None:
                     raise SystemExit(f"build --jobs {jobs} failed")
                 times[jobs] = min(times.get(jobs, (wall, cpu)), (wall, cpu))
         for name in ("documents", "items", "alignments", "term_timeline"):
-            a = pd.read_parquet(one / "processed" / f"{name}.parquet")
-            b = pd.read_parquet(two / "processed" / f"{name}.parquet")
+            a = read_table(one, name)
+            b = read_table(two, name)
             pd.testing.assert_frame_equal(a, b)
     for jobs, (wall, cpu) in times.items():
         print(f"  --jobs {jobs}: {wall:6.2f} s wall, {cpu:6.1f} CPU s, "

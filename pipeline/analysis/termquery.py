@@ -7,7 +7,6 @@ series, years) before anything is grouped, and the matrix is one pivot, never pe
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import pandas as pd
 
@@ -15,25 +14,6 @@ from policytrack.pipeline.analysis.lexicon_count import watch_timeline
 from policytrack.pipeline.analysis.lexicon_rank import in_window, rank_terms, term_importance
 from policytrack.pipeline.analysis.timeline import group_timeline
 from policytrack.pipeline.core.errors import InputError
-
-
-def read_source_rows(
-    data_dir: str | Path, name: str, source: str, columns: Sequence[str] | None = None
-) -> pd.DataFrame:
-    """Rows of one source of a processed table (only `columns` when given), filtered while
-    reading (parquet filters)."""
-    from policytrack.pipeline.store.tables import read_table, table_path
-
-    path = table_path(data_dir, name)
-    if not path.exists():
-        return read_table(data_dir, name)  # the one missing-file message
-    try:
-        return pd.read_parquet(
-            path, columns=list(columns) if columns else None, filters=[("source", "==", source)]
-        )
-    except Exception:  # an old file without those columns, or a damaged one: the checked reader
-        df = read_table(data_dir, name, columns)
-        return df[df["source"] == source]
 
 
 def check_source(documents: pd.DataFrame, source: str) -> pd.DataFrame:

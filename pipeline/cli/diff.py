@@ -28,10 +28,15 @@ def diff_cmd(
     from policytrack.pipeline.analysis.diff import diff_rows, rich_text, to_html
     from policytrack.pipeline.store import atomic
 
-    items = read_table(data, "items")
-    documents = read_table(data, "documents")
-    alignments = read_table(data, "alignments", required=False)
-    sentences = read_table(data, "sentences", required=False) if level == "sentence" else None
+    # Only this source's partitions are read (store/tables.py).
+    items = read_table(data, "items", source=source)
+    documents = read_table(data, "documents", source=source)
+    alignments = read_table(data, "alignments", required=False, source=source)
+    sentences = (
+        read_table(data, "sentences", required=False, source=source)
+        if level == "sentence"
+        else None
+    )
     series, rows, live = diff_rows(
         alignments,
         items,

@@ -108,17 +108,33 @@ def build_cmd(
     jobs: int = options.JOBS,
     level: str = options.LEVEL,
     source: list[str] = typer.Option(None, "--source", help="Only these sources."),
+    dask: str | None = typer.Option(
+        None,
+        "--dask",
+        metavar="tcp://HOST:8786",
+        help="Run the per-source tasks on this Dask scheduler's workers (shared --data).",
+    ),
 ):
     """Parse every raw document and write DIR/processed/ tables."""
+    from policytrack.pipeline.core.errors import oneline
     from policytrack.pipeline.jobs.build import build
+    from policytrack.pipeline.store.rawstore import check_data_dir
 
+    check_data_dir(data)
     if not (data / "raw").is_dir():
         typer.echo(
             f"error: {data / 'raw'}: no raw data (run `policytrack ingest` or `crawl` first)",
             err=True,
         )
         raise typer.Exit(2)
-    result = build(data, strict=strict, watch=watch, jobs=jobs, level=level, only=source or None)
+    try:
+        result = build(
+            data, strict=strict, watch=watch, jobs=jobs, level=level, only=source or None,
+            dask=dask,
+        )  # fmt: skip
+    except OSError as err:  # disk full, permissions: the previous tables are still current
+        typer.echo(f"error: {oneline(err)} (previous tables kept)", err=True)
+        raise typer.Exit(2) from None
     docs = result.documents
     typer.echo(f"{'source':<12}{'series':<28}{'years':<14}{'docs':>5}{'items':>7}")
     if not docs.empty:
@@ -126,8 +142,8 @@ def build_cmd(
             years = f"{g.year.min()}–{g.year.max()}"
             typer.echo(f"{src:<12}{series[:26]:<28}{years:<14}{len(g):>5}{int(g.n_items.sum()):>7}")
     typer.echo(
-        f"parsed {result.parsed}, reused {result.reused}; tables in {data / 'processed'}: "
-        + ", ".join(f"{k} {v}" for k, v in result.tables.items())
+        f"parsed {result.parsed}, reused {result.reused}; tables in {data / 'processed'} "
+        f"({result.generation}): " + ", ".join(f"{k} {v}" for k, v in result.tables.items())
     )
     if result.failures:
         typer.echo(f"{len(result.failures)} document(s) could not be parsed:", err=True)

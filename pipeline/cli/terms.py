@@ -39,7 +39,6 @@ def terms_cmd(
     (share of documents mentioning the term × mentions per 10,000 characters)."""
     from policytrack.pipeline.analysis.termquery import (
         ranked,
-        read_source_rows,
         select_terms,
         status_matrix,
     )
@@ -53,7 +52,7 @@ def terms_cmd(
 
     # The table needs no paths (a list column, the slowest to read); the CSV has them all.
     cols = [c for c in TERM_TIMELINE.names if c != "paths" or csv or output]
-    rows = read_source_rows(data, "term_timeline", source, cols)
+    rows = read_table(data, "term_timeline", cols, source=source)
     if "paths" not in rows:
         rows["paths"] = [[]] * len(rows)
     timeline = select_terms(
@@ -64,7 +63,7 @@ def terms_cmd(
         series=series,
         variants=variants,
         years=window,
-        items=lambda: read_source_rows(data, "items", source),
+        items=lambda: read_table(data, "items", source=source),
         limit=0 if show_all else limit,
         noise=show_all,
     )

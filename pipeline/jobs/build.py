@@ -1,31 +1,36 @@
-"""Raw store → processed tables.
+"""Raw store → processed tables, incrementally, in three stages with one commit.
 
-Per source, parsed rows are cached in processed/sources/<source>/ with a state file recording which
-manifest records (doc_ids), parser version and watch list produced them. A build re-parses only
-new documents, re-aligns only sources whose documents changed, and rewrites the combined tables
-only when something changed; so a nightly build with nothing new does no parsing or alignment.
-Every file is written to a temp name and renamed; a failed build leaves the last good tables.
+1. **parse** each source (in parallel with `--jobs N` or on a Dask cluster with `--dask`): only
+   documents the source's cache does not hold yet are parsed (jobs/sourcecache.py);
+2. **corpus**: one corpus-wide stage over every source's parsed tables (`corpus_stage`; today it
+   does nothing), whose output every source's analysis receives;
+3. **analyse** each source whose documents or corpus context changed: alignment, threads, term
+   timelines;
+4. **commit**: the sources' cache files become the partitions of a new generation, switched in
+   at once (store/layout.py). Nothing new: no generation, no table read.
+
+Memory is bounded by the largest source: no step holds more than one source's tables.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from policytrack.pipeline.core.errors import InputError
 from policytrack.pipeline.core.progress import track
-from policytrack.pipeline.store import atomic, schema
-from policytrack.pipeline.store.rawstore import RawStore, locked, sources
-from policytrack.pipeline.store.schema import ANALYSIS_TABLES, CSV_COPIES, PARSE_TABLES
-from policytrack.pipeline.store.tables import write_table
+from policytrack.pipeline.jobs.commit import commit_build
+from policytrack.pipeline.jobs.sourcecache import SourceCache, fingerprint
+from policytrack.pipeline.store import atomic, layout, schema
+from policytrack.pipeline.store.lock import BuildLock
+from policytrack.pipeline.store.rawstore import RawStore, check_data_dir, sources
+from policytrack.pipeline.store.schema import ANALYSIS_TABLES, PARSE_TABLES
 from policytrack.pipeline.store.versions import ALIGN_VERSION, PARSER_VERSION
 from policytrack.pipeline.text.model import Document
 from policytrack.pipeline.text.parse import parse_bytes, split_sentences
+from policytrack.pipeline.text.vocab import plausible_year, year_range
 from policytrack.pipeline.text.watch import watch_list
 
 if TYPE_CHECKING:
@@ -42,22 +47,36 @@ class BuildResult:
     reused: int = 0  # documents whose cached rows were reused
     aligned_sources: list[str] = field(default_factory=list)
     tables: dict[str, int] = field(default_factory=dict)  # table → row count
-    changed: bool = False
+    changed: bool = False  # a new generation was committed
     doc_ids: list[str] = field(default_factory=list)  # every built document, all sources
+    warnings: list[str] = field(default_factory=list)  # repairs: damaged cache files rebuilt
+    generation: str = ""  # the current generation after this build
     _documents: pd.DataFrame | None = None
 
     @property
     def documents(self) -> pd.DataFrame:
-        """documents.parquet, read on first use (a warm build never needs pandas)."""
+        """The documents table, read on first use (a warm build never needs pandas)."""
         if self._documents is None:
-            import pandas as pd
+            from policytrack.pipeline.store.tables import read_table
 
-            self._documents = pd.read_parquet(self.processed / "documents.parquet")
+            self._documents = read_table(self.processed.parent, "documents")
         return self._documents
 
 
 # --------------------------------------------------------------------------------------------
 # one document
+
+
+def record_year(rec: dict, where: str) -> int | None:
+    """The manifest's year, checked: a record written before years were checked may hold any
+    JSON value; it fails this document only, never the build."""
+    y = rec.get("year")
+    if y is None or y == "":
+        return None
+    if isinstance(y, bool) or not isinstance(y, int) or not plausible_year(y):
+        shown = str(y) if len(str(y)) <= 24 else str(y)[:21] + "..."
+        raise InputError(where, f"manifest year {shown} is not plausible ({year_range()})")
+    return y
 
 
 def parse_record(store: RawStore, rec: dict, watch: list[str]) -> tuple[Document, str]:
@@ -66,9 +85,9 @@ def parse_record(store: RawStore, rec: dict, watch: list[str]) -> tuple[Document
     Returns the document and which file its structure came from ("page" or an attachment path).
     """
     where = str(store.root / rec["path"])
+    year_hint = record_year(rec, where)
     data = store.path(rec["path"]).read_bytes()
     title_hint = rec.get("title") or None
-    year_hint = rec.get("year")
     page_doc, page_err = None, None
     try:
         page_doc = parse_bytes(
@@ -105,8 +124,10 @@ def parse_record(store: RawStore, rec: dict, watch: list[str]) -> tuple[Document
             best, text_from = att_doc, att["path"]
     if best is None:
         raise page_err or InputError(where, "no parsable text")
-    if rec.get("year_override") and rec.get("year"):
-        best.year, best.year_source = int(rec["year"]), "option"  # `ingest --year` beats all
+    if rec.get("year_override") and year_hint:
+        best.year, best.year_source = year_hint, "option"  # `ingest --year` beats all
+    if not isinstance(best.year, int) or not plausible_year(best.year):
+        raise InputError(where, f"year {best.year} is not plausible ({year_range()})")
     # Crawl records know the page's meta line even when the parser could not see it.
     best.published_at = best.published_at or rec.get("published_at")
     best.department = best.department or rec.get("department") or ""
@@ -186,7 +207,7 @@ def document_rows(doc: Document, rec: dict, text_from: str) -> dict[str, list[di
 
 
 # --------------------------------------------------------------------------------------------
-# one source
+# one source: parse
 
 
 def _frame(rows: list[dict], name: str) -> pd.DataFrame:
@@ -195,131 +216,206 @@ def _frame(rows: list[dict], name: str) -> pd.DataFrame:
     return schema.conform(pd.DataFrame(rows, columns=schema.table(name).names), name)
 
 
-def _fingerprint(*parts) -> str:
-    return hashlib.sha256(
-        json.dumps(parts, ensure_ascii=False, sort_keys=True).encode()
-    ).hexdigest()[:16]
-
-
-def build_source(
-    data_dir: Path, source: str, watch: list[str], level: str = "item", workers: int = -1
-) -> dict:
-    """Parse (incrementally) and analyse one source; returns a summary dict (picklable)."""
-    store = RawStore(data_dir, source)
-    out_dir = data_dir / "processed" / "sources" / source
-    state_path = out_dir / "state.json"
-    state = json.loads(state_path.read_text()) if state_path.exists() else {}
-    records = {}
+def _records(store: RawStore) -> dict[str, dict]:
+    records: dict[str, dict] = {}
     for rec in store.records():
         if rec.get("doc_id") and rec.get("path"):
             records.setdefault(rec["doc_id"], rec)  # first record wins for identical content
-    parse_key = _fingerprint(PARSER_VERSION, watch)
-    cached_ok = state.get("parse_key") == parse_key
-    cached_ids = set(state.get("doc_ids", [])) if cached_ok else set()
-    cached_failures = {k: v for k, v in state.get("failures", {}).items() if cached_ok}
+    return records
+
+
+def _summary(store: RawStore, state: dict, notes: list[str], **counts) -> dict:
+    lost = f"no longer in {store.manifest} (a deleted line?); left out of the tables until it is ingested again"
+    failures = list(state.get("failures", {}).values())
+    failures += [[str(store.root / path), lost] for path in state.get("lost", {}).values()]
+    return {
+        "source": store.source,
+        "parsed": 0,
+        "reused": len(state.get("doc_ids", [])),
+        "changed": False,
+        **counts,
+        "failures": failures,
+        "doc_ids": list(state.get("doc_ids", [])),
+        "parse_id": state.get("parse_id"),
+        "notes": notes,
+    }
+
+
+def _parse_only(state: dict) -> dict:
+    """The state without its parse part (analysis files may still serve)."""
+    files = {t: f for t, f in state.get("files", {}).items() if t in ANALYSIS_TABLES}
+    return {
+        "files": files,
+        "analysis_key": state.get("analysis_key"),
+        "lost": state.get("lost", {}),
+    }
+
+
+def parse_source(
+    data_dir: Path, source: str, watch: list[str], workers: int = 1, *, check_only: bool = False
+) -> dict | None:
+    """Parse one source's new documents into its cache; a summary dict (picklable).
+
+    `check_only`: do no work; return None when something needs parsing. (`workers`: parsing
+    uses one core whatever it says; the runners pass it to every task.)
+    """
+    store = RawStore(data_dir, source)
+    cache = SourceCache(data_dir, source)
+    notes: list[str] = []
+    state = cache.load_state(notes)
+    records = _records(store)
+    parse_key = fingerprint(PARSER_VERSION, watch)
+    if state.get("parse_key") != parse_key:  # new, or another parser version or watch list
+        state = {"lost": state.get("lost", {})}
+    elif bad := cache.damaged(state, PARSE_TABLES):
+        notes.append(f"{bad}; re-parsing {source} from raw")
+        state = _parse_only(state)
+    cached = set(state.get("doc_ids", []))
+    known_failures = state.get("failures", {})
     if (
-        cached_ok
-        and cached_ids | cached_failures.keys() == records.keys()
-        and state.get("analysis_key")
-        == _fingerprint(parse_key, sorted(cached_ids), level, ALIGN_VERSION)
-        and all((out_dir / f"{t}.parquet").exists() for t in (*PARSE_TABLES, *ANALYSIS_TABLES))
+        state.get("parse_key") == parse_key
+        and cached | known_failures.keys() == records.keys()
+        and not records.keys() & state.get("lost", {}).keys()
     ):
-        # Nothing new, nothing gone, analysis current: no table needs reading.
-        return {
-            "source": source,
-            "parsed": 0,
-            "reused": len(cached_ids),
-            "failures": list(cached_failures.values()),
-            "aligned": False,
-            "changed": False,
-            "doc_ids": sorted(cached_ids),
-        }
+        return _summary(store, state, notes)  # nothing new, nothing gone: no table read
+    if check_only:
+        return None
     import pandas as pd
 
+    failures = {k: v for k, v in known_failures.items() if k in records}
+    lost = {k: v for k, v in state.get("lost", {}).items() if k not in records}
+    keep = cached & records.keys()
     tables: dict[str, pd.DataFrame] = {}
-    if cached_ids:
-        for name in PARSE_TABLES:
-            p = out_dir / f"{name}.parquet"
-            df = pd.read_parquet(p) if p.exists() else schema.empty(name)
-            # Only rows the state vouches for: a crash after writing some tables but before the
-            # state file may have left rows of documents that the state does not list yet.
-            tables[name] = df[df["doc_id"].isin(cached_ids & records.keys())]
-    else:
+    if cached:
+        try:
+            for name in PARSE_TABLES:
+                df = cache.read(state, name)
+                if name == "documents":  # a cached document whose record is gone: say so
+                    gone = df[~df["doc_id"].isin(records.keys())]
+                    lost |= dict(zip(gone["doc_id"], gone["raw_path"], strict=True))
+                tables[name] = df[df["doc_id"].isin(keep)]
+        except (InputError, OSError) as err:
+            notes.append(f"{err}; re-parsing {source} from raw")
+            tables, keep = {}, set()
+    if not tables:
         tables = {name: schema.empty(name) for name in PARSE_TABLES}
 
-    todo = [r for d, r in records.items() if d not in cached_ids and d not in cached_failures]
-    failures = {k: v for k, v in cached_failures.items() if k in records}
+    todo = [r for d, r in records.items() if d not in keep and d not in failures]
     new_rows: dict[str, list[dict]] = {name: [] for name in PARSE_TABLES}
     for rec in track(todo, f"parsing {source}", total=len(todo)):
+        where = str(store.root / rec["path"])
         try:
             doc, text_from = parse_record(store, rec, watch)
         except (InputError, OSError) as err:
-            failures[rec["doc_id"]] = [
-                str(store.root / rec["path"]),
-                getattr(err, "reason", str(err)),
-            ]
+            failures[rec["doc_id"]] = [where, getattr(err, "reason", None) or str(err)]
             continue
         except Exception as err:  # a parser bug on one document must not sink the build
-            log.exception("%s: unexpected parser error", store.root / rec["path"])
-            failures[rec["doc_id"]] = [
-                str(store.root / rec["path"]),
-                f"parser error ({type(err).__name__}: {err})",
-            ]
+            log.exception("%s: unexpected parser error", where)
+            failures[rec["doc_id"]] = [where, f"parser error ({type(err).__name__}: {err})"]
             continue
         rows = document_rows(doc, {**rec, "source": source}, text_from)
         for name in PARSE_TABLES:
             new_rows[name] += rows[name]
-    if todo:
-        for name in PARSE_TABLES:
-            if new_rows[name]:
-                fresh = _frame(new_rows[name], name)
-                tables[name] = (
-                    fresh
-                    if tables[name].empty
-                    else pd.concat([tables[name], fresh], ignore_index=True)
-                )
-            sort = ["year", "doc_id", "ordinal"] if name == "items" else ["year", "doc_id"]
-            tables[name] = tables[name].sort_values(sort, kind="stable").reset_index(drop=True)
+    for name in PARSE_TABLES:
+        if new_rows[name]:
+            fresh = _frame(new_rows[name], name)
+            old = tables[name]
+            tables[name] = fresh if old.empty else pd.concat([old, fresh], ignore_index=True)
+        sort = ["year", "doc_id", "ordinal"] if name == "items" else ["year", "doc_id"]
+        tables[name] = tables[name].sort_values(sort, kind="stable").reset_index(drop=True)
 
-    parsed_ids = sorted(set(tables["documents"]["doc_id"]))
-    analysis_key = _fingerprint(parse_key, parsed_ids, level, ALIGN_VERSION)
-    changed_parse = bool(todo) or set(cached_ids) != set(parsed_ids) or not cached_ok
-    analysis_fresh = state.get("analysis_key") == analysis_key and all(
-        (out_dir / f"{t}.parquet").exists() for t in ANALYSIS_TABLES
-    )
-    analysis = {}
-    if not analysis_fresh:
-        analysis = analyse(tables, watch, level, workers)
+    doc_ids = sorted(set(tables["documents"]["doc_id"]))
+    parse_id = fingerprint(parse_key, doc_ids)
+    # Files first (new names), state last: a build killed in between leaves the old state.
+    for name in PARSE_TABLES:
+        entry = state.get("files", {}).get(name)
+        if not entry or entry.get("key") != parse_id:
+            cache.write(state, name, tables[name], parse_id)
+    state.update(
+        layout=2, parse_key=parse_key, parse_id=parse_id, doc_ids=doc_ids,
+        failures=failures, lost=lost,
+    )  # fmt: skip
+    cache.save_state(state)
+    cache.collect(state)  # the files the state no longer names
+    reused = len(doc_ids) - len(new_rows["documents"])
+    return _summary(store, state, notes, parsed=len(todo), reused=reused, changed=True)
 
-    # Write: tables first, state last, so a crash in between only costs a re-parse.
-    if changed_parse:
-        for name in PARSE_TABLES:
-            write_table(tables[name], out_dir / f"{name}.parquet", name)
-    for name, df in analysis.items():
-        write_table(df, out_dir / f"{name}.parquet", name)
-    new_state = {
-        "parse_key": parse_key,
-        "doc_ids": parsed_ids,
-        "failures": failures,
-        "analysis_key": analysis_key,
-    }
-    if new_state != state:
-        atomic.write_text(state_path, json.dumps(new_state, ensure_ascii=False, indent=1))
-    return {
-        "source": source,
-        "parsed": len(todo),
-        "reused": len(parsed_ids) - len(new_rows["documents"]),
-        "failures": list(failures.values()),
-        "aligned": not analysis_fresh,
-        "changed": changed_parse or not analysis_fresh,
-        "doc_ids": parsed_ids,
-    }
+
+# --------------------------------------------------------------------------------------------
+# the corpus-wide slot
+
+
+@dataclass(frozen=True)
+class CorpusContext:
+    """What the corpus-wide stage hands every source's analysis (picklable: it travels to pool
+    and Dask workers). `key` names its content and is part of each source's analysis key, so
+    a changed context re-analyses every source and an unchanged one none."""
+
+    key: str = ""
+    data: object = None
+
+
+def corpus_stage(data_dir: Path, parse_ids: dict[str, str]) -> CorpusContext:
+    """Runs once per build, after every source is parsed and before any is analysed.
+
+    `parse_ids` maps each parsed source to the fingerprint of its parse tables: the stage's
+    whole input. A stage reads those tables one source at a time
+    (`jobs.sourcecache.iter_parsed(data_dir, sorted(parse_ids), "terms", columns=[...])`) and
+    must be cheap when `parse_ids` is what it saw last time (keep its output under
+    `processed/corpus/`, keyed by them), so that a warm build stays cheap.
+
+    Today nothing runs here. (The corpus-wide lexicon of docs/terms.md goes here.)
+    """
+    return CorpusContext()
+
+
+# --------------------------------------------------------------------------------------------
+# one source: analyse
+
+
+def analyse_source(
+    data_dir: Path,
+    source: str,
+    watch: list[str],
+    level: str,
+    context: CorpusContext,
+    workers: int = -1,
+    *,
+    check_only: bool = False,
+) -> dict | None:
+    """Align and time one source's parsed tables unless its analysis is current."""
+    cache = SourceCache(data_dir, source)
+    notes: list[str] = []
+    state = cache.load_state(notes)
+    if not state.get("parse_id"):
+        raise InputError(cache.dir, "not parsed (state.json has no parse)")
+    key = fingerprint(state["parse_id"], level, ALIGN_VERSION, context.key)
+    fresh = state.get("analysis_key") == key
+    if fresh and (bad := cache.damaged(state, ANALYSIS_TABLES)):
+        notes.append(f"{bad}; re-aligning {source}")
+        fresh = False
+    if fresh:
+        return {"source": source, "aligned": False, "notes": notes}
+    if check_only:
+        return None
+    tables = {name: cache.read(state, name) for name in PARSE_TABLES}
+    for name, df in analyse(tables, watch, level, workers, context).items():
+        cache.write(state, name, df, key)
+    state["analysis_key"] = key
+    cache.save_state(state)
+    cache.collect(state)
+    return {"source": source, "aligned": True, "notes": notes}
 
 
 def analyse(
-    tables: dict[str, pd.DataFrame], watch: list[str], level: str, workers: int = -1
+    tables: dict[str, pd.DataFrame],
+    watch: list[str],
+    level: str,
+    workers: int = -1,
+    context: CorpusContext | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Alignment, threads and term timelines for one source's parsed tables."""
+    """Alignment, threads and term timelines for one source's parsed tables. (`context`: the
+    corpus stage's output; nothing uses it yet.)"""
     from policytrack.pipeline.analysis.align import align_corpus
     from policytrack.pipeline.analysis.timeline import term_timeline
 
@@ -346,112 +442,91 @@ def build(
     jobs: int = 1,
     level: str = "item",
     only: list[str] | None = None,
+    dask: str | None = None,
 ) -> BuildResult:
-    data_dir = Path(data_dir)
+    """Build every source on disk (or `only` these) and commit the tables. `jobs` > 1: that
+    many local worker processes; `dask`: a Dask scheduler address (docs/distributed.md)."""
+    data_dir = check_data_dir(Path(data_dir).absolute())
     processed = data_dir / "processed"
     processed.mkdir(parents=True, exist_ok=True)
     # One build at a time per data dir; under the lock, any temp file is a dead writer's.
-    with locked(processed / "build"):
+    with BuildLock(processed, "build") as lock:
         atomic.sweep(processed)
         atomic.sweep(data_dir / "raw", min_age=24 * 3600)  # crawler writers may be live
-        return _build(data_dir, strict=strict, watch=watch, jobs=jobs, level=level, only=only)
+        layout.collect(processed)
+        result = _build(data_dir, lock, watch=watch, jobs=jobs, level=level, only=only, dask=dask)
+        atomic.sweep(processed)  # what a task killed during this build left
+        return result
 
 
-def _build(data_dir: Path, *, strict, watch, jobs, level, only) -> BuildResult:
+def _runner(jobs: int, dask: str | None, data_dir: Path):
+    if dask:
+        from policytrack.pipeline.jobs.daskbuild import DaskRunner
+
+        return DaskRunner(dask, data_dir)
+    from policytrack.pipeline.jobs.pool import LocalRunner, PoolRunner
+
+    return PoolRunner(jobs) if jobs > 1 else LocalRunner()
+
+
+def _stage(runner, fn, arglists: list[tuple], what: str) -> list[dict]:
+    """fn(*args) for each; sources whose cache is current are answered here, in-process."""
+    out = [fn(*args, 1, check_only=True) for args in arglists]
+    todo = [k for k, summary in enumerate(out) if summary is None]
+    if todo:
+        for k, summary in zip(todo, runner.map(fn, [arglists[k] for k in todo], what), strict=True):
+            out[k] = summary
+    return out
+
+
+def _build(data_dir: Path, lock, *, watch, jobs, level, only, dask) -> BuildResult:
     watch_terms = watch_list(watch)
     every = sources(data_dir)
     names = [s for s in every if s in only] if only else every
-    summaries = []
-    if jobs > 1 and len(names) > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            # One source per process: each aligns on one core.
-            futures = [pool.submit(build_source, data_dir, s, watch_terms, level, 1) for s in names]
-            for fut in track(futures, "building sources", total=len(futures)):
-                summaries.append(fut.result())
-    else:
-        for s in names:
-            summaries.append(build_source(data_dir, s, watch_terms, level))
+    runner = _runner(jobs, dask, data_dir)
+    try:
+        lock.phase("parse")
+        parsed = _stage(
+            runner, parse_source, [(data_dir, s, watch_terms) for s in names], "parsing"
+        )
+        lock.phase("corpus")
+        states = {s: SourceCache(data_dir, s).load_state([]) for s in every}
+        context = corpus_stage(
+            data_dir, {s: st["parse_id"] for s, st in states.items() if st.get("parse_id")}
+        )
+        lock.phase("analyse")
+        args = [(data_dir, s, watch_terms, level, context) for s in names]
+        analysed = _stage(runner, analyse_source, args, "aligning")
+    finally:
+        runner.close()
+    notes = [n for s in (*parsed, *analysed) for n in s["notes"]]
+    for note in notes:
+        log.warning("%s", note)
 
-    processed = data_dir / "processed"
-    changed = any(s["changed"] for s in summaries) or not (processed / "documents.parquet").exists()
-    all_tables = list(PARSE_TABLES) + list(ANALYSIS_TABLES)
-    # build_report.json is written last and removed before the combined tables are rewritten,
-    # so its presence vouches that all combined tables come from one build.
-    report_path = processed / "build_report.json"
-    previous = _read_report(report_path)
-    stale = set(previous.get("sources", [])) != set(every)
-    documents = None
-    if changed or stale:
-        import pandas as pd
-
-        report_path.unlink(missing_ok=True)
-        tables = {}
-        for name in all_tables:
-            parts = [
-                pd.read_parquet(p)
-                for s in every
-                if (p := processed / "sources" / s / f"{name}.parquet").exists()
-            ]
-            parts = [p for p in parts if not p.empty]
-            df = pd.concat(parts, ignore_index=True) if parts else schema.empty(name)
-            tables[name] = write_table(df, processed / f"{name}.parquet", name)
-            if name == "documents":
-                documents = df
-            if name in CSV_COPIES:
-                atomic.write_csv(_flat(df), processed / f"{name}.csv")
-    else:
-        tables = previous.get("tables", {})
-
-    failures = [tuple(f) for s in summaries for f in s["failures"]]
-    doc_ids = [d for s in summaries for d in s["doc_ids"]]
-    for s in set(every) - set(names):  # sources not rebuilt this time keep their known state
-        state = _source_state(processed, s)
-        failures += [tuple(f) for f in state.get("failures", {}).values()]
-        doc_ids += state.get("doc_ids", [])
+    lock.phase("commit")
+    summaries = {s["source"]: s for s in parsed}
+    failures, doc_ids = [], []
+    for s in every:  # sources not built this time keep their known state
+        summary = summaries.get(s) or _summary(RawStore(data_dir, s), states[s], [])
+        failures += [tuple(f) for f in summary["failures"]]
+        doc_ids += summary["doc_ids"]
     report = {
         "sources": every,
         "documents": len(doc_ids),
         "failures": [{"file": f, "reason": r} for f, r in failures],
-        "parsed": sum(s["parsed"] for s in summaries),
-        "aligned_sources": [s["source"] for s in summaries if s["aligned"]],
-        "tables": tables,
+        "parsed": sum(s["parsed"] for s in parsed),
+        "aligned_sources": [s["source"] for s in analysed if s["aligned"]],
     }
-    atomic.write_text(report_path, json.dumps(report, ensure_ascii=False, indent=1))
+    gen, committed = commit_build(data_dir, every, report, notes)
     return BuildResult(
-        processed=processed,
+        processed=data_dir / "processed",
         failures=failures,
         parsed=report["parsed"],
-        reused=sum(s["reused"] for s in summaries),
+        reused=sum(s["reused"] for s in parsed),
         aligned_sources=report["aligned_sources"],
-        tables=tables,
-        changed=changed or stale,
+        tables=dict(gen.report.get("tables", {})),
+        changed=committed,
         doc_ids=sorted(doc_ids),
-        _documents=documents,
+        warnings=notes,
+        generation=gen.name,
     )
-
-
-def _flat(df: pd.DataFrame) -> pd.DataFrame:
-    """List cells (years, paths) as "a;b;c" so spreadsheets show them as text."""
-
-    def is_list(v) -> bool:
-        return hasattr(v, "__len__") and not isinstance(v, str | bytes | dict)
-
-    out = df.copy()
-    for col in out.columns:
-        if out[col].map(is_list).any():
-            out[col] = [";".join(map(str, v)) if is_list(v) else v for v in out[col]]
-    return out
-
-
-def _source_state(processed: Path, source: str) -> dict:
-    try:
-        return json.loads((processed / "sources" / source / "state.json").read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def _read_report(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}

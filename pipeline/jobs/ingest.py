@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import math
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from policytrack.pipeline.core.errors import InputError
 from policytrack.pipeline.store import manifest
-from policytrack.pipeline.store.rawstore import RawStore, sha256_bytes
-from policytrack.pipeline.text.extract import TYPES, extract, sniff_type
+from policytrack.pipeline.store.rawstore import RawStore, check_data_dir, sha256_bytes
+from policytrack.pipeline.text.extract import MAX_BYTES, TYPES, extract, sniff_type
 from policytrack.pipeline.text.normalize import series_key
 from policytrack.pipeline.text.parse import YearMissing, parse_extracted
+from policytrack.pipeline.text.title import year_from_title
+from policytrack.pipeline.text.vocab import plausible_year, year_range
 
 log = logging.getLogger(__name__)
 
@@ -26,34 +32,152 @@ class IngestResult:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (where, reason)
 
 
-def _files(paths: list[Path]) -> list[Path]:
+def _kind(st: os.stat_result) -> str | None:
+    """Why a file is refused by its type (None: a regular file)."""
+    if stat.S_ISLNK(st.st_mode):
+        return "a symbolic link (not followed: pass the file it points to)"
+    if not stat.S_ISREG(st.st_mode):
+        what = (
+            "folder"
+            if stat.S_ISDIR(st.st_mode)
+            else "fifo"
+            if stat.S_ISFIFO(st.st_mode)
+            else "device or socket"
+        )
+        return f"not a regular file ({what})"
+    return None
+
+
+def _files(paths: list[Path], skipped: list[tuple[str, str]]) -> list[Path]:
+    """Regular files to ingest; links and special files are refused (listed in `skipped`)."""
     out = []
     for p in paths:
-        if p.is_dir():
-            out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED)
+        try:
+            st = p.lstat()
+        except FileNotFoundError:
+            skipped.append((str(p), "no such file"))
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            for root, dirs, names in os.walk(p):  # never into linked folders
+                dirs.sort()
+                for name in sorted(names):
+                    f = Path(root) / name
+                    if f.suffix.lower() not in SUPPORTED:
+                        continue
+                    why = _kind(f.lstat())
+                    if why:
+                        skipped.append((str(f), why))
+                    else:
+                        out.append(f)
+            continue
+        why = _kind(st)
+        if why:
+            skipped.append((str(p), why))
         else:
             out.append(p)
     return out
 
 
+def read_regular(path: Path) -> bytes:
+    """A file's bytes, refusing (InputError) a link, a special file or one over the size cap,
+    judged on the opened file itself (no swap between the check and the read)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise InputError(
+                path, "a symbolic link (not followed: pass the file it points to)"
+            ) from None
+        raise InputError(path, err.strerror or str(err)) from None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        why = _kind(st)
+        if why:
+            raise InputError(path, why)
+        if st.st_size > MAX_BYTES:
+            mb = MAX_BYTES // 1024 // 1024
+            raise InputError(path, f"file too large ({st.st_size // 1024 // 1024} MB > {mb} MB)")
+        return fh.read(MAX_BYTES + 1)
+
+
+MAX_JSON_DEPTH = 20  # a row is a flat object; anything deeper is not one of ours
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number")
+
+
+def _finite(text: str) -> float:
+    v = float(text)
+    if not math.isfinite(v):
+        raise ValueError(f"number {text[:20]} out of range")
+    return v
+
+
+def _depth(v, limit: int) -> int:
+    if limit < 0:
+        return 0
+    if isinstance(v, dict):
+        return 1 + max((_depth(x, limit - 1) for x in v.values()), default=0)
+    if isinstance(v, list):
+        return 1 + max((_depth(x, limit - 1) for x in v), default=0)
+    return 0
+
+
+def parse_json_row(raw: bytes):
+    """One JSON value with numbers checked (no NaN/Infinity, no float overflow) and nesting
+    bounded; ValueError with a short reason otherwise."""
+    try:
+        row = json.loads(raw, parse_constant=_no_constant, parse_float=_finite)
+    except RecursionError:
+        raise ValueError("invalid JSON (nested too deep)") from None
+    except ValueError as exc:
+        detail = (
+            str(exc).split(":")[0]
+            if "out of range" in str(exc) or "not a number" in str(exc)
+            else exc.__class__.__name__
+        )
+        raise ValueError(f"invalid JSON ({detail})") from None
+    if _depth(row, MAX_JSON_DEPTH + 1) > MAX_JSON_DEPTH:
+        raise ValueError(f"invalid JSON (nested deeper than {MAX_JSON_DEPTH} levels)")
+    return row
+
+
+def check_year(value, what: str) -> int | None:
+    """A year as given (int, or digits in a string), within vocab.plausible_year; None for
+    none given; ValueError naming `what` otherwise."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 30:
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{what} {str(value)[:24]!s} is not a year")
+    if not plausible_year(value):
+        shown = str(value) if len(str(value)) <= 24 else str(value)[:21] + "..."
+        raise ValueError(f"{what} {shown} is not plausible ({year_range()})")
+    return value
+
+
 def _jsonl_rows(path: Path) -> list[tuple[str, bytes, dict | None, str | None]]:
     """(where, raw line bytes, row, error) for each non-empty line of a .jsonl file."""
     rows = []
-    with open(path, "rb") as fh:
-        for n, line in enumerate(fh, 1):
-            raw = line.rstrip(b"\r\n")
-            if not raw.strip():
-                continue
-            where = f"{path}:{n}"
-            try:
-                row = json.loads(raw)
-            except ValueError as exc:
-                rows.append((where, raw, None, f"invalid JSON ({exc.__class__.__name__})"))
-                continue
-            if not isinstance(row, dict) or not isinstance(row.get("content"), str):
-                rows.append((where, raw, None, "needs an object with a 'content' string"))
-                continue
-            rows.append((where, raw, row, None))
+    for n, line in enumerate(read_regular(path).splitlines(), 1):
+        raw = line.rstrip(b"\r\n")
+        if not raw.strip():
+            continue
+        where = f"{path}:{n}"
+        try:
+            row = parse_json_row(raw)
+        except ValueError as exc:
+            rows.append((where, raw, None, str(exc)))
+            continue
+        if not isinstance(row, dict) or not isinstance(row.get("content"), str):
+            rows.append((where, raw, None, "needs an object with a 'content' string"))
+            continue
+        if not isinstance(row.get("title") or "", str | int):
+            rows.append((where, raw, None, "'title' must be text"))
+            continue
+        rows.append((where, raw, row, None))
     return rows
 
 
@@ -65,8 +189,17 @@ def ingest(
     series: str | None = None,
 ) -> IngestResult:
     """Store each file (or .jsonl row) once. `year` overrides the title's year; `series`
-    overrides the series key derived from the title (to align differently named titles)."""
-    store = RawStore(Path(data_dir), source)
+    overrides the series key derived from the title (to align differently named titles).
+
+    A bad record (unreadable, refused, implausible year, bad JSON) is listed in `skipped` with
+    its reason; the others are stored. A bad `year` or data folder raises InputError.
+    """
+    try:
+        year = check_year(year, "--year")
+    except ValueError as err:
+        raise InputError("--year", str(err).removeprefix("--year ")) from None
+    data_dir = check_data_dir(Path(data_dir))
+    store = RawStore(data_dir, source)
     known = {r.get("sha256") for r in store.records()}
     result = IngestResult()
 
@@ -74,10 +207,10 @@ def ingest(
         if sha256_bytes(data) in known:  # checked first: no second copy under another year
             result.duplicates += 1
             return
-        stored = store.store(data, y, Path(name).suffix or ".bin")
         # The default series comes from the parsed document (build recomputes it); a --series
         # given here overrides it for good.
         default = doc.series if doc else (series_key(title) if title else "untitled")
+        stored = store.store(data, y, Path(name).suffix or ".bin")
         record = manifest.record(
             source=source,
             origin="ingest",
@@ -97,35 +230,18 @@ def ingest(
         known.add(stored[1])
         result.added.append(record)
 
-    for path in _files([Path(p) for p in paths]):
-        if not path.exists():
-            result.skipped.append((str(path), "no such file"))
-            continue
+    for path in _files([Path(p) for p in paths], result.skipped):
         if path.suffix.lower() not in SUPPORTED:
             result.skipped.append((str(path), f"unsupported file type {path.suffix or '(none)'}"))
             continue
-        if path.suffix.lower() == ".jsonl":
-            for where, raw, row, err in _jsonl_rows(path):
-                if err:
-                    result.skipped.append((where, err))
-                    continue
-                title = str(row.get("title") or "")
-                name = f"{path.name}#L{where.rsplit(':', 1)[1]}.json"
-                try:  # the year may be in the title, a date line, a congress named …
-                    doc = parse_extracted(
-                        extract(raw, name, "application/json"), where=where, year=year
-                    )
-                except YearMissing:
-                    result.skipped.append(
-                        (where, f"no year (field empty, none in title {title!r} or its text)")
-                    )
-                    continue
-                except InputError as err:
-                    result.skipped.append((where, err.reason))
-                    continue
-                add(raw, where, name, "application/json", doc, title, doc.year, "utf-8")
+        try:
+            if path.suffix.lower() == ".jsonl":
+                _add_jsonl(path, year, add, result)
+                continue
+            data = read_regular(path)
+        except InputError as err:
+            result.skipped.append((err.where, err.reason))
             continue
-        data = path.read_bytes()
         if not data.strip():
             result.skipped.append((str(path), "empty file"))
             continue
@@ -138,13 +254,37 @@ def ingest(
         except InputError as err:
             # Keep the file anyway (raw data is never thrown away); build will report it.
             log.warning("%s (stored; build will report it)", err)
+        try:
+            y = check_year(y, "year")
+        except ValueError as err:
+            result.skipped.append((str(path), f"{err} (from {title or 'the text'!r})"))
+            continue
         ctype = sniff_type(data, path.name)
         add(data, str(path), path.name, TYPES.get(path.suffix.lower(), ctype), doc, title, y, enc)
     return result
 
 
-def _int(v) -> int | None:
-    try:
-        return int(v) if v not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
+def _add_jsonl(path: Path, year: int | None, add, result: IngestResult) -> None:
+    for where, raw, row, err in _jsonl_rows(path):
+        if err:
+            result.skipped.append((where, err))
+            continue
+        title = str(row.get("title") or "")
+        name = f"{path.name}#L{where.rsplit(':', 1)[1]}.json"
+        try:
+            y = year or check_year(row.get("year"), "year") or year_from_title(title)
+        except ValueError as exc:
+            result.skipped.append((where, str(exc)))
+            continue
+        doc = None
+        try:  # the year may also be in the text: a date line, a congress named …
+            doc = parse_extracted(extract(raw, name, "application/json"), where=where, year=year)
+            y = doc.year
+        except InputError as exc:
+            if y is None:
+                why = f"no year (field empty, none in title {title!r} or its text)"
+                result.skipped.append((where, why if isinstance(exc, YearMissing) else exc.reason))
+                continue
+            # Kept anyway (raw data is never thrown away); build will report it.
+            log.warning("%s (stored; build will report it)", exc)
+        add(raw, where, name, "application/json", doc, title, y, "utf-8")

@@ -25,14 +25,27 @@ def read_last_run(logs: Path) -> dict:
 
 
 def tables_fingerprint(processed: Path, extra: dict) -> str | None:
-    """Hash of the report's input tables (bytes) and parameters; None when a table is missing."""
+    """Hash of the report's input tables and parameters; None when a table is missing.
+
+    The tables are named by their committed partitions (source, content key, rows, bytes: see
+    store/layout.py), so a warm run hashes a few lines of JSON, not the tables' bytes.
+    """
+    from policytrack.pipeline.core.errors import InputError
+    from policytrack.pipeline.store import layout
+
     h = hashlib.sha256(json.dumps(extra, sort_keys=True, ensure_ascii=False).encode())
+    try:
+        gen = layout.current(processed, required=False)
+    except InputError:
+        return None
+    if gen is None:
+        return None
     for name in REPORT_TABLES:
-        p = processed / f"{name}.parquet"
-        try:
-            h.update(name.encode() + b"\0" + p.read_bytes())
-        except FileNotFoundError:
+        parts = gen.partitions(name)
+        if parts is None:
             return None
+        spec = [(s, p.key, p.rows, p.bytes) for s, p in sorted(parts.items())]
+        h.update(json.dumps([name, spec]).encode())
     return h.hexdigest()[:32]
 
 

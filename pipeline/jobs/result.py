@@ -63,6 +63,7 @@ class BuildStage:
     seconds: float = 0.0
     documents: int = 0
     doc_ids: list[str] | None = None  # every built document (None when the build failed)
+    warnings: list[str] = field(default_factory=list)  # damaged cache files rebuilt, …
 
 
 @dataclass

@@ -19,7 +19,6 @@ last completed run: what "changed since the last run" is measured against).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -53,6 +52,7 @@ from policytrack.pipeline.report.labels import check_lang
 from policytrack.pipeline.report.notebooks import code_hash
 from policytrack.pipeline.store import atomic
 from policytrack.pipeline.store.lock import RunLock
+from policytrack.pipeline.store.rawstore import check_data_dir
 
 log = logging.getLogger("policytrack.pipeline.jobs.run")
 
@@ -111,18 +111,13 @@ def crawl_stage(opts: RunOptions, run_id: str) -> CrawlStage:
     return stage
 
 
-def build_stage(opts: RunOptions, interrupted_build: bool) -> BuildStage:
+def build_stage(opts: RunOptions) -> BuildStage:
     from policytrack.pipeline.jobs.build import build
 
     stage = BuildStage()
     t0 = time.perf_counter()
-    processed = opts.data_dir / "processed"
-    if interrupted_build:
-        # The combined tables are rewritten table by table; a run killed among those writes can
-        # leave them from two builds. build() rewrites them all when its report is missing.
-        log.warning("the last run was killed while building: rewriting every combined table")
-        with contextlib.suppress(FileNotFoundError):
-            (processed / "build_report.json").unlink()
+    # (A build killed at any point needs no repair: its tables are committed all at once, or
+    # not at all; see store/layout.py.)
     if not (opts.data_dir / "raw").is_dir():
         stage.error = f"{opts.data_dir / 'raw'}: no raw data yet"
         return stage
@@ -140,6 +135,7 @@ def build_stage(opts: RunOptions, interrupted_build: bool) -> BuildStage:
     stage.failures = [(str(f), str(r)) for f, r in result.failures]
     stage.changed = bool(result.changed)
     stage.doc_ids = list(result.doc_ids)
+    stage.warnings = list(result.warnings)
     stage.documents = len(result.doc_ids)
     stage.seconds = time.perf_counter() - t0
     return stage
@@ -199,22 +195,28 @@ def report_stage(opts: RunOptions, build: BuildStage, last: dict) -> ReportStage
 
 
 def compute_changes(data_dir: Path, known: set[str] | None) -> list[NoticeChange]:
-    import pandas as pd
+    """What the documents new since `known` brought; reads the terms of their sources only."""
+    from policytrack.pipeline.store.tables import read_table
 
-    processed = data_dir / "processed"
-
-    def read(name, columns):
-        p = processed / f"{name}.parquet"
-        if not p.exists():
-            return None
-        df = pd.read_parquet(p)  # an empty analysis table may have no columns at all
-        return df[columns] if set(columns) <= set(df.columns) else None
-
-    docs = read("documents", ["doc_id", "source", "series", "year", "title", "recorded_at"])
-    if docs is None or docs.empty:
+    docs = read_table(
+        data_dir, "documents", ["doc_id", "source", "series", "year", "title", "recorded_at"]
+    )
+    if docs.empty:
         return []
-    terms = read("terms", ["source", "series", "doc_id", "term", "count"])
-    timeline = read("term_timeline", ["source", "series", "term", "canonical"])
+    fresh = docs if known is None else docs[~docs["doc_id"].isin(known)]
+    touched = sorted(set(fresh["source"]))
+    if not touched:
+        return []
+    terms = read_table(
+        data_dir, "terms", ["source", "series", "doc_id", "term", "count"], source=touched
+    )
+    timeline = read_table(
+        data_dir,
+        "term_timeline",
+        ["source", "series", "term", "canonical"],
+        source=touched,
+        required=False,
+    )
     return notice_changes(docs, terms, timeline, known)
 
 
@@ -242,6 +244,7 @@ def run_job(opts: RunOptions, *, verbose: bool = False) -> RunResult:
         sources_file=Path(opts.sources_file).absolute() if opts.sources_file else None,
     )
     validate(opts)
+    check_data_dir(opts.data_dir)
     started = _now()
     t0 = time.perf_counter()
     opts.data_dir.mkdir(parents=True, exist_ok=True)
@@ -272,8 +275,7 @@ def run_job(opts: RunOptions, *, verbose: bool = False) -> RunResult:
                 result.report = ReportStage("skipped", reason="the crawl was stopped by a signal")
             else:
                 lock.phase("build")
-                interrupted = lock.previous is not None and lock.previous.phase == "build"
-                result.build = build_stage(opts, interrupted)
+                result.build = build_stage(opts)
                 lock.phase("report")
                 result.report = report_stage(opts, result.build, last)
 

@@ -48,6 +48,7 @@ def format_summary(r: RunResult) -> str:
             f"build   parsed {b.parsed}, reused {b.reused}, aligned {aligned}; "
             f"{b.documents} documents, {counts}"
         )
+    lines += [f"build   warning: {w}" for w in b.warnings]
     # report
     rep = r.report
     if rep.status == "built":

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from policytrack.pipeline.core.safe import csv_frame
 
 # Temp files are named ".<target>.tmp-XXXX<suffix>" so a sweep can find what a killed writer left.
 TMP_MARK = ".tmp-"
@@ -36,9 +39,14 @@ def atomic_path(target: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
             os.chmod(tmp_path, _FILE_MODE)  # mkstemp creates 0600; outputs are for sharing
             os.replace(tmp_path, target)
         except OSError as exc:
-            # Library errors (pyarrow's "Error writing bytes") rarely name the file: we do.
-            raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from exc
-        _fsync_dir(target.parent)
+            # Library errors (pyarrow's "Error writing bytes … [errno 28] …") rarely name the
+            # file or give the errno: we do.
+            code = exc.errno
+            if code is None and (m := re.search(r"\[errno (\d+)\]", str(exc))):
+                code = int(m.group(1))
+            reason = os.strerror(code) if code else exc.strerror or str(exc)
+            raise OSError(code, reason, str(target)) from exc
+        fsync_dir(target.parent)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
@@ -69,18 +77,22 @@ def write_text(target: str | os.PathLike, text: str) -> None:
     write_bytes(target, text.encode("utf-8"))
 
 
-def write_parquet(df, target: str | os.PathLike) -> None:
-    """pandas DataFrame → parquet, atomically."""
-    with atomic_path(target, suffix=".parquet") as tmp:
-        df.to_parquet(tmp, index=False)
-
-
 def write_csv(df, target: str | os.PathLike) -> None:
     with atomic_path(target, suffix=".csv") as tmp:
-        df.to_csv(tmp, index=False, encoding="utf-8-sig")  # BOM so spreadsheet apps read Chinese
+        # BOM so spreadsheet apps read Chinese
+        csv_frame(df).to_csv(tmp, index=False, encoding="utf-8-sig")
 
 
-def _fsync_dir(path: Path) -> None:
+def write_csv_chunks(frames, target: str | os.PathLike, header) -> None:
+    """Frames one after another into one CSV (one header, from `header`'s columns): memory is
+    one frame's."""
+    with atomic_path(target, suffix=".csv") as tmp:
+        csv_frame(header.iloc[:0]).to_csv(tmp, index=False, encoding="utf-8-sig")
+        for df in frames:
+            csv_frame(df).to_csv(tmp, index=False, header=False, mode="a", encoding="utf-8")
+
+
+def fsync_dir(path: Path) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
         try:

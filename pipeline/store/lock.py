@@ -24,6 +24,7 @@ from policytrack.pipeline.store.rawstore import now_iso
 log = logging.getLogger(__name__)
 
 LOCK_NAME = "run.lock"
+BUILD_LOCK_NAME = "build.lock"
 
 
 @dataclass
@@ -66,6 +67,8 @@ class RunLock:
     or was killed), or None.
     """
 
+    what = "run"
+
     def __init__(self, data_dir: str | Path, command: str = "", wait: float = 5.0):
         self.path = Path(data_dir) / LOCK_NAME
         self.command = command
@@ -74,14 +77,19 @@ class RunLock:
         self.holder: Holder | None = None
         self._fd: int | None = None
 
-    def acquire(self) -> RunLock:
+    def _open(self) -> int:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        # Close-on-exec (os.open's default), and never shared with a forked child: build pools
+        # start their workers from a fresh process (jobs/pool.py), so only this process holds it.
+        return os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+
+    def _blocked(self, fd: int) -> None:
+        """The lock is held by someone else: raise, or wait until it is free."""
         deadline = time.monotonic() + self.wait
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
+                return
             except BlockingIOError:
                 holder = read_holder(self.path)
                 # The recorded holder is gone but the lock is still held: a child it left
@@ -95,13 +103,21 @@ class RunLock:
                     f"{self.path.parent}: another run holds the data directory ({who}); "
                     f"lock file {self.path}"
                 ) from None
+
+    def acquire(self) -> RunLock:
+        fd = self._open()
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._blocked(fd)
         self._fd = fd
         previous = read_holder(self.path)
         if previous and previous.phase != "done":
             self.previous = previous
             log.warning(
-                "%s: taking over the lock of a run that did not finish (%s)",
+                "%s: taking over the lock of a %s that did not finish (%s)",
                 self.path,
+                self.what,
                 previous.describe(),
             )
         self.holder = Holder(os.getpid(), now_iso(), socket.gethostname(), "start", self.command)
@@ -137,3 +153,26 @@ class RunLock:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self.release(finished=exc_type is None)
+
+
+class BuildLock(RunLock):
+    """One build at a time per data directory: `DIR/processed/build.lock`, naming its holder.
+
+    Unlike the run lock, a second build waits for the first to finish, and says so once:
+    `waiting for the build lock DIR/processed/build.lock (pid 4242, started …, phase parse)`.
+    """
+
+    what = "build"
+
+    def __init__(self, processed: str | Path, command: str = "build"):
+        super().__init__(processed, command)
+        self.path = Path(processed) / BUILD_LOCK_NAME
+
+    def _blocked(self, fd: int) -> None:
+        holder = read_holder(self.path)
+        if holder and not pid_alive(holder.pid):
+            who = f"a process left behind by {holder.describe()}, which is gone"
+        else:
+            who = holder.describe() if holder else "a process that left no details"
+        log.warning("waiting for the build lock %s (held by %s)", self.path, who)
+        fcntl.flock(fd, fcntl.LOCK_EX)

@@ -40,6 +40,15 @@ def check_source(name: str) -> str:
     return name
 
 
+def check_data_dir(path: Path) -> Path:
+    """`--data DIR` must be a folder (or not exist yet): one line otherwise, never a traceback."""
+    path = Path(path)
+    for p in (path, path / "raw", path / "processed"):
+        if p.exists() and not p.is_dir():
+            raise InputError(p, "not a directory (--data takes the data folder)")
+    return path
+
+
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

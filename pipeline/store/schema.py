@@ -103,6 +103,10 @@ def conform(df: pd.DataFrame, name: str) -> pd.DataFrame:
     out = df.reindex(columns=t.names)
     for col in t.columns:
         if col.dtype.startswith("list<"):
+            # A column absent from `df` (an older writer) is an empty list, not a float NaN.
+            vals = out[col.name].astype(object)
+            out[col.name] = [v if isinstance(v, list | tuple) or hasattr(v, "__len__")
+                             else [] for v in vals]  # fmt: skip
             continue
         if col.dtype == "str?":
             out[col.name] = out[col.name].astype(object).where(out[col.name].notna(), None)

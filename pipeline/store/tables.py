@@ -1,26 +1,114 @@
 """Reading and writing processed tables: the one way, with the schema's columns and types.
 
-`read_table` names the file and the reason on any failure (missing, damaged, wrong columns) in one
-line; `write_table` conforms a frame to its schema and writes it atomically.
+Tables live as one parquet file per source in the committed generation (store/layout.py).
+`read_table` opens only the partitions (`source=`) and columns (`columns=`) asked for and pushes
+row filters (`series=`, `filters=`) into the parquet scan, so a query about one source costs that
+source, not the corpus. Every failure (no build, unfinished or mixed tables, a damaged file,
+missing columns) is one line naming the file and the reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import shutil
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from policytrack.pipeline.core.errors import InputError
-from policytrack.pipeline.store import atomic
-from policytrack.pipeline.store.schema import conform, empty, table
+from policytrack.pipeline.store import atomic, layout
+from policytrack.pipeline.store.rawstore import check_data_dir
+from policytrack.pipeline.store.schema import arrow_schema, conform, empty, table
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
+
+
+def processed_dir(data_dir: str | Path) -> Path:
+    return Path(data_dir) / "processed"
 
 
 def table_path(data_dir: str | Path, name: str) -> Path:
+    """The folder of table `name` in the current generation (where it would be without one)."""
     table(name)  # unknown names fail here, not as a confusing missing file
-    return Path(data_dir) / "processed" / f"{name}.parquet"
+    processed = processed_dir(data_dir)
+    try:
+        gen = layout.current(processed, required=False)
+    except InputError:
+        gen = None
+    return (gen.path if gen else processed) / name
+
+
+def _sources(source: str | Sequence[str] | None) -> set[str] | None:
+    if source is None:
+        return None
+    return {source} if isinstance(source, str) else set(source)
+
+
+def _expression(series: str | Sequence[str] | None, filters):
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    expr = None
+    if filters is not None:
+        expr = filters if isinstance(filters, pc.Expression) else pq.filters_to_expression(filters)
+    if series is not None:
+        wanted = [series] if isinstance(series, str) else list(series)
+        cond = pc.field("series").isin(wanted)
+        expr = cond if expr is None else expr & cond
+    return expr
+
+
+def _partitions(data_dir, name, source, required):
+    """(generation, [partition, …]) in source order, each checked against the commit."""
+    processed = processed_dir(check_data_dir(Path(data_dir)))
+    table(name)
+    gen = layout.current(processed, required=required)
+    if gen is None:
+        return None, None
+    parts = gen.partitions(name)
+    if parts is None:
+        if not required:
+            return gen, None
+        raise InputError(gen.path / name, f"missing; {layout.rebuild_hint(processed)} first")
+    wanted = _sources(source)
+    chosen = [parts[s] for s in sorted(parts) if wanted is None or s in wanted]
+    for p in chosen:
+        p.check(gen.name, processed)
+    return gen, chosen
+
+
+def _restore(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Nullable text columns as object with None (as the writers conform them)."""
+    t = table(name)
+    for col in df.columns:
+        if col in t.names and t.column(col).dtype == "str?":
+            df[col] = df[col].astype(object).where(df[col].notna(), None)
+    return df
+
+
+def _scan(gen, parts, name, columns, expr) -> pd.DataFrame:
+    import pyarrow.dataset as ds
+
+    files = [str(p.file) for p in parts]
+    where = parts[0].file if len(parts) == 1 else gen.path / name
+    try:
+        dataset = ds.dataset(files, format="parquet")
+        have = dataset.schema.names
+        if columns is not None:
+            missing = [c for c in columns if c not in have]
+            if missing:
+                raise InputError(
+                    where, f"missing columns {', '.join(missing)} (rebuild with this version)"
+                )
+        frame = dataset.to_table(columns=list(columns) if columns else None, filter=expr)
+        return _restore(frame.to_pandas(), name)
+    except (InputError, FileNotFoundError):
+        raise
+    except Exception as err:  # pyarrow raises several types for a damaged file
+        text = (str(err).strip().splitlines() or [""])[0]
+        raise InputError(where, f"unreadable parquet ({type(err).__name__}: {text})") from None
 
 
 def read_table(
@@ -28,38 +116,120 @@ def read_table(
     name: str,
     columns: Sequence[str] | None = None,
     *,
+    source: str | Sequence[str] | None = None,
+    series: str | Sequence[str] | None = None,
+    filters=None,
     required: bool = True,
 ) -> pd.DataFrame | None:
-    """`DATA/processed/<name>.parquet`: only `columns` when given (each must be there), else
-    every column the file has.
+    """Table `name` of the current build as one frame.
 
-    A missing file raises InputError naming it and the command that makes it (or returns None
-    when not `required`); an empty table written without columns reads as a typed empty frame.
+    - `columns`: only these (each must exist), else every column;
+    - `source`: a source name or names: only their partitions are opened;
+    - `series`: a series key or keys; `filters`: a pyarrow expression or DNF tuples
+      (`[("year", ">=", 2018)]`), applied while scanning.
+
+    No build yet, or no such table, raises InputError naming it and the command that makes it
+    (or returns None when not `required`).
     """
-    import pandas as pd
-
-    path = table_path(data_dir, name)
-    if not path.is_file():
-        if not required:
+    for attempt in (1, 2):
+        gen, parts = _partitions(data_dir, name, source, required)
+        if parts is None:
             return None
-        raise InputError(path, f"missing; run `policytrack build --data {data_dir}` first")
+        if not parts:
+            frame = empty(name)
+            return frame[list(columns)] if columns is not None else frame
+        try:
+            return _scan(gen, parts, name, columns, _expression(series, filters))
+        except FileNotFoundError:
+            # A newer build committed and removed this generation while we read: once more.
+            if attempt == 2:
+                raise InputError(
+                    gen.path / name, "removed while reading (a build is committing); try again"
+                ) from None
+    raise AssertionError("unreachable")
+
+
+def iter_table(
+    data_dir: str | Path, name: str, columns: Sequence[str] | None = None, **where
+) -> Iterator[tuple[str, pd.DataFrame]]:
+    """(source, frame) one source at a time: memory bounded by the largest source. `where`:
+    read_table's `source`, `series` and `filters`."""
+    gen, parts = _partitions(data_dir, name, where.get("source"), True)
+    expr = _expression(where.get("series"), where.get("filters"))
+    processed = processed_dir(data_dir)
+    for src, part in sorted(gen.partitions(name).items()):
+        if part in parts:
+            part.check(gen.name, processed)
+            yield src, _scan(gen, [part], name, columns, expr)
+
+
+def read_file(path: str | Path, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """One parquet file of table `name` (a per-source cache file), typed like read_table's."""
+    import pyarrow.parquet as pq
+
     try:
-        df = pd.read_parquet(path)
-    except Exception as err:  # pyarrow raises several types for a damaged file
-        raise InputError(path, f"unreadable parquet ({type(err).__name__}: {err})") from None
-    if df.empty and not len(df.columns):
-        df = empty(name)
-    if columns is None:
-        return df
-    wanted = list(columns)
-    missing = [c for c in wanted if c not in df.columns]
-    if missing:
-        raise InputError(path, f"missing columns {', '.join(missing)} (rebuild with this version)")
-    return df[wanted]
+        frame = pq.read_table(path, columns=list(columns) if columns else None)
+    except FileNotFoundError:
+        raise
+    except Exception as err:
+        text = (str(err).strip().splitlines() or [""])[0]
+        raise InputError(path, f"unreadable parquet ({type(err).__name__}: {text})") from None
+    return _restore(frame.to_pandas(), name)
 
 
 def write_table(df: pd.DataFrame, path: str | Path, name: str) -> int:
-    """Conform `df` to table `name` and write it atomically; returns the row count."""
+    """Conform `df` to table `name` and write it atomically with the schema's arrow types (so
+    every partition of a table has one physical schema); returns the row count."""
     out = conform(df, name)
-    atomic.write_parquet(out, path)
+    write_arrow(to_arrow(out, name), path)
     return len(out)
+
+
+def to_arrow(df: pd.DataFrame, name: str) -> pa.Table:
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(df, schema=arrow_schema(name), preserve_index=False)
+
+
+def write_arrow(tbl: pa.Table, path: str | Path) -> None:
+    import pyarrow.parquet as pq
+
+    with atomic.atomic_path(path, suffix=".parquet") as tmp:
+        pq.write_table(tbl, tmp)
+
+
+def write_tables(
+    data_dir: str | Path, frames: dict[str, pd.DataFrame], *, strict: bool = True
+) -> Path:
+    """Commit `frames` ({table: frame}) as the current generation, one partition per source.
+
+    For tools and tests that make tables without a build. `strict=False` writes frames as they
+    are (missing or extra columns kept), to test readers against tables of other versions.
+    Returns the generation folder.
+    """
+    from policytrack.pipeline.store.lock import BuildLock
+
+    processed = processed_dir(data_dir)
+    staging = processed / f".staging{atomic.TMP_MARK}write"
+    files: dict[str, dict[str, tuple[Path, str, int]]] = {}
+    with BuildLock(processed, "write_tables"):
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            for name, df in frames.items():
+                files[name] = {}
+                for src, part in df.groupby("source", sort=True) if len(df) else []:
+                    path = staging / name / f"{src}.parquet"
+                    part = part.reset_index(drop=True)
+                    if strict:
+                        rows = write_table(part, path, name)
+                    else:
+                        with atomic.atomic_path(path, suffix=".parquet") as tmp:
+                            part.to_parquet(tmp, index=False)
+                        rows = len(part)
+                    key = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+                    files[name][str(src)] = (path, key, rows)
+            sources = sorted({s for by_source in files.values() for s in by_source})
+            gen = layout.commit(processed, files, {"sources": sources})
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return gen.path

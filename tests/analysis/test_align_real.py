@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from policytrack.pipeline.analysis.evaluate import evaluate, load_gold
 from policytrack.pipeline.cli.app import app
+from policytrack.pipeline.store.tables import read_table
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "sample"
@@ -24,9 +25,8 @@ def _build(data: Path, source: str, paths: list[Path]) -> dict[str, pd.DataFrame
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["build", "--data", str(data)])
     assert r.exit_code == 0, r.output
-    p = data / "processed"
     return {
-        n: pd.read_parquet(p / f"{n}.parquet")
+        n: read_table(data, n)
         for n in ("items", "documents", "alignments", "threads", "term_timeline")
     }
 

@@ -15,6 +15,7 @@ from policytrack.pipeline.analysis.timeline import term_timeline  # noqa: E402
 from policytrack.pipeline.cli.app import app  # noqa: E402
 from policytrack.pipeline.jobs.build import build
 from policytrack.pipeline.jobs.ingest import ingest
+from policytrack.pipeline.store.tables import read_table, write_tables
 from tests.support.frames import REVISED_学会, docs_frame, items_frame  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -71,17 +72,15 @@ def data(tmp_path):
             ),
         ]
     )
-    out = tmp_path / "data" / "processed"
-    out.mkdir(parents=True)
-    for name, df in {
+    tables = {
         "items": items,
         "documents": documents,
         "alignments": al,
         "threads": threads,
         "terms": terms,
         "term_timeline": term_timeline(terms, documents, watch=["三大攻坚战"]),
-    }.items():
-        df.to_parquet(out / f"{name}.parquet")
+    }
+    write_tables(tmp_path / "data", tables, strict=False)
     return tmp_path / "data"
 
 
@@ -162,11 +161,10 @@ def test_diff_shows_an_item_that_reappears(tmp_path):
     notices = REPO / "sample" / "notices"
     ingest([notices / f"a-{y}.txt" for y in (2022, 2023, 2024)], "sample", data)
     build(data)
-    processed = data / "processed"
     series, rows, live = diff_rows(
-        pd.read_parquet(processed / "alignments.parquet"),
-        pd.read_parquet(processed / "items.parquet"),
-        pd.read_parquet(processed / "documents.parquet"),
+        read_table(data, "alignments"),
+        read_table(data, "items"),
+        read_table(data, "documents"),
         "sample",
         2023,
         2024,

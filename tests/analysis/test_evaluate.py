@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from policytrack.pipeline.analysis.evaluate import evaluate, load_gold  # noqa: E402
 from policytrack.pipeline.cli.app import app  # noqa: E402
 from policytrack.pipeline.core.errors import InputError  # noqa: E402
+from policytrack.pipeline.store.tables import write_tables
 from tests.support.frames import docs_frame, items_frame  # noqa: E402
 
 TOPICS = ["党建", "科普", "学会", "智库"]
@@ -161,12 +162,13 @@ def test_gold_naming_a_missing_item_or_year(tmp_path):
 
 def test_evaluate_command(tmp_path):
     data = tmp_path / "data"
-    (data / "processed").mkdir(parents=True)
-    items_frame({2018: TOPICS, 2019: TOPICS}).to_parquet(data / "processed" / "items.parquet")
-    docs_frame([2018, 2019]).to_parquet(data / "processed" / "documents.parquet")
-    _alignments(
-        [(2018, "1.1", 2019, "1.1", "unchanged"), (2018, "1.2", 2019, "1.3", "revised")]
-    ).to_parquet(data / "processed" / "alignments.parquet")
+    links = [(2018, "1.1", 2019, "1.1", "unchanged"), (2018, "1.2", 2019, "1.3", "revised")]
+    tables = {
+        "items": items_frame({2018: TOPICS, 2019: TOPICS}),
+        "documents": docs_frame([2018, 2019]),
+        "alignments": _alignments(links),
+    }
+    write_tables(data, tables, strict=False)
     gold = _gold(
         tmp_path,
         [{"from": "2018", "to": "2019", "links": [{"from": 1, "to": 1}, {"from": 2, "to": 2}]}],

@@ -13,9 +13,9 @@ import shutil
 import tomllib
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
+from policytrack.pipeline.store.tables import read_table
 from policytrack.pipeline.text.extract import extract
 from policytrack.pipeline.text.normalize import series_key
 from policytrack.sample.site.content import SAMPLE_DIR, TZGG, Notice, hexid
@@ -317,8 +317,8 @@ def test_text_round_trips_through_build(first, workdir):
             "date line, document number, signing date or the file name (give --year)",
         )
     ]
-    docs = pd.read_parquet(data / "processed" / "documents.parquet")
-    items = pd.read_parquet(data / "processed" / "items.parquet")
+    docs = read_table(data, "documents")
+    items = read_table(data, "items")
     specs = {(n["series_title"], n["year"]): n for n in work_points().values()}
     assert set(zip(docs.series, docs.year, strict=True)) == set(specs)
     for (series, year), spec in specs.items():

@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from policytrack.pipeline.jobs.build import build
@@ -106,39 +105,3 @@ def test_build_goes_on_and_lists_failures(tmp_path, bad_files):
         [*CLI, "build", "--data", str(data), "--strict"], capture_output=True, text=True, env=env
     )
     assert proc.returncode == 1
-
-
-@pytest.mark.slow
-def test_failed_write_leaves_previous_tables(tmp_path, monkeypatch):
-    data = tmp_path / "data"
-    good = tmp_path / "good.txt"
-    good.write_text(notice_text(2020), encoding="utf-8")
-    ingest([good], "t", data)
-    build(data)
-    before = (data / "processed" / "items.parquet").read_bytes()
-    second = tmp_path / "good2.txt"
-    second.write_text(notice_text(2021), encoding="utf-8")
-    ingest([second], "t", data)
-
-    import policytrack.pipeline.store.atomic as atomic
-
-    real = pd.DataFrame.to_parquet
-    calls = {"n": 0}
-
-    def failing(self, path, *a, **k):
-        calls["n"] += 1
-        if Path(path).name.startswith(".items.parquet"):
-            real(self, path, *a, **k)
-            raise OSError(28, "No space left on device")
-        return real(self, path, *a, **k)
-
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", failing)
-    with pytest.raises(OSError):
-        build(data)
-    monkeypatch.undo()
-    assert (data / "processed" / "items.parquet").read_bytes() == before
-    leftovers = [p.name for p in (data / "processed").rglob(".*")]
-    assert leftovers == []
-    assert atomic  # module used by build for every write
-    # The next build completes and includes the new year.
-    assert sorted(build(data).documents.year) == [2020, 2021]

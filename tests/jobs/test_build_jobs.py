@@ -9,6 +9,7 @@ import pytest
 
 from policytrack.pipeline.jobs.build import build
 from policytrack.pipeline.jobs.ingest import ingest
+from policytrack.pipeline.store.tables import read_table
 from tests.support.documents import notice_text
 
 pytestmark = pytest.mark.xdist_group("build_jobs")
@@ -41,9 +42,9 @@ def test_parallel_build_identical(tmp_path):
         "threads",
         "term_timeline",
     ):
-        a = pd.read_parquet(one / "processed" / f"{name}.parquet")
-        b = pd.read_parquet(two / "processed" / f"{name}.parquet")
+        a = read_table(one, name)
+        b = read_table(two, name)
         pd.testing.assert_frame_equal(a, b, check_like=False)
-    assert sorted(pd.read_parquet(two / "processed" / "documents.parquet").source.unique()) == [
+    assert sorted(read_table(two, "documents").source.unique()) == [
         "alpha", "beta", "delta", "gamma",
     ]  # fmt: skip

@@ -6,12 +6,12 @@ import json
 import subprocess
 import sys
 
-import pandas as pd
 import pytest
 
 from policytrack.pipeline.jobs.build import build
 from policytrack.pipeline.jobs.ingest import ingest
 from policytrack.pipeline.store.rawstore import RawStore
+from policytrack.pipeline.store.tables import read_table
 from tests.support.documents import notice_docx, notice_html, notice_text
 
 CLI = [sys.executable, "-m", "policytrack.pipeline.cli"]
@@ -80,15 +80,14 @@ def test_build_tables_and_warm_rebuild(tmp_path):
         ingest([p], "demo", data)
     cold = build(data)
     assert cold.parsed == 2 and cold.failures == []
-    processed = data / "processed"
-    docs = pd.read_parquet(processed / "documents.parquet")
+    docs = read_table(data, "documents")
     assert docs.sort_values("year")[
         ["year", "doc_number", "issuer", "n_sections", "n_items"]
     ].values.tolist() == [
         [2019, "测协办〔2019〕3号", "测试协会", 2, 3],
         [2020, "测协办〔2020〕3号", "测试协会", 2, 3],
     ]
-    items = pd.read_parquet(processed / "items.parquet")
+    items = read_table(data, "items")
     y19 = items[items.year == 2019].fillna({"item_no": -1})
     assert y19[
         ["level", "path", "parent_path", "section_no", "item_no", "heading"]
@@ -99,11 +98,11 @@ def test_build_tables_and_warm_rebuild(tmp_path):
         ["section", "2", "", 2, -1, "提升服务能力"],
         ["item", "2.3", "2", 2, 3, "开展学术交流"],
     ]
-    sents = pd.read_parquet(processed / "sentences.parquet")
+    sents = read_table(data, "sentences")
     assert sents[(sents.year == 2019) & (sents.path == "1.1")].text.tolist() == [
         "完善会员服务。", "建立会员联系制度，开展“三大攻坚战”宣讲。",
     ]  # fmt: skip
-    terms = pd.read_parquet(processed / "terms.parquet")
+    terms = read_table(data, "terms")
     t = terms[(terms.year == 2019)].sort_values("term")
     assert t[["term", "kind", "count"]].values.tolist() == [
         ["三大攻坚战", "formula", 1],
@@ -119,7 +118,7 @@ def test_build_tables_and_warm_rebuild(tmp_path):
     ingest([p], "demo", data)
     inc = build(data)
     assert (inc.parsed, inc.reused) == (1, 2)
-    assert sorted(pd.read_parquet(processed / "documents.parquet").year) == [2019, 2020, 2021]
+    assert sorted(read_table(data, "documents").year) == [2019, 2020, 2021]
 
 
 def test_watch_terms_counted_unquoted(tmp_path):
@@ -128,7 +127,7 @@ def test_watch_terms_counted_unquoted(tmp_path):
     p.write_text(notice_text(2019).replace("举办年会", "举办科普年会"), encoding="utf-8")
     ingest([p], "demo", data)
     build(data, watch="科普年会")
-    terms = pd.read_parquet(data / "processed" / "terms.parquet")
+    terms = read_table(data, "terms")
     row = terms[terms.term == "科普年会"]
     assert row[["kind", "count"]].values.tolist() == [["watch", 1]]
     assert list(row.paths.iloc[0]) == ["2.3"]
@@ -162,23 +161,10 @@ def test_build_only_keeps_other_sources_in_combined_tables(tmp_path):
     ingest([p], "one", data)
     result = build(data, only=["one"])
     assert result.parsed == 1
-    docs = pd.read_parquet(data / "processed" / "documents.parquet")
+    docs = read_table(data, "documents")
     assert sorted(zip(docs.source, docs.year, strict=True)) == [
         ("one", 2019), ("one", 2021), ("two", 2020),
     ]  # fmt: skip
-
-
-def test_missing_build_report_forces_rewrite_of_combined_tables(tmp_path):
-    data = tmp_path / "data"
-    p = tmp_path / "n.txt"
-    p.write_text(notice_text(2019), encoding="utf-8")
-    ingest([p], "demo", data)
-    build(data)
-    # A build killed between combined-table writes leaves no build_report.json behind.
-    (data / "processed" / "build_report.json").unlink()
-    (data / "processed" / "terms.parquet").write_bytes(b"torn")
-    assert build(data).changed
-    assert len(pd.read_parquet(data / "processed" / "terms.parquet")) == 2
 
 
 @pytest.mark.slow
@@ -192,7 +178,7 @@ def test_ingest_year_overrides_the_title(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     build(data)
-    docs = pd.read_parquet(data / "processed" / "documents.parquet")
+    docs = read_table(data, "documents")
     assert docs.year.tolist() == [2020]
     assert docs.raw_path.iloc[0].startswith("2020/")
 
@@ -223,7 +209,7 @@ def test_one_year_build_has_typed_empty_analysis_tables(tmp_path):
     p.write_text(notice_text(2019), encoding="utf-8")
     ingest([p], "s", data)
     build(data)
-    al = pd.read_parquet(data / "processed" / "alignments.parquet")
+    al = read_table(data, "alignments")
     assert al.empty and {"source", "year_from", "path_to", "relation", "score"} <= set(al.columns)
     gold = tmp_path / "gold.json"
     gold.write_text(json.dumps({"source": "s", "level": "item", "pairs": []}), "utf-8")
@@ -239,8 +225,8 @@ def test_short_watched_terms_count_bare(tmp_path):
     p.write_text(notice_text(2019).replace("修订章程。", "推进双减和双碳工作，落实双减。"), "utf-8")
     ingest([p], "s", data)
     build(data, watch="双减,双碳")
-    terms = pd.read_parquet(data / "processed" / "terms.parquet").set_index("term")
+    terms = read_table(data, "terms").set_index("term")
     assert terms.loc["双减", ["kind", "count"]].tolist() == ["watch", 2]
     assert terms.loc["双碳", ["kind", "count"]].tolist() == ["watch", 1]
-    tl = pd.read_parquet(data / "processed" / "term_timeline.parquet").set_index("term")
+    tl = read_table(data, "term_timeline").set_index("term")
     assert tl.loc["双减", ["present", "count", "status"]].tolist() == [True, 2, "new"]

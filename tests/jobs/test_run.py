@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from policytrack.pipeline.store import layout
 from policytrack.sample.site.content import TZGG
 from tests.support.run import (
     manifest,
@@ -278,7 +279,7 @@ def test_full_disk_during_the_crawl_loses_nothing(tmp_path):
             for rel in [rec["path"]] + [a["path"] for a in rec["attachments"]]:
                 body = (root / rel).read_bytes()
                 assert hashlib.sha256(body).hexdigest()[:16] in (rec["doc_id"], Path(rel).stem)
-        assert not list((data / "processed").glob("*.parquet"))  # nothing half-written
+        assert layout.read_marker(data / "processed") is None  # nothing committed
         assert temp_leftovers(data / "processed") == []
 
         again = run_cli(args, cwd=tmp_path)

@@ -1,21 +1,23 @@
 """Faults of the build and report stages, in-process with `--offline` (no crawl): a disk-full
-write, a corrupt raw file, a build killed between two combined tables. Documents are ingested
-from small notices written by tests/helpers.py."""
+write, a corrupt raw file, tables of two builds mixed. Documents are ingested from small notices
+written by tests/support/documents.py."""
 
 from __future__ import annotations
 
 import errno
 import json
 import os
-import subprocess
 from pathlib import Path
 
-import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
+from policytrack.pipeline.core.errors import InputError
 from policytrack.pipeline.jobs.ingest import ingest
 from policytrack.pipeline.jobs.run import RunOptions, format_summary, run_job
+from policytrack.pipeline.store import layout
 from policytrack.pipeline.store.rawstore import RawStore
+from policytrack.pipeline.store.tables import read_table
 from tests.support.documents import notice_docx, notice_text
 from tests.support.run import temp_leftovers
 
@@ -55,6 +57,7 @@ def test_offline_run_builds_what_is_on_disk(data_dir, tmp_path):
 
 @pytest.mark.slow
 def test_disk_full_during_build_leaves_previous_tables(data_dir, tmp_path, monkeypatch):
+    """(A fault-injection twin of tests/jobs/test_disk_full.py's tmpfs, through `run`.)"""
     add_notices(data_dir, tmp_path, [2019, 2020])
     assert offline(data_dir, tmp_path).exit_code == 0
     processed = data_dir / "processed"
@@ -62,11 +65,11 @@ def test_disk_full_during_build_leaves_previous_tables(data_dir, tmp_path, monke
     last_before = (data_dir / "logs" / "last_run.json").read_text()
     add_notices(data_dir, tmp_path, [2021])
 
-    def full_disk(self, path, *a, **kw):
-        Path(path).write_bytes(b"PAR1 half a table")  # the device fills up mid-write
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+    def full_disk(table, where, *a, **kw):
+        Path(where).write_bytes(b"PAR1 half a table")  # the device fills up mid-write
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(where))
 
-    monkeypatch.setattr(pd.DataFrame, "to_parquet", full_disk)
+    monkeypatch.setattr(pq, "write_table", full_disk)
     result = offline(data_dir, tmp_path)
     text = format_summary(result)
     assert result.exit_code == 2, text  # offline and the build failed: nothing was done
@@ -102,29 +105,33 @@ def test_corrupt_raw_file_is_reported_and_skipped(data_dir, tmp_path):
 
 
 @pytest.mark.slow
-def test_build_killed_between_combined_tables_is_repaired(data_dir, tmp_path):
+def test_mixed_tables_are_refused_and_repaired(data_dir, tmp_path):
     add_notices(data_dir, tmp_path, [2019, 2020])
     assert offline(data_dir, tmp_path).exit_code == 0
-    items = data_dir / "processed" / "items.parquet"
-    old_items = items.read_bytes()
+    old = layout.current(data_dir / "processed")
+    old_items = (old.path / "items" / "sample.parquet").read_bytes()
     add_notices(data_dir, tmp_path, [2021])
     assert offline(data_dir, tmp_path).exit_code == 0
-    assert pd.read_parquet(items)["year"].nunique() == 3
-    # A build killed after documents.parquet but before items.parquet: the old items table is
-    # back, and the lock names a dead run that was building.
-    items.write_bytes(old_items)
-    proc = subprocess.Popen(["true"])
-    proc.wait()
-    dead = proc.pid  # reaped: no process has this pid now
-    lock = {"pid": dead, "started_at": "2025-03-05T02:00:00Z", "phase": "build"}
-    (data_dir / "run.lock").write_text(json.dumps(lock))
+    gen = layout.current(data_dir / "processed")
+    assert read_table(data_dir, "items")["year"].nunique() == 3
+    # The items partition of the older build dropped in beside this build's documents.
+    part = gen.path / "items" / "sample.parquet"
+    part.unlink()
+    part.write_bytes(old_items)
+    with pytest.raises(InputError) as err:
+        read_table(data_dir, "items")
+    committed = gen.partitions("items")["sample"].bytes
+    assert str(err.value) == (
+        f"{part}: not the file build {gen.name} committed ({len(old_items)} bytes, committed "
+        f"{committed}): mixed or unfinished tables; run `policytrack build --data {data_dir}`"
+    )
     result = offline(data_dir, tmp_path)
     assert result.exit_code == 0, format_summary(result)
-    assert result.notes == [
-        f"took over the lock of an interrupted run (pid {dead}, started 2025-03-05T02:00:00Z, "
-        "phase build)"
+    assert result.build.warnings == [
+        f"{part}: damaged ({len(old_items)} bytes, expected {committed}); "
+        "committing the tables again"
     ]
-    assert pd.read_parquet(items)["year"].nunique() == 3
+    assert read_table(data_dir, "items")["year"].nunique() == 3
 
 
 @pytest.mark.parametrize("name", ["01", "02_priority_timelines"])

@@ -28,6 +28,7 @@ from policytrack.pipeline.report import (
 )
 from policytrack.pipeline.report.scope import ChartError, choose_scope, resolve_watch
 from policytrack.pipeline.store import schema
+from policytrack.pipeline.store.tables import write_tables
 from policytrack.pipeline.text.watch import default_watch
 from tests.support.tiny import SCRIPT, SERIES, SOURCE, write_tiny_dataset
 
@@ -109,16 +110,19 @@ def test_scope_year_window_and_latest_version(tables):
 
 def test_load_tables_names_missing_file_and_columns(tmp_path):
     write_tiny_dataset(tmp_path, with_alignment=False)
-    with pytest.raises(InputError, match=r"alignments\.parquet: missing; run `policytrack build"):
+    with pytest.raises(InputError, match=r"alignments: missing; run `policytrack build"):
         load.load_tables(tmp_path, need=("alignments",))
-    pd.DataFrame({"source": ["x"]}).to_parquet(tmp_path / "processed" / "threads.parquet")
-    with pytest.raises(
-        InputError, match=r"threads\.parquet: missing columns thread_id, first_year"
-    ):
+    tables = {
+        "threads": pd.DataFrame({"source": ["x"]}),
+        "documents": pd.DataFrame({"source": ["x"]}),
+    }
+    gen = write_tables(tmp_path, tables, strict=False)
+    with pytest.raises(InputError, match=r"threads: missing columns thread_id, first_year"):
         load.load_tables(tmp_path, need=("threads",))
-    (tmp_path / "processed" / "term_timeline.parquet").write_bytes(b"not parquet")
-    with pytest.raises(InputError, match=r"term_timeline\.parquet: unreadable parquet"):
-        load.load_tables(tmp_path, need=("term_timeline",))
+    part = gen / "documents" / "x.parquet"  # damaged in place, its size unchanged
+    part.write_bytes(b"x" * part.stat().st_size)
+    with pytest.raises(InputError, match=r"documents/x\.parquet: unreadable parquet"):
+        load.load_tables(tmp_path, need=("documents",))
 
 
 def test_required_columns_are_schema_columns():

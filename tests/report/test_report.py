@@ -246,7 +246,7 @@ def test_missing_tables_fail_before_any_kernel_starts(tmp_path):
     out = tmp_path / "reports"
     with pytest.raises(
         InputError,
-        match=r"term_timeline\.parquet: missing; run `policytrack build --data .*` first",
+        match=r"term_timeline: missing; run `policytrack build --data .*` first",
     ):
         report.build_report(report.ReportParams(data_dir=str(data)), out)
     assert not out.exists() or not any(out.iterdir())

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from policytrack.pipeline.jobs.demo import demo_sources
+from policytrack.pipeline.store.tables import read_table
 from policytrack.sample.site.content import SAMPLE_DIR, Notice, filler_notices, hexid, load_sample
 from policytrack.sample.site.mirror import MirrorSite
 from tests.support.procs import policytrack
@@ -80,7 +81,7 @@ def stats_lines(data: Path) -> list[dict]:
 
 def table(data: Path, name: str) -> pd.DataFrame:
     """A processed table in a stable row order, fetch times dropped."""
-    df = pd.read_parquet(data / "processed" / f"{name}.parquet")
+    df = read_table(data, name)
     df = df.drop(columns=[c for c in ("recorded_at",) if c in df.columns])
     keys = SORT.get(name) or [c for c in df.columns if df[c].map(_hashable).all()]
     return df.sort_values(keys, kind="stable").reset_index(drop=True)

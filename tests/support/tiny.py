@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from policytrack.pipeline.store.tables import write_tables
+
 SOURCE = "testorg"
 SERIES = "测试协会工作要点"
 SCRIPT = '<script>alert("x")</script>'
@@ -227,8 +229,6 @@ def _term_timeline() -> pd.DataFrame:
 
 def write_tiny_dataset(data_dir: Path, with_alignment: bool = True) -> Path:
     """Write the tables under data_dir/processed and return data_dir."""
-    out = Path(data_dir) / "processed"
-    out.mkdir(parents=True, exist_ok=True)
     tables = {"documents": _documents(), "items": _items()}
     if with_alignment:
         tables |= {
@@ -236,6 +236,5 @@ def write_tiny_dataset(data_dir: Path, with_alignment: bool = True) -> Path:
             "threads": _threads(),
             "term_timeline": _term_timeline(),
         }
-    for name, df in tables.items():
-        df.to_parquet(out / f"{name}.parquet", index=False)
+    write_tables(data_dir, tables, strict=False)
     return Path(data_dir)

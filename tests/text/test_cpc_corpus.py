@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import json
 
-import pandas as pd
 import pytest
 
 from policytrack.pipeline.jobs.build import build
 from policytrack.pipeline.jobs.ingest import ingest
+from policytrack.pipeline.store.tables import read_table
 from policytrack.pipeline.text.parse import parse_bytes
 from tests.conftest import SHARED, _need
 from tests.text.test_documents import FIELDS, FIXTURES, _value
@@ -37,8 +37,8 @@ def cpc_build(rows, tmp_path_factory):
     data = tmp_path_factory.mktemp("cpc") / "data"
     result = ingest([SHARED / "corpus" / "cpc_congress_reports.jsonl"], "cpc", data)
     build(data)
-    docs = pd.read_parquet(data / "processed" / "documents.parquet")
-    aligned = pd.read_parquet(data / "processed" / "alignments.parquet")
+    docs = read_table(data, "documents")
+    aligned = read_table(data, "alignments")
     return result, docs, aligned
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
-import pandas as pd
 import pytest
 
 from policytrack.pipeline.jobs.build import build
 from policytrack.pipeline.jobs.ingest import ingest
+from policytrack.pipeline.store import layout
+from policytrack.pipeline.store.tables import read_table
 
 pytestmark = pytest.mark.xdist_group("gwr")
 
@@ -102,7 +101,7 @@ def gwr_build(gwr_path, tmp_path_factory):
     data = tmp_path_factory.mktemp("gwr") / "data"
     result = ingest([gwr_path], "gwr", data)
     built = build(data)
-    items = pd.read_parquet(data / "processed" / "items.parquet")
+    items = read_table(data, "items")
     return result, built, items, data
 
 
@@ -120,7 +119,7 @@ def test_every_report_parsed(gwr_build):
     assert built.failures == []
     assert sorted(built.documents.year) == ALL_YEARS
     assert set(built.documents.series) == {"中华人民共和国国务院政府工作报告"}
-    report = json.loads((data / "processed" / "build_report.json").read_text())
+    report = layout.current(data / "processed").report
     assert report["documents"] == 52 and report["failures"] == []
 
 
@@ -173,7 +172,7 @@ def test_licence_footer_removed(gwr_build):
 
 def test_terms_table(gwr_build):
     _, _, _, data = gwr_build
-    terms = pd.read_parquet(data / "processed" / "terms.parquet")
+    terms = read_table(data, "terms")
     t18 = terms[(terms.year == 2018) & (terms.term == "三大攻坚战")]
     assert t18.kind.tolist() == ["formula"]
     assert sorted(terms[terms.term == "三大攻坚战"].year.unique().tolist()) == [2018, 2019, 2021]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import shutil
 
-import pandas as pd
 import pytest
 
 from policytrack.pipeline.jobs.build import build
 from policytrack.pipeline.jobs.ingest import ingest
+from policytrack.pipeline.store.tables import read_table
 from policytrack.pipeline.text.parse import parse_file
 from policytrack.pipeline.text.series import series_key
 from tests.text.test_documents import FIXTURES
@@ -46,7 +46,7 @@ def district_build(tmp_path_factory):
     data = tmp / "data"
     result = ingest([tmp / f"report-{k}.txt" for k in range(1, 9)], "wanghu", data)
     build(data)
-    return result, pd.read_parquet(data / "processed" / "documents.parquet")
+    return result, read_table(data, "documents")
 
 
 def test_eight_yearly_reports_form_one_series(district_build):
@@ -109,7 +109,7 @@ def test_series_option_overrides(tmp_path):
     result = ingest([src], "s", data, series="科协计划")
     assert result.added[0]["series_override"] is True
     build(data)
-    docs = pd.read_parquet(data / "processed" / "documents.parquet")
+    docs = read_table(data, "documents")
     assert docs.series.tolist() == ["科协计划"]
 
 
@@ -119,7 +119,7 @@ def test_ingest_reads_the_year_from_the_file_name(tmp_path):
     result = ingest([src], "s", data)
     assert (result.added[0]["year"], result.added[0]["series"]) == (2017, "渔业渔政工作要点")
     build(data)
-    docs = pd.read_parquet(data / "processed" / "documents.parquet")
+    docs = read_table(data, "documents")
     row = docs.iloc[0]
     assert (row.year, row.year_source, row.title, row.title_source) == (
         2017, "file_name", "2017渔业渔政工作要点", "file_name",

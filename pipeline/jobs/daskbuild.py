@@ -1,0 +1,63 @@
+"""`build --dask tcp://SCHEDULER:8786`: the per-source tasks on a Dask distributed cluster.
+
+Workers run the same parse and analyse tasks as `--jobs N` pool workers and write each source's
+cache files on the shared data directory (the same path on every machine); the client (the
+`build` process, holding the build lock) runs the corpus-wide stage and commits the generation.
+A worker that dies mid-task loses nothing: the scheduler runs the task again elsewhere, and a
+task's files only count once its source's state.json names them (docs/distributed.md).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+from policytrack.pipeline.core.errors import ConfigError
+
+
+def _sees(path: str) -> bool:
+    return os.path.isdir(path)
+
+
+class DaskRunner:
+    def __init__(self, address: str, data_dir: Path, timeout: float = 10.0):
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ConfigError(
+                "--dask: the Dask client is not installed (pip install 'policytrack[dask]')"
+            ) from None
+        self.address = address
+        try:
+            self.client = Client(address, timeout=timeout, set_as_default=False)
+        except (OSError, TimeoutError, ValueError) as err:
+            text = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            raise ConfigError(f"--dask {address}: cannot connect ({text})") from None
+        raw = str(Path(data_dir) / "raw")
+        blind = [w for w, ok in self.client.run(_sees, raw).items() if not ok]
+        if blind:
+            self.close()
+            raise ConfigError(
+                f"--dask {address}: worker(s) {', '.join(sorted(blind))} cannot see {raw} "
+                "(the data directory must be on storage every worker shares, at the same path)"
+            )
+
+    def map(self, fn, arglists: list[tuple], what: str) -> list:
+        """Each task once on some worker (one core each), results in order. A task whose worker
+        died is rerun by the scheduler; one that raised raises here."""
+        from policytrack.pipeline.core.progress import track
+
+        run = uuid.uuid4().hex[:8]
+        # `workers` (1: one core per task) goes by position: submit() keeps that keyword.
+        futures = [
+            self.client.submit(fn, *args, 1, pure=False, key=f"{what}-{args[1]}-{run}")
+            for args in arglists
+        ]
+        done = track(futures, f"{what} sources on {self.address}", total=len(futures))
+        return [f.result() for f in done]
+
+    def close(self) -> None:
+        client, self.client = getattr(self, "client", None), None
+        if client is not None:
+            client.close()
