@@ -1,4 +1,5 @@
-"""Downloader middlewares and an extension: retry with backoff, request counts, progress."""
+"""Downloader middlewares and an extension: the site guard, retry with backoff, request counts,
+progress."""
 
 from __future__ import annotations
 
@@ -6,18 +7,64 @@ import logging
 
 from scrapy import signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request
-from twisted.internet import reactor
-from twisted.internet.task import deferLater
 
 from policytrack.pipeline.core import progress
 
 log = logging.getLogger("policytrack.crawler")
 
 
+class Blocked(IgnoreRequest):
+    """A request or redirect hop refused by the spider's `refusal` check (off-site host, another
+    port or address, a scheme other than http(s)). str() is the refusal, in Scrapy's wording for
+    an off-site host ("Filtered offsite request to 'host'")."""
+
+    def __init__(self, url: str, reason: str, redirected_from: str | None = None):
+        super().__init__(reason)
+        self.url = url
+        self.reason = reason
+        self.redirected_from = redirected_from
+
+    def describe(self) -> str:
+        """The one-line reason of a failure caused by this refusal."""
+        if self.redirected_from:
+            return f"redirected off-site to {self.url} ({self.reason}); not followed"
+        return f"not requested: {self.url} ({self.reason})"
+
+
+class SiteGuardMiddleware:
+    """Every request the downloader sees (the spider's, robots.txt's, each redirect hop, each
+    attachment) passes the spider's `refusal` check first; dont_filter does not exempt it. A
+    refused request raises Blocked and is counted in the run report (`blocked`)."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request, spider=None):
+        spider = spider or self.crawler.spider
+        refusal = getattr(spider, "refusal", None)
+        reason = refusal(request.url) if refusal is not None else None
+        if reason is None:
+            return None
+        hops = request.meta.get("redirect_urls") or []
+        run = getattr(spider, "run", None)
+        if run is not None:
+            run.blocked += 1
+        log.info("blocked %s: %s", request.url, reason)
+        raise Blocked(request.url, reason, hops[0] if hops else None)
+
+
 async def _sleep(seconds: float) -> None:
+    # Imported here: importing twisted.internet.reactor installs a reactor, and this module is
+    # imported (for Blocked) before Scrapy installs its asyncio reactor.
     from scrapy.utils.defer import maybe_deferred_to_future
+    from twisted.internet import reactor
+    from twisted.internet.task import deferLater
 
     await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
 
