@@ -106,7 +106,7 @@ class JcmsSpider(GenericSpider):
         return RECORDS
 
     def read_list(self, response) -> pages.ListPage:
-        first = response.meta.get("proxy") is None  # the column page itself
+        first = response.meta.get("jcms") is None  # the column page itself
         text = pages.page_text(response)
         rows = records(text, response.url)
         base = response.meta.get("base") or response.url
@@ -117,7 +117,7 @@ class JcmsSpider(GenericSpider):
             unit["group"] = max(len(rows), 1)
             unit["start"] = 1
         else:
-            unit = dict(response.meta["proxy"])
+            unit = dict(response.meta["jcms"])
             m = _TOTAL_XML.search(text)
             unit["total"] = int(m.group(1)) if m else unit.get("total")
             unit["start"] = int(dict(parse_qsl(urlsplit(response.url).query))["startrecord"])
@@ -141,7 +141,7 @@ class JcmsSpider(GenericSpider):
             url,
             page_no,
             column,
-            proxy=unit,
+            jcms=unit,  # (not "proxy": Scrapy reads that meta key as an HTTP proxy)
             base=base,
             request_class=scrapy.FormRequest,
             formdata=unit["form"],
