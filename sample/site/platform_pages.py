@@ -281,6 +281,7 @@ BROKEN = {
     "jpaas": "the column page without its bulidstatic unit script",
     "jcms": "the column page without <record> blocks",
     "iframe": "every body iframe showing an empty document",
+    "jsonapi": "the news API answering without its data array",
 }
 
 
@@ -292,4 +293,6 @@ def break_layout(issuer: Issuer, table: dict) -> None:
         table[route_key(JCMS_COLUMN)] = Resource(_page("通知公告", "<div id='4001'></div>"), HTML)
     elif issuer.family == "iframe":
         for n in issuer.notices:
-            table[route_key(frame_url(n))] = Resource(_page("", ""), HTML)
+            table[route_key(frame_url(n))] = Resource(b"<html><body>\n</body></html>", HTML)
+    elif issuer.family == "jsonapi":
+        table[route_key(jsonapi_url(0))] = Resource(b'{"rows": []}', "application/json")
