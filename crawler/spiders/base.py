@@ -433,11 +433,27 @@ class NoticeSpider(scrapy.Spider):
             self._walk.setdefault(column, "end")  # ran past the last numbered page
             return
         self._walk[column] = "failed"
+        url = (request.meta.get("redirect_urls") or [request.url])[0]  # as the spider asked
+        kind = request.meta.get("kind", "list")
+        self.note(url, f"{kind} page failed: {self.failure_reason(failure)}")
+
+    def failure_reason(self, failure) -> str:
+        """One line for a failed page request: a blocked hop, an HTTP status (a redirect that
+        was not followed names where it pointed), or the download error."""
         if failure.check(Blocked):
-            reason = failure.value.describe()
-        else:
-            reason = f"HTTP {status}" if status else describe(failure.value)[0]
-        self.note(request.url, f"{request.meta.get('kind', 'list')} page failed: {reason}")
+            return failure.value.describe()
+        if failure.check(HttpError):
+            response = failure.value.response
+            location = response.headers.get("Location")
+            if 300 <= response.status < 400 and location:
+                target = urljoin(response.url, location.decode("latin-1").strip())
+                refused = self.refusal(target)
+                if refused:  # RedirectMiddleware leaves other schemes alone: say why
+                    self.run.blocked += 1
+                    return f"redirected off-site to {target} ({refused}); not followed"
+                return f"HTTP {response.status} (redirect to {target} not followed)"
+            return f"HTTP {response.status}"
+        return describe(failure.value)[0]
 
     # -- notices ---------------------------------------------------------------------------
     async def parse_detail(self, response):
@@ -554,7 +570,8 @@ class NoticeSpider(scrapy.Spider):
         key = url_key(entry["url"])
         if failure.check(HttpError):
             status = failure.value.response.status
-            self.fail(key, entry, f"HTTP {status}", permanent=not transient_status(status))
+            reason = self.failure_reason(failure)
+            self.fail(key, entry, reason, permanent=not transient_status(status))
             return
         if failure.check(Blocked):  # an off-site or disallowed redirect: counted, not followed
             self.fail(key, entry, failure.value.describe(), permanent=True)
