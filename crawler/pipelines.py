@@ -1,4 +1,6 @@
-"""Item pipeline: NoticeItem → raw files + manifest record; only then is the notice known."""
+"""Item pipeline: NoticeItem → raw files + manifest record; only then is the notice known.
+One Commit per crawl: a file fsync per stored file, the record as the commit point, and the
+directories and manifest fsynced when the spider closes (crawler/store.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import logging
 from twisted.internet.threads import deferToThread
 
 from policytrack.crawler.items import NoticeItem
-from policytrack.crawler.store import ManifestIndex, store_notice
+from policytrack.crawler.store import Commit, ManifestIndex, store_notice
 
 log = logging.getLogger("policytrack.crawler")
 
@@ -16,6 +18,7 @@ class StorePipeline:
     def __init__(self, crawler):
         self.crawler = crawler
         self._index: ManifestIndex | None = None  # what the manifest holds, caught up per store
+        self._commit: Commit | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -29,13 +32,19 @@ class StorePipeline:
         spider = spider or self.crawler.spider
         if self._index is None:
             self._index = ManifestIndex(spider.store.manifest)
+            self._commit = Commit(spider.store)
         try:
             # Writes and fsyncs run in a worker thread so the reactor keeps downloading; the
             # manifest check + append is locked, so concurrent stores never interleave lines
             # nor append the same page twice.
             record = await maybe_deferred_to_future(
                 deferToThread(
-                    store_notice, spider.store, item, spider.state.latest(item.key), self._index
+                    store_notice,
+                    spider.store,
+                    item,
+                    spider.state.latest(item.key),
+                    self._index,
+                    self._commit,
                 )
             )
         except OSError as exc:
@@ -59,3 +68,10 @@ class StorePipeline:
             record["version"],
         )
         return record  # the bytes are on disk now; don't keep them in memory
+
+    def close_spider(self, spider=None):
+        if self._commit is not None:
+            try:
+                self._commit.close()  # the directories and the manifest, fsynced once
+            except OSError as exc:
+                log.warning("%s: could not sync the manifest: %s", self._commit.store.root, exc)

@@ -1,14 +1,29 @@
 """Write one notice version into the raw store: files first, then its manifest record (built by
-pipeline/store/manifest.py, with the crawl's own fields on top)."""
+pipeline/store/manifest.py, with the crawl's own fields on top).
+
+One durable commit per notice (Commit): each file is written under a temporary name, fsynced once
+and renamed to its content-addressed name; then the record is appended to the manifest under the
+manifest lock, and that append is the commit point: a notice is known exactly when its record is
+there. The new directory entries and the manifest are fsynced together when the crawl closes
+(`Commit.flush`), not per notice: with ordered metadata (ext4, xfs) a record never reaches the
+disk before the rename of its files, and power lost before the flush costs the last records,
+whose notices the next crawl fetches again (their files are reused).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
 import json
+import os
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from policytrack.crawler.items import NoticeItem
-from policytrack.pipeline.store import manifest
-from policytrack.pipeline.store.rawstore import RawStore, append_record
+from policytrack.pipeline.store import atomic, manifest
+from policytrack.pipeline.store.rawstore import RawStore, safe_ext
 
 
 class ManifestTail:
@@ -95,20 +110,124 @@ def notice_record(
     return record
 
 
+class Commit:
+    """Files and records of one crawl's notices (one per crawl and process: the pipeline's)."""
+
+    def __init__(self, store: RawStore):
+        self.store = store
+        self.dirs: set[Path] = set()
+        self._lock: int | None = None  # the manifest's lock file, opened once
+
+    def put(self, data: bytes, year: int | None, ext: str) -> tuple[str, str]:
+        """Store bytes content-addressed (as RawStore.store names them); (relative path, sha256).
+        A name that exists already holds these bytes (renamed into place whole): not rewritten."""
+        sha = hashlib.sha256(data).hexdigest()
+        rel = f"{int(year) if year else 'undated'}/{sha[:16]}{safe_ext(ext)}"
+        path = self.store.root / rel
+        if path.exists():
+            return rel, sha
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}{atomic.TMP_MARK}", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())  # the one fsync of this file
+            os.chmod(tmp, 0o666 & ~_UMASK)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        self.dirs.add(path.parent)
+        return rel, sha
+
+    @contextlib.contextmanager
+    def locked(self):
+        """The manifest lock (rawstore.locked's file), its descriptor kept open across notices."""
+        if self._lock is None:
+            self.store.root.mkdir(parents=True, exist_ok=True)
+            lock = f"{self.store.manifest}.lock"
+            self._lock = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o666)
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+
+    def append(self, record: dict, unless: Callable[[], bool] | None = None) -> bool:
+        """Append the record under the lock (the commit point); False when `unless()`, called
+        inside the lock, says another writer recorded the same thing already."""
+        line = (json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+        with self.locked():
+            if unless is not None and unless():
+                return False
+            with open(self.store.manifest, "ab+") as fh:
+                fh.seek(0, os.SEEK_END)
+                if fh.tell() > 0:  # a crash mid-write may have left a torn last line
+                    fh.seek(-1, os.SEEK_END)
+                    if fh.read(1) != b"\n":
+                        line = b"\n" + line
+                fh.write(line)
+        self.dirs.add(self.store.root)
+        return True
+
+    def flush(self) -> None:
+        """Make the crawl's records durable: the directories that gained files, the manifest."""
+        for folder in sorted(self.dirs):
+            with contextlib.suppress(OSError):
+                fd = os.open(folder, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        if self.store.manifest.exists():
+            with open(self.store.manifest, "rb") as fh:
+                os.fsync(fh.fileno())
+        self.dirs.clear()
+
+    def close(self) -> None:
+        self.flush()
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
 def store_notice(
-    store: RawStore, item: NoticeItem, previous: dict | None, index: ManifestIndex | None = None
+    store: RawStore,
+    item: NoticeItem,
+    previous: dict | None,
+    index: ManifestIndex | None = None,
+    commit: Commit | None = None,
 ) -> dict | None:
     """Store files (content-addressed, fsynced), then append the record. None when unchanged.
 
     `previous` is the caller's view of the latest record; under the manifest lock the manifest
     itself is checked again (`index`, kept across calls by the pipeline), so a worker whose
-    requests were requeued while it stalled does not append a second record of the same page."""
-    page = store.store(item.body, item.year, f".{item.ext}")
+    requests were requeued while it stalled does not append a second record of the same page.
+    Without a `commit` (the pipeline's, flushed when the crawl closes) the record is made
+    durable before returning."""
+    own = commit is None
+    commit = commit or Commit(store)
+    try:
+        return _store(commit, item, previous, index)
+    finally:
+        if own:
+            commit.close()
+
+
+def _store(commit: Commit, item, previous, index) -> dict | None:
+    store = commit.store
+    page = commit.put(item.body, item.year, f".{item.ext}")
     if previous and previous.get("sha256") == page[1]:
         return None
     files = []
     for f in item.attachments:
-        rel, sha = store.store(f.body, item.year, f".{f.ext}")
+        rel, sha = commit.put(f.body, item.year, f".{f.ext}")
         files.append(
             {
                 "name": f.name,
@@ -122,9 +241,7 @@ def store_notice(
     for e in item.attachment_errors:
         err = {k: v for k, v in e.items() if k != "body"}
         if e.get("body"):  # keep what the site served, even when it is unusable
-            err["path"], err["sha256"] = store.store(
-                e["body"], item.year, f".{e.get('ext', 'bin')}"
-            )
+            err["path"], err["sha256"] = commit.put(e["body"], item.year, f".{e.get('ext', 'bin')}")
         errors.append(err)
     record = notice_record(item, page, files, errors, previous)
     index = index if index is not None else ManifestIndex(store.manifest)
@@ -133,7 +250,7 @@ def store_notice(
         index.catch_up()
         return index.latest.get(record["url"]) == record["sha256"]
 
-    if not append_record(store.manifest, record, unless=stored_meanwhile):
+    if not commit.append(record, unless=stored_meanwhile):
         return None  # another worker stored this very page meanwhile
     index.note(record)
     return record
