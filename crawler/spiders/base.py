@@ -111,7 +111,13 @@ class NoticeSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
         crawler.signals.connect(spider._response, signal=signals.response_received)
+        crawler.signals.connect(spider._error, signal=signals.spider_error)
         return spider
+
+    def _error(self, failure, response, spider):
+        """A callback raised (a bug, or a page no reader expected): a failure, never silent."""
+        exc = failure.value
+        self.note(response.url, f"internal error: {type(exc).__name__}: {exc}".splitlines()[0])
 
     def _response(self, response, request, spider):
         code = str(response.status)
