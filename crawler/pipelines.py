@@ -47,10 +47,11 @@ class StorePipeline:
                     self._commit,
                 )
             )
-        except OSError as exc:
+        except Exception as exc:  # noqa: BLE001 - an item never vanishes without a failure line
             # Disk full, permissions...: the notice stays unknown, so the next crawl retries it.
             entry = {"url": item.url, "title": item.list_title, "date": item.list_date}
-            spider.fail(item.key, entry, f"could not store: {exc}", permanent=False)
+            reason = str(exc) if isinstance(exc, OSError) else f"{type(exc).__name__}: {exc}"
+            spider.fail(item.key, entry, f"could not store: {reason}", permanent=False)
             return {"failed": item.url}
         if record is None:
             spider.run.unchanged += 1

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -117,6 +118,8 @@ class Commit:
         self.store = store
         self.dirs: set[Path] = set()
         self._lock: int | None = None  # the manifest's lock file, opened once
+        # flock excludes other processes only: this process's store threads share the descriptor.
+        self._threads = threading.Lock()
 
     def put(self, data: bytes, year: int | None, ext: str) -> tuple[str, str]:
         """Store bytes content-addressed (as RawStore.store names them); (relative path, sha256).
@@ -144,16 +147,18 @@ class Commit:
 
     @contextlib.contextmanager
     def locked(self):
-        """The manifest lock (rawstore.locked's file), its descriptor kept open across notices."""
-        if self._lock is None:
-            self.store.root.mkdir(parents=True, exist_ok=True)
-            lock = f"{self.store.manifest}.lock"
-            self._lock = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o666)
-        fcntl.flock(self._lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(self._lock, fcntl.LOCK_UN)
+        """The manifest lock (rawstore.locked's file), its descriptor kept open across notices;
+        held by one thread of this process at a time and by one process at a time."""
+        with self._threads:
+            if self._lock is None:
+                self.store.root.mkdir(parents=True, exist_ok=True)
+                flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
+                self._lock = os.open(f"{self.store.manifest}.lock", flags, 0o666)
+            fcntl.flock(self._lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._lock, fcntl.LOCK_UN)
 
     def append(self, record: dict, unless: Callable[[], bool] | None = None) -> bool:
         """Append the record under the lock (the commit point); False when `unless()`, called
@@ -188,9 +193,10 @@ class Commit:
 
     def close(self) -> None:
         self.flush()
-        if self._lock is not None:
-            os.close(self._lock)
-            self._lock = None
+        with self._threads:
+            if self._lock is not None:
+                os.close(self._lock)
+                self._lock = None
 
 
 _UMASK = os.umask(0)
