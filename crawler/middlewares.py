@@ -3,7 +3,9 @@ progress."""
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
@@ -13,6 +15,39 @@ from scrapy.http import Request
 from policytrack.pipeline.core import progress
 
 log = logging.getLogger("policytrack.crawler")
+
+
+def refusal(url: str, hosts: set[str], netlocs: set[str]) -> str | None:
+    """Why `url` must not be fetched by a source whose hosts are `hosts` (allowed_domains) and
+    whose own URLs have the netlocs `netlocs`; None when it may. http and https only; a host name
+    must be one of `hosts` or a subdomain of one; a host given as an IP address (loopback,
+    private, link-local such as 169.254.169.254 …) must be one of `hosts` and, unless it is a
+    global address, on the source's own netloc (address and port: a --base-url mirror)."""
+    u = urlsplit(url)
+    if u.scheme not in ("http", "https"):
+        return f"scheme {u.scheme or 'none'!r} is not http(s)"
+    host = (u.hostname or "").lower()
+    if not host:
+        return "no host in the URL"
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        if any(host == d or host.endswith("." + d) for d in hosts):
+            return None
+        return f"Filtered offsite request to {host!r}"
+    netloc = u.netloc.lower().rsplit("@", 1)[-1]
+    if host in hosts and (netloc in netlocs or ip.is_global):
+        return None
+    kinds = (
+        ("link-local", ip.is_link_local), ("loopback", ip.is_loopback), ("private", ip.is_private),
+        ("reserved", ip.is_reserved), ("multicast", ip.is_multicast),
+        ("unspecified", ip.is_unspecified),
+    )  # fmt: skip
+    kind = next((name for name, flag in kinds if flag), "")
+    what = f" (a {kind} address)" if kind else ""
+    if host in hosts:
+        return f"Filtered offsite request to {netloc!r} (not the source's port){what}"
+    return f"Filtered offsite request to {host!r}{what}"
 
 
 class Blocked(IgnoreRequest):

@@ -36,7 +36,6 @@ the detail callback so one worker assembles one notice.
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import logging
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -48,7 +47,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from policytrack.crawler import pages
 from policytrack.crawler.items import NoticeItem
-from policytrack.crawler.middlewares import Blocked
+from policytrack.crawler.middlewares import Blocked, refusal
 from policytrack.crawler.runreport import Problem, RunReport
 from policytrack.crawler.sources import Source, select
 from policytrack.crawler.spiders.downloads import (
@@ -170,39 +169,10 @@ class NoticeSpider(scrapy.Spider):
         return urljoin(self.origin, key)
 
     def refusal(self, url: str) -> str | None:
-        """Why `url` must not be fetched (None: it may). The one check of every request and
-        redirect hop: http(s) only, a host of the source (or a subdomain of one), and a host
-        given as an IP address (loopback, private, link-local …) only when it is the source's
-        own address and port (a mirror given with --base-url)."""
-        u = urlsplit(url)
-        if u.scheme not in ("http", "https"):
-            return f"scheme {u.scheme or 'none'!r} is not http(s)"
-        host = (u.hostname or "").lower()
-        if not host:
-            return "no host in the URL"
-        try:
-            ip = ipaddress.ip_address(host)
-        except ValueError:
-            ip = None
-        if ip is None:
-            if any(host == d or host.endswith("." + d) for d in self._hosts):
-                return None
-            return f"Filtered offsite request to {host!r}"
-        netloc = u.netloc.lower().rsplit("@", 1)[-1]
-        if host in self._hosts and (netloc in self._netlocs or ip.is_global):
-            return None
-        kind = next(
-            (name for name, flag in (
-                ("link-local", ip.is_link_local), ("loopback", ip.is_loopback),
-                ("private", ip.is_private), ("reserved", ip.is_reserved),
-                ("multicast", ip.is_multicast), ("unspecified", ip.is_unspecified),
-            ) if flag),
-            "",
-        )  # fmt: skip
-        what = f" (a {kind} address)" if kind else ""
-        if host in self._hosts:
-            return f"Filtered offsite request to {netloc!r} (not the source's port){what}"
-        return f"Filtered offsite request to {host!r}{what}"
+        """Why `url` must not be fetched (None: it may): the one check of every request and
+        redirect hop (middlewares.refusal: http(s), a host of the source, an IP-literal host
+        only as the source's own address and port)."""
+        return refusal(url, self._hosts, self._netlocs)
 
     def on_site(self, url: str) -> bool:
         return self.refusal(url) is None
