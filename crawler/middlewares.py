@@ -68,10 +68,8 @@ class Blocked(IgnoreRequest):
         return f"not requested: {self.url} ({self.reason})"
 
 
-class SiteGuardMiddleware:
-    """Every request the downloader sees (the spider's, robots.txt's, each redirect hop, each
-    attachment) passes the spider's `refusal` check first; dont_filter does not exempt it. A
-    refused request raises Blocked and is counted in the run report (`blocked`)."""
+class _OnCrawler:
+    """A downloader middleware that reads the crawler's spider."""
 
     def __init__(self, crawler):
         self.crawler = crawler
@@ -79,6 +77,12 @@ class SiteGuardMiddleware:
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
+
+
+class SiteGuardMiddleware(_OnCrawler):
+    """Every request the downloader sees (the spider's, robots.txt's, each redirect hop, each
+    attachment) passes the spider's `refusal` check first; dont_filter does not exempt it. A
+    refused request raises Blocked and is counted in the run report (`blocked`)."""
 
     def process_request(self, request, spider=None):
         spider = spider or self.crawler.spider
@@ -126,15 +130,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
         return await self._wait(super().process_exception(request, exception))
 
 
-class RequestCountMiddleware:
+class RequestCountMiddleware(_OnCrawler):
     """Counts requests actually sent, by kind (robots, home, list, detail, attachment)."""
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def process_request(self, request, spider=None):
         spider = spider or self.crawler.spider

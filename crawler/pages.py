@@ -68,39 +68,42 @@ def decode(data: bytes, content_type: str | None, where: str) -> tuple[Selector,
     return Selector(text=_CONTROL.sub("", text)), encoding
 
 
-def page_text(response) -> str:
-    """The page as text: Scrapy's decoding when the server declared a multi-byte charset that
-    decoded cleanly, else pipeline.text.extract.decode_text's."""
-    ctype = response.headers.get("Content-Type", b"").decode("latin-1")
-    declared = (charset_of(ctype) or "").lower()
-    if declared and declared not in _SINGLE_BYTE and hasattr(response, "text"):
-        try:
-            text = response.text
-        except (LookupError, UnicodeError):
-            text = ""
-        if "\ufffd" not in text:
-            return text
+def _ctype(response) -> str:
+    return response.headers.get("Content-Type", b"").decode("latin-1")
+
+
+def scrapy_text(response) -> str | None:
+    """Scrapy's text of the response when it can be trusted: the server declared a multi-byte
+    charset and the text decoded without a replacement character; else None."""
+    declared = (charset_of(_ctype(response)) or "").lower()
+    if not declared or declared in _SINGLE_BYTE or not hasattr(response, "text"):
+        return None
     try:
-        return decode_text(response.body, charset_of(ctype))[0]
+        text = response.text
+    except (LookupError, UnicodeError):
+        return None
+    return text if "\ufffd" not in text else None
+
+
+def page_text(response) -> str:
+    """The page as text: Scrapy's (scrapy_text), else pipeline.text.extract.decode_text's."""
+    text = scrapy_text(response)
+    if text is not None:
+        return text
+    try:
+        return decode_text(response.body, charset_of(_ctype(response)))[0]
     except InputError as exc:
         raise InputError(response.url, exc.reason) from exc
 
 
 def page_root(response, where: str | None = None) -> tuple[Selector, str]:
-    """The page's selector and encoding. Scrapy's own (already parsed, cached on the response)
-    when the server declared a multi-byte charset and the text decoded without a replacement
-    character or a control character; otherwise decoded here (`decode`)."""
-    where = where or response.url
-    ctype = response.headers.get("Content-Type", b"").decode("latin-1")
-    declared = (charset_of(ctype) or "").lower()
-    if declared and declared not in _SINGLE_BYTE and hasattr(response, "selector"):
-        try:
-            text = response.text
-        except (LookupError, UnicodeError):
-            text = ""
-        if text.strip() and "\ufffd" not in text and not _CONTROL.search(text):
-            return response.selector, response.encoding
-    return decode(response.body, ctype, where)
+    """The page's selector and encoding: Scrapy's own, already parsed and cached on the
+    response, when its text can be trusted (scrapy_text) and holds no control character;
+    otherwise decoded here (`decode`)."""
+    text = scrapy_text(response)
+    if text and text.strip() and not _CONTROL.search(text) and hasattr(response, "selector"):
+        return response.selector, response.encoding
+    return decode(response.body, _ctype(response), where or response.url)
 
 
 def select(root: Selector | SelectorList, selectors: tuple[str, ...]) -> SelectorList:

@@ -234,14 +234,19 @@ class NoticeSpider(scrapy.Spider):
             priority=10,  # finish notices before walking further list pages
         )
 
-    def list_request(self, url: str, page_no: int, column: str, **meta) -> scrapy.Request:
+    def list_request(
+        self, url: str, page_no: int, column: str, form: dict | None = None, **meta
+    ) -> scrapy.Request:
+        """A list page: GET, or POST of `form` (a JCMS data proxy); `meta` travels along."""
         self._list_urls.add(url)
+        post = {"request_class": scrapy.FormRequest, "formdata": form} if form else {}
         return self.request(
             url,
             callback=self.parse_list,
             errback=self.list_failed,
             meta={"kind": "list", "page_no": page_no, "column": column, **meta},
             dont_filter=True,  # list pages are always re-fetched, also with a persistent dupefilter
+            **post,
         )
 
     # -- start -----------------------------------------------------------------------------
@@ -285,14 +290,21 @@ class NoticeSpider(scrapy.Spider):
         return "column:" + ">".join(self.src.column)
 
     # -- navigation ------------------------------------------------------------------------
+    def unreadable(self, column: str, url: str, exc: InputError) -> None:
+        """A home, column or list page that could not be read: the walk failed; a missing
+        marker (pages.LayoutMiss) is named in the run report."""
+        self._walk[column] = "failed"
+        if isinstance(exc, pages.LayoutMiss):
+            self.run.missed(exc.kind, exc.where, exc.selector)
+        self.note(url, exc.reason)
+
     def parse_home(self, response):
         hops = response.meta["hops"]
         column = response.meta["column"]
         try:
             root, _ = pages.page_root(response)
         except InputError as exc:
-            self._walk[column] = "failed"
-            self.note(response.url, exc.reason)
+            self.unreadable(column, response.url, exc)
             return
         # The deepest hop visible here wins: a drop-down menu often shows 通知公告 on the home page.
         for depth in range(len(hops) - 1, -1, -1):
@@ -332,10 +344,7 @@ class NoticeSpider(scrapy.Spider):
         try:
             page = self.read_list(response)
         except InputError as exc:
-            self._walk[column] = "failed"
-            if isinstance(exc, pages.LayoutMiss):
-                self.run.missed(exc.kind, response.url, exc.selector)
-            self.note(response.url, exc.reason)
+            self.unreadable(column, response.url, exc)
             return
         if not page.entries:
             if self.numbered_pages and page_no > 1:

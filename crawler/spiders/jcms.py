@@ -25,7 +25,6 @@ import html
 import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
-import scrapy
 from parsel import Selector
 
 from policytrack.crawler import pages
@@ -136,27 +135,6 @@ class JcmsSpider(GenericSpider):
 
     def next_list_request(self, response, page, url, page_no, column):
         unit = {k: page.extra[k] for k in ("proxy", "form", "per_page", "total", "group")}
+        # meta "jcms", not "proxy": Scrapy reads that meta key as an HTTP proxy.
         base = response.meta.get("base") or response.url
-        return self.list_request(
-            url,
-            page_no,
-            column,
-            jcms=unit,  # (not "proxy": Scrapy reads that meta key as an HTTP proxy)
-            base=base,
-            request_class=scrapy.FormRequest,
-            formdata=unit["form"],
-        )
-
-    def list_request(self, url, page_no, column, **meta):
-        kwargs = {k: meta.pop(k) for k in ("request_class", "formdata") if k in meta}
-        if not kwargs:
-            return super().list_request(url, page_no, column, **meta)
-        self._list_urls.add(url)
-        return self.request(
-            url,
-            callback=self.parse_list,
-            errback=self.list_failed,
-            meta={"kind": "list", "page_no": page_no, "column": column, **meta},
-            dont_filter=True,
-            **kwargs,
-        )
+        return self.list_request(url, page_no, column, form=unit["form"], jcms=unit, base=base)

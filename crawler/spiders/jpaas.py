@@ -110,10 +110,7 @@ class JpaasSpider(GenericSpider):
             root, _ = pages.page_root(response)
             first = unit_url(response.url, root, self.option("unit"), self.page_size)
         except InputError as exc:
-            self._walk[column] = "failed"
-            if isinstance(exc, pages.LayoutMiss):
-                self.run.missed(exc.kind, exc.where, exc.selector)
-            self.note(response.url, exc.reason)
+            self.unreadable(column, response.url, exc)
             return
         yield self.list_request(first, 1, column, base=response.url)
 
