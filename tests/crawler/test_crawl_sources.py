@@ -192,6 +192,8 @@ def test_series_keys(builtin):
         ("..\\..\\windows\\evil.pdf", "pdf", "evil.pdf"),
         ("/etc/passwd", "doc", "passwd.doc"),
         ("附件1：市科协2019年工作要点.docx", "docx", "市科协2019年工作要点.docx"),
+        ("附件1.docx", "docx", "附件1.docx"),  # not "docx.docx": nothing but 附件1 names it
+        ("附件2.pdf", "pdf", "附件2.pdf"),
         ("a\x00b\x1fc.pdf", "pdf", "abc.pdf"),
         ("..", "docx", "attachment.docx"),
         ("%2e%2e%2f%2e%2e%2fy.pdf", "pdf", "y.pdf"),
@@ -269,6 +271,23 @@ def test_cli_reports_config_errors_in_one_line(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"error: unknown source(s) nosuch; known: {', '.join(BUILTIN)}"
     assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.slow
+def test_list_sources_shows_each_source_with_its_family(tmp_path):
+    proc = subprocess.run(
+        [*policytrack(), "crawl", "--list-sources"], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    got = [tuple(x.strip() for x in line.split()[:2]) for line in proc.stdout.splitlines()]
+    assert got == [
+        ("hbkx", "generic"), ("cast", "jpaas"), ("zast", "jcms"), ("hnast", "iframe"),
+        ("jskx", "generic"), ("gdsta", "generic"), ("jlkx", "jsonapi"),
+    ]  # fmt: skip
+    assert proc.stdout.splitlines()[1] == (
+        "cast   jpaas    中国科学技术协会  https://www.cast.org.cn/xw/tzgg/ZH/index.html"
+    )
+    assert proc.stdout.splitlines()[0].endswith("https://www.hbkx.org.cn/ (新闻中心 > 通知公告)")
 
 
 def test_base_url_swaps_scheme_and_host(builtin):
