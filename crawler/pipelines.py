@@ -9,7 +9,7 @@ import logging
 from twisted.internet.threads import deferToThread
 
 from policytrack.crawler.items import NoticeItem
-from policytrack.crawler.store import Commit, ManifestIndex, store_notice
+from policytrack.crawler.store import Commit, ManifestIndex
 
 log = logging.getLogger("policytrack.crawler")
 
@@ -33,21 +33,25 @@ class StorePipeline:
         if self._index is None:
             self._index = ManifestIndex(spider.store.manifest)
             self._commit = Commit(spider.store)
+        commit, staged = self._commit, None
         try:
-            # Writes and fsyncs run in a worker thread so the reactor keeps downloading; the
-            # manifest check + append is locked, so concurrent stores never interleave lines
-            # nor append the same page twice.
-            record = await maybe_deferred_to_future(
-                deferToThread(
-                    store_notice,
-                    spider.store,
-                    item,
-                    spider.state.latest(item.key),
-                    self._index,
-                    self._commit,
-                )
-            )
+            # Files go to temporary names here (page cache), their fsyncs and renames run in a
+            # worker thread so the reactor keeps downloading, and the record is appended here
+            # under the manifest lock (in a thread too when another process holds it).
+            staged = commit.stage(item, spider.state.latest(item.key))
+            if staged is None:
+                record = None
+            else:
+                await maybe_deferred_to_future(deferToThread(commit.sync, staged))
+                try:
+                    record = commit.record(staged, self._index, wait=False)
+                except BlockingIOError:
+                    record = await maybe_deferred_to_future(
+                        deferToThread(commit.record, staged, self._index)
+                    )
         except Exception as exc:  # noqa: BLE001 - an item never vanishes without a failure line
+            if staged is not None:
+                staged.discard()
             # Disk full, permissions...: the notice stays unknown, so the next crawl retries it.
             entry = {"url": item.url, "title": item.list_title, "date": item.list_date}
             reason = str(exc) if isinstance(exc, OSError) else f"{type(exc).__name__}: {exc}"

@@ -132,7 +132,17 @@ class Source:
             spec.append(dict(sorted(self.options.items())))
         return hashlib.sha256(json.dumps(spec, ensure_ascii=False).encode()).hexdigest()[:16]
 
+    @functools.cached_property
+    def _series(self) -> dict[str, str]:
+        return {}
+
     def series_of(self, title: str) -> str:
+        if title in self._series:
+            return self._series[title]
+        self._series[title] = series = self._series_of(title)
+        return series
+
+    def _series_of(self, title: str) -> str:
         t = fold(title or "")
         # "<issuer>关于印发《X》的通知": the series is X's (series_key only unwraps a leading 关于).
         m = _WRAPPED.search(t)

@@ -15,11 +15,12 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import itertools
 import json
 import os
-import tempfile
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from policytrack.crawler.items import NoticeItem
@@ -73,9 +74,17 @@ class ManifestIndex:
             if rec.get("origin") == "crawl" and rec.get("url"):
                 self.latest[rec["url"]] = rec.get("sha256", "")
 
+    @property
+    def offset(self) -> int:
+        """How far the manifest has been read (Commit.append skips its own line past it)."""
+        return self._tail.offset
+
+    @offset.setter
+    def offset(self, value: int) -> None:
+        self._tail.offset = value
+
     def note(self, record: dict) -> None:
         self.latest[record["url"]] = record["sha256"]
-        # Our own line is read back by the next catch_up: harmless, it says the same.
 
 
 # NoticeItem fields a record carries as they are: those manifest.record names, then the crawl's.
@@ -111,70 +120,153 @@ def notice_record(
     return record
 
 
+@dataclass
+class Staged:
+    """A notice version written to temporary files (not yet fsynced, renamed, recorded)."""
+
+    record: dict
+    temps: list[tuple[int, str, str]] = field(default_factory=list)  # (fd, temp path, final)
+
+    def discard(self) -> None:
+        for fd, tmp, _ in self.temps:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        self.temps = []
+
+
 class Commit:
-    """Files and records of one crawl's notices (one per crawl and process: the pipeline's)."""
+    """Files and records of one crawl's notices (one per crawl and process: the pipeline's).
+
+    A notice goes through three steps, so the crawler's reactor thread only waits for what has
+    to wait: `stage` (hash, write temporary files: page cache only), `sync` (the one fsync per
+    file, then the rename into place: in a worker thread), `record` (append the manifest line
+    under the lock: the commit point). `store_notice` runs the three in a row."""
 
     def __init__(self, store: RawStore):
         self.store = store
-        self.dirs: set[Path] = set()
+        self.dirs: set[str] = set()  # folders whose new entries are not synced yet
         self._lock: int | None = None  # the manifest's lock file, opened once
-        # flock excludes other processes only: this process's store threads share the descriptor.
+        self._manifest: int | None = None  # the manifest, opened once for appending
+        self._end = -1  # the manifest's size after our last append
+        # flock excludes other processes only: this process's threads take turns here.
         self._threads = threading.Lock()
+        self._names = itertools.count(1)  # temporary names (next() is atomic in CPython)
+        self._tag = os.getpid()
+        self._root = str(store.root)
+        self._folders: set[str] = set()  # year folders known to exist
 
-    def put(self, data: bytes, year: int | None, ext: str) -> tuple[str, str]:
-        """Store bytes content-addressed (as RawStore.store names them); (relative path, sha256).
-        A name that exists already holds these bytes (renamed into place whole): not rewritten."""
+    # -- files -----------------------------------------------------------------------------
+    def _temp(self, data: bytes, year: int | None, ext: str, staged: Staged) -> tuple[str, str]:
+        """Content-addressed name (as RawStore.store's) and sha256; the bytes go to a temporary
+        file unless that name exists (renamed into place whole: it holds these bytes)."""
         sha = hashlib.sha256(data).hexdigest()
-        rel = f"{int(year) if year else 'undated'}/{sha[:16]}{safe_ext(ext)}"
-        path = self.store.root / rel
-        if path.exists():
+        folder = str(int(year)) if year else "undated"
+        rel = f"{folder}/{sha[:16]}{safe_ext(ext)}"
+        final = os.path.join(self._root, rel)
+        if os.path.exists(final) or any(f == final for _, _, f in staged.temps):
             return rel, sha
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}{atomic.TMP_MARK}", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())  # the one fsync of this file
-            os.chmod(tmp, 0o666 & ~_UMASK)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-        self.dirs.add(path.parent)
+        where = os.path.join(self._root, folder)
+        if where not in self._folders:
+            os.makedirs(where, exist_ok=True)
+            self._folders.add(where)
+        tmp = os.path.join(
+            where, f".{sha[:16]}{safe_ext(ext)}{atomic.TMP_MARK}{self._tag}-{next(self._names)}"
+        )
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        staged.temps.append((fd, tmp, final))
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
         return rel, sha
 
-    @contextlib.contextmanager
-    def locked(self):
-        """The manifest lock (rawstore.locked's file), its descriptor kept open across notices;
-        held by one thread of this process at a time and by one process at a time."""
-        with self._threads:
-            if self._lock is None:
-                self.store.root.mkdir(parents=True, exist_ok=True)
-                flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
-                self._lock = os.open(f"{self.store.manifest}.lock", flags, 0o666)
-            fcntl.flock(self._lock, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(self._lock, fcntl.LOCK_UN)
+    def stage(self, item: NoticeItem, previous: dict | None) -> Staged | None:
+        """Write the notice's files to temporary names and build its record; None when the
+        page is the previous version's."""
+        staged = Staged({})
+        try:
+            page = self._temp(item.body, item.year, f".{item.ext}", staged)
+            if previous and previous.get("sha256") == page[1]:
+                staged.discard()
+                return None
+            files = []
+            for f in item.attachments:
+                rel, sha = self._temp(f.body, item.year, f".{f.ext}", staged)
+                files.append({"name": f.name, "url": f.url, "path": rel, "sha256": sha,
+                              "content_type": f.content_type})  # fmt: skip
+            errors = []
+            for e in item.attachment_errors:
+                err = {k: v for k, v in e.items() if k != "body"}
+                if e.get("body"):  # keep what the site served, even when it is unusable
+                    err["path"], err["sha256"] = self._temp(
+                        e["body"], item.year, f".{e.get('ext', 'bin')}", staged
+                    )
+                errors.append(err)
+            staged.record = notice_record(item, page, files, errors, previous)
+        except BaseException:
+            staged.discard()
+            raise
+        return staged
 
-    def append(self, record: dict, unless: Callable[[], bool] | None = None) -> bool:
-        """Append the record under the lock (the commit point); False when `unless()`, called
-        inside the lock, says another writer recorded the same thing already."""
+    def sync(self, staged: Staged) -> None:
+        """The one fsync of each new file, then its rename into place (a worker thread)."""
+        try:
+            for fd, tmp, final in staged.temps:
+                os.fsync(fd)
+                os.close(fd)
+                os.replace(tmp, final)
+                self.dirs.add(os.path.dirname(final))
+            staged.temps = []
+        except BaseException:
+            staged.discard()
+            raise
+
+    # -- the record ------------------------------------------------------------------------
+    def locked(self, wait: bool = True):
+        """The manifest lock (rawstore.locked's file, kept open), held by one thread of this
+        process and one process at a time. wait=False: BlockingIOError instead of waiting."""
+        return _Held(self, wait)
+
+    def record(self, staged: Staged, index: ManifestIndex, wait: bool = True) -> dict | None:
+        """Append the record unless the manifest has this very page as the URL's latest
+        version already (another worker stored it meanwhile): the commit point."""
+        record = staged.record
+
+        def stored_meanwhile() -> bool:  # runs inside the manifest lock
+            index.catch_up()
+            return index.latest.get(record["url"]) == record["sha256"]
+
+        if not self.append(record, stored_meanwhile, index, wait):
+            return None
+        index.note(record)
+        return record
+
+    def append(
+        self,
+        record: dict,
+        unless: Callable[[], bool] | None = None,
+        index: ManifestIndex | None = None,
+        wait: bool = True,
+    ) -> bool:
+        """Append the record under the lock; False when `unless()`, called inside the lock,
+        says another writer recorded the same thing already."""
         line = (json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
-        with self.locked():
+        with self.locked(wait):
             if unless is not None and unless():
                 return False
-            with open(self.store.manifest, "ab+") as fh:
-                fh.seek(0, os.SEEK_END)
-                if fh.tell() > 0:  # a crash mid-write may have left a torn last line
-                    fh.seek(-1, os.SEEK_END)
-                    if fh.read(1) != b"\n":
-                        line = b"\n" + line
-                fh.write(line)
-        self.dirs.add(self.store.root)
+            if self._manifest is None:
+                flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
+                self._manifest = os.open(self.store.manifest, flags, 0o666)
+            fd = self._manifest
+            size = os.fstat(fd).st_size
+            if size and size != self._end and os.pread(fd, 1, size - 1) != b"\n":
+                line = b"\n" + line  # a crash mid-write left a torn last line: fence it off
+            os.write(fd, line)
+            self._end = size + len(line)
+            if index is not None and index.offset == size:
+                index.offset = self._end  # our own line: no need to read it back
+        self.dirs.add(self._root)
         return True
 
     def flush(self) -> None:
@@ -186,21 +278,42 @@ class Commit:
                     os.fsync(fd)
                 finally:
                     os.close(fd)
-        if self.store.manifest.exists():
-            with open(self.store.manifest, "rb") as fh:
-                os.fsync(fh.fileno())
         self.dirs.clear()
+        with self._threads:
+            if self._manifest is not None:
+                os.fsync(self._manifest)
 
     def close(self) -> None:
         self.flush()
         with self._threads:
-            if self._lock is not None:
-                os.close(self._lock)
-                self._lock = None
+            for fd in (self._lock, self._manifest):
+                if fd is not None:
+                    os.close(fd)
+            self._lock = self._manifest = None
 
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+class _Held:
+    def __init__(self, commit: Commit, wait: bool):
+        self.commit, self.wait = commit, wait
+
+    def __enter__(self):
+        c = self.commit
+        if not c._threads.acquire(blocking=self.wait):
+            raise BlockingIOError("the manifest lock is taken by another thread")
+        try:
+            if c._lock is None:
+                c.store.root.mkdir(parents=True, exist_ok=True)
+                flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
+                c._lock = os.open(f"{c.store.manifest}.lock", flags, 0o666)
+            fcntl.flock(c._lock, fcntl.LOCK_EX | (0 if self.wait else fcntl.LOCK_NB))
+        except BaseException:
+            c._threads.release()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self.commit._lock, fcntl.LOCK_UN)
+        self.commit._threads.release()
 
 
 def store_notice(
@@ -219,44 +332,13 @@ def store_notice(
     durable before returning."""
     own = commit is None
     commit = commit or Commit(store)
+    index = index if index is not None else ManifestIndex(store.manifest)
     try:
-        return _store(commit, item, previous, index)
+        staged = commit.stage(item, previous)
+        if staged is None:
+            return None
+        commit.sync(staged)
+        return commit.record(staged, index)
     finally:
         if own:
             commit.close()
-
-
-def _store(commit: Commit, item, previous, index) -> dict | None:
-    store = commit.store
-    page = commit.put(item.body, item.year, f".{item.ext}")
-    if previous and previous.get("sha256") == page[1]:
-        return None
-    files = []
-    for f in item.attachments:
-        rel, sha = commit.put(f.body, item.year, f".{f.ext}")
-        files.append(
-            {
-                "name": f.name,
-                "url": f.url,
-                "path": rel,
-                "sha256": sha,
-                "content_type": f.content_type,
-            }
-        )
-    errors = []
-    for e in item.attachment_errors:
-        err = {k: v for k, v in e.items() if k != "body"}
-        if e.get("body"):  # keep what the site served, even when it is unusable
-            err["path"], err["sha256"] = commit.put(e["body"], item.year, f".{e.get('ext', 'bin')}")
-        errors.append(err)
-    record = notice_record(item, page, files, errors, previous)
-    index = index if index is not None else ManifestIndex(store.manifest)
-
-    def stored_meanwhile() -> bool:  # runs inside the manifest lock
-        index.catch_up()
-        return index.latest.get(record["url"]) == record["sha256"]
-
-    if not commit.append(record, unless=stored_meanwhile):
-        return None  # another worker stored this very page meanwhile
-    index.note(record)
-    return record

@@ -99,6 +99,7 @@ class NoticeSpider(scrapy.Spider):
         self.allowed_domains = list(source.allowed_domains)
         self._hosts = {d.lower() for d in source.allowed_domains}
         self._netlocs = {urlsplit(u).netloc.lower() for u in source.start_urls + source.list_urls}
+        self._refusals: dict[tuple[str, str], str | None] = {}
         self.run = RunReport(source.name)
         self._list_urls: set[str] = set()
         self._walk: dict[str, str] = {}  # column → end | stopped | failed
@@ -171,8 +172,13 @@ class NoticeSpider(scrapy.Spider):
     def refusal(self, url: str) -> str | None:
         """Why `url` must not be fetched (None: it may): the one check of every request and
         redirect hop (middlewares.refusal: http(s), a host of the source, an IP-literal host
-        only as the source's own address and port)."""
-        return refusal(url, self._hosts, self._netlocs)
+        only as the source's own address and port). Answers depend on scheme and host only:
+        kept per (scheme, netloc)."""
+        u = urlsplit(url)
+        key = (u.scheme, u.netloc)
+        if key not in self._refusals:
+            self._refusals[key] = refusal(url, self._hosts, self._netlocs)
+        return self._refusals[key]
 
     def on_site(self, url: str) -> bool:
         return self.refusal(url) is None
