@@ -5,11 +5,15 @@ read_detail return (crawler/spiders/base.py).
 
 Dates and departments are read with the project's vocabulary (pipeline/text/vocab.py). Pages are
 decoded with pipeline.text.extract.decode_text, not Scrapy's guess, so an undeclared GBK page
-(no charset header, no <meta>) is read correctly.
+(no charset header, no <meta>) is read correctly; when the server declared a multi-byte charset
+that decoded cleanly, the response's own selector is reused (`page_root`). Control characters
+(\x0b from Word, \x08) are dropped from every text read, so they never lose a notice.
 """
 
 from __future__ import annotations
 
+import copy
+import html
 import posixpath
 import re
 import unicodedata
@@ -24,6 +28,9 @@ from policytrack.pipeline.text.extract import decode_text
 from policytrack.pipeline.text.vocab import DATE, DATETIME, DEPARTMENT, iso_date
 
 _WS = re.compile(r"\s+")
+# C0/C1 control characters other than whitespace (Word's \x0b, backspaces, NUL).
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+_SINGLE_BYTE = {"iso-8859-1", "latin-1", "latin1", "windows-1252", "cp1252", "ascii", "us-ascii"}
 _SKIP_HREF = re.compile(r"^\s*(javascript:|mailto:|tel:|#|$)", re.I)
 _ATT_PREFIX = re.compile(r"^\s*附件\s*\d*\s*[:：.、]?\s*")
 _TITLE_SEP = re.compile(r"\s*(?:[-_|｜－—]{1,2})\s*")
@@ -32,7 +39,8 @@ _TITLE_SEP = re.compile(r"\s*(?:[-_|｜－—]{1,2})\s*")
 class LayoutMiss(InputError):
     """A page lacks the structure its profile expects (`selector` matched nothing): besides
     failing the page, the spider names the miss in the run report (selector_misses), so a site
-    redesign shows in the run summary."""
+    redesign shows in the run summary. Each family raises it for its own markers (no bulidstatic
+    script, no <record> blocks, an empty iframe)."""
 
     def __init__(self, where: str, reason: str, kind: str, selector: str):
         super().__init__(where, reason)
@@ -46,7 +54,8 @@ def charset_of(content_type: str | None) -> str | None:
 
 
 def clean(text: str | None) -> str:
-    return _WS.sub(" ", unicodedata.normalize("NFC", text or "")).strip()
+    text = _CONTROL.sub("", text or "")
+    return _WS.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
 def decode(data: bytes, content_type: str | None, where: str) -> tuple[Selector, str]:
@@ -56,7 +65,45 @@ def decode(data: bytes, content_type: str | None, where: str) -> tuple[Selector,
         text, encoding = decode_text(data, charset_of(content_type))
     except InputError as exc:
         raise InputError(where, exc.reason) from exc
-    return Selector(text=text), encoding
+    return Selector(text=_CONTROL.sub("", text)), encoding
+
+
+def _ctype(response) -> str:
+    return response.headers.get("Content-Type", b"").decode("latin-1")
+
+
+def scrapy_text(response) -> str | None:
+    """Scrapy's text of the response when it can be trusted: the server declared a multi-byte
+    charset and the text decoded without a replacement character; else None."""
+    declared = (charset_of(_ctype(response)) or "").lower()
+    if not declared or declared in _SINGLE_BYTE or not hasattr(response, "text"):
+        return None
+    try:
+        text = response.text
+    except (LookupError, UnicodeError):
+        return None
+    return text if "\ufffd" not in text else None
+
+
+def page_text(response) -> str:
+    """The page as text: Scrapy's (scrapy_text), else pipeline.text.extract.decode_text's."""
+    text = scrapy_text(response)
+    if text is not None:
+        return text
+    try:
+        return decode_text(response.body, charset_of(_ctype(response)))[0]
+    except InputError as exc:
+        raise InputError(response.url, exc.reason) from exc
+
+
+def page_root(response, where: str | None = None) -> tuple[Selector, str]:
+    """The page's selector and encoding: Scrapy's own, already parsed and cached on the
+    response, when its text can be trusted (scrapy_text) and holds no control character;
+    otherwise decoded here (`decode`)."""
+    text = scrapy_text(response)
+    if text and text.strip() and not _CONTROL.search(text) and hasattr(response, "selector"):
+        return response.selector, response.encoding
+    return decode(response.body, _ctype(response), where or response.url)
 
 
 def select(root: Selector | SelectorList, selectors: tuple[str, ...]) -> SelectorList:
@@ -111,6 +158,8 @@ class Entry:
     url: str
     title: str
     date: str | None = None
+    content: str | None = None  # the notice's HTML when the list carries it (a JSON API)
+    extra: dict | None = field(default=None, compare=False)  # what else the family read
 
 
 @dataclass
@@ -120,12 +169,24 @@ class ListPage:
     next_url: str | None
     page_count: int | None
     encoding: str
+    extra: dict = field(default_factory=dict)  # what a family keeps for its next page
+
+
+class TransientError(InputError):
+    """A page that could not be read this time (a frame answered 5xx): retried next crawl."""
 
 
 def parse_list(
-    profile: ListProfile, url: str, data: bytes, content_type: str | None = None
+    profile: ListProfile,
+    url: str,
+    data: bytes | None = None,
+    content_type: str | None = None,
+    *,
+    root: tuple[Selector, str] | None = None,
 ) -> ListPage:
-    root, encoding = decode(data, content_type, url)
+    """A server-rendered list page: `data` (decoded here) or a parsed `root` (selector,
+    encoding); also a fragment of rows (a JSON API's HTML, a JCMS <record>)."""
+    root, encoding = root if root is not None else decode(data or b"", content_type, url)
     base = root.xpath("//base/@href").get() or url
     entries: list[Entry] = []
     seen: set[str] = set()
@@ -160,9 +221,11 @@ def parse_list(
     return ListPage(url, entries, next_url, page_count, encoding)
 
 
-def template_url(list_url: str, template: str, page_no: int) -> str:
-    """URL of page `page_no` (1-based) from a template like 'index_{index}.html' or '?page={page}'."""
-    return urljoin(list_url, template.format(page=page_no, index=page_no - 1))
+def template_url(list_url: str, template: str, page_no: int, size: int | None = None) -> str:
+    """URL of page `page_no` (1-based) from a template like 'index_{index}.html', '?page={page}'
+    or '…/{offset}/20/…' ({offset} = (page - 1) × size)."""
+    offset = (page_no - 1) * (size or 0)
+    return urljoin(list_url, template.format(page=page_no, index=page_no - 1, offset=offset))
 
 
 def find_link(root: Selector, text: str, base: str) -> str | None:
@@ -199,6 +262,16 @@ class DetailPage:
     encoding: str
     body_chars: int
     attachments: list[AttachmentLink] = field(default_factory=list)
+    over: int = 0  # attachment links beyond the source's max_attachments (not fetched)
+    # The body element (for body_text), and the page bytes to store when they are not the
+    # response's (the document of an iframe, the content of a JSON API item).
+    body: Selector | None = field(default=None, repr=False, compare=False)
+    stored: bytes | None = field(default=None, repr=False, compare=False)
+    stored_url: str | None = None  # where `stored` came from
+
+    @property
+    def body_text(self) -> str:
+        return block_text(self.body) if self.body is not None else ""
 
 
 def _ext(name: str) -> str:
@@ -206,10 +279,15 @@ def _ext(name: str) -> str:
 
 
 def safe_name(name: str, ext: str = "") -> str:
-    """A file name from scraped text: last path component, no control chars, no leading dots."""
+    """A file name from scraped text: last path component, no control chars, no leading dots.
+    A leading 附件1： is dropped, unless nothing but the extension would be left (附件1.docx)."""
     name = unquote(name or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(c for c in name if unicodedata.category(c)[0] != "C")
-    name = _ATT_PREFIX.sub("", clean(name)).lstrip(". ")
+    name = clean(name)
+    rest = _ATT_PREFIX.sub("", name)
+    if _ext(rest) == _ext(name) and posixpath.splitext(rest)[0].strip(". "):
+        name = rest
+    name = name.lstrip(". ")
     if len(name) > 120:
         stem, dot, suffix = name.rpartition(".")
         name = (stem[:100] + dot + suffix[:10]) if dot else name[:120]
@@ -221,12 +299,17 @@ def safe_name(name: str, ext: str = "") -> str:
 
 
 def attachment_links(
-    root: Selector, selectors: tuple[str, ...], base: str, types: tuple[str, ...]
-) -> list[AttachmentLink]:
+    root: Selector,
+    selectors: tuple[str, ...],
+    base: str,
+    types: tuple[str, ...],
+    limit: int | None = None,
+) -> tuple[list[AttachmentLink], int]:
     """Links of every selector (a page may list attachments in the body and in a 附件 block),
-    deduplicated by URL, in page order per selector."""
+    deduplicated by URL, in page order per selector: the first `limit`, and how many more."""
     out: list[AttachmentLink] = []
     seen: set[str] = set()
+    over = 0
     found = [a for s in selectors for a in select(root, (s,))]
     for a in found:
         href = a.attrib.get("href") if not isinstance(a.root, str) else a.root
@@ -240,9 +323,14 @@ def attachment_links(
         if not ext:
             continue
         seen.add(url)
+        if limit is not None and len(out) >= limit:
+            over += 1
+            continue
         raw_name = label if _ext(label) == ext else (path_name if _ext(path_name) == ext else label)
+        if _ext(raw_name) != ext and _ext(query_name) == ext:
+            raw_name = query_name  # downfile.jsp?…&showname=…docx, …pdf?fileName=…pdf
         out.append(AttachmentLink(url, safe_name(raw_name or path_name, ext), ext))
-    return out
+    return out, over
 
 
 def page_title(root: Selector, selectors: tuple[str, ...]) -> str:
@@ -271,34 +359,115 @@ def meta_line(root: Selector, selectors: tuple[str, ...]) -> str:
     return ""
 
 
-def parse_detail(
-    profile: DetailProfile,
-    url: str,
-    data: bytes,
-    content_type: str | None = None,
-    types: tuple[str, ...] = ("docx", "pdf", "doc"),
-) -> DetailPage:
-    root, encoding = decode(data, content_type, url)
-    base = urljoin(url, root.xpath("//base/@href").get() or url)
+def first_text(root: Selector, selectors: tuple[str, ...]) -> str:
+    """Text of the first element (or attribute) of the first selector that matches."""
+    found = select(root, selectors) if selectors else SelectorList([])
+    return next((t for t in map(text_of, found) if t), "")
+
+
+@dataclass
+class Heading:
+    """What a detail page says about its notice, besides the body."""
+
+    title: str
+    published_at: str | None
+    department: str | None
+
+
+def heading(root: Selector, profile: DetailProfile) -> Heading:
+    meta = meta_line(root, profile.meta) if not (profile.date and profile.department) else ""
+    published = parse_date(first_text(root, profile.date)) if profile.date else None
+    if profile.department:
+        text = first_text(root, profile.department)
+        labelled = DEPARTMENT.search(text)  # "来源：省科协" or the bare name (a <meta> content)
+        department = (labelled.group(1) if labelled else text) or None
+    else:
+        dept = DEPARTMENT.search(meta)
+        department = dept.group(1) if dept else None
+    return Heading(page_title(root, profile.title), published or parse_date(meta), department)
+
+
+def notice_body(root: Selector, profile: DetailProfile, url: str) -> Selector:
     bodies = select(root, profile.body)
     if not bodies:
         wanted = " | ".join(profile.body)
         raise LayoutMiss(url, f"no notice body on the page (selector {wanted})", "detail", wanted)
-    body = bodies[0]
-    links = attachment_links(
-        root if profile.attachments else body, profile.attachments or ("a",), base, types
+    return bodies[0]
+
+
+def parse_detail(
+    profile: DetailProfile,
+    url: str,
+    data: bytes | None = None,
+    content_type: str | None = None,
+    types: tuple[str, ...] = ("docx", "pdf", "doc"),
+    *,
+    root: tuple[Selector, str] | None = None,
+    limit: int | None = None,
+) -> DetailPage:
+    """A server-rendered detail page: `data` (decoded here) or an already parsed `root`
+    (selector, encoding)."""
+    sel, encoding = root if root is not None else decode(data or b"", content_type, url)
+    base = urljoin(url, sel.xpath("//base/@href").get() or url)
+    body = notice_body(sel, profile, url)
+    links, over = attachment_links(
+        sel if profile.attachments else body, profile.attachments or ("a",), base, types, limit
     )
-    body_chars = len(text_of(body))
+    body_chars = len(body.xpath("normalize-space(string(.))").get() or "")
     if not body_chars and not links:
         raise InputError(url, "the notice body is empty and has no attachments")
-    meta = meta_line(root, profile.meta)
-    dept = DEPARTMENT.search(meta)
+    head = heading(sel, profile)
     return DetailPage(
         url=url,
-        title=page_title(root, profile.title),
-        published_at=parse_date(meta),
-        department=dept.group(1) if dept else None,
+        title=head.title,
+        published_at=head.published_at,
+        department=head.department,
         encoding=encoding,
         body_chars=body_chars,
         attachments=links,
+        over=over,
+        body=body,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# text of a body, HTML fragments
+
+_BLOCK = {
+    "p", "div", "br", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "table",
+    "section", "article", "ul", "ol", "dd", "dt", "dl", "blockquote", "pre", "center", "hr",
+}  # fmt: skip
+_STRIP = " \t\r\n\f\v\u3000\u00a0"
+
+
+def block_text(sel: Selector) -> str:
+    """The visible text of an element: one line per block element (<p>, <div>, …), inline
+    markup flattened, each line stripped (ASCII spaces, U+3000, U+00A0), empty lines dropped.
+    Scripts, styles and comments contribute nothing."""
+    root = sel.root
+    if isinstance(root, str):
+        return clean(root)
+    el = copy.deepcopy(root)
+    for bad in el.xpath(".//script | .//style | .//noscript | .//template"):
+        bad.drop_tree()
+    for node in el.iter():
+        if not isinstance(node.tag, str) or node.tag.lower() not in _BLOCK:
+            continue
+        node.tail = "\n" + (node.tail or "")
+        if node.tag.lower() not in ("br", "hr"):
+            node.text = "\n" + (node.text or "")
+    text = _CONTROL.sub("", unicodedata.normalize("NFC", el.text_content()))
+    lines = (line.strip(_STRIP) for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def fragment_page(title: str, date: str | None, content: str) -> bytes:
+    """A page for a notice that has none (a JSON API item): its title, its date and the
+    item's HTML `content` unchanged, as UTF-8."""
+    head = html.escape(title)
+    when = f'<p class="date">{html.escape(date)}</p>\n' if date else ""
+    return (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+        f"<title>{head}</title></head>\n<body>\n<h1>{head}</h1>\n{when}"
+        f'<div id="content">\n{content}\n</div>\n</body></html>\n'
+    ).encode()

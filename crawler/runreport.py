@@ -35,6 +35,7 @@ class RunReport:
     list_entries: int = 0  # entries the list selector yielded
     matched: int = 0  # of those, titles that passed the title filter
     selector_misses: list[dict] = field(default_factory=list)  # {kind, url, selector}
+    blocked: int = 0  # requests and redirect hops refused by the site guard (off-site, scheme)
     close_reason: str | None = None  # Scrapy's: finished | shutdown (a signal) | ...
 
     @property
@@ -56,6 +57,7 @@ class RunReport:
             "list_entries": self.list_entries,
             "matched": self.matched,
             "selector_misses": list(self.selector_misses),
+            "blocked": self.blocked,
             "close_reason": self.close_reason,
         }
 

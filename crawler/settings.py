@@ -37,6 +37,10 @@ RETRY_BACKOFF_BASE = 1.0  # seconds before the first retry; doubles each time
 RETRY_BACKOFF_MAX = 30.0
 
 DOWNLOADER_MIDDLEWARES = {
+    # One check for every request and redirect hop (NoticeSpider.refusal), dont_filter included;
+    # it replaces Scrapy's off-site filter, which dont_filter requests and their redirects skip.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "policytrack.crawler.middlewares.SiteGuardMiddleware": 40,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "policytrack.crawler.middlewares.BackoffRetryMiddleware": 550,
     "policytrack.crawler.middlewares.RequestCountMiddleware": 990,

@@ -1,7 +1,14 @@
-"""Sources as data: crawler/sources.toml (or a user file) → typed, validated Source records."""
+"""Sources as data: crawler/sources.toml (or a user file) → typed, validated Source records.
+
+A source's keys are merged from three layers: `[defaults]`, then `[families.<spider>]` (what every
+source of that platform family shares: selectors, paging, options), then `[sources.<name>]`; the
+`list`, `detail` and `options` tables are merged key by key, so a source overrides one selector
+and keeps the family's others. A family's own keys live in `options` and are checked by the
+family class (crawler/spiders/registry.py `spider_class`)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -12,19 +19,23 @@ from urllib.parse import urlsplit, urlunsplit
 
 from policytrack.pipeline.core.errors import ConfigError, PolicytrackError
 from policytrack.pipeline.store.rawstore import check_source
-from policytrack.pipeline.text.normalize import normalize, series_key
+from policytrack.pipeline.text.normalize import _ts_tables, normalize, series_key
 from policytrack.pipeline.text.vocab import YEAR
 
 BUILTIN = Path(__file__).with_name("sources.toml")
 
-_LIST_KEYS = {"item", "link", "title_attr", "date", "next", "page_template", "page_count"}
-_DETAIL_KEYS = {"title", "meta", "body", "attachments"}
+_LIST_KEYS = {
+    "item", "link", "title_attr", "date", "next", "page_template", "page_count", "page_size",
+}  # fmt: skip
+_DETAIL_KEYS = {"title", "meta", "body", "attachments", "date", "department"}
 _SOURCE_KEYS = {
     "issuer", "allowed_domains", "start_urls", "list_urls", "column", "list", "detail",
     "title_include", "title_exclude", "attachment_types", "series_aliases", "max_pages",
-    "pending_attempts", "settings", "spider",
+    "pending_attempts", "settings", "spider", "options", "max_attachments",
 }  # fmt: skip
 _DEFAULT_KEYS = _SOURCE_KEYS - {"issuer", "allowed_domains", "start_urls", "list_urls", "column"}
+_FAMILY_KEYS = _DEFAULT_KEYS - {"spider"}
+_DEEP = ("list", "detail", "options")  # tables merged key by key across the layers
 _WRAPPED = re.compile(r"关于(?:印发|转发|下发|公布)?[《“](.+?工作要点.*?)[》”]")
 _TRUNCATED = re.compile(r"(\.\.\.|…+|。。。)\s*$")
 # A truncated list title is worth opening when its visible part could still be a 工作要点.
@@ -48,8 +59,9 @@ class ListProfile:
     title_attr: str = "title"  # sites put the untruncated title in <a title="...">
     date: tuple[str, ...] = ("span",)
     next: tuple[str, ...] = ()
-    page_template: str | None = None
+    page_template: str | None = None  # {page} 1-based, {index} = page - 1, {offset} = index × size
     page_count: str | None = None
+    page_size: int | None = None  # entries per list page, for {offset} and paging APIs
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,8 @@ class DetailProfile:
     title: tuple[str, ...] = ("h1", "title")
     meta: tuple[str, ...] = ()
     attachments: tuple[str, ...] = ()  # empty: links inside the body
+    date: tuple[str, ...] = ()  # publication date (e.g. a PubDate <meta>); default: the meta line
+    department: tuple[str, ...] = ()  # publishing department (e.g. a ContentSource <meta>)
 
 
 @dataclass(frozen=True)
@@ -77,11 +91,18 @@ class Source:
     max_pages: int = 200
     pending_attempts: int = 5
     settings: dict = field(default_factory=dict)
-    spider: str = "generic"
+    spider: str = "generic"  # the platform family (crawler/spiders/registry.py)
+    options: dict = field(default_factory=dict)  # the family's own keys (its docstring)
+    max_attachments: int = 20  # attachment links fetched per notice; the rest are reported
     # Hosts of the real site when --base-url points the crawl at a mirror.
     origin_hosts: tuple[str, ...] = ()
 
+    @property
+    def family(self) -> str:
+        return self.spider
+
     # -- titles ----------------------------------------------------------------------------
+    @functools.cached_property
     def _compiled(self) -> tuple[list[re.Pattern], list[re.Pattern]]:
         return [re.compile(p) for p in self.title_include], [
             re.compile(p) for p in self.title_exclude
@@ -89,26 +110,40 @@ class Source:
 
     def title_matches(self, title: str) -> bool:
         """True for a work-point notice title (traditional characters are folded first)."""
-        t = normalize(title or "", simplified=True)
-        include, exclude = self._compiled()
+        t = fold(title or "")
+        include, exclude = self._compiled
         return any(p.search(t) for p in include) and not any(p.search(t) for p in exclude)
 
     def title_maybe(self, title: str) -> bool:
         """A list title cut short with '...' that could still turn out to match."""
         if not _TRUNCATED.search(title or ""):
             return False
-        t = normalize(_TRUNCATED.sub("", title), simplified=True)
-        include, exclude = self._compiled()
+        t = fold(_TRUNCATED.sub("", title))
+        include, exclude = self._compiled
         return bool(_MAYBE.search(t)) and not any(p.search(t) for p in exclude)
 
     def walk_fingerprint(self) -> str:
-        """What decides which list entries are skipped as `seen`: the title filter and the list
-        selectors. A column walked under another fingerprint counts as not walked (crawlstate)."""
-        spec = [self.title_include, self.title_exclude, asdict(self.list)]
+        """What decides which list entries are skipped as `seen`: the title filter, the list
+        selectors and the family's options. A column walked under another fingerprint counts as
+        not walked (crawlstate)."""
+        lst = {k: v for k, v in asdict(self.list).items() if k != "page_size" or v is not None}
+        spec = [self.title_include, self.title_exclude, lst]
+        if self.options:
+            spec.append(dict(sorted(self.options.items())))
         return hashlib.sha256(json.dumps(spec, ensure_ascii=False).encode()).hexdigest()[:16]
 
+    @functools.cached_property
+    def _series(self) -> dict[str, str]:
+        return {}
+
     def series_of(self, title: str) -> str:
-        t = normalize(title or "", simplified=True)
+        if title in self._series:
+            return self._series[title]
+        self._series[title] = series = self._series_of(title)
+        return series
+
+    def _series_of(self, title: str) -> str:
+        t = fold(title or "")
         # "<issuer>关于印发《X》的通知": the series is X's (series_key only unwraps a leading 关于).
         m = _WRAPPED.search(t)
         key = series_key(m.group(1) if m else t)
@@ -150,6 +185,14 @@ class Source:
         return url
 
 
+@functools.lru_cache(maxsize=8192)
+def fold(title: str) -> str:
+    """A title in the form the filters match: half-width, tidy spaces, and simplified characters
+    when it holds a traditional-only one (the converter is slow; most titles need none)."""
+    trad_only, _ = _ts_tables()
+    return normalize(title, simplified=any(c in trad_only for c in title))
+
+
 def _merge(base: dict, over: dict) -> dict:
     out = dict(base)
     for k, v in over.items():
@@ -170,7 +213,19 @@ def _read(path: Path) -> dict:
         raise ConfigError(f"{path}: invalid TOML ({exc})") from exc
 
 
-def _build(name: str, raw: dict, defaults: dict, where: str) -> Source:
+def _layered(*layers: dict) -> dict:
+    """Later layers win; the list, detail and options tables merge key by key."""
+    out: dict = {}
+    for layer in layers:
+        for k, v in layer.items():
+            if k in _DEEP and isinstance(v, dict) and isinstance(out.get(k), dict):
+                out[k] = {**out[k], **v}
+            else:
+                out[k] = v
+    return out
+
+
+def _build(name: str, raw: dict, defaults: dict, families: dict, where: str) -> Source:
     try:
         check_source(name)
     except PolicytrackError as exc:
@@ -178,7 +233,8 @@ def _build(name: str, raw: dict, defaults: dict, where: str) -> Source:
     unknown = set(raw) - _SOURCE_KEYS
     if unknown:
         raise ConfigError(f"{where}: [sources.{name}]: unknown keys {sorted(unknown)}")
-    cfg = {**defaults, **raw}
+    spider = str(raw.get("spider", defaults.get("spider", "generic")))
+    cfg = _layered(defaults, families.get(spider, {}), raw)
     at = f"{where}: [sources.{name}]"
 
     def strings(key: str) -> tuple[str, ...]:
@@ -219,8 +275,18 @@ def _build(name: str, raw: dict, defaults: dict, where: str) -> Source:
             raise ConfigError(f"{at}.list.page_count: bad regex ({exc})") from exc
     aliases = cfg.get("series_aliases") or {}
     settings = cfg.get("settings") or {}
-    if not isinstance(aliases, dict) or not isinstance(settings, dict):
-        raise ConfigError(f"{at}: series_aliases and settings must be tables")
+    options = cfg.get("options") or {}
+    if not all(isinstance(x, dict) for x in (aliases, settings, options)):
+        raise ConfigError(f"{at}: series_aliases, settings and options must be tables")
+
+    def count(key: str, value, low: int = 1) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ConfigError(f"{at}.{key}: expected a whole number ≥ {low}")
+        return value
+
+    page_size = lst.get("page_size")
+    if page_size is not None:
+        page_size = count("list.page_size", page_size)
     domains = strings("allowed_domains") or tuple(
         dict.fromkeys(urlsplit(u).hostname or "" for u in start_urls + list_urls)
     )
@@ -239,21 +305,26 @@ def _build(name: str, raw: dict, defaults: dict, where: str) -> Source:
             next=_selectors(lst.get("next"), f"{at}.list.next"),
             page_template=lst.get("page_template"),
             page_count=lst.get("page_count"),
+            page_size=page_size,
         ),
         detail=DetailProfile(
             body=_selectors(det["body"], f"{at}.detail.body"),
             title=_selectors(det.get("title", ["h1", "title"]), f"{at}.detail.title"),
             meta=_selectors(det.get("meta"), f"{at}.detail.meta"),
             attachments=_selectors(det.get("attachments"), f"{at}.detail.attachments"),
+            date=_selectors(det.get("date"), f"{at}.detail.date"),
+            department=_selectors(det.get("department"), f"{at}.detail.department"),
         ),
         title_include=strings("title_include"),
         title_exclude=strings("title_exclude"),
         attachment_types=tuple(t.lower().lstrip(".") for t in strings("attachment_types")),
         series_aliases={str(k): str(v) for k, v in aliases.items()},
-        max_pages=int(cfg.get("max_pages", 200)),
-        pending_attempts=int(cfg.get("pending_attempts", 5)),
+        max_pages=count("max_pages", cfg.get("max_pages", 200)),
+        pending_attempts=count("pending_attempts", cfg.get("pending_attempts", 5)),
         settings=dict(settings),
-        spider=str(cfg.get("spider", "generic")),
+        spider=spider,
+        options=dict(options),
+        max_attachments=count("max_attachments", cfg.get("max_attachments", 20), 0),
     )
 
 
@@ -263,13 +334,18 @@ def load_sources(path: str | Path | None = None) -> dict[str, Source]:
     where = str(BUILTIN)
     if path:
         user = _read(Path(path))
-        unknown = set(user) - {"defaults", "sources"}
+        unknown = set(user) - {"defaults", "families", "sources"}
         if unknown:
             raise ConfigError(
-                f"{path}: unknown tables {sorted(unknown)} (use [defaults], [sources.NAME])"
+                f"{path}: unknown tables {sorted(unknown)} "
+                "(use [defaults], [families.NAME], [sources.NAME])"
             )
+        families = dict(data.get("families", {}))
+        for name, fam in user.get("families", {}).items():
+            families[name] = _layered(families.get(name, {}), fam)
         data = {
             "defaults": _merge(data.get("defaults", {}), user.get("defaults", {})),
+            "families": families,
             "sources": {**data.get("sources", {}), **user.get("sources", {})},
         }
         where = str(path)
@@ -278,8 +354,14 @@ def load_sources(path: str | Path | None = None) -> dict[str, Source]:
         raise ConfigError(
             f"{where}: [defaults]: unknown keys {sorted(set(defaults) - _DEFAULT_KEYS)}"
         )
+    families = data.get("families", {})
+    for fam, table in families.items():
+        if not isinstance(table, dict) or set(table) - _FAMILY_KEYS:
+            bad = sorted(set(table) - _FAMILY_KEYS) if isinstance(table, dict) else table
+            raise ConfigError(f"{where}: [families.{fam}]: unknown keys {bad}")
     return {
-        name: _build(name, raw, defaults, where) for name, raw in data.get("sources", {}).items()
+        name: _build(name, raw, defaults, families, where)
+        for name, raw in data.get("sources", {}).items()
     }
 
 
@@ -289,7 +371,13 @@ def select(names: list[str], path: str | Path | None = None) -> list[Source]:
     if not names:
         if path:
             own = list(_read(Path(path)).get("sources", {}))
-            return [available[n] for n in own] or list(available.values())
+            if not own:
+                # Never fall back to the built-in (real) sites because a file was empty.
+                raise ConfigError(
+                    f"{path}: no [sources.NAME] table, so nothing to crawl; name the sources "
+                    f"to crawl (built-in: {', '.join(load_sources())})"
+                )
+            return [available[n] for n in own]
         return list(available.values())
     missing = [n for n in names if n not in available]
     if missing:

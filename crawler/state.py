@@ -83,6 +83,11 @@ class CrawlState:
         self.pending.pop(key, None)
         self.gone[key] = {"url": url, "reason": reason, "at": now_iso()}
 
+    def defer(self, key: str, entry: dict, reason: str) -> None:
+        """Fetch again next crawl without counting an attempt (the crawl was stopped)."""
+        attempts = int(self.pending.get(key, {}).get("attempts", 0))
+        self.pending[key] = {**entry, "reason": reason, "attempts": attempts, "at": now_iso()}
+
     def retry_later(self, key: str, entry: dict, reason: str, max_attempts: int) -> bool:
         """Queue a transient failure for the next crawl; False once attempts run out."""
         attempts = int(self.pending.get(key, {}).get("attempts", 0)) + 1

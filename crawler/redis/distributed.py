@@ -252,12 +252,12 @@ class DistributedSpider(NoticeSpider):
             if self.seed_token and self.release is not None:
                 self.release(self.seed_token)
 
-    def list_request(self, url: str, page_no: int, column: str):
+    def list_request(self, url: str, page_no: int, column: str, **meta):
         # List pages before notices (NoticeSpider does the reverse): the column is a chain of
         # pages, and only pages already walked put notices in the queue for other workers.
         return (
             super()
-            .list_request(url, page_no, column)
+            .list_request(url, page_no, column, **meta)
             .replace(dont_filter=False, priority=LIST_PRIORITY)
         )
 

@@ -6,18 +6,27 @@ the crawl log, politeness (crawler/settings.py, per-source `settings`) and stori
 item pipeline (crawler/pipelines.py → crawler/store.py) live here. A family says only how its
 pages are read (crawler/spiders/generic.py is the HTML list/detail family):
 
-    read_list(response) -> pages.ListPage        entries, next link, page count (or InputError)
-    async read_detail(response, body, ctype)     -> pages.DetailPage (or InputError; a
-                                                 pages.LayoutMiss names the missing piece)
+    read_list(response) -> pages.ListPage        entries, next link, page count (or InputError;
+                                                 a pages.LayoutMiss names the missing marker)
+    async read_detail(response, body, ctype)     -> pages.DetailPage (or InputError / LayoutMiss)
+    read_inline(response, entry)                 -> pages.DetailPage of a list entry that carries
+                                                 its own text (Entry.content: a JSON API item)
     next_list_url(response, page, page_no)       the next list page (default: page.next_url)
     numbered_pages                               pages addressed by number: an empty page or a
                                                  404 past the last one ends the column quietly
     list_selector                                what a list page must hold (named when it
                                                  holds nothing)
-    list_request(url, page_no, column)           when a list page is not a plain GET
+    list_request(url, page_no, column, **meta)   a list page request (extra meta travels along)
+    next_list_request(response, page, url, …)    when the next page is not a plain GET
+    column_requests()                            the first request of each column (default: the
+                                                 list URLs, and home-page navigation by link text)
+    check_source(src)                            classmethod: the family's keys are valid
 
-Every request the spider makes (home, list, detail, attachment) is built by `request()`, and every
-host check is `on_site()`: the one place each for rules all requests must pass.
+Every request the spider makes (home, list, detail, attachment, an iframe's document) is built by
+`request()`, and `refusal()` / `on_site()` is the one check every request and every redirect hop
+passes (crawler/middlewares.py SiteGuardMiddleware applies it in the downloader, so dont_filter
+requests and redirects are checked too): http(s) only, a host of the source, and an IP-literal
+host (loopback, private, link-local…) only as the source's own address and port.
 
 Request generation only uses URLs and small JSON-able meta (no callbacks closing over state), so a
 shared scheduler (scrapy-redis) can hand requests to several workers; attachments are fetched inside
@@ -38,6 +47,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 
 from policytrack.crawler import pages
 from policytrack.crawler.items import NoticeItem
+from policytrack.crawler.middlewares import Blocked, refusal
 from policytrack.crawler.runreport import Problem, RunReport
 from policytrack.crawler.sources import Source, select
 from policytrack.crawler.spiders.downloads import (
@@ -47,12 +57,14 @@ from policytrack.crawler.spiders.downloads import (
     transient_status,
 )
 from policytrack.crawler.state import CrawlState, url_key
-from policytrack.pipeline.core.errors import InputError
+from policytrack.pipeline.core.errors import ConfigError, InputError
 from policytrack.pipeline.store.rawstore import RawStore, append_record, now_iso
 from policytrack.pipeline.text.extract import sniff_type
 from policytrack.pipeline.text.parse import year_from_title
 
 log = logging.getLogger("policytrack.crawler")
+
+ROBOTS = "Forbidden by robots.txt"
 
 
 def _truthy(value) -> bool:
@@ -62,6 +74,11 @@ def _truthy(value) -> bool:
 class NoticeSpider(scrapy.Spider):
     """The shared machinery. Not a spider on its own (no name, not registered): a family
     subclasses it and is registered with crawler.spiders.registry.register."""
+
+    # Keys a family reads from a source's `options` table: name → (type, default).
+    options_spec: dict[str, tuple[type, object]] = {}
+    # A family whose list entries carry the notice text (no detail page to fetch).
+    inline = False
 
     def __init__(
         self,
@@ -80,16 +97,27 @@ class NoticeSpider(scrapy.Spider):
         self.store = RawStore(Path(data), source.name)
         self.state = CrawlState.load(self.store)
         self.allowed_domains = list(source.allowed_domains)
+        self._hosts = {d.lower() for d in source.allowed_domains}
+        self._netlocs = {urlsplit(u).netloc.lower() for u in source.start_urls + source.list_urls}
+        self._refusals: dict[tuple[str, str], str | None] = {}
         self.run = RunReport(source.name)
         self._list_urls: set[str] = set()
         self._walk: dict[str, str] = {}  # column → end | stopped | failed
+        # Inline families re-read every list page when entries wait for a retry or --recheck.
+        self._full_walk = self.inline and bool(self.recheck or self.state.pending)
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._closed, signal=signals.spider_closed)
         crawler.signals.connect(spider._response, signal=signals.response_received)
+        crawler.signals.connect(spider._error, signal=signals.spider_error)
         return spider
+
+    def _error(self, failure, response, spider):
+        """A callback raised (a bug, or a page no reader expected): a failure, never silent."""
+        exc = failure.value
+        self.note(response.url, f"internal error: {type(exc).__name__}: {exc}".splitlines()[0])
 
     def _response(self, response, request, spider):
         code = str(response.status)
@@ -102,6 +130,9 @@ class NoticeSpider(scrapy.Spider):
     async def read_detail(self, response, body: bytes, content_type: str) -> pages.DetailPage:
         raise NotImplementedError(f"{type(self).__name__}: read_detail")
 
+    def read_inline(self, response, entry: pages.Entry) -> pages.DetailPage:
+        raise NotImplementedError(f"{type(self).__name__}: read_inline")
+
     def next_list_url(self, response, page: pages.ListPage, page_no: int) -> str | None:
         return page.next_url
 
@@ -113,6 +144,22 @@ class NoticeSpider(scrapy.Spider):
     def list_selector(self) -> str:
         return ""
 
+    @classmethod
+    def check_source(cls, src: Source) -> None:
+        """ConfigError naming the source when its `options` do not fit this family."""
+        at = f"source {src.name}: options"
+        unknown = set(src.options) - set(cls.options_spec)
+        if unknown:
+            known = ", ".join(sorted(cls.options_spec)) or "none"
+            raise ConfigError(f"{at}: unknown keys {sorted(unknown)} (known: {known})")
+        for key, (kind, _) in cls.options_spec.items():
+            value = src.options.get(key)
+            if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+                raise ConfigError(f"{at}.{key}: expected {kind.__name__}")
+
+    def option(self, key: str):
+        return self.src.options.get(key, self.options_spec[key][1])
+
     # -- helpers ---------------------------------------------------------------------------
     @property
     def origin(self) -> str:
@@ -122,9 +169,25 @@ class NoticeSpider(scrapy.Spider):
     def url_for(self, key: str) -> str:
         return urljoin(self.origin, key)
 
+    def refusal(self, url: str) -> str | None:
+        """Why `url` must not be fetched (None: it may): the one check of every request and
+        redirect hop (middlewares.refusal: http(s), a host of the source, an IP-literal host
+        only as the source's own address and port). Answers depend on scheme and host only:
+        kept per (scheme, netloc)."""
+        u = urlsplit(url)
+        key = (u.scheme, u.netloc)
+        if key not in self._refusals:
+            self._refusals[key] = refusal(url, self._hosts, self._netlocs)
+        return self._refusals[key]
+
     def on_site(self, url: str) -> bool:
-        host = (urlsplit(url).hostname or "").lower()
-        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+        return self.refusal(url) is None
+
+    @property
+    def stopping(self) -> bool:
+        """True once the crawl is shutting down (SIGTERM, SIGINT, a close_spider)."""
+        crawler = getattr(self, "crawler", None)
+        return crawler is not None and not crawler.crawling
 
     def note(self, url: str, reason: str, fatal: bool = True) -> None:
         self.run.problems.append(Problem(url, reason, fatal))
@@ -132,6 +195,10 @@ class NoticeSpider(scrapy.Spider):
 
     def fail(self, key: str, entry: dict, reason: str, permanent: bool) -> None:
         url = entry.get("url") or self.url_for(key)
+        if self.state.is_known(key):
+            # A --recheck of a stored notice: the stored versions stand; the failure is reported.
+            self.note(url, reason)
+            return
         if key in self.state.gone and permanent:
             # Given up on by an earlier crawl and retried by --recheck: already reported then.
             self.state.give_up(key, url, reason)
@@ -146,9 +213,10 @@ class NoticeSpider(scrapy.Spider):
         self.note(url, reason)
 
     def request(self, url: str, **kwargs) -> scrapy.Request:
-        """Every request the spider makes (home, list, detail, attachment) is built here: the one
-        place for checks every request must pass."""
-        return scrapy.Request(url, **kwargs)
+        """Every request the spider makes (home, list, detail, attachment, iframe) is built
+        here; SiteGuardMiddleware checks each one, and each redirect hop, with `refusal`."""
+        cls = kwargs.pop("request_class", scrapy.Request)
+        return cls(url, **kwargs)
 
     def _detail_request(
         self, url: str, entry: dict, *, recheck: dict | None = None
@@ -172,14 +240,19 @@ class NoticeSpider(scrapy.Spider):
             priority=10,  # finish notices before walking further list pages
         )
 
-    def list_request(self, url: str, page_no: int, column: str) -> scrapy.Request:
+    def list_request(
+        self, url: str, page_no: int, column: str, form: dict | None = None, **meta
+    ) -> scrapy.Request:
+        """A list page: GET, or POST of `form` (a JCMS data proxy); `meta` travels along."""
         self._list_urls.add(url)
+        post = {"request_class": scrapy.FormRequest, "formdata": form} if form else {}
         return self.request(
             url,
             callback=self.parse_list,
             errback=self.list_failed,
-            meta={"kind": "list", "page_no": page_no, "column": column},
+            meta={"kind": "list", "page_no": page_no, "column": column, **meta},
             dont_filter=True,  # list pages are always re-fetched, also with a persistent dupefilter
+            **post,
         )
 
     # -- start -----------------------------------------------------------------------------
@@ -188,9 +261,10 @@ class NoticeSpider(scrapy.Spider):
             yield request
 
     def start_requests(self):
-        for key, entry in list(self.state.pending.items()):
-            yield self._detail_request(self.url_for(key), {**entry, "url": self.url_for(key)})
-        if self.recheck:
+        if not self.inline:  # an inline family's notices are re-read from its list pages
+            for key, entry in list(self.state.pending.items()):
+                yield self._detail_request(self.url_for(key), {**entry, "url": self.url_for(key)})
+        if self.recheck and not self.inline:
             for key, recs in self.state.versions.items():
                 last = recs[-1]
                 entry = {
@@ -202,6 +276,9 @@ class NoticeSpider(scrapy.Spider):
                 yield self._detail_request(
                     self.url_for(key), {"url": self.url_for(key)}, recheck={}
                 )
+        yield from self.column_requests()
+
+    def column_requests(self):
         for url in self.src.list_urls:
             yield self.list_request(url, 1, url_key(url))
         if self.src.column:
@@ -219,18 +296,21 @@ class NoticeSpider(scrapy.Spider):
         return "column:" + ">".join(self.src.column)
 
     # -- navigation ------------------------------------------------------------------------
+    def unreadable(self, column: str, url: str, exc: InputError) -> None:
+        """A home, column or list page that could not be read: the walk failed; a missing
+        marker (pages.LayoutMiss) is named in the run report."""
+        self._walk[column] = "failed"
+        if isinstance(exc, pages.LayoutMiss):
+            self.run.missed(exc.kind, exc.where, exc.selector)
+        self.note(url, exc.reason)
+
     def parse_home(self, response):
         hops = response.meta["hops"]
         column = response.meta["column"]
         try:
-            root, _ = pages.decode(
-                response.body,
-                response.headers.get("Content-Type", b"").decode("latin-1"),
-                response.url,
-            )
+            root, _ = pages.page_root(response)
         except InputError as exc:
-            self._walk[column] = "failed"
-            self.note(response.url, exc.reason)
+            self.unreadable(column, response.url, exc)
             return
         # The deepest hop visible here wins: a drop-down menu often shows 通知公告 on the home page.
         for depth in range(len(hops) - 1, -1, -1):
@@ -253,15 +333,24 @@ class NoticeSpider(scrapy.Spider):
                 dont_filter=True,
             )
 
-    def parse_list(self, response):
+    async def parse_list(self, response):
+        for out in self.walk_list(response):
+            if isinstance(out, pages.Entry):  # a notice whose text came with the list
+                async for item in self.inline_notice(response, out):
+                    yield item
+            else:
+                yield out
+
+    def walk_list(self, response):
+        """The list page's requests (notices, the next page), and the entries of an inline
+        family that are to be stored (pages.Entry, with their `url` made local)."""
         meta = response.meta
         page_no, column = meta["page_no"], meta["column"]
         self.run.list_pages += 1
         try:
             page = self.read_list(response)
         except InputError as exc:
-            self._walk[column] = "failed"
-            self.note(response.url, exc.reason)
+            self.unreadable(column, response.url, exc)
             return
         if not page.entries:
             if self.numbered_pages and page_no > 1:
@@ -282,6 +371,10 @@ class NoticeSpider(scrapy.Spider):
                 self.state.seen.add(key)
                 continue
             self.run.matched += 1
+            if e.content is not None:  # nothing to fetch: its url is only its identity
+                if self._inline_wanted(key):
+                    yield pages.Entry(url, e.title, e.date, e.content, e.extra)
+                continue
             if not self.on_site(url):
                 if not self.state.was_seen(key):
                     self.note(url, f"off-site link skipped ({e.title})", fatal=False)
@@ -297,14 +390,31 @@ class NoticeSpider(scrapy.Spider):
         if not next_url or next_url in self._list_urls or not self.on_site(next_url):
             self._walk.setdefault(column, "end")
         elif page_no >= self.src.max_pages:
-            log.warning("%s: stopped at max_pages=%d", response.url, self.src.max_pages)
-            self._walk.setdefault(column, "end")
-        elif settled and self.state.walked_before(column, self.src.walk_fingerprint()):
+            # Not walked to its end: the next crawl must not stop early on what it has seen.
+            self._walk[column] = "failed"
+            self.note(
+                response.url,
+                f"stopped at max_pages={self.src.max_pages}; the column was not walked to its end",
+                fatal=False,
+            )
+        elif (
+            settled
+            and not self._full_walk
+            and self.state.walked_before(column, self.src.walk_fingerprint())
+        ):
             # Everything from here on was seen by an earlier crawl that reached the end.
             log.info("%s: page %d holds only known notices; stopping", response.url, page_no)
             self._walk.setdefault(column, "stopped")
         else:
-            yield self.list_request(next_url, page_no + 1, column)
+            yield self.next_list_request(response, page, next_url, page_no + 1, column)
+
+    def next_list_request(self, response, page, url: str, page_no: int, column: str):
+        return self.list_request(url, page_no, column)
+
+    def _inline_wanted(self, key: str) -> bool:
+        if self.state.is_known(key):
+            return self.recheck  # --recheck: compared with the stored version
+        return key not in self.state.gone or self.recheck
 
     def list_failed(self, failure):
         request = failure.request
@@ -314,8 +424,27 @@ class NoticeSpider(scrapy.Spider):
             self._walk.setdefault(column, "end")  # ran past the last numbered page
             return
         self._walk[column] = "failed"
-        reason = f"HTTP {status}" if status else describe(failure.value)[0]
-        self.note(request.url, f"{request.meta.get('kind', 'list')} page failed: {reason}")
+        url = (request.meta.get("redirect_urls") or [request.url])[0]  # as the spider asked
+        kind = request.meta.get("kind", "list")
+        self.note(url, f"{kind} page failed: {self.failure_reason(failure)}")
+
+    def failure_reason(self, failure) -> str:
+        """One line for a failed page request: a blocked hop, an HTTP status (a redirect that
+        was not followed names where it pointed), or the download error."""
+        if failure.check(Blocked):
+            return failure.value.describe()
+        if failure.check(HttpError):
+            response = failure.value.response
+            location = response.headers.get("Location")
+            if 300 <= response.status < 400 and location:
+                target = urljoin(response.url, location.decode("latin-1").strip())
+                refused = self.refusal(target)
+                if refused:  # RedirectMiddleware leaves other schemes alone: say why
+                    self.run.blocked += 1
+                    return f"redirected off-site to {target} ({refused}); not followed"
+                return f"HTTP {response.status} (redirect to {target} not followed)"
+            return f"HTTP {response.status}"
+        return describe(failure.value)[0]
 
     # -- notices ---------------------------------------------------------------------------
     async def parse_detail(self, response):
@@ -323,6 +452,9 @@ class NoticeSpider(scrapy.Spider):
         key = url_key(entry["url"])
         if response.status == 304:
             self.run.unchanged += 1
+            return
+        if not self.on_site(response.url):  # SiteGuardMiddleware taken out by a user setting
+            self.fail(key, entry, f"redirected off-site to {response.url}; not stored", True)
             return
         body = response.body
         ctype = response.headers.get("Content-Type", b"").decode("latin-1")
@@ -338,9 +470,34 @@ class NoticeSpider(scrapy.Spider):
                 detail = await self.read_detail(response, body, ctype)
             except InputError as exc:
                 if isinstance(exc, pages.LayoutMiss):
-                    self.run.missed(exc.kind, response.url, exc.selector)
-                self.fail(key, entry, exc.reason, permanent=True)
+                    self.run.missed(exc.kind, exc.where, exc.selector)
+                transient = isinstance(exc, pages.TransientError)
+                self.fail(key, entry, exc.reason, permanent=not transient)
                 return
+        async for item in self.notice(response, entry, key, detail, body, kind, latest):
+            yield item
+
+    async def inline_notice(self, response, entry: pages.Entry):
+        key = url_key(entry.url)
+        info = {"url": entry.url, "title": entry.title, "date": entry.date}
+        try:
+            detail = self.read_inline(response, entry)
+        except InputError as exc:
+            if isinstance(exc, pages.LayoutMiss):
+                self.run.missed(exc.kind, exc.where, exc.selector)
+            self.fail(key, info, exc.reason, permanent=True)
+            return
+        latest = self.state.latest(key)
+        if latest and latest.get("sha256") == hashlib.sha256(detail.stored).hexdigest():
+            self.run.unchanged += 1
+            return
+        async for item in self.notice(
+            response, info, key, detail, detail.stored, "text/html", latest
+        ):
+            yield item
+
+    async def notice(self, response, entry, key, detail, body, kind, latest):
+        """The notice (NoticeItem) of a read detail page, its attachments fetched."""
         list_title = entry.get("title") or ""
         candidates = [t for t in (detail.title if detail else "", list_title) if t]
         title = next((t for t in candidates if self.src.title_matches(t)), None)
@@ -352,8 +509,18 @@ class NoticeSpider(scrapy.Spider):
         if year is None:
             self.note(entry["url"], "title has no year; stored under undated/")
         links = detail.attachments if detail else []
+        if detail is not None and detail.over:
+            self.note(
+                entry["url"],
+                f"{detail.over} more attachment links not fetched "
+                f"(max_attachments={self.src.max_attachments})",
+            )
         attachments, errors, transient = await fetch_attachments(self, links, latest)
         if transient:
+            if transient.get("stopped"):
+                self.state.defer(key, entry, transient["reason"])
+                self.note(entry["url"], f"not stored: {transient['reason']}", fatal=False)
+                return
             self.fail(
                 key,
                 entry,
@@ -361,15 +528,17 @@ class NoticeSpider(scrapy.Spider):
                 permanent=False,
             )
             return
+        stored = detail is not None and detail.stored is not None
+        final_url = (detail.stored_url if stored else None) or response.url
         yield NoticeItem(
             source=self.src.name,
             key=key,
             url=entry["url"],
-            final_url=response.url,
+            final_url=entry["url"] if self.inline else final_url,
             title=title,
             year=year,
             series=self.src.series_of(title),
-            body=body,
+            body=detail.stored if stored else body,
             content_type=kind,
             ext=EXT_OF.get(kind, "bin"),
             encoding=detail.encoding if detail else None,
@@ -378,9 +547,9 @@ class NoticeSpider(scrapy.Spider):
             published_at=(detail.published_at if detail else None) or entry.get("date"),
             department=detail.department if detail else None,
             issuer=self.src.issuer,
-            http_status=response.status,
-            etag=_header(response, "ETag"),
-            last_modified=_header(response, "Last-Modified"),
+            http_status=200 if self.inline else response.status,
+            etag=None if stored else _header(response, "ETag"),
+            last_modified=None if stored else _header(response, "Last-Modified"),
             fetched_at=now_iso(),
             attachments=attachments,
             attachment_errors=errors,
@@ -392,13 +561,21 @@ class NoticeSpider(scrapy.Spider):
         key = url_key(entry["url"])
         if failure.check(HttpError):
             status = failure.value.response.status
-            self.fail(key, entry, f"HTTP {status}", permanent=not transient_status(status))
+            reason = self.failure_reason(failure)
+            self.fail(key, entry, reason, permanent=not transient_status(status))
+            return
+        if failure.check(Blocked):  # an off-site or disallowed redirect: counted, not followed
+            self.fail(key, entry, failure.value.describe(), permanent=True)
             return
         reason, permanent = describe(failure.value)
-        if failure.check(IgnoreRequest):  # robots.txt said no: policy, not a failure
+        if failure.check(IgnoreRequest) and ROBOTS in str(failure.value):
+            # robots.txt said no: policy, not a failure
             self.state.give_up(key, entry["url"], reason)
             self.note(entry["url"], reason, fatal=False)
             return
+        if failure.check(IgnoreRequest) and "during decompression" in str(failure.value):
+            cap = self.crawler.settings.getint("DOWNLOAD_MAXSIZE") // (1024 * 1024)
+            reason = f"larger than DOWNLOAD_MAXSIZE ({cap} MB) once decompressed; not stored"
         self.fail(key, entry, reason, permanent)
 
     # -- close -----------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 Attachments are fetched inside the notice's detail callback (one worker assembles one notice)
 through the spider's own engine, so politeness, retries and the off-site rules are the spider's.
-A family's read_detail only lists the links (pages.AttachmentLink).
+A family's read_detail only lists the links (pages.AttachmentLink); at most the source's
+`max_attachments` of them (pages.attachment_links), and none once the crawl is stopping, so a
+page with 100k links neither makes 100k requests nor holds up a SIGTERM.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from twisted.internet.threads import deferToThread
 
 from policytrack.crawler import pages
 from policytrack.crawler.items import FetchedFile
+from policytrack.crawler.middlewares import Blocked
 from policytrack.crawler.state import url_key
 from policytrack.crawler.validate import check_attachment
 from policytrack.pipeline.text.extract import DOCX_TYPE
@@ -66,6 +69,16 @@ async def fetch_attachments(
         if not e.get("path") and "off-site" not in e.get("reason", "")
     }
     for link in links:
+        if spider.stopping:  # SIGTERM / SIGINT: the notice is fetched again next crawl
+            return (
+                attachments,
+                errors,
+                {
+                    "name": link.name,
+                    "reason": "the crawl stopped before its attachments were fetched",
+                    "stopped": True,
+                },
+            )
         url = spider.src.local_url(link.url)
         if url_key(url) in {url_key(u) for u in refused}:
             prior = next(e for u, e in refused.items() if url_key(u) == url_key(url))
@@ -99,25 +112,21 @@ async def fetch_attachment(spider, link: pages.AttachmentLink) -> FetchedFile | 
     out = {"name": link.name, "url": url, "ext": link.ext}
     if not spider.on_site(url):
         return {**out, "reason": "off-site link, not fetched", "fatal": False}
-    # Redirects are followed (RedirectMiddleware); each hop passes the downloader's
-    # OffsiteMiddleware, so a redirect off allowed_domains raises IgnoreRequest. Other
-    # statuses come back as responses: engine downloads skip the HttpError spider middleware.
+    # Redirects are followed (RedirectMiddleware); each hop passes SiteGuardMiddleware, so a
+    # redirect off the source's hosts raises Blocked. Other statuses come back as responses:
+    # engine downloads skip the HttpError spider middleware.
     request = spider.request(url, meta={"kind": "attachment"})
     try:
         response = await download(spider, request)
     except Exception as exc:  # each download failure mode has its own exception type
-        if isinstance(exc, IgnoreRequest) and "offsite" in str(exc).lower():
-            return {
-                **out,
-                "reason": f"redirected off-site ({exc}), not fetched",
-                "fatal": False,
-            }
+        if isinstance(exc, Blocked):
+            return {**out, "reason": f"redirected off-site ({exc}), not fetched", "fatal": False}
         reason, permanent = describe(exc)
         if "Cancel" in exc.__class__.__name__:
             cap = spider.crawler.settings.getint("DOWNLOAD_MAXSIZE")
             reason = f"larger than DOWNLOAD_MAXSIZE ({cap // (1024 * 1024)} MB); download cut off"
         return {**out, "reason": reason, "transient": not permanent}
-    if not spider.on_site(response.url):  # OffsiteMiddleware disabled by a user setting
+    if not spider.on_site(response.url):  # SiteGuardMiddleware disabled by a user setting
         reason = f"redirected off-site ({response.url}), not fetched"
         return {**out, "reason": reason, "fatal": False}
     if response.status != 200:

@@ -1,4 +1,5 @@
-"""The spider registry: a source's `spider = "<name>"` (sources.toml) names a registered class.
+"""The spider registry: a source's `spider = "<name>"` (sources.toml) names a registered class,
+its platform family: generic (server-rendered HTML), jpaas, jcms, iframe, jsonapi.
 
 A spider that needs code is a subclass of NoticeSpider (crawler/spiders/base.py), or of a family
 built on it such as GenericSpider, in a module of this package, registered by decorator:
@@ -78,4 +79,5 @@ def spider_class(src: Source) -> type:
     """The class that crawls `src`: its registered spider, with the source's own settings
     (sources.toml `settings`) on a subclass; --set still wins over them."""
     base = lookup(src.spider, f"source {src.name}")
+    base.check_source(src)
     return type(f"{base.__name__}_{src.name}", (base,), {"custom_settings": dict(src.settings)})

@@ -14,16 +14,38 @@ def _report(result) -> None:
     for report in result.reports:
         sent = sum(report.requests.values())
         robots = report.requests.get("robots", 0)
+        blocked = f", {report.blocked} blocked" if report.blocked else ""
         typer.echo(
             f"{report.source}: {len(report.records)} new notice versions, "
             f"{report.unchanged} unchanged, {sent} requests ({robots} robots.txt), "
-            f"{len(report.failures)} failures",
+            f"{len(report.failures)} failures{blocked}",
             err=True,
         )
         for problem in report.failures:
             typer.echo(f"  failed: {problem}", err=True)
+        for miss in report.selector_misses:  # the site's layout changed: name the missing piece
+            typer.echo(
+                f"  layout: {report.source}: {miss['selector']} not found ({miss['kind']}) "
+                f"on {miss['url']}",
+                err=True,
+            )
     if not result.ok:
         sys.exit(1)
+
+
+def list_sources(sources_file: Path | None) -> None:
+    """One line per source: name, platform family, issuer, where its crawl starts."""
+    from policytrack.crawler.sources import load_sources
+
+    rows = []
+    for src in load_sources(sources_file).values():
+        start = ", ".join(src.list_urls) or ", ".join(src.start_urls)
+        if src.column and not src.list_urls:
+            start += f" ({' > '.join(src.column)})"
+        rows.append((src.name, src.family, src.issuer, start))
+    widths = [max(len(r[i]) for r in rows) for i in range(2)]
+    for name, family, issuer, start in rows:
+        typer.echo(f"{name:<{widths[0]}}  {family:<{widths[1]}}  {issuer}  {start}")
 
 
 def register(app: typer.Typer) -> None:
@@ -36,8 +58,14 @@ def register(app: typer.Typer) -> None:
         recheck: bool = options.RECHECK,
         set_: list[str] = options.SET,
         redis: str = options.REDIS,
+        list_only: bool = typer.Option(
+            False, "--list-sources", help="List the sources with their platform family; no crawl."
+        ),
     ):
         """Crawl sources politely and incrementally; exit 1 if any page or attachment failed."""
+        if list_only:
+            list_sources(sources_file)
+            return
         from policytrack.crawler.runner import crawl, parse_overrides
 
         result = crawl(

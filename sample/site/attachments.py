@@ -1,9 +1,14 @@
 """Attachment files built in memory (so no binary lives in the repository): .docx via
-python-docx, .pdf via PyMuPDF's built-in CJK font."""
+python-docx, .pdf via PyMuPDF's built-in CJK font. Both are byte-for-byte deterministic (fixed
+ZIP entry times, fixed PDF dates, no random PDF /ID), so two demo runs store identical files."""
 
 from __future__ import annotations
 
 import io
+import zipfile
+
+FIXED_TIME = (2024, 1, 1, 0, 0, 0)  # ZIP entry timestamps (python-docx writes the time of day)
+PDF_DATE = "D:20240101000000Z"
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -21,7 +26,19 @@ def build_docx(paragraphs: list[str], table: list[list[str]] | None = None) -> b
                 t.cell(r, c).text = cell
     buf = io.BytesIO()
     document.save(buf)
-    return buf.getvalue()
+    return _fixed_zip(buf.getvalue())
+
+
+def _fixed_zip(data: bytes) -> bytes:
+    """The same archive with every entry dated FIXED_TIME."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME)
+            entry.compress_type = info.compress_type
+            entry.external_attr = info.external_attr
+            dst.writestr(entry, src.read(info.filename))
+    return out.getvalue()
 
 
 def build_pdf(paragraphs: list[str]) -> bytes:
@@ -40,6 +57,9 @@ def build_pdf(paragraphs: list[str]) -> bytes:
                 page.insert_text((margin, y), line, fontname="china-s", fontsize=size)
             y += size * 1.6
         y += size * 0.6
-    data = doc.tobytes()
+    doc.set_metadata(
+        {"creationDate": PDF_DATE, "modDate": PDF_DATE, "producer": "policytrack sample site"}
+    )
+    data = doc.tobytes(no_new_id=True)
     doc.close()
     return data

@@ -9,6 +9,9 @@ it and logs every request.
     with site.serve() as base_url:            # http://127.0.0.1:<free port>
         ...                                   # site.requests: every request the server saw
 
+The demo site also serves one provincial issuer per platform family (sample/site/platforms.py,
+rendered by platform_pages.py) beside the hbkx-shaped pages, under their own paths.
+
     python -m policytrack.sample.site --profile demo --port 0   # prints the base URL, serves
 """
 
@@ -20,7 +23,7 @@ from email.utils import formatdate
 from pathlib import Path
 from urllib.parse import urljoin
 
-from policytrack.sample.site import profiles
+from policytrack.sample.site import platform_pages, profiles
 from policytrack.sample.site.content import (
     COLUMNS,
     KXYW,
@@ -32,6 +35,7 @@ from policytrack.sample.site.content import (
     Notice,
     hexid,
 )
+from policytrack.sample.site.platforms import Issuer, sample_issuers
 from policytrack.sample.site.server import CONTROL, Resource, SiteServer, route_key
 
 
@@ -55,9 +59,11 @@ class MirrorSite(SiteServer):
         empty_last_page: bool = False,
         dropdown: bool = True,
         robots: str = f"User-agent: *\nDisallow: /admin/\nDisallow: {CONTROL}\n",
+        platforms: list[Issuer] | None = None,
     ):
         super().__init__()
         self.notices = list(notices)
+        self.platforms = list(platforms or [])
         self.per_page = per_page
         self.empty_last_page = empty_last_page
         self.dropdown = dropdown
@@ -73,6 +79,8 @@ class MirrorSite(SiteServer):
 
     @classmethod
     def demo_site(cls, sample_dir: Path = SAMPLE_DIR, fillers: int = 36, **kw) -> MirrorSite:
+        """The sample notices and filler, and the platform issuers (one per family)."""
+        kw.setdefault("platforms", sample_issuers())
         return cls(profiles.demo_notices(sample_dir, fillers), **kw)
 
     @classmethod
@@ -261,6 +269,8 @@ class MirrorSite(SiteServer):
                     stream_size=a.stream_size,
                     last_modified=lm,
                 )
+        for issuer in self.platforms:
+            routes.update(platform_pages.routes(issuer))
         self.routes = routes
 
 

@@ -33,6 +33,7 @@ class RequestLog:
     user_agent: str
     conditional: bool
     at: float
+    body: str = ""  # a POST's form, as sent
 
 
 @dataclass
@@ -113,8 +114,12 @@ class SiteServer:
             ).encode()
             return _send(h, 200, body, "application/json")
         conditional = bool(h.headers.get("If-None-Match") or h.headers.get("If-Modified-Since"))
+        form = b""
+        if h.command == "POST":
+            form = h.rfile.read(min(int(h.headers.get("Content-Length") or 0), 1 << 20))
         entry = RequestLog(h.command, h.path, h.headers.get("Host", ""), 0,
-                           h.headers.get("User-Agent", ""), conditional, time.time())  # fmt: skip
+                           h.headers.get("User-Agent", ""), conditional, time.time(),
+                           form.decode("latin-1"))  # fmt: skip
         key = route_key(h.path)
         with self._lock:
             self.requests.append(entry)  # on arrival: a crawler killed mid-request still shows
@@ -213,6 +218,7 @@ class _Handler(BaseHTTPRequestHandler):
                     site._in_flight -= 1
 
     do_HEAD = do_GET
+    do_POST = do_GET  # answered like a GET of the same path?query (a JCMS data proxy)
 
     def log_message(self, format, *args):  # quiet: the request log is kept in memory
         return

@@ -36,17 +36,34 @@ def hbkx():
     return load_sources()["hbkx"]
 
 
+FAMILIES = ["generic", "iframe", "jcms", "jpaas", "jsonapi"]
+
+
 def test_generic_is_registered_under_its_scrapy_name():
     assert registry.lookup("generic") is GenericSpider
     assert GenericSpider.name == "generic"
-    assert "generic" in registry.names()
+    assert registry.names() == FAMILIES  # every platform family, found without a list
 
 
 def test_unknown_spider_names_the_source_and_the_known_ones(hbkx):
-    src = dataclasses.replace(hbkx, spider="jpaas")
+    src = dataclasses.replace(hbkx, spider="drupal")
     with pytest.raises(ConfigError) as err:
         registry.spider_class(src)
-    assert str(err.value) == "source hbkx: unknown spider 'jpaas' (known: generic)"
+    assert str(err.value) == (
+        "source hbkx: unknown spider 'drupal' (known: generic, iframe, jcms, jpaas, jsonapi)"
+    )
+
+
+def test_a_family_checks_its_options(hbkx):
+    with pytest.raises(ConfigError) as err:
+        registry.spider_class(dataclasses.replace(hbkx, spider="jpaas", options={"unti": "x"}))
+    assert str(err.value) == "source hbkx: options: unknown keys ['unti'] (known: unit)"
+    with pytest.raises(ConfigError) as err:
+        registry.spider_class(dataclasses.replace(hbkx, spider="iframe", options={"frame": 3}))
+    assert str(err.value) == "source hbkx: options.frame: expected str"
+    with pytest.raises(ConfigError) as err:
+        registry.spider_class(dataclasses.replace(hbkx, options={"frame": "iframe"}))
+    assert str(err.value) == "source hbkx: options: unknown keys ['frame'] (known: none)"
 
 
 def test_a_registered_subclass_crawls_its_sources(scratch_registry, hbkx):
@@ -56,7 +73,7 @@ def test_a_registered_subclass_crawls_its_sources(scratch_registry, hbkx):
 
     assert registry.lookup("jsonlist") is JsonListSpider
     assert JsonListSpider.name == "jsonlist"
-    assert registry.names() == ["generic", "jsonlist"]
+    assert registry.names() == sorted([*FAMILIES, "jsonlist"])
     src = dataclasses.replace(hbkx, spider="jsonlist", settings={"DOWNLOAD_DELAY": 3})
     cls = registry.spider_class(src)
     assert issubclass(cls, JsonListSpider) and cls is not JsonListSpider
@@ -78,7 +95,7 @@ def test_one_name_one_class(scratch_registry):
 def test_cli_says_which_spider_is_unknown(tmp_path):
     sources = tmp_path / "sources.toml"
     sources.write_text(
-        "[sources.x]\nspider = 'jcms'\nlist_urls = ['http://127.0.0.1:9/list']\n"
+        "[sources.x]\nspider = 'drupal'\nlist_urls = ['http://127.0.0.1:9/list']\n"
         "[sources.x.list]\nitem = 'li'\n[sources.x.detail]\nbody = 'div'\n",
         encoding="utf-8",
     )
@@ -87,14 +104,16 @@ def test_cli_says_which_spider_is_unknown(tmp_path):
         capture_output=True, text=True, cwd=tmp_path,
     )  # fmt: skip
     assert proc.returncode == 2
-    assert proc.stderr.strip() == "error: source x: unknown spider 'jcms' (known: generic)"
+    assert proc.stderr.strip() == (
+        "error: source x: unknown spider 'drupal' (known: generic, iframe, jcms, jpaas, jsonapi)"
+    )
 
 
 # -- a family only reads pages -------------------------------------------------------------------
 
 
 class JsonList(NoticeSpider):
-    """A JSON-API list family, as issue 18 will add: {"data": [{title, url, date}], "pages": N}."""
+    """A minimal JSON list family: {"data": [{title, url, date}], "pages": N}."""
 
     name = "jsonlist_example"
 
@@ -129,7 +148,7 @@ def test_a_json_list_family_walks_with_the_shared_machinery(tmp_path, hbkx):
         {"title": "关于印发《示例市科协2024年工作要点》的通知", "url": "/art/1.html", "date": "2024-03-01"},
         {"title": "关于召开2024年全市科协系统工作会议的通知", "url": "/art/2.html", "date": "2024-02-01"},
     ]  # fmt: skip
-    out = list(spider.parse_list(list_response("http://127.0.0.1:9/api/list/1", 1, data, 2)))
+    out = list(spider.walk_list(list_response("http://127.0.0.1:9/api/list/1", 1, data, 2)))
     assert [(r.meta["kind"], r.url) for r in out] == [
         ("detail", "http://127.0.0.1:9/art/1.html"),
         ("list", "http://127.0.0.1:9/api/list/2"),
@@ -142,7 +161,7 @@ def test_a_json_list_family_walks_with_the_shared_machinery(tmp_path, hbkx):
     assert spider.run.list_entries == 2 and spider.run.matched == 1
     assert "/art/2.html" in spider.state.seen
     # An empty numbered page past the end closes the column quietly.
-    assert list(spider.parse_list(list_response("http://127.0.0.1:9/api/list/2", 2, [], 2))) == []
+    assert list(spider.walk_list(list_response("http://127.0.0.1:9/api/list/2", 2, [], 2))) == []
     assert spider._walk == {"api": "end"} and spider.run.problems == []
 
 

@@ -1,5 +1,5 @@
 """Source profiles against saved pages shaped like the live sites, the title filter, the config
-file, and a crawl of a static CAST-shaped tree (template pagination) over real HTTP."""
+file, and a crawl of a static TRS-style tree (template pagination) over real HTTP."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from tests.support.procs import policytrack, run_crawl
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "crawler"
 HBKX = "https://www.hbkx.org.cn"
+BUILTIN = ["hbkx", "cast", "zast", "hnast", "jskx", "gdsta", "jlkx"]
 TZGG = f"{HBKX}/news/list?columnid=0f9e8d7c6b5a49382716a5b4c3d2e1f0"
 
 
@@ -191,6 +192,8 @@ def test_series_keys(builtin):
         ("..\\..\\windows\\evil.pdf", "pdf", "evil.pdf"),
         ("/etc/passwd", "doc", "passwd.doc"),
         ("附件1：市科协2019年工作要点.docx", "docx", "市科协2019年工作要点.docx"),
+        ("附件1.docx", "docx", "附件1.docx"),  # not "docx.docx": nothing but 附件1 names it
+        ("附件2.pdf", "pdf", "附件2.pdf"),
         ("a\x00b\x1fc.pdf", "pdf", "abc.pdf"),
         ("..", "docx", "attachment.docx"),
         ("%2e%2e%2f%2e%2e%2fy.pdf", "pdf", "y.pdf"),
@@ -231,7 +234,7 @@ body = "div.detailed_W_p2.txt"
     assert demo.series_of("示例市科协2020年工作要点") == "市科协工作要点"
     assert demo.settings == {"DOWNLOAD_DELAY": 3}
     assert demo.title_matches("关于征集2020年工作要点的通知")  # 征集 no longer excluded
-    assert set(load_sources(user)) == {"hbkx", "cast", "demo"}
+    assert list(load_sources(user)) == [*BUILTIN, "demo"]
     assert [s.name for s in select(["hbkx", "demo"], user)] == ["hbkx", "demo"]
 
 
@@ -266,13 +269,30 @@ def test_cli_reports_config_errors_in_one_line(tmp_path):
         capture_output=True, text=True, cwd=tmp_path,
     )  # fmt: skip
     assert proc.returncode == 2
-    assert proc.stderr.strip() == "error: unknown source(s) nosuch; known: hbkx, cast"
+    assert proc.stderr.strip() == f"error: unknown source(s) nosuch; known: {', '.join(BUILTIN)}"
     assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.slow
+def test_list_sources_shows_each_source_with_its_family(tmp_path):
+    proc = subprocess.run(
+        [*policytrack(), "crawl", "--list-sources"], capture_output=True, text=True, cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    got = [tuple(x.strip() for x in line.split()[:2]) for line in proc.stdout.splitlines()]
+    assert got == [
+        ("hbkx", "generic"), ("cast", "jpaas"), ("zast", "jcms"), ("hnast", "iframe"),
+        ("jskx", "generic"), ("gdsta", "generic"), ("jlkx", "jsonapi"),
+    ]  # fmt: skip
+    assert proc.stdout.splitlines()[1] == (
+        "cast   jpaas    中国科学技术协会  https://www.cast.org.cn/xw/tzgg/ZH/index.html"
+    )
+    assert proc.stdout.splitlines()[0].endswith("https://www.hbkx.org.cn/ (新闻中心 > 通知公告)")
 
 
 def test_base_url_swaps_scheme_and_host(builtin):
     src = builtin["cast"].rebased("http://127.0.0.1:8099")
-    assert src.list_urls == ("http://127.0.0.1:8099/xw/tzgg/index.html",)
+    assert src.list_urls == ("http://127.0.0.1:8099/xw/tzgg/ZH/index.html",)
     assert src.allowed_domains == ("127.0.0.1",)
     # Absolute links to the real site seen on the mirror point back at the mirror.
     assert (
@@ -284,13 +304,32 @@ def test_base_url_swaps_scheme_and_host(builtin):
         builtin["cast"].rebased("ftp://x")
 
 
-# -- CAST: a static tree over real HTTP ---------------------------------------------------------
+# -- template pagination: a static TRS-style tree over real HTTP -------------------------------
+
+# The TRS profile once guessed for 中国科协 (which runs Hanweb jpaas: `cast`); it still shows paging
+# by template (index_1.html …) with the page count read from createPageHTML(n, …).
+TRS = """
+[sources.trs]
+issuer = "中国科学技术协会"
+list_urls = ["https://www.cast.org.cn/xw/tzgg/index.html"]
+
+[sources.trs.list]
+item = ["div.list-box ul li", "ul.list li"]
+page_template = "index_{index}.html"
+page_count = 'createPageHTML\\((\\d+)\\s*,'
+
+[sources.trs.detail]
+title = ["div.article h1", "h1", "title"]
+meta = ["div.article div.info", "div.info"]
+body = ["div.article div.TRS_Editor", "div.TRS_Editor", "div.article-content"]
+attachments = ["div.article a", "div.fujian a"]
+"""
 
 
 @pytest.fixture
-def cast_site(tmp_path):
+def trs_site(tmp_path):
     root = tmp_path / "site"
-    shutil.copytree(FIXTURES / "cast", root)
+    shutil.copytree(FIXTURES / "trs", root)
     pdf_text = ["中国科协2023年工作要点", "一、样例章节", "1、样例条目。这里是占位文字。"]
     (root / "xw/tzgg/202302/P020230220385123456789.pdf").write_bytes(build_pdf(pdf_text))
     seen: list[str] = []
@@ -307,12 +346,14 @@ def cast_site(tmp_path):
 
 
 @pytest.mark.slow
-def test_cast_profile_crawls_template_pagination(cast_site, tmp_path):
-    base, seen = cast_site
+def test_template_pagination_over_a_static_tree(trs_site, tmp_path):
+    base, seen = trs_site
     data = tmp_path / "data"
-    run = run_crawl(data, base, "cast")
+    sources = tmp_path / "trs.toml"
+    sources.write_text(TRS, encoding="utf-8")
+    run = run_crawl(data, base, "trs", "--sources", str(sources))
     assert run.returncode == 0, run.stderr
-    records = [json.loads(x) for x in (data / "raw/cast/manifest.jsonl").read_text().splitlines()]
+    records = [json.loads(x) for x in (data / "raw/trs/manifest.jsonl").read_text().splitlines()]
     got = {(r["series"], r["year"], r["published_at"], r["department"]) for r in records}
     assert got == {
         ("中国科协工作要点", 2024, "2024-03-08 10:30", "中国科协办公厅"),
@@ -321,13 +362,13 @@ def test_cast_profile_crawls_template_pagination(cast_site, tmp_path):
     [r2023] = [r for r in records if r["year"] == 2023]
     [att] = r2023["attachments"]
     assert att["name"] == "中国科协2023年工作要点.pdf" and att["content_type"] == "application/pdf"
-    text = extract((data / "raw/cast" / att["path"]).read_bytes(), att["path"]).text
+    text = extract((data / "raw/trs" / att["path"]).read_bytes(), att["path"]).text
     assert "1、样例条目" in text
     # page_count from createPageHTML(2, ...) stops the walk after index_1.html.
     assert [p for p in seen if "/tzgg/index" in p] == [
         "/xw/tzgg/index.html",
         "/xw/tzgg/index_1.html",
     ]
-    again = run_crawl(data, base, "cast")
+    again = run_crawl(data, base, "trs", "--sources", str(sources))
     assert again.returncode == 0
-    assert len((data / "raw/cast/manifest.jsonl").read_text().splitlines()) == 2
+    assert len((data / "raw/trs/manifest.jsonl").read_text().splitlines()) == 2

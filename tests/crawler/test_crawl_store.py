@@ -76,3 +76,24 @@ def test_append_waits_for_the_manifest_lock_and_keeps_lines_whole(tmp_path):
     assert done.is_set()
     raw = store.manifest.read_bytes().split(b"\n")
     assert raw[0] == b'{"torn": ' and json.loads(raw[1])["url"] == URL and raw[2] == b""
+
+
+def test_store_threads_sharing_one_commit_append_every_record_once(tmp_path):
+    """The pipeline stores notices from a thread pool through one Commit (one lock descriptor:
+    flock alone would not keep the threads apart) and one ManifestIndex."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from policytrack.crawler.store import Commit
+
+    store = RawStore(tmp_path / "data", "hbkx")
+    commit, index = Commit(store), ManifestIndex(store.manifest)
+    items = [
+        replace(item(f"<p>{i}</p>".encode()), url=f"{URL}{i:04d}", key=f"/k{i}") for i in range(300)
+    ]
+    with ThreadPoolExecutor(10) as pool:
+        stored = list(pool.map(lambda it: store_notice(store, it, None, index, commit), items))
+    commit.close()
+    assert all(stored)
+    assert sorted(r["url"] for r in lines(store)) == sorted(it.url for it in items)
+    for rec in lines(store):
+        assert (store.root / rec["path"]).read_bytes() == f"<p>{int(rec['url'][-4:])}</p>".encode()

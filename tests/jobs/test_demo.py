@@ -32,13 +32,16 @@ def test_demo_runs_the_whole_job_and_says_where_the_report_is(tmp_path):
     page = index.read_text(encoding="utf-8")
     assert "样例数据" in page  # the sample banner: source "demo" is fictional
     assert "crawl   demo: 9 new, 0 unchanged, 9 listed; 17 requests (HTTP 200×17)" in first.stdout
-    assert "new notices: 9" in first.stdout
+    # One fictional province per platform family besides 示例市科协 (sample/site/platforms.py).
+    for platform in ("jpaas", "jcms", "iframe", "jsonapi"):
+        assert f"crawl   demo_{platform}: 4 new, 0 unchanged, 4 listed;" in first.stdout
+    assert "new notices: 25" in first.stdout
     sources = (out / "sources.toml").read_text(encoding="utf-8")
     assert TEMPLATE_URL not in sources and 'start_urls = ["http://127.0.0.1:' in sources
 
     second = demo(out, tmp_path)
     assert second.returncode == 0, second.stdout + second.stderr
-    assert "build   nothing new: no parsing or alignment (9 documents)" in second.stdout
+    assert "build   nothing new: no parsing or alignment (25 documents)" in second.stdout
     assert f"report  not rebuilt (no table changed since that report): {index}" in second.stdout
     assert second.stdout.splitlines()[-1] == f"report: {index}"
 
