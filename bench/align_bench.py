@@ -41,6 +41,7 @@ from policytrack.pipeline.analysis.align import (  # noqa: E402
     select_documents,
 )
 from policytrack.pipeline.analysis.similarity import (  # noqa: E402
+    LEGACY,
     Encoder,
     SimConfig,
     match_form,
@@ -261,9 +262,17 @@ def generate(n: int, seed: int = 0) -> tuple[pd.DataFrame, dict[int, int]]:
     return pd.DataFrame(rows), truth
 
 
-def _scale_one(n: int) -> dict:
+def _config(scorer: str) -> AlignConfig:
+    """The aligner measured: `bm25` (the default) or `legacy` (the bigram Indel scorer of
+    ALIGN_VERSION 3, with the same link rule)."""
+    if scorer == "legacy":
+        return AlignConfig(lookback=0, sim=LEGACY, rule="score")
+    return AlignConfig(lookback=0)
+
+
+def _scale_one(n: int, scorer: str = "bm25") -> dict:
     units, truth = generate(n)
-    cfg = AlignConfig(lookback=0)
+    cfg = _config(scorer)
     rss0 = _rss_mb()
     t0 = time.perf_counter()
     links = align_series(units, cfg)
@@ -277,6 +286,7 @@ def _scale_one(n: int) -> dict:
     tp = len(got & true)
     out = {
         "n": n,
+        "scorer": scorer,
         "seconds": round(dt, 2),
         "peak_rss_mb": round(_rss_mb(), 1),
         "rss_before_mb": round(rss0, 1),
@@ -284,12 +294,12 @@ def _scale_one(n: int) -> dict:
         "recall": round(tp / max(len(true), 1), 4),
         "pruned": n * n > cfg.sim.dense_limit,
     }
-    if n <= 5000:  # the dense baseline: all pairs with process.cdist + one dense assignment
-        enc = Encoder(cfg.sim.tokens)
+    if n <= 5000 and scorer == "legacy":  # all pairs with process.cdist + one dense assignment
+        enc = Encoder(LEGACY.tokens)
         a = units[units["year"] == 2020]
         b = units[units["year"] == 2021]
-        pa = prepare(a["heading"].tolist(), a["body"].tolist(), enc, cfg.sim.scorer)
-        pb = prepare(b["heading"].tolist(), b["body"].tolist(), enc, cfg.sim.scorer)
+        pa = prepare(a["heading"].tolist(), a["body"].tolist(), enc, LEGACY.scorer)
+        pb = prepare(b["heading"].tolist(), b["body"].tolist(), enc, LEGACY.scorer)
         from rapidfuzz import fuzz, process
 
         t0 = time.perf_counter()
@@ -309,34 +319,45 @@ def _scale_one(n: int) -> dict:
 
 
 def bench_scale(sizes: list[int]) -> None:
+    """Each size with the BM25 scorer and with the legacy bigram scorer, each in a fresh
+    process (peak RSS is the alignment's own), and the ratio of the two."""
     print(
-        f"{'items/year':>10} {'ours s':>8} {'peak RSS MB':>12} {'P':>7} {'R':>7}  "
+        f"{'items/year':>10} {'scorer':>7} {'s':>7} {'peak RSS MB':>12} {'P':>7} {'R':>7}  "
         f"{'dense cdist s':>13} {'dense LSA s':>11} {'dense matrix MB':>15}"
     )
     rows = []
     for n in sizes:
-        proc = subprocess.run(
-            [sys.executable, __file__, "_scale_one", str(n)],
-            capture_output=True,
-            text=True,
-            cwd=REPO,
-            env={**os.environ, "CI": "true"},
-        )
-        if proc.returncode != 0:
-            print(f"{n:>10} failed: {proc.stderr.strip().splitlines()[-1:]}")
-            continue
-        r = json.loads(proc.stdout.strip().splitlines()[-1])
-        rows.append(r)
-        dense = (
-            f"{r['dense_cdist_s']:>13.2f} {r['dense_lsa_s']:>11.2f} {r['dense_matrix_mb']:>15.1f}"
-            if "dense_cdist_s" in r
-            else f"{'(skipped)':>13} {'':>11} {'':>15}"
-        )
-        print(
-            f"{n:>10} {r['seconds']:>8.2f} {r['peak_rss_mb']:>12.1f} {r['precision']:>7.3f} "
-            f"{r['recall']:>7.3f}  {dense}",
-            flush=True,
-        )
+        for scorer in ("bm25", "legacy"):
+            proc = subprocess.run(
+                [sys.executable, __file__, "_scale_one", str(n), scorer],
+                capture_output=True,
+                text=True,
+                cwd=REPO,
+                env={**os.environ, "CI": "true"},
+            )
+            if proc.returncode != 0:
+                print(f"{n:>10} {scorer:>7} failed: {proc.stderr.strip().splitlines()[-1:]}")
+                continue
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            rows.append(r)
+            dense = (
+                f"{r['dense_cdist_s']:>13.2f} {r['dense_lsa_s']:>11.2f} {r['dense_matrix_mb']:>15.1f}"
+                if "dense_cdist_s" in r
+                else f"{'':>13} {'':>11} {'':>15}"
+            )
+            print(
+                f"{n:>10} {scorer:>7} {r['seconds']:>7.2f} {r['peak_rss_mb']:>12.1f} "
+                f"{r['precision']:>7.3f} {r['recall']:>7.3f}  {dense}",
+                flush=True,
+            )
+    by = {(r["n"], r["scorer"]): r for r in rows}
+    for n in sizes:
+        if (n, "bm25") in by and (n, "legacy") in by:
+            new, old = by[(n, "bm25")], by[(n, "legacy")]
+            print(
+                f"ratio at {n:,}: bm25 / legacy bigram = {new['seconds'] / old['seconds']:.2f}× "
+                f"time, {new['peak_rss_mb'] / old['peak_rss_mb']:.2f}× peak RSS"
+            )
     big = [r for r in rows if "dense_cdist_s" in r]
     if big:
         r = max(big, key=lambda r: r["n"])
@@ -348,12 +369,12 @@ def bench_scale(sizes: list[int]) -> None:
                     f"matrix {n * n * 4 / 2**30:.1f} GB float32 (from the {r['n']:,} run); "
                     "dense assignment is O(n³)"
                 )
-        for r in rows:
-            if "dense_cdist_s" in r:
-                print(
-                    f"ratio at {r['n']:,}: dense cdist + LSA / ours = "
-                    f"{(r['dense_cdist_s'] + r['dense_lsa_s']) / r['seconds']:.1f}×"
-                )
+    for n in sizes:
+        r = by.get((n, "bm25"))
+        if r and n == 5000:
+            print(f"target 5,000 × 5,000 under 5 s: {r['seconds']:.2f} s")
+        if r and n == 20000:
+            print(f"target 20,000 × 20,000 under 4 GB: {r['peak_rss_mb']:,.0f} MB peak RSS")
 
 
 # ---------------------------------------------------------------------------- tune
@@ -444,8 +465,8 @@ def _f1(tp, pred, gold) -> float:
 
 
 def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] == "_scale_one":
-        print(json.dumps(_scale_one(int(sys.argv[2]))))
+    if len(sys.argv) >= 3 and sys.argv[1] == "_scale_one":
+        print(json.dumps(_scale_one(int(sys.argv[2]), *sys.argv[3:4])))
         return
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
