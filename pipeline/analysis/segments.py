@@ -70,17 +70,29 @@ class Votes:
     b: SideVotes  # paragraphs of the later year
 
     def shares(
-        self, min_z: float, min_gap: float
+        self, min_z: float, min_gap: float, reference: int = 0
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Pairs (i, j) with any vote, and the shares of i in j (a → b) and of j in i (b → a)."""
-        ab = self.a.shares(min_z, min_gap)
-        ba = {(i, j): s for (j, i), s in self.b.shares(min_z, min_gap).items()}
+        """Pairs (i, j) with any vote, and the shares of i in j (a → b) and of j in i (b → a).
+
+        With a `reference` count, `min_z` holds for paragraphs compared with up to that many
+        paragraphs and grows with sqrt(ln count) beyond: the best of many unrelated matches
+        stands out further by chance.
+        """
+        ab = self.a.shares(min_z * _scale(len(self.b.owner), reference), min_gap)
+        ba = self.b.shares(min_z * _scale(len(self.a.owner), reference), min_gap)
+        ba = {(i, j): s for (j, i), s in ba.items()}
         keys = sorted(set(ab) | set(ba))
         i = np.fromiter((k[0] for k in keys), np.int32, len(keys))
         j = np.fromiter((k[1] for k in keys), np.int32, len(keys))
         s_ab = np.fromiter((ab.get(k, 0.0) for k in keys), np.float32, len(keys))
         s_ba = np.fromiter((ba.get(k, 0.0) for k in keys), np.float32, len(keys))
         return i, j, s_ab, s_ba
+
+
+def _scale(count: int, reference: int) -> float:
+    if reference <= 1 or count <= reference:
+        return 1.0
+    return float(np.sqrt(np.log(count) / np.log(reference)))
 
 
 class _Channel:
