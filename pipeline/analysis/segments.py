@@ -1,8 +1,8 @@
 """Paragraph votes: which units of the other year each unit's paragraphs continue.
 
 Every paragraph of a unit is compared with every paragraph of the other document (a cosine of
-TF-IDF vectors over the series' IDF, lexical.py; with the semantic channel also the cosine of
-their embeddings, semantic.py, each standardised and the two averaged). A paragraph *votes* for
+TF-IDF vectors over the series' IDF, lexical.py; with extra paragraph vectors, e.g. embeddings,
+also their cosine, each standardised and the two averaged). A paragraph *votes* for
 the unit holding its best match when that match stands out: at least `vote_z` spreads above
 the paragraph's unrelated matches (background.py) and `vote_gap` spreads above its best match
 in any other unit. A unit's *share* in a unit of the other year is the part of its text (in

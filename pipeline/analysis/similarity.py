@@ -68,9 +68,6 @@ class SimConfig:
     # it a chance overlap of a few words in a small document would look significant.
     vote_floor: float = 0.025
     b: float = 0.75  # BM25 length normalisation
-    # Add the paragraph embeddings of a small local model to the vote (semantic.py; needs
-    # `pip install policytrack[semantic]`). Off: it did not raise held-out F1.
-    semantic: bool = False
     dense_limit: int = 250_000  # pairs scored all-against-all; above this, prune first
     top_k: int = 10  # candidates kept per unit when pruning
     block_rows: int = 4096  # rows per sparse block when pruning (bounds memory)

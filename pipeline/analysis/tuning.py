@@ -67,6 +67,7 @@ def prepare(
     cfg: AlignConfig,
     *,
     tune: bool = False,
+    vectors=None,
 ) -> Prepared:
     """Resolve the gold and score its series with cfg (and every scoring variant of the grid
     when `tune`)."""
