@@ -172,6 +172,12 @@ def _data(tmp_path, alignments=None):
     return data
 
 
+def _evaluate_lines(gold, data) -> list[str]:
+    result = CliRunner().invoke(app, ["evaluate", "--gold", str(gold), "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    return result.output.splitlines()
+
+
 def test_evaluate_command(tmp_path):
     data = _data(
         tmp_path,
@@ -183,9 +189,7 @@ def test_evaluate_command(tmp_path):
         tmp_path,
         [{"from": "2018", "to": "2019", "links": [{"from": 1, "to": 1}, {"from": 2, "to": 2}]}],
     )
-    result = CliRunner().invoke(app, ["evaluate", "--gold", str(gold), "--data", str(data)])
-    assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
+    lines = _evaluate_lines(gold, data)
     assert lines[0].endswith("source s, series x, level item; stored links")
     # pair, gold, predicted, correct, P, R, F1; then the one-sided units: gold, predicted,
     # correct, F1 (gold: none; predicted: 1.2, 1.4 dropped and 1.2, 1.4 new)
@@ -248,9 +252,7 @@ def test_evaluate_command_reads_a_folder_and_aligns_when_nothing_is_stored(tmp_p
     (folder / "g.json").write_text(
         json.dumps({"source": "s", "pairs": [{"from": 2018, "to": 2019, "links": links}]}), "utf-8"
     )
-    result = CliRunner().invoke(app, ["evaluate", "--gold", str(folder), "--data", str(data)])
-    assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
+    lines = _evaluate_lines(folder, data)
     assert lines[0].endswith("no stored item links: aligned now with the defaults")
     assert lines[2].split() == [
         "2018→2019", "4", "4", "4", "1.000", "1.000", "1.000", "0", "0", "0", "–",
