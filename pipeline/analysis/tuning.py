@@ -80,7 +80,7 @@ def prepare(
         raise InputError(gold.path, f"no {gold.level} units to align in series {series!r}")
     sims = _sim_variants(cfg) if tune else [cfg.sim]
     return Prepared(
-        gold, resolved, {sim: score_series(units, replace(cfg, sim=sim)) for sim in sims}
+        gold, resolved, {sim: score_series(units, replace(cfg, sim=sim), vectors) for sim in sims}
     )
 
 
