@@ -92,6 +92,8 @@ class LexIndex:
     """The vocabulary and paragraph IDF of one series; prepares each year's units against it."""
 
     def __init__(self, bodies: Iterable[str], tokens: str = "jieba", k1: float = 1.2, b=0.75):
+        if tokens not in ("jieba", "bigram"):
+            tokens = "bigram"  # single characters (an Indel scorer's tokens) vote as bigrams
         cut = _word_cutter() if tokens == "jieba" else None
         if tokens == "jieba" and cut is None:
             log.warning("jieba is not installed: scoring with character bigrams instead")

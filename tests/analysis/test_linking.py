@@ -4,9 +4,11 @@ a 2→2 regrouping, and a unit without a successor that stays dropped beside a f
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from policytrack.pipeline.analysis.align import align_corpus
+from policytrack.pipeline.analysis.align import AlignConfig, align_corpus
 from policytrack.pipeline.analysis.linking import relations
+from policytrack.pipeline.analysis.similarity import SimConfig
 from tests.support.frames import T, docs_frame, items_frame, links
 
 P = "\n"  # a paragraph break inside an item: each paragraph votes on its own
@@ -114,3 +116,27 @@ def test_relations_come_from_the_shape_of_each_group():
     ]  # fmt: skip
     assert relations(np.array([0]), np.array([0]), 1, 1, ["a"], ["b"]) == ["revised"]
     assert relations(np.array([], int), np.array([], int), 0, 0, [], []) == []
+
+
+@pytest.mark.parametrize(
+    ("scorer", "tokens", "rule"),
+    [
+        ("bm25", "jieba", "votes"),
+        ("bm25", "bigram", "votes"),
+        ("sort", "char", "votes"),
+        ("sort", "bigram", "score"),
+        ("ratio", "jieba", "score"),
+    ],
+)
+def test_every_scorer_and_rule_finds_a_reordering(scorer, tokens, rule):
+    items = items_frame(
+        {2018: ["党建", "科普", "学会", "智库"], 2019: ["智库", "学会", "科普", "党建"]}
+    )
+    cfg = AlignConfig(sim=SimConfig(scorer=scorer, tokens=tokens), rule=rule)
+    al, _ = align_corpus(items, docs_frame([2018, 2019]), config=cfg)
+    assert {(a, b) for a, b, rel, _ in linked(al) if rel == "unchanged"} == {
+        ("1.1", "1.4"),
+        ("1.2", "1.3"),
+        ("1.3", "1.2"),
+        ("1.4", "1.1"),
+    }
