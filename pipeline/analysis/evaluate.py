@@ -1,4 +1,5 @@
-"""Score alignment links against a hand-made gold file: precision, recall, F1 per year pair.
+"""Score alignment links against hand-made gold files: precision, recall, F1 per year pair, the
+one-sided units (new/dropped) and a confusion of relations.
 
 Gold format (docs/alignment.md):
 
@@ -9,7 +10,8 @@ Gold format (docs/alignment.md):
 Numbers are item numbers (the N of `N、` / `（N）`) within section_from / section_to; without
 sections they must identify one item in the document (items numbered continuously). A string
 is taken as an item path ("3.4"). Only predicted links whose both ends lie in the compared
-sections are scored.
+sections are scored. A folder of gold files is read as one gold per (source, series, level):
+the same pair given twice must agree (sample/gold/intent.json repeats the per-pair files).
 """
 
 from __future__ import annotations
@@ -18,13 +20,25 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from policytrack.pipeline.analysis.corpus import select_documents
+from policytrack.pipeline.analysis.linking import relations
 from policytrack.pipeline.core.errors import InputError
 from policytrack.pipeline.store.schema import LINK_RELATIONS
 
 Ref = int | str
+
+# Relation classes of the confusion: the shape of a link's group in the link graph.
+CLASSES = ("1:1", "split", "merged", "regrouped")
+_CLASS_OF = {"unchanged": "1:1", "revised": "1:1", "reappeared": "1:1"}
+
+NEW_DROPPED_NOTE = (
+    "new/dropped F1: the units the gold leaves without a partner (new in the later year, "
+    "dropped from the earlier one) scored against those the aligner leaves without one; "
+    "'–' when neither has any."
+)
 
 
 @dataclass
@@ -36,6 +50,10 @@ class GoldPair:
     dropped: set[Ref] = field(default_factory=set)
     section_from: int | None = None
     section_to: int | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.year_from}→{self.year_to}"
 
 
 @dataclass
@@ -56,6 +74,8 @@ def _ref(value, where: str) -> Ref:
 def load_gold(path: str | Path) -> Gold:
     """Read and validate a gold file; InputError names the file and the problem."""
     where = str(path)
+    if Path(path).is_dir():
+        raise InputError(where, "is a folder: use load_golds")
     try:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -101,6 +121,70 @@ def load_gold(path: str | Path) -> Gold:
     )
 
 
+def load_golds(path: str | Path) -> list[Gold]:
+    """A gold file, or every *.json of a folder merged per (source, series, level)."""
+    path = Path(path)
+    if not path.is_dir():
+        return [load_gold(path)]
+    files = sorted(path.glob("*.json"))
+    if not files:
+        raise InputError(str(path), "no *.json gold files in the folder")
+    merged: dict[tuple, Gold] = {}
+    for f in files:
+        g = load_gold(f)
+        key = (g.source, g.series, g.level)
+        if key not in merged:
+            merged[key] = Gold(g.source, g.level, [], g.series, str(path))
+        into = merged[key]
+        have = {(p.year_from, p.year_to): p for p in into.pairs}
+        for p in g.pairs:
+            old = have.get((p.year_from, p.year_to))
+            if old is None:
+                into.pairs.append(p)
+                have[(p.year_from, p.year_to)] = p
+            elif old != p:
+                raise InputError(str(f), f"pair {p.label} differs from the one in another file")
+    for g in merged.values():
+        g.pairs.sort(key=lambda p: (p.year_from, p.year_to))
+    return list(merged.values())
+
+
+# ---------------------------------------------------------------------------- resolving
+
+
+@dataclass
+class Resolved:
+    """A gold pair in paths: the scope of each side and the gold links, new and dropped."""
+
+    pair: GoldPair
+    scope_a: set[str]
+    scope_b: set[str]
+    links: set[tuple[str, str]]
+    new: set[str]
+    dropped: set[str]
+
+
+def gold_series(gold: Gold, documents: pd.DataFrame) -> tuple[str, pd.DataFrame]:
+    """The series the gold speaks of (its `series`, or the source's only one) and its chosen
+    documents."""
+    docs = select_documents(documents[documents["source"] == gold.source], quiet=True)
+    if gold.series is not None:
+        docs = docs[docs["series"] == gold.series]
+    series = sorted(set(docs["series"]))
+    if not series:
+        raise InputError(
+            gold.path,
+            f"no documents for source {gold.source!r}"
+            + (f" series {gold.series!r}" if gold.series else ""),
+        )
+    if len(series) > 1:
+        raise InputError(
+            gold.path,
+            f"source {gold.source!r} has several series ({', '.join(series)}); name one with 'series'",
+        )
+    return series[0], docs
+
+
 def _scope(
     items: pd.DataFrame, doc_id: str, level: str, section: int | None, where: str
 ) -> dict[Ref, str]:
@@ -122,98 +206,92 @@ def _scope(
     return refs
 
 
-def evaluate(
-    gold: Gold,
-    alignments: pd.DataFrame,
-    items: pd.DataFrame,
-    documents: pd.DataFrame,
-) -> pd.DataFrame:
-    """One row per gold pair plus an `overall` row (micro-averaged over links)."""
-    docs = select_documents(documents[documents["source"] == gold.source], quiet=True)
-    if gold.series is not None:
-        docs = docs[docs["series"] == gold.series]
-    series = sorted(set(docs["series"]))
-    if not series:
-        raise InputError(
-            gold.path,
-            f"no documents for source {gold.source!r}"
-            + (f" series {gold.series!r}" if gold.series else ""),
-        )
-    if len(series) > 1:
-        raise InputError(
-            gold.path,
-            f"source {gold.source!r} has several series "
-            f"({', '.join(series)}); name one with 'series'",
-        )
+def resolve(gold: Gold, items: pd.DataFrame, docs: pd.DataFrame) -> list[Resolved]:
     doc_of = dict(zip(docs["year"], docs["doc_id"], strict=True))
-    al = alignments[
-        (alignments["source"] == gold.source)
-        & (alignments["series"] == series[0])
-        & (alignments["level"] == gold.level)
-        & alignments["relation"].isin(LINK_RELATIONS)
-    ]
-    rows = []
+    out = []
     for p in gold.pairs:
-        label = f"{p.year_from}→{p.year_to}"
-        where = f"{gold.path}: {label}"
+        where = f"{gold.path}: {p.label}"
         for y in (p.year_from, p.year_to):
             if y not in doc_of:
                 raise InputError(where, f"no document for year {y}")
         ref_a = _scope(items, doc_of[p.year_from], gold.level, p.section_from, where)
         ref_b = _scope(items, doc_of[p.year_to], gold.level, p.section_to, where)
-        scope_a, scope_b = set(ref_a.values()), set(ref_b.values())
-        gold_links = set()
+        links = set()
         for a, b in p.links:
             if a not in ref_a or b not in ref_b:
                 raise InputError(where, f"link {a}→{b} names an item not in the compared sections")
-            gold_links.add((ref_a[a], ref_b[b]))
+            links.add((ref_a[a], ref_b[b]))
         for side, refs, known in (("new", p.new, ref_b), ("dropped", p.dropped, ref_a)):
             missing = [x for x in refs if x not in known]
             if missing:
                 raise InputError(
                     where, f"{side} names item(s) not in the compared sections: {missing}"
                 )
-        sub = al[(al["year_from"] == p.year_from) & (al["year_to"] == p.year_to)]
-        pred = {
-            (a, b)
-            for a, b in zip(sub["path_from"], sub["path_to"], strict=True)
-            if a in scope_a and b in scope_b
-        }
+        out.append(
+            Resolved(
+                p,
+                set(ref_a.values()),
+                set(ref_b.values()),
+                links,
+                {ref_b[x] for x in p.new},
+                {ref_a[x] for x in p.dropped},
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------- scoring
+
+
+def evaluate(
+    gold: Gold, alignments: pd.DataFrame, items: pd.DataFrame, documents: pd.DataFrame
+) -> pd.DataFrame:
+    """One row per gold pair plus an `overall` row (micro-averaged over links)."""
+    series, docs = gold_series(gold, documents)
+    return score_resolved(resolve(gold, items, docs), predicted(alignments, gold, series))
+
+
+def predicted(alignments: pd.DataFrame, gold: Gold, series: str) -> dict:
+    """(year_from, year_to) → {(path_from, path_to): relation} of the stored links."""
+    al = alignments[
+        (alignments["source"] == gold.source)
+        & (alignments["series"] == series)
+        & (alignments["level"] == gold.level)
+        & alignments["relation"].isin(LINK_RELATIONS)
+    ]
+    out: dict[tuple[int, int], dict[tuple[str, str], str]] = {}
+    for yf, yt, a, b, rel in zip(
+        al["year_from"], al["year_to"], al["path_from"], al["path_to"], al["relation"], strict=True
+    ):
+        out.setdefault((int(yf), int(yt)), {})[(a, b)] = rel
+    return out
+
+
+def score_resolved(resolved: list[Resolved], pred_links: dict) -> pd.DataFrame:
+    rows = []
+    for r in resolved:
+        got = pred_links.get((r.pair.year_from, r.pair.year_to), {})
+        pred = {(a, b) for a, b in got if a in r.scope_a and b in r.scope_b}
         linked_a = {a for a, _ in pred}
         linked_b = {b for _, b in pred}
-        pred_side = {("dropped", x) for x in scope_a - linked_a}
-        pred_side |= {("new", x) for x in scope_b - linked_b}
-        gold_side = {("dropped", ref_a[x]) for x in p.dropped}
-        gold_side |= {("new", ref_b[x]) for x in p.new}
-        rows.append(_row(label, gold_links, pred, gold_side, pred_side))
-    overall = {
-        k: sum(r[k] for r in rows)
-        for k in ("gold", "predicted", "correct", "side_gold", "side_pred", "side_correct")
-    }
+        pred_side = {("dropped", x) for x in r.scope_a - linked_a}
+        pred_side |= {("new", x) for x in r.scope_b - linked_b}
+        gold_side = {("dropped", x) for x in r.dropped} | {("new", x) for x in r.new}
+        rows.append(_row(r.pair.label, r.links, pred, gold_side, pred_side))
+    keys = ("gold", "predicted", "correct", "side_gold", "side_pred", "side_correct")
+    overall = {k: sum(r[k] for r in rows) for k in keys}
     rows.append(
         {
             "pair": "overall",
             **overall,
             **_prf(overall["correct"], overall["predicted"], overall["gold"]),
-            "side_f1": _prf(overall["side_correct"], overall["side_pred"], overall["side_gold"])[
-                "f1"
-            ],
+            "side_f1": _side_f1(
+                overall["side_correct"], overall["side_pred"], overall["side_gold"]
+            ),
         }
     )
-    cols = [
-        "pair",
-        "gold",
-        "predicted",
-        "correct",
-        "precision",
-        "recall",
-        "f1",
-        "side_gold",
-        "side_pred",
-        "side_correct",
-        "side_f1",
-    ]
-    return pd.DataFrame(rows, columns=cols)
+    cols = ["pair", "gold", "predicted", "correct", "precision", "recall", "f1"]
+    return pd.DataFrame(rows, columns=[*cols, "side_gold", "side_pred", "side_correct", "side_f1"])
 
 
 def _prf(tp: int, pred: int, gold: int) -> dict[str, float]:
@@ -221,6 +299,13 @@ def _prf(tp: int, pred: int, gold: int) -> dict[str, float]:
     r = tp / gold if gold else 1.0
     f = 2 * p * r / (p + r) if p + r else 0.0
     return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4)}
+
+
+def _side_f1(tp: int, pred: int, gold: int) -> float:
+    """F1 of the one-sided units; NaN when neither side has any (nothing to score)."""
+    if not pred and not gold:
+        return float("nan")
+    return _prf(tp, pred, gold)["f1"]
 
 
 def _row(label, gold_links, pred, gold_side, pred_side) -> dict:
@@ -235,5 +320,46 @@ def _row(label, gold_links, pred, gold_side, pred_side) -> dict:
         "side_gold": len(gold_side),
         "side_pred": len(pred_side),
         "side_correct": side_tp,
-        "side_f1": _prf(side_tp, len(pred_side), len(gold_side))["f1"],
+        "side_f1": _side_f1(side_tp, len(pred_side), len(gold_side)),
     }
+
+
+# ---------------------------------------------------------------------------- relations
+
+
+def confusion(resolved: list[Resolved], pred_links: dict) -> pd.DataFrame:
+    """Links in scope by gold relation (rows) and predicted relation (columns), plus the
+    one-sided units: rows `new`/`dropped` count the gold's one-sided units by what the aligner
+    made of them (`none` = also one-sided, else the relation it linked them with)."""
+    cols = [*CLASSES, "none"]
+    rows = [*CLASSES, "none", "new", "dropped"]
+    out = pd.DataFrame(0, index=rows, columns=cols)
+    for r in resolved:
+        got = pred_links.get((r.pair.year_from, r.pair.year_to), {})
+        pred = {
+            k: _CLASS_OF.get(v, v)
+            for k, v in got.items()
+            if k[0] in r.scope_a and k[1] in r.scope_b
+        }
+        gold = gold_classes(r.links)
+        for key in set(gold) | set(pred):
+            out.loc[gold.get(key, "none"), pred.get(key, "none")] += 1
+        for side, units, pos in (("new", r.new, 1), ("dropped", r.dropped, 0)):
+            for u in units:
+                hit = [c for k, c in pred.items() if k[pos] == u]
+                out.loc[side, hit[0] if hit else "none"] += 1
+    return out
+
+
+def gold_classes(links: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The relation class of every gold link, from the shape of its group (as the aligner
+    derives relations)."""
+    if not links:
+        return {}
+    ordered = sorted(links)
+    olds = sorted({a for a, _ in ordered})
+    news = sorted({b for _, b in ordered})
+    ia = np.array([olds.index(a) for a, _ in ordered])
+    ib = np.array([news.index(b) for _, b in ordered])
+    rel = relations(ia, ib, len(olds), len(news), ["a"] * len(olds), ["b"] * len(news))
+    return {k: _CLASS_OF.get(v, v) for k, v in zip(ordered, rel, strict=True)}

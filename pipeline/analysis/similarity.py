@@ -1,13 +1,16 @@
-"""Pairwise similarity of text units for alignment.
+"""Pairwise similarity of text units for alignment: the configuration of every scorer and the
+rapidfuzz (Indel) scorers.
 
-Texts are reduced to a matching form (punctuation, spaces and plan years removed), tokenised
-into characters, character bigrams or jieba words, and every token is mapped to one code point
-so rapidfuzz's bit-parallel Indel scorers work on token strings. Scores are 0–100.
+The default scorer, BM25 over jieba words with IDF over the series' paragraphs, lives in
+`lexical.py`; this module keeps the character/bigram/word Indel scorers it replaced, selectable
+for comparison (`SimConfig(scorer="sort", tokens="bigram")`, the old default, is `LEGACY`).
 
-Small pairs of years are scored all-against-all with `process.cdist`; large ones first prune
-candidates with a sparse character-bigram TF-IDF index (top-k per row and per column, in row
-blocks) and then score only those pairs with `process.cpdist`. docs/alignment.md has the
-measurements behind the defaults.
+For the Indel scorers texts are reduced to a matching form (punctuation, spaces and plan years
+removed), tokenised into characters, character bigrams or jieba words, and every token is
+mapped to one code point so rapidfuzz's bit-parallel Indel scorers work on token strings.
+Scores are 0–100. Small pairs of years are scored all-against-all with `process.cdist`; large
+ones first prune candidates with a sparse character-bigram TF-IDF index (candidates.py) and
+then score only those pairs with `process.cpdist`. docs/alignment.md has the measurements.
 """
 
 from __future__ import annotations
@@ -19,10 +22,22 @@ import numpy as np
 import scipy.sparse as sp
 from rapidfuzz import fuzz, process
 
+from policytrack.pipeline.analysis.background import (
+    MIN_PARTNERS,
+    dense_stats,
+    sampled_stats,
+)
+from policytrack.pipeline.analysis.candidates import (
+    l2_rows,
+    pruning_weights,
+    random_partners,
+    top_pairs,
+)
 from policytrack.pipeline.text import vocab
 
-TOKENIZERS = ("char", "bigram", "jieba")
-SCORERS = ("ratio", "sort", "set")
+TOKENIZERS = ("jieba", "bigram", "char")
+SCORERS = ("bm25", "sort", "ratio", "set")
+MAX_HEADING_WEIGHT = 0.2  # headings are a minor signal for BM25 (docs/alignment.md)
 
 # Plan years change every year in recurring items ("办好2019年科技活动周"); they are masked so a
 # year-only change is not an edit. Other numbers (targets, amounts) stay: they are real changes.
@@ -40,11 +55,19 @@ def match_form(text: str) -> str:
 class SimConfig:
     """How two units are compared. Defaults are the measured best (docs/alignment.md)."""
 
-    tokens: str = "bigram"  # char | bigram | jieba
-    scorer: str = "sort"  # ratio (ordered) | sort (order-free multiset) | set (token_set_ratio)
-    # Share of the heading score where both units have one. Measured best at 0: the heading is
-    # the item's first clause, already part of the body (docs/alignment.md).
+    # bm25 (IDF-weighted, lexical.py) | sort (order-free multiset) | ratio (ordered) |
+    # set (token_set_ratio): the last three are rapidfuzz Indel scorers
+    scorer: str = "bm25"
+    # jieba (words) | bigram (character bigrams: bm25's dependency-free fallback) | char
+    tokens: str = "jieba"
+    # Share of the heading score where both units have one (at most 0.2 for bm25). Measured best
+    # at 0: the heading is the item's first clause, already part of the body.
     heading_weight: float = 0.0
+    k1: float = 1.2  # BM25 term-frequency saturation
+    # The smallest spread of a paragraph's cosines with the other document's paragraphs: below
+    # it a chance overlap of a few words in a small document would look significant.
+    vote_floor: float = 0.025
+    b: float = 0.75  # BM25 length normalisation
     dense_limit: int = 250_000  # pairs scored all-against-all; above this, prune first
     top_k: int = 10  # candidates kept per unit when pruning
     block_rows: int = 4096  # rows per sparse block when pruning (bounds memory)
@@ -61,6 +84,19 @@ class SimConfig:
             raise ValueError(f"scorer must be one of {SCORERS}, not {self.scorer!r}")
         if not 0.0 <= self.heading_weight <= 1.0:
             raise ValueError("heading_weight must be within [0, 1]")
+        if self.scorer == "bm25" and self.tokens == "char":
+            raise ValueError("bm25 needs tokens 'jieba' or 'bigram'")
+        if self.scorer == "bm25" and self.heading_weight > MAX_HEADING_WEIGHT:
+            raise ValueError(f"bm25: heading_weight must be at most {MAX_HEADING_WEIGHT}")
+
+    @property
+    def indel(self) -> bool:
+        """True for the rapidfuzz Indel scorers (sort, ratio, set)."""
+        return self.scorer != "bm25"
+
+
+# The scorer of ALIGN_VERSION 3, kept for comparison (bench/align_bench.py prints the ratio).
+LEGACY = SimConfig(scorer="sort", tokens="bigram")
 
 
 class Encoder:
@@ -204,21 +240,18 @@ def _scorer(name: str):
 
 @dataclass
 class Pairs:
-    """Scored candidate pairs between side A (rows) and side B (columns).
+    """Scored candidate pairs between side A (rows) and side B (columns), any scorer.
 
-    `score` and `cont` are standardised against unrelated pairs: (raw − median of the row and
-    column) / robust spread (1.4826·MAD) of the row and column, so 0 is "as alike as unrelated
-    units of these two documents" and 4 is four spreads above that. Raw scores depend heavily on
-    length and genre (a 60-character 工作要点 item vs a 2,000-character report task); standardised
-    ones do not, so one threshold serves both (docs/alignment.md). With `background` off, the
-    level is 0 and the spread 10 points (score = raw / 10).
+    `score` is standardised against unrelated pairs (background.py): 0 is "as alike as
+    unrelated units of these two documents", 4 is four spreads above that. Raw scores depend
+    heavily on length and genre (a 60-character 工作要点 item vs a 2,000-character report
+    task); standardised ones do not, so one threshold serves both (docs/alignment.md).
     """
 
     a: np.ndarray  # int32 row indices
     b: np.ndarray  # int32 column indices
-    score: np.ndarray  # float32 combined standardised score
-    raw: np.ndarray  # float32 combined raw similarity 0–100
-    cont: np.ndarray  # float32 standardised containment (share of the smaller unit in the larger)
+    score: np.ndarray  # float32 standardised score
+    raw: np.ndarray  # float32 raw similarity 0–100, for reading
     best_a: np.ndarray  # best standardised score of each row over all its pairs
     best_b: np.ndarray
     pruned: bool  # True when candidates came from the n-gram index
@@ -226,17 +259,28 @@ class Pairs:
     def __len__(self) -> int:
         return len(self.a)
 
+    @staticmethod
+    def empty(n: int, m: int) -> Pairs:
+        e, f = np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
+        return Pairs(e, e, f, f, np.zeros(n, np.float32), np.zeros(m, np.float32), False)
 
-_MIN_PARTNERS = 4  # fewer partners than this make a median meaningless: use the global one
-_Q90 = 1.2816  # the 90th percentile of a standard normal
+    @staticmethod
+    def build(a, b, score, raw, n: int, m: int, pruned: bool) -> Pairs:
+        best_a = np.full(n, -np.inf, dtype=np.float32)
+        best_b = np.full(m, -np.inf, dtype=np.float32)
+        np.maximum.at(best_a, a, score)
+        np.maximum.at(best_b, b, score)
+        best_a[np.isinf(best_a)] = 0
+        best_b[np.isinf(best_b)] = 0
+        return Pairs(a, b, score.astype(np.float32), raw.astype(np.float32), best_a, best_b, pruned)
 
 
-def score_pairs(left: Prepared, right: Prepared, cfg: SimConfig, floor: float = -np.inf) -> Pairs:
-    """Scores of all pairs (or pruned candidates) whose standardised score is at least `floor`."""
+def score_pairs(left: Prepared, right: Prepared, cfg: SimConfig) -> Pairs:
+    """Indel scores of all pairs (or pruned candidates), standardised by the row and column
+    statistics of the pair of documents (averaged)."""
     n, m = len(left), len(right)
     if n == 0 or m == 0:
-        e, f = np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
-        return Pairs(e, e, f, f, f, np.zeros(n, np.float32), np.zeros(m, np.float32), False)
+        return Pairs.empty(n, m)
     scorer = _scorer(cfg.scorer)
     has_head_a = np.fromiter((bool(h) for h in left.heading), dtype=bool, count=n)
     has_head_b = np.fromiter((bool(h) for h in right.heading), dtype=bool, count=m)
@@ -266,136 +310,29 @@ def score_pairs(left: Prepared, right: Prepared, cfg: SimConfig, floor: float = 
             else None
         )
         sample = _background_sample(left, right, cfg, scorer, use_heading)
-    cont = _containment(body, left.body_len[ai], right.body_len[bi], cfg.scorer)
     sa, sb, sbody, shead = sample
-    scont = _containment(sbody, left.body_len[sa], right.body_len[sb], cfg.scorer)
     bg = cfg.background
 
-    def stats(values, fallback):
-        if dense and bg and min(n, m) > _MIN_PARTNERS:
-            return _dense_stats(values.reshape(n, m), fallback)
-        return _medians(values, sa, sb, n, m, bg, fallback)
+    def stats(values):
+        if not bg:
+            z = np.zeros(n, np.float32), np.zeros(m, np.float32)
+            return z, (np.full(n, 10, np.float32), np.full(m, 10, np.float32))
+        if dense and min(n, m) > MIN_PARTNERS:
+            mat = values.reshape(n, m)
+            rows, cols = dense_stats(mat, 1), dense_stats(mat, 0)
+        else:
+            rows, cols = sampled_stats(values, sa, n, 10.0), sampled_stats(values, sb, m, 10.0)
+        return (rows[0], cols[0]), (rows[1], cols[1])
 
-    body_z = _standardised(body, ai, bi, stats(sbody, 10.0), 1.0)
-    cont_z = _standardised(cont, ai, bi, stats(scont, 0.1), 0.01)
+    score = _standardised(body, ai, bi, stats(sbody), 1.0)
     raw = body
-    score = body_z
     if use_heading:
-        head_z = _standardised(head, ai, bi, stats(shead, 10.0), 1.0)
+        head_z = _standardised(head, ai, bi, stats(shead), 1.0)
         both = has_head_a[ai] & has_head_b[bi]
         w = np.float32(cfg.heading_weight)
-        score = np.where(both, w * head_z + (1 - w) * body_z, body_z).astype(np.float32)
-        raw = np.where(both, w * head + (1 - w) * body, body).astype(np.float32)
-    best_a = np.full(n, -np.inf, dtype=np.float32)
-    best_b = np.full(m, -np.inf, dtype=np.float32)
-    np.maximum.at(best_a, ai, score)
-    np.maximum.at(best_b, bi, score)
-    best_a[np.isinf(best_a)] = 0
-    best_b[np.isinf(best_b)] = 0
-    keep = score >= floor
-    return Pairs(
-        ai[keep], bi[keep], score[keep], raw[keep], cont_z[keep], best_a, best_b, pruned=not dense
-    )
-
-
-def _containment(body: np.ndarray, la: np.ndarray, lb: np.ndarray, scorer: str) -> np.ndarray:
-    """How much of the shorter body is found in the longer one (0–1), from the Indel ratio.
-
-    ratio = 2·LCS / (|a| + |b|), so LCS / min(|a|, |b|) follows without another pass. With the
-    `sort` scorer LCS is the multiset overlap of tokens, so this is the overlap coefficient.
-    """
-    if scorer == "set":
-        return (body / 100.0).astype(np.float32)
-    la = la.astype(np.float32)
-    lb = lb.astype(np.float32)
-    lcs = body / 100.0 * (la + lb) / 2.0
-    return np.minimum(1.0, lcs / np.maximum(np.minimum(la, lb), 1.0)).astype(np.float32)
-
-
-def _medians(values, a, b, n, m, on: bool, fallback_spread: float):
-    """Level (median) and robust spread (1.4826·MAD) of scores between unrelated units, per row
-    and per column. Each row's and column's best score is left out (it is usually the true
-    partner); rows with fewer than _MIN_PARTNERS other scores use the global figures, and with
-    too few scores overall the spread is `fallback_spread`."""
-    if not on or len(values) == 0:
-        z = np.zeros(n, np.float32), np.zeros(m, np.float32)
-        return z, (np.full(n, fallback_spread, np.float32), np.full(m, fallback_spread, np.float32))
-    rest = ~(_top_mask(values, a) | _top_mask(values, b))
-    v = values[rest]
-    if len(v) >= _MIN_PARTNERS:
-        g_med = np.float32(np.median(v))
-        g_spread = np.float32(1.4826 * np.median(np.abs(v - g_med)))
-    else:
-        g_med = np.float32(np.median(v)) if len(v) else np.float32(0)
-        g_spread = np.float32(fallback_spread)
-    ra_, rb_ = ~_top_mask(values, a), ~_top_mask(values, b)
-    row_med = _group_median(values[ra_], a[ra_], n, g_med)
-    col_med = _group_median(values[rb_], b[rb_], m, g_med)
-    dev_r = np.abs(values[ra_] - row_med[a[ra_]])
-    dev_c = np.abs(values[rb_] - col_med[b[rb_]])
-    row_spread = 1.4826 * _group_median(dev_r, a[ra_], n, g_spread / 1.4826)
-    col_spread = 1.4826 * _group_median(dev_c, b[rb_], m, g_spread / 1.4826)
-    # Zero-inflated rows (short sentences mostly share nothing: MAD 0) take their spread from
-    # the upper tail instead: (90th percentile − median) / 1.2816, the normal equivalent.
-    row_q = _group_median(values[ra_], a[ra_], n, g_med + g_spread * _Q90, q=0.9)
-    col_q = _group_median(values[rb_], b[rb_], m, g_med + g_spread * _Q90, q=0.9)
-    row_spread = np.maximum(row_spread, (row_q - row_med) / _Q90)
-    col_spread = np.maximum(col_spread, (col_q - col_med) / _Q90)
-    return (row_med, col_med), (row_spread, col_spread)
-
-
-def _dense_stats(mat: np.ndarray, fallback_spread: float):
-    """_medians for a full n × m matrix with linear-time partitions instead of sorts.
-
-    Leaving out a row's maximum does not move its lower order statistics, so the median of
-    the other m − 1 scores is read off one partition of the whole row; for the spread the
-    largest deviation is left out the same way.
-    """
-
-    def along(x: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
-        k = x.shape[axis] - 1  # values left after dropping the top one
-        lo, hi, q = (k - 1) // 2, k // 2, int(0.9 * (k - 1))
-        part = np.partition(x, sorted({lo, hi, q}), axis=axis)
-        med = (np.take(part, lo, axis=axis) + np.take(part, hi, axis=axis)) / 2
-        q90 = np.take(part, q, axis=axis)
-        dev = np.abs(x - np.expand_dims(med, axis))
-        part = np.partition(dev, [lo, hi], axis=axis)
-        mad = (np.take(part, lo, axis=axis) + np.take(part, hi, axis=axis)) / 2
-        spread = np.maximum(1.4826 * mad, (q90 - med) / _Q90)
-        return med.astype(np.float32), spread.astype(np.float32)
-
-    row_med, row_sp = along(mat, 1)
-    col_med, col_sp = along(mat, 0)
-    return (row_med, col_med), (row_sp, col_sp)
-
-
-def _top_mask(values: np.ndarray, group: np.ndarray) -> np.ndarray:
-    """True at the single highest value of each group."""
-    order = np.lexsort((values, group))
-    g = group[order]
-    last = np.r_[g[1:] != g[:-1], True]
-    mask = np.zeros(len(values), dtype=bool)
-    mask[order[last]] = True
-    return mask
-
-
-def _group_median(
-    values: np.ndarray, group: np.ndarray, size: int, fallback, q: float = 0.5
-) -> np.ndarray:
-    """Median (or the q-quantile) of each group; `fallback` for groups too small."""
-    order = np.lexsort((values, group))
-    g, v = group[order], values[order]
-    counts = np.bincount(g, minlength=size)
-    starts = np.r_[0, np.cumsum(counts)[:-1]]
-    out = np.full(size, fallback, dtype=np.float32)
-    ok = counts >= _MIN_PARTNERS
-    if q == 0.5:
-        lo = starts[ok] + (counts[ok] - 1) // 2
-        hi = starts[ok] + counts[ok] // 2
-        out[ok] = (v[lo] + v[hi]) / 2
-    else:
-        out[ok] = v[starts[ok] + (q * (counts[ok] - 1)).astype(np.int64)]
-    return out
+        score = np.where(both, w * head_z + (1 - w) * score, score)
+        raw = np.where(both, w * head + (1 - w) * body, body)
+    return Pairs.build(ai, bi, score, raw, n, m, pruned=not dense)
 
 
 def _standardised(values, a, b, stats, min_spread: float) -> np.ndarray:
@@ -410,17 +347,8 @@ def _background_sample(left: Prepared, right: Prepared, cfg: SimConfig, scorer, 
     """Random partners for every row and column, scored, to estimate backgrounds when pruning."""
     n, m = len(left), len(right)
     rng = np.random.default_rng(0)  # fixed: the same input always gives the same links
-    r = cfg.background_sample
-
-    def partners(own: int, other: int) -> tuple[np.ndarray, np.ndarray]:
-        # A small other side is taken whole: drawing with replacement from a few units would
-        # count the true partner several times and inflate the background.
-        if other <= 4 * r:
-            return np.repeat(np.arange(own), other), np.tile(np.arange(other), own)
-        return np.repeat(np.arange(own), r), rng.integers(0, other, own * r)
-
-    rows_a, rows_b = partners(n, m)
-    cols_b, cols_a = partners(m, n)
+    rows_a, rows_b = random_partners(n, m, cfg.background_sample, rng)
+    cols_b, cols_a = random_partners(m, n, cfg.background_sample, rng)
     pairs = np.unique(np.r_[rows_a, cols_a].astype(np.int64) * m + np.r_[rows_b, cols_b])
     sa, sb = (pairs // m).astype(np.int32), (pairs % m).astype(np.int32)
     body = _cpdist([left.body[i] for i in sa], [right.body[j] for j in sb], scorer, cfg.workers)
@@ -451,89 +379,12 @@ def _bigram_matrix(grams: tuple[np.ndarray, np.ndarray], width: int) -> sp.csr_m
 
 
 def candidates(left: Prepared, right: Prepared, cfg: SimConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Candidate pairs from a sparse bigram TF-IDF cosine: top-k per row and per column.
-
-    Bigrams found in more than `max_df` of the units (发展, 推进 …) are dropped so the sparse
-    product stays sparse; the product is computed in row blocks so memory is bounded by
-    block_rows × (columns sharing a bigram), not n × m.
-    """
+    """Candidate pairs from a sparse bigram TF-IDF cosine: top-k per row and per column
+    (candidates.py)."""
     width = int(max(left.grams[0].max(initial=0), right.grams[0].max(initial=0))) + 1
     xa = _bigram_matrix(left.grams, width)
     xb = _bigram_matrix(right.grams, width)
-    df = np.asarray(xa.sum(axis=0)).ravel() + np.asarray(xb.sum(axis=0)).ravel()
-    total = xa.shape[0] + xb.shape[0]
-    cap = max(cfg.max_df * total, 20.0)
-    idf = np.where(df <= cap, np.log((1.0 + total) / (1.0 + df)) + 1.0, 0.0).astype(np.float32)
-    xa = _l2(xa @ sp.diags(idf))
-    xb = _l2(xb @ sp.diags(idf))
-    xbt = xb.T.tocsr()
-    k = cfg.top_k
-    rows: list[np.ndarray] = []
-    cols: list[np.ndarray] = []
-    # Per column, the best k rows seen so far across blocks.
-    col_best_r = np.full((xb.shape[0], k), -1, dtype=np.int32)
-    col_best_s = np.full((xb.shape[0], k), -1.0, dtype=np.float32)
-    for start in range(0, xa.shape[0], cfg.block_rows):
-        block = (xa[start : start + cfg.block_rows] @ xbt).tocoo()
-        keep = block.data >= cfg.min_cosine
-        r, c, s = (
-            block.row[keep].astype(np.int32),
-            block.col[keep].astype(np.int32),
-            block.data[keep],
-        )
-        if not len(s):
-            continue
-        r_sel = _top_k_mask(r, s, k)
-        rows.append(r[r_sel] + start)
-        cols.append(c[r_sel])
-        c_sel = _top_k_mask(c, s, k)
-        cr, cc, cs = r[c_sel] + start, c[c_sel], s[c_sel]
-        _merge_col_best(col_best_r, col_best_s, cr, cc, cs, k)
-    ok = col_best_r >= 0
-    cols_idx = np.nonzero(ok)
-    rows.append(col_best_r[cols_idx])
-    cols.append(cols_idx[0].astype(np.int32))
-    if not rows:
-        e = np.empty(0, dtype=np.int32)
-        return e, e
-    pairs = np.unique(
-        np.concatenate(rows).astype(np.int64) * xb.shape[0] + np.concatenate(cols).astype(np.int64)
+    idf = sp.diags(pruning_weights(xa, xb, cfg.max_df))
+    return top_pairs(
+        l2_rows(xa @ idf), l2_rows(xb @ idf), cfg.top_k, cfg.block_rows, cfg.min_cosine
     )
-    return (pairs // xb.shape[0]).astype(np.int32), (pairs % xb.shape[0]).astype(np.int32)
-
-
-def _l2(x: sp.csr_matrix) -> sp.csr_matrix:
-    x = x.tocsr()
-    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
-    norms[norms == 0] = 1.0
-    return (sp.diags(1.0 / norms).astype(np.float32) @ x).tocsr()
-
-
-def _top_k_mask(group: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k best scores within each group (vectorised, no Python loop)."""
-    order = np.lexsort((-score, group))
-    g = group[order]
-    starts = np.r_[0, np.nonzero(np.diff(g))[0] + 1]
-    run_start = np.repeat(starts, np.diff(np.r_[starts, len(g)]))
-    rank = np.arange(len(g)) - run_start
-    return order[rank < k]
-
-
-def _merge_col_best(best_r, best_s, r, c, s, k) -> None:
-    """Fold this block's per-column top-k into the running per-column top-k."""
-    cols = np.unique(c)
-    # Gather current bests for touched columns and the new ones, keep the top k.
-    cur_c = np.repeat(cols, k)
-    cur_r = best_r[cols].ravel()
-    cur_s = best_s[cols].ravel()
-    all_c = np.concatenate([cur_c, c])
-    all_r = np.concatenate([cur_r, r])
-    all_s = np.concatenate([cur_s, s])
-    order = np.lexsort((-all_s, all_c))
-    all_c, all_r, all_s = all_c[order], all_r[order], all_s[order]
-    starts = np.r_[0, np.nonzero(np.diff(all_c))[0] + 1]
-    run_start = np.repeat(starts, np.diff(np.r_[starts, len(all_c)]))
-    rank = np.arange(len(all_c)) - run_start
-    sel = rank < k
-    best_r[all_c[sel], rank[sel]] = all_r[sel]
-    best_s[all_c[sel], rank[sel]] = all_s[sel]

@@ -47,9 +47,10 @@ class Table:
 
 
 # Column domains: the values a `relation` or `status` cell can take.
-LINK_RELATIONS = ("unchanged", "revised", "split", "merged", "reappeared")
+LINK_RELATIONS = ("unchanged", "revised", "split", "merged", "regrouped", "reappeared")
 RELATIONS = (*LINK_RELATIONS, "new", "dropped")
-CONTINUING = ("unchanged", "revised", "split", "merged")  # the unit goes on in the next year
+# the unit goes on in the next year
+CONTINUING = ("unchanged", "revised", "split", "merged", "regrouped")
 STATUSES = ("new", "persisting", "returned", "fading", "absent")
 
 DTYPES = ("str", "str?", "int64", "Int64", "float64", "bool", "list<str>", "list<int64>")

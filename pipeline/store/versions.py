@@ -6,4 +6,4 @@ Kept in a module with no imports so a warm build can read them without loading s
 # Parsing and term extraction (documents, items, sentences, terms tables).
 PARSER_VERSION = "2"
 # Alignment, threads and term timelines.
-ALIGN_VERSION = "3"
+ALIGN_VERSION = "4"

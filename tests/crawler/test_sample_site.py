@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from policytrack.pipeline.jobs.demo import demo_sources
+from policytrack.pipeline.store.tables import read_table
 from policytrack.sample.site.attachments import build_docx, build_pdf
 from policytrack.sample.site.mirror import MirrorSite
 from policytrack.sample.site.platforms import platform_sources, sample_issuers
@@ -63,7 +64,7 @@ def raw(data: Path) -> tuple[dict[str, bytes], list[dict]]:
 
 
 def table(data: Path, name: str) -> pd.DataFrame:
-    df = pd.read_parquet(data / "processed" / f"{name}.parquet")
+    df = read_table(data, name)
     df = df.drop(columns=[c for c in ("recorded_at",) if c in df.columns])
     return df.astype(str).sort_values(list(df.columns)).reset_index(drop=True)
 
