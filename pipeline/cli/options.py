@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
 import typer
-
-from policytrack.pipeline.core.errors import ConfigError
 
 DATA = typer.Option(Path("data"), "--data", help="Data directory (raw/, processed/, logs/).")
 SOURCES = typer.Argument(
@@ -49,21 +46,12 @@ REPORTS_OUT = typer.Option(
     Path("reports"), "--out", help="Reports folder; writes <out>/<YYYY-MM-DD>/."
 )
 
-_YEARS = re.compile(r"\s*(\d{4})\s*(?:[-–:]\s*(\d{4}))?\s*")
-
 
 def parse_years(text: str | None) -> list[int] | None:
-    """'2010-2025' → [2010, 2025]; '2019' → [2019, 2019]; None → None."""
-    if not text:
-        return None
-    m = _YEARS.fullmatch(text)
-    if not m:
-        raise ConfigError(f"--years: expected YYYY or YYYY-YYYY, got {text!r}")
-    first = int(m.group(1))
-    last = int(m.group(2) or first)
-    if last < first:
-        raise ConfigError(f"--years: {first} is after {last}")
-    return [first, last]
+    """'2010-2025' → [2010, 2025]; '2019' → [2019, 2019]; None → None (the notebooks' rule)."""
+    from policytrack.pipeline.report.params import parse_years as years
+
+    return years(text, where="--years")
 
 
 def console():

@@ -30,7 +30,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from policytrack.pipeline.analysis.changes import NoticeChange, notice_changes
+from policytrack.pipeline.analysis.changes import NoticeChange, notice_changes  # noqa: F401
+from policytrack.pipeline.analysis.findings import findings
 from policytrack.pipeline.core.errors import ConfigError, oneline
 from policytrack.pipeline.jobs import stats
 from policytrack.pipeline.jobs.reportcache import (
@@ -215,7 +216,7 @@ def compute_changes(data_dir: Path, known: set[str] | None) -> list[NoticeChange
         return []
     terms = read("terms", ["source", "series", "doc_id", "term", "count"])
     timeline = read("term_timeline", ["source", "series", "term", "canonical"])
-    return notice_changes(docs, terms, timeline, known)
+    return findings(docs, terms, timeline, known=known).documents
 
 
 def validate(opts: RunOptions) -> None:

@@ -8,10 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from policytrack.pipeline.report import draw
+from policytrack.pipeline.report import draw, views
 from policytrack.pipeline.report.labels import STATUS_COLORS, STATUSES
 from policytrack.pipeline.report.registry import chart
-from policytrack.pipeline.report.views import Lane
 
 
 @chart("02_term_heatmap", zh="重点提法逐年状态", en="Priority terms by year and status")
@@ -54,7 +53,8 @@ def plot_heatmap(matrix: pd.DataFrame, note: str, lang: str = "zh"):
     handles = draw.patches(keys, STATUS_COLORS, lab)
     handles.append(Line2D([], [], color="#333333", linestyle="--", label=lab["gap_note"]))
     draw.legend(ax, handles)
-    return draw.decorate(fig, plot_heatmap.chart.title(lang), note)
+    data = matrix.rename_axis(index="term", columns=None).reset_index()
+    return draw.decorate(fig, plot_heatmap.chart.title(lang), note, data=data)
 
 
 @chart(
@@ -62,7 +62,9 @@ def plot_heatmap(matrix: pd.DataFrame, note: str, lang: str = "zh"):
     zh="关注提法时间线（标注首末年份）",
     en="Watch-list timeline (first and last year labelled)",
 )
-def plot_watch_lanes(lanes: Sequence[Lane], doc_years: Sequence[int], note: str, lang: str = "zh"):
+def plot_watch_lanes(
+    lanes: Sequence[views.Lane], doc_years: Sequence[int], note: str, lang: str = "zh"
+):
     """Swimlanes: one per watched term, markers coloured by status, first and last year labelled."""
     fig, ax, lab = draw.start(lang)
     # Zoom to where the watched terms live (plus context) so a 70-year corpus does not squash them.
@@ -145,7 +147,51 @@ def plot_watch_lanes(lanes: Sequence[Lane], doc_years: Sequence[int], note: str,
         )
     )
     draw.legend(ax, handles + gap_handles)
-    return draw.decorate(fig, plot_watch_lanes.chart.title(lang), note)
+    data = views.lanes_table(lanes)
+    return draw.decorate(fig, plot_watch_lanes.chart.title(lang), note, data=data)
+
+
+@chart(
+    "02_term_trend",
+    zh="重点提法出现频率（每万字）",
+    en="Priority mentions per 10,000 characters",
+)
+def plot_term_trend(
+    trend: pd.DataFrame,
+    doc_years: Sequence[int],
+    watch: Sequence[str],
+    note: str,
+    lang: str = "zh",
+):
+    """One line per term (watched terms solid and thick, top terms thinner and dashed): mentions
+    per 10,000 characters of that year's document; missing years shaded, no line across them."""
+    fig, ax, lab = draw.start(lang, no_data=trend.empty or trend["per_10k"].notna().sum() == 0)
+    terms = list(dict.fromkeys(trend["term"])) if not trend.empty else []
+    colors = draw.palette(len(terms))
+    all_years = list(range(min(doc_years), max(doc_years) + 1)) if len(doc_years) else []
+    for term, color in zip(terms, colors, strict=True):
+        rows = trend[trend["term"] == term].set_index("year")["per_10k"]
+        series = rows.reindex(all_years)  # NaN in missing years: the line breaks there
+        watched = term in watch
+        ax.plot(
+            all_years,
+            series.to_numpy(dtype=float),
+            marker="o",
+            ms=6 if watched else 4,
+            lw=2.8 if watched else 1.4,
+            ls="-" if watched else "--",
+            color=color,
+            label=f"{draw.shorten(term, 14)}{' ★' if watched else ''}",
+        )
+    gap_handles = draw.shade_missing(ax, list(doc_years), lab) if len(doc_years) else []
+    ax.set_xlabel(lab["year"])
+    ax.set_ylabel(lab["per_10k"])
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_ylim(bottom=0)
+    ax.grid(axis="y", color="#eeeeee")
+    handles = ax.get_legend_handles_labels()[0]
+    draw.legend(ax, handles + gap_handles, title=lab["trend_legend"])
+    return draw.decorate(fig, plot_term_trend.chart.title(lang), note, data=trend)
 
 
 @chart("02_rising_fading", zh="上升与淡出的提法", en="Rising and fading terms")
@@ -171,7 +217,11 @@ def plot_rising_fading(
     _ranked_bars(right, fading, "n_years", notes, color, lab["years_present"], lab)
     right.set_xlabel(lab["years_present"])
     right.set_ylabel(lab["term"])
-    return draw.decorate(fig, plot_rising_fading.chart.title(lang), note)
+    data = pd.concat(
+        [rising.assign(list="rising"), fading.assign(list="fading")], ignore_index=True
+    )
+    data = data[["list", *[c for c in data.columns if c != "list"]]]
+    return draw.decorate(fig, plot_rising_fading.chart.title(lang), note, data=data)
 
 
 def _ranked_bars(ax, ranked: pd.DataFrame, value: str, notes, color, label: str, lab) -> None:

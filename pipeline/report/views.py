@@ -154,6 +154,52 @@ def watch_lanes(view: pd.DataFrame, watch: Sequence[str]) -> list[Lane]:
     return lanes
 
 
+def lanes_table(lanes: Sequence[Lane]) -> pd.DataFrame:
+    """The swimlanes as rows: one per watched term and year present (a term never found: one
+    row with no year)."""
+    rows = []
+    for lane in lanes:
+        rows += [
+            {"term": lane.term, "year": y, "status": st, "count": n}
+            for y, st, n in zip(lane.years, lane.statuses, lane.counts, strict=True)
+        ] or [{"term": lane.term, "year": None, "status": "absent", "count": 0}]
+    return pd.DataFrame(rows, columns=["term", "year", "status", "count"]).astype({"year": "Int64"})
+
+
+def top_terms(view: pd.DataFrame, n: int = 6) -> list[str]:
+    """The `n` terms present in the most years (then most mentions, then label) among those seen
+    in at least two years: the default "top priorities" of a scope."""
+    present = view[view["present"]]
+    stats = present.groupby("label").agg(n_years=("year", "nunique"), total=("count", "sum"))
+    stats = stats[stats["n_years"] >= 2].reset_index()
+    stats = stats.sort_values(["n_years", "total", "label"], ascending=[False, False, True])
+    return list(stats["label"].head(n))
+
+
+def term_trend(
+    view: pd.DataFrame, documents: pd.DataFrame, scope: Scope, terms: Sequence[str]
+) -> pd.DataFrame:
+    """Mentions per 10,000 characters of each term in `terms` (in that order, duplicates and terms
+    never present in the scope left out) for every document year of the scope: columns term,
+    year, count, n_chars, per_10k. A year whose document has no character count gets no rate
+    (NaN), not zero."""
+    seen = set(view.loc[view["present"], "label"])
+    terms = [t for t in dict.fromkeys(terms) if t in seen]
+    docs = in_scope(documents, scope)
+    if "n_chars" in docs.columns:
+        chars = docs.groupby("year")["n_chars"].sum()
+    else:
+        chars = pd.Series(dtype="float64")
+    grid = pd.MultiIndex.from_product([list(terms), list(scope.doc_years)], names=["term", "year"])
+    counts = view[view["label"].isin(terms)].set_index(["label", "year"])["count"]
+    out = counts.rename_axis(["term", "year"]).reindex(grid, fill_value=0).reset_index()
+    out["count"] = out["count"].astype(int)
+    out["n_chars"] = out["year"].map(chars).astype("Int64")
+    rate = out["count"] / out["n_chars"].astype("float64").where(out["n_chars"] > 0) * 10_000
+    out["per_10k"] = rate.round(3)
+    return out
+
+
 def rising_terms(
     view: pd.DataFrame, doc_years: Sequence[int], window: int = 3, n: int = 10
 ) -> pd.DataFrame:
@@ -245,6 +291,11 @@ def relation_counts(links: pd.DataFrame) -> pd.DataFrame:
     counts = counts.reindex(columns=list(RELATIONS), fill_value=0).astype(int)
     starts = links.groupby("pair_to")["pair_from"].min()
     counts.insert(0, "from_year", starts.reindex(counts.index).astype(int))
+    counts.insert(
+        0,
+        "compared",
+        [pair_label(f, t) for f, t in zip(counts["from_year"], counts.index, strict=True)],
+    )
     return counts.rename_axis("year")
 
 
@@ -258,6 +309,18 @@ class Flow:
     relation: str
     n_from: int
     n_to: int
+
+
+def flows_table(flow_list: Sequence[Flow]) -> pd.DataFrame:
+    """The alluvial's bands as rows: compared years, relation, items leaving and arriving."""
+    cols = ["year_from", "year_to", "relation", "n_from", "n_to"]
+    return pd.DataFrame([[getattr(f, c) for c in cols] for f in flow_list], columns=cols)
+
+
+def pair_label(year_from, year_to) -> str:
+    """The label of a compared pair of documents: `2018→2019` (the years are not always
+    consecutive: gaps are bridged)."""
+    return f"{year_from}→{year_to}"
 
 
 def flows(links: pd.DataFrame) -> list[Flow]:
@@ -309,7 +372,8 @@ class Version:
     heading: str
     text: str
     relation: str = ""
-    score: float | None = None
+    score: float | None = None  # the aligner's standardised score
+    similarity: float | None = None  # the two texts' similarity, 0–100
 
 
 def thread_versions(
@@ -361,9 +425,15 @@ def thread_versions(
                 text=str(row.text),
                 relation=str(link.relation) if link is not None else "",
                 score=float(link.score) if link is not None and pd.notna(link.score) else None,
+                similarity=_similarity(link),
             )
         )
     return [v for v in out if scope.years[0] <= v.year <= scope.years[1]]
+
+
+def _similarity(link) -> float | None:
+    value = getattr(link, "similarity", None) if link is not None else None
+    return float(value) if value is not None and pd.notna(value) else None
 
 
 def _walk_back(

@@ -200,6 +200,41 @@ def test_watch_lanes_first_and_last_year(view):
     assert lanes["没有这个"].years == () and lanes["没有这个"].first is None
 
 
+def test_top_terms_and_trend_per_10k_characters(tables, view, scope):
+    # Present in most years: 四个意识 (4), then 三大攻坚战 / 学会服务 / 科普中国 (3 each) by
+    # mentions (三大攻坚战 3+3+1 with its variant, 学会服务 1+1+2, 科普中国 1+2+1), then label.
+    assert views.top_terms(view, 3) == ["四个意识", "三大攻坚战", "学会服务"]
+    trend = views.term_trend(
+        view, tables["documents"], scope, ["三大攻坚战", "没有这个", "三大攻坚战", "四个意识"]
+    )
+    # Terms never present are left out, duplicates once; n_chars 1000/2000/1500/500 (tiny.py).
+    assert trend["term"].unique().tolist() == ["三大攻坚战", "四个意识"]
+    got = trend.set_index(["term", "year"])[["count", "n_chars", "per_10k"]]
+    assert got.loc["三大攻坚战"].values.tolist() == [
+        [0, 1000, 0.0],
+        [3, 2000, 15.0],  # 3 / 2000 × 10,000
+        [3, 1500, 20.0],  # 2 + 1 of 打好三大攻坚战
+        [1, 500, 20.0],
+    ]
+    assert got.loc["四个意识"]["per_10k"].tolist() == [10.0, 10.0, 6.667, 20.0]
+    # A document without a character count gives no rate, not zero.
+    no_chars = tables["documents"].drop(columns=["n_chars"])
+    assert views.term_trend(view, no_chars, scope, ["四个意识"])["per_10k"].isna().all()
+
+
+def test_lanes_and_flows_as_tables(tables, view, scope):
+    lanes = views.lanes_table(views.watch_lanes(view, ["服务发展年", "没有这个"]))
+    assert lanes.astype(object).where(lanes.notna(), None).values.tolist() == [
+        ["服务发展年", 2018, "new", 2],
+        ["服务发展年", 2019, "fading", 1],
+        ["没有这个", None, "absent", 0],
+    ]
+    flows = views.flows_table(views.flows(views.scoped_alignments(tables["alignments"], scope)))
+    assert list(flows.columns) == ["year_from", "year_to", "relation", "n_from", "n_to"]
+    assert flows.iloc[0].tolist() == [2017, 2018, "unchanged", 1, 1]
+    assert len(flows) == 13
+
+
 def test_rising_and_fading(view, scope):
     rising = views.rising_terms(view, scope.doc_years, window=3)
     assert rising[["label", "peak_year", "emergence"]].values.tolist() == [
@@ -219,13 +254,13 @@ def test_rising_and_fading(view, scope):
 def test_relation_counts_per_year(tables, scope):
     links = views.scoped_alignments(tables["alignments"], scope)
     counts = views.relation_counts(links)
-    cols = ["from_year", "unchanged", "revised", "split", "merged", "reappeared", "new", "dropped"]
-    assert list(counts.columns) == cols
-    assert counts.loc[2018].tolist() == [2017, 1, 1, 2, 0, 0, 1, 0]
+    rels = ["unchanged", "revised", "split", "merged", "reappeared", "new", "dropped"]
+    assert list(counts.columns) == ["compared", "from_year", *rels]
+    assert counts.loc[2018].tolist() == ["2017→2018", 2017, 1, 1, 2, 0, 0, 1, 0]
     # the 2018 item dropped with an empty year_to counts toward 2018 → 2019
-    assert counts.loc[2019].tolist() == [2018, 1, 1, 0, 2, 0, 1, 1]
+    assert counts.loc[2019].tolist() == ["2018→2019", 2018, 1, 1, 0, 2, 0, 1, 1]
     # 2020 is missing: 2019 → 2021; the reappeared link looks back to 2018 but arrives in 2021
-    assert counts.loc[2021].tolist() == [2019, 1, 2, 0, 0, 1, 0, 1]
+    assert counts.loc[2021].tolist() == ["2019→2021", 2019, 1, 2, 0, 0, 1, 0, 1]
     assert list(counts.index) == [2018, 2019, 2021]
 
 
@@ -286,11 +321,15 @@ def test_redline_marks_changes_and_escapes_text():
     assert left == "加强政治建设"
     assert right == "加强<ins>&lt;b&gt;</ins>政治<ins>&lt;/b&gt;</ins>建设"
     old = views.Version(2019, "2.4", "h", f"防范{SCRIPT}风险。")
-    new = views.Version(2021, "2.3", "h", f"防范化解{SCRIPT}风险。", "revised", 0.82)
+    new = views.Version(2021, "2.3", "h", f"防范化解{SCRIPT}风险。", "revised", 0.82, 91.4)
     page = html.redline_html([old, new], "zh")
     assert "<script>" not in page
     assert "防范<ins>化解</ins>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;风险。" in page
-    assert "修改<br>0.82" in page
+    # the 0–100 similarity first, the standardised score beside it, each named
+    assert "修改<br>相似度 91 · 标准分 0.82" in page
+    assert "Revised<br>Similarity 91 · std. score 0.82" in html.redline_html([old, new], "en")
+    no_similarity = views.Version(2021, "2.3", "h", "x", "revised", 0.82)
+    assert "修改<br>标准分 0.82" in html.redline_html([old, no_similarity], "zh")
 
 
 def test_html_table_escapes_headers_and_cells():
@@ -310,7 +349,7 @@ def test_chinese_figure_renders_without_missing_glyphs(tables, scope, view, tmp_
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fig = plots_terms.plot_watch_lanes(lanes, scope.doc_years, scope.footnote, "zh")
-        png, svg = export.export(fig, "lanes", tmp_path)
+        png, svg, _csv = export.export(fig, "lanes", tmp_path)
     texts = svg_texts(svg)
     assert "服务发展年" in texts and "三大攻坚战" in texts
     assert {"2018", "2019", "2021"} <= set(texts)  # first/last labels (and ticks)
@@ -351,7 +390,7 @@ def test_font_without_chinese_glyphs_is_refused():
 @pytest.mark.slow
 def test_export_writes_16x9_png_at_150_dpi_and_svg(tables, scope, view, tmp_path):
     fig = plots_terms.plot_heatmap(views.heatmap_matrix(view), scope.footnote, "en")
-    png, svg = export.export(fig, "heatmap", tmp_path)
+    png, svg, csv = export.export(fig, "heatmap", tmp_path)
     with Image.open(png) as img:
         assert img.size == (1920, 1080)
         assert round(img.info["dpi"][0]) == 150
@@ -376,7 +415,7 @@ def test_export_writes_16x9_png_at_150_dpi_and_svg(tables, scope, view, tmp_path
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.slow
 def test_every_plot_draws_title_axis_labels_legend_and_footnote(tables, view, lang):
-    """Every registered figure (all nine): its registered title, both axis labels, a legend, the
+    """Every registered figure (all ten): its registered title, both axis labels, a legend, the
     footnote; drawn with warnings as errors, so any glyph missing from the font in any label
     fails."""
     fonts.setup()
@@ -397,6 +436,13 @@ def test_every_plot_draws_title_axis_labels_legend_and_footnote(tables, view, la
             plots_terms.plot_heatmap(views.heatmap_matrix(view), note, lang),
             plots_terms.plot_watch_lanes(
                 views.watch_lanes(view, ["三大攻坚战", "没有"]), years, note, lang
+            ),
+            plots_terms.plot_term_trend(
+                views.term_trend(view, docs, scope, ["三大攻坚战", "四个意识"]),
+                years,
+                ["三大攻坚战"],
+                note,
+                lang,
             ),
             plots_terms.plot_rising_fading(
                 views.rising_terms(view, years),

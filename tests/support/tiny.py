@@ -89,6 +89,8 @@ EMERGENCE = {
 }
 
 SAMPLE_SERIES = "样例协会工作要点"
+# Characters of each testorg document (the per-10k-characters trend divides by these).
+N_CHARS = {2017: 1000, 2018: 2000, 2019: 1500, 2021: 500}
 
 
 def _documents() -> pd.DataFrame:
@@ -105,6 +107,7 @@ def _documents() -> pd.DataFrame:
                 "genre": "work_points",
                 "n_sections": 2,
                 "n_items": n_items,
+                "n_chars": N_CHARS[year],
                 "recorded_at": f"{year}-03-01T00:00:00Z" if year < 2021 else "2024-05-06T07:08:09Z",
             }
         )
@@ -119,6 +122,7 @@ def _documents() -> pd.DataFrame:
                 "genre": "work_points",
                 "n_sections": 1,
                 "n_items": 1,
+                "n_chars": 100,
                 "recorded_at": "2024-01-01T00:00:00Z",
             }
         )
