@@ -122,6 +122,8 @@ def findings(
     docs = _select(documents[cols], source, series, None)  # not the long text columns
     if latest:
         docs = latest_versions(docs)
+    if (terms is None or terms.empty) and timeline is not None and "present" in timeline:
+        terms = _terms_from_timeline(docs, timeline)  # an older build without a terms table
     changes = notice_changes(docs, terms, timeline, known)
     sets = _term_sets(docs, terms, timeline)
     history = _history(docs, sets)
@@ -172,6 +174,17 @@ def _select(documents, source, series, years) -> pd.DataFrame:
     if years:
         docs = docs[docs["year"].between(years[0], years[1])]
     return docs
+
+
+def _terms_from_timeline(docs, timeline) -> pd.DataFrame:
+    """Per-document terms from the timeline: a present (term, year) belongs to the year's latest
+    version (the one the timeline was computed from)."""
+    chosen = latest_versions(docs)[["source", "series", "year", "doc_id"]]
+    rows = timeline[timeline["present"].fillna(False).astype(bool)]
+    rows = rows[["source", "series", "year", "term", "count"]].merge(
+        chosen, on=["source", "series", "year"]
+    )
+    return rows[["source", "series", "doc_id", "term", "count"]]
 
 
 def _term_sets(docs, terms, timeline) -> dict[str, dict[str, int]]:

@@ -73,6 +73,20 @@ def plot_alluvial(flow_list: Sequence[views.Flow], note: str, lang: str = "zh", 
         )
     ax.set_xticks(list(xpos.values()))
     ax.set_xticklabels([str(y) for y in years])
+    for a, b in zip(years, years[1:], strict=False):  # a pair across missing years says so
+        if b - a > 1:
+            gap = f"{a + 1}" if b - a == 2 else f"{a + 1}–{b - 1}"
+            ax.annotate(
+                lab["missing_between"].format(years=gap),
+                ((xpos[a] + xpos[b]) / 2, 0),
+                xytext=(0, 4),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=10,
+                color="#555555",
+                zorder=4,
+            )
     ax.set_xlim(-0.3, len(years) - 0.7)
     ax.set_ylim(0, max(heights.values()) * 1.08 + 1)
     ax.set_xlabel(lab["year"])
@@ -108,7 +122,11 @@ def _stub(ax, xa: float, xb: float, base: float, height: float, color, text: str
     )
 
 
-@chart("03_relations_per_year", zh="每年条目变化", en="Item changes per year")
+@chart(
+    "03_relations_per_year",
+    zh="相邻文件之间的条目变化",
+    en="Item changes between consecutive documents",
+)
 def plot_relation_bars(counts: pd.DataFrame, note: str, lang: str = "zh"):
     """Stacked bars per year of link counts by relation (the year a change arrives)."""
     fig, ax, lab = draw.start(lang, no_data=counts.empty)

@@ -168,22 +168,28 @@ def plot_term_trend(
     fig, ax, lab = draw.start(lang, no_data=trend.empty or trend["per_10k"].notna().sum() == 0)
     terms = list(dict.fromkeys(trend["term"])) if not trend.empty else []
     colors = draw.palette(len(terms))
-    all_years = list(range(min(doc_years), max(doc_years) + 1)) if len(doc_years) else []
+    present = trend[trend["count"] > 0] if not trend.empty else trend
+    # From a few years before the first mention shown: a 70-year corpus does not squash them.
+    lo, hi = draw.zoom(doc_years, list(present["year"])) if len(doc_years) else (0, 0)
+    all_years = list(range(lo, hi + 1)) if len(doc_years) else []
     for term, color in zip(terms, colors, strict=True):
-        rows = trend[trend["term"] == term].set_index("year")["per_10k"]
-        series = rows.reindex(all_years)  # NaN in missing years: the line breaks there
+        rows = trend[trend["term"] == term].set_index("year")
+        series = rows["per_10k"].reindex(all_years)  # NaN in missing years: the line breaks
+        mentioned = (rows["count"].reindex(all_years).fillna(0) > 0).to_list()
         watched = term in watch
         ax.plot(
             all_years,
             series.to_numpy(dtype=float),
             marker="o",
+            markevery=mentioned,  # a dot where the term is mentioned, none on the zeros
             ms=6 if watched else 4,
             lw=2.8 if watched else 1.4,
             ls="-" if watched else "--",
             color=color,
             label=f"{draw.shorten(term, 14)}{' ★' if watched else ''}",
         )
-    gap_handles = draw.shade_missing(ax, list(doc_years), lab) if len(doc_years) else []
+    shown_years = [y for y in doc_years if y >= lo]
+    gap_handles = draw.shade_missing(ax, shown_years, lab) if shown_years else []
     ax.set_xlabel(lab["year"])
     ax.set_ylabel(lab["per_10k"])
     ax.xaxis.get_major_locator().set_params(integer=True)
