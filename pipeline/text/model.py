@@ -79,6 +79,10 @@ class Document:
     genre: str = "notice"  # work_points | report | notice
     sections: list[Section] = field(default_factory=list)
     terms: list[TermHit] = field(default_factory=list)
+    # Text cut from the edges of the body and kept out of the outline (page chrome, a licence
+    # block, annexes …), and which kinds of it were found.
+    trailer: str = ""
+    trailer_kinds: list[str] = field(default_factory=list)
 
     def iter_items(self):
         """Every item at every level, sections excluded, in document order."""
