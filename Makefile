@@ -49,7 +49,7 @@ demo: $(STAMP) $(SYSSTAMP) $(NBSTAMP)
 lab: $(NBSTAMP)
 	POLICYTRACK_DATA=$(CURDIR)/demo-out/data $(BIN)/jupyter lab notebooks/
 
-# Everything, end-to-end tests included (CI runs this): about 3 minutes on 2 cores.
+# Everything, end-to-end tests included (CI runs this): about 13 minutes on the 2-core machine.
 test: $(STAMP) $(SYSSTAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 

@@ -93,19 +93,23 @@ class KernelPool:
                     shutil.copyfile(path, cwd / f".kernel-{n}.log")
             raise self._failed[min(self._failed)]
 
-    def shutdown(self) -> None:
-        """Stop every kernel (after `run`, or instead of it) and remove their logs."""
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop every kernel (after `run`, or instead of it) and remove their logs. Without
+        `wait` (an error or Ctrl-C on the way out), no notebook starts any more and the caller
+        does not wait for the kernels: they exit with this process (ipykernel watches its
+        parent)."""
+        self._stop.set()
         self._go.set()
         for t in self._threads:
-            t.join()
+            t.join(None if wait else 2)
         for path in self.logs:
             path.unlink(missing_ok=True)
 
     def __enter__(self) -> KernelPool:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.shutdown()
+    def __exit__(self, exc_type, *exc) -> None:
+        self.shutdown(wait=exc_type is None)
 
     def _serve(self, i: int) -> None:
         kernel: _Kernel | None = None

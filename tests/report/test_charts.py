@@ -594,3 +594,14 @@ def test_check_lang_is_one_line_naming_the_option():
     with pytest.raises(ConfigError) as err:
         labels.check_lang("EN", "--lang")
     assert str(err.value) == "--lang must be one of zh, en, not 'EN'"
+
+
+def test_every_relation_and_status_has_a_label_and_a_colour():
+    """A relation the aligner adds to the schema (e.g. `regrouped`) gets a name and a colour."""
+    for relation in schema.RELATIONS:
+        assert relation in labels.RELATION_COLORS, relation
+        for lang in ("zh", "en"):
+            assert f"rel_{relation}" in labels.LABELS[lang], (relation, lang)
+    assert labels.labels("zh")["rel_regrouped"] == "重组"
+    for status in labels.STATUSES:
+        assert status in labels.STATUS_COLORS and status in labels.LABELS["en"]
