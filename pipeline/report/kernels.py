@@ -30,14 +30,18 @@ from policytrack.pipeline.report.notebooks import ReportError
 
 log = logging.getLogger(__name__)
 
-# Run in each kernel once it is up: the imports every bundled notebook makes, and the CJK font.
-# A failure here is ignored (the notebook that needs the module reports it properly).
+# Run in each kernel once it is up, while the caller checks the tables: the imports every bundled
+# notebook makes, the CJK font, and one small figure drawn as PNG and SVG (the first drawing loads
+# the font's glyphs). A failure here is ignored: the notebook that needs it reports it properly.
 WARM_UP = """
 try:
-    from policytrack.pipeline.report import export, fonts, html, load, params, views
+    import io
+    from policytrack.pipeline.report import draw, export, fonts, html, load, params, views
     from policytrack.pipeline.report import plots_corpus, plots_flows, plots_terms
-    import matplotlib.backends.backend_agg, matplotlib.backends.backend_svg
-    fonts.setup()
+    fig, _, _ = draw.start("zh")
+    draw.decorate(fig, "提法 Term 2024", "来源：样例")
+    for fmt in ("png", "svg"):
+        fig.savefig(io.BytesIO(), format=fmt, dpi=export.EXPORT_DPI)
 except Exception:
     pass
 """

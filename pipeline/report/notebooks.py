@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +15,12 @@ from pathlib import Path
 from policytrack.pipeline.core.errors import PolicytrackError
 
 log = logging.getLogger(__name__)
+
+# nbformat imports jsonschema, which imports rfc3987_syntax when it is installed (JupyterLab's
+# dependencies bring it) and compiles a grammar for about 2 s of CPU. nbformat never checks IRI
+# formats, so this process does without it (jsonschema skips the module when it cannot import it).
+if "jsonschema" not in sys.modules:
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 NOTEBOOK_DIR = PACKAGE_DIR.parents[1] / "notebooks"
