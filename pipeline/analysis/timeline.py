@@ -1,51 +1,55 @@
-"""Term timelines: for every term and series, per year: present, count, paths, status, emergence.
+"""Term timelines: for every term and series, per document year: present, count, mentions per
+10,000 characters, status, trend (emergence) and the term's flags.
 
-Status per year, computed from that year and earlier ones only:
-  new         first year the term is seen
-  persisting  seen this year and in the previous document
-  returned    seen this year, not in the previous document, but seen before
-  absent      not seen this year
-  fading      the last year seen, once a later document lacks the term (the only status a
-              later year can set: it replaces new/persisting/returned of the year before)
+Everything comes from counting (lexicon_count): `present` is `count > 0`, never whether that
+year quoted the term. Years are the series' document years: a year without a document (the
+Government Work Reports have none for 2020) is a gap, not an absence.
 
-Emergence is an online Kleinberg burst weight (two-state automaton, Poisson counts per
-character of the document): the weight of the burst the term is in at that year, 0 outside a
-burst. Rates and states use years up to that year only, so adding a year never changes it.
+Status per year, from that year and earlier ones only (adding a later year never changes it):
+  new         the first document that mentions the term (a term seen once is new, then fading)
+  persisting  mentioned, and mentioned in the previous document
+  returned    mentioned, not in the previous document, but in an earlier one
+  fading      the first document without the term after one with it (it stopped)
+  absent      not mentioned, and not fading
 
-Variants: a term and the terms that contain it (三大攻坚战 / 打好三大攻坚战 / 三大攻坚战三年行动)
-or differ only slightly from it (rapidfuzz ratio) are grouped under one canonical form.
+Emergence (the trend, -1 … 1): the share of the last `window` documents (up to that year) that
+mention the term, minus the share of its earlier documents (from its first mention up to the
+window) that did. A term mentioned every year for ten years scores 0, never "rising"; a new term
+scores up to 1; a term that stopped scores down to -1.
+
+Variants: a term and the terms that contain it (三大攻坚战 / 打好三大攻坚战) or differ only slightly
+(rapidfuzz ratio) are grouped under one canonical form.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from rapidfuzz import fuzz
 
 from policytrack.pipeline.analysis.corpus import select_documents
-from policytrack.pipeline.analysis.similarity import match_form
 from policytrack.pipeline.store import schema
 
 log = logging.getLogger(__name__)
 
 STATUSES = schema.STATUSES
 TIMELINE_COLUMNS = schema.TERM_TIMELINE.names
+EMERGENCE_AXIS = (
+    "emergence: share of the last 3 documents mentioning the term − share of its earlier ones"
+)
 
 
 @dataclass(frozen=True)
 class TimelineConfig:
-    """Variant grouping and burst parameters (docs/alignment.md)."""
+    """Variant grouping and trend parameters (docs/terms.md)."""
 
     min_root: int = 3  # a contained term must be at least this long to be a variant root
     min_share: float = 0.3  # and at least this share of the longer term's length
     near: float = 88.0  # rapidfuzz ratio for near-identical spellings (不忘初心、牢记使命 / …)
-    burst_ratio: float = 2.0  # Kleinberg s: a burst is a rate this many times the baseline
-    burst_gamma: float = 1.0  # Kleinberg γ: cost of entering a burst, γ·ln(1 + years so far)
+    window: int = 3  # recent documents compared with the term's own history
 
 
 # ---------------------------------------------------------------------------- variants
@@ -62,6 +66,10 @@ def group_variants(
     Roots are taken shortest first (watched terms before all others); a later term joins the
     most frequent root it contains (or nearly equals), otherwise it becomes a root itself.
     """
+    from rapidfuzz import fuzz
+
+    from policytrack.pipeline.analysis.similarity import match_form  # scipy: only when grouping
+
     cfg = cfg or TimelineConfig()
     freq = freq or {}
     watched = [w for w in dict.fromkeys(watch) if w]
@@ -71,6 +79,7 @@ def group_variants(
     )
     canonical: dict[str, str] = {}
     roots: list[str] = []
+    rkeys: list[str] = []
     by_gram: dict[str, list[int]] = defaultdict(list)  # bigram → root indices (candidate lookup)
     for term in [*watched, *others]:
         key = match_form(term) or term
@@ -78,12 +87,16 @@ def group_variants(
         cands = {r for g in grams for r in by_gram.get(g, ())}
         best = None
         for r in cands:
-            root = roots[r]
-            rkey = match_form(root) or root
+            root, rkey = roots[r], rkeys[r]
             contained = (
                 len(rkey) >= cfg.min_root and rkey in key and len(rkey) >= cfg.min_share * len(key)
             )
-            close = min(len(rkey), len(key)) >= 4 and fuzz.ratio(rkey, key) >= cfg.near
+            close = (
+                not contained
+                and min(len(rkey), len(key)) >= 4
+                and abs(len(rkey) - len(key)) <= 2
+                and fuzz.ratio(rkey, key) >= cfg.near
+            )
             if (contained or close) and (
                 best is None
                 or (freq.get(root, 0), len(root), root) > (freq.get(best, 0), len(best), best)
@@ -92,6 +105,7 @@ def group_variants(
         if best is None:
             canonical[term] = term
             roots.append(term)
+            rkeys.append(key)
             for g in grams:
                 by_gram[g].append(len(roots) - 1)
         else:
@@ -99,85 +113,58 @@ def group_variants(
     return canonical
 
 
-# ---------------------------------------------------------------------------- status, emergence
+# ---------------------------------------------------------------------------- status, trend
 
 
 def statuses(present: np.ndarray) -> np.ndarray:
     """Status per (term, year) from a boolean terms × years matrix (years ascending)."""
+    present = np.asarray(present, dtype=bool)
     n, t = present.shape
     out = np.full((n, t), "absent", dtype=object)
-    seen = np.zeros(n, dtype=bool)
-    prev = np.zeros(n, dtype=bool)
-    for k in range(t):
-        p = present[:, k]
-        out[p & ~seen, k] = "new"
-        out[p & prev, k] = "persisting"
-        out[p & seen & ~prev, k] = "returned"
-        if k:
-            out[prev & ~p, k - 1] = "fading"
-        seen |= p
-        prev = p
+    if t == 0:
+        return out
+    prev = np.zeros((n, t), dtype=bool)
+    prev[:, 1:] = present[:, :-1]
+    seen_before = np.zeros((n, t), dtype=bool)
+    seen_before[:, 1:] = np.cumsum(present, axis=1)[:, :-1] > 0
+    out[present & ~seen_before] = "new"
+    out[present & prev] = "persisting"
+    out[present & seen_before & ~prev] = "returned"
+    out[~present & prev] = "fading"
     return out
 
 
-def emergence(
-    counts: np.ndarray, sizes: np.ndarray, cfg: TimelineConfig | None = None
-) -> np.ndarray:
-    """Online Kleinberg burst weight per (term, year); uses years ≤ t only for year t.
-
-    Each year is a batch of `sizes[t]` characters with `counts[:, t]` mentions (Poisson). The
-    baseline rate is the term's rate over all years so far; the burst state has `burst_ratio`
-    times that rate. The forward Viterbi pass gives the best state at t given years ≤ t; the
-    emergence is the summed log-likelihood gain of the burst run ending at t (0 if not in one).
-    """
-    cfg = cfg or TimelineConfig()
-    n, t = counts.shape
+def emergence(present: np.ndarray, window: int = 3) -> np.ndarray:
+    """Trend per (term, year), -1 … 1, from years ≤ t only (module doc)."""
+    present = np.asarray(present, dtype=bool)
+    n, t = present.shape
     out = np.zeros((n, t), dtype=np.float64)
     if n == 0 or t == 0:
         return out
-    s = cfg.burst_ratio
-    log_s = math.log(s)
-    sizes = np.maximum(np.asarray(sizes, dtype=np.float64), 1.0)
-    cum_r = np.zeros(n)
-    cum_d = 0.0
-    d0 = np.zeros(n)  # best cost ending in the base state
-    d1 = np.full(n, np.inf)  # best cost ending in the burst state
-    run = np.zeros(n)  # burst weight accumulated along the best path ending in the burst state
+    cs = np.concatenate(
+        [np.zeros((n, 1)), np.cumsum(present, axis=1)], axis=1
+    )  # cs[:, k] = sum < k
+    first = np.where(present.any(axis=1), present.argmax(axis=1), t)
     for k in range(t):
-        r = counts[:, k].astype(np.float64)
-        cum_r += r
-        cum_d += sizes[k]
-        rate = cum_r / cum_d
-        gain = r * log_s - (s - 1.0) * rate * sizes[k]  # log P(burst) − log P(base)
-        tau = cfg.burst_gamma * math.log(k + 2)
-        stay = d1 <= d0 + tau
-        new_d0 = np.minimum(d0, d1)
-        new_d1 = np.where(stay, d1, d0 + tau) - gain
-        run = np.where(stay, run + gain, gain)
-        d0, d1 = new_d0, new_d1
-        burst = d1 < d0
-        out[:, k] = np.where(burst, np.maximum(run, 0.0), 0.0)
+        lo = max(0, k - window + 1)
+        recent = (cs[:, k + 1] - cs[:, lo]) / (k + 1 - lo)
+        hist_len = lo - first  # documents from the first mention up to the window
+        hist = np.where(hist_len > 0, cs[:, lo] / np.maximum(hist_len, 1), 0.0)
+        out[:, k] = np.where(first <= k, recent - hist, 0.0)
     return np.round(out, 4)
 
 
 # ---------------------------------------------------------------------------- timeline
 
 
-def _doc_sizes(docs: pd.DataFrame, terms: pd.DataFrame) -> dict[str, float]:
-    """Characters per document (the Kleinberg batch size); term mentions if n_chars is absent."""
-    sizes: dict[str, float] = {}
-    if "n_chars" in docs:
-        sizes = {
-            d: float(c)
-            for d, c in zip(docs["doc_id"], docs["n_chars"], strict=True)
-            if pd.notna(c) and c > 0
-        }
-    if not terms.empty:
-        mentions = terms.groupby("doc_id")["count"].sum()
-        for d in docs["doc_id"]:
-            if d not in sizes:
-                sizes[d] = float(mentions.get(d, 0)) or 1.0
-    return sizes
+def _chars(docs: pd.DataFrame) -> dict[str, float]:
+    if "n_chars" not in docs:
+        return {}
+    return {
+        d: float(c)
+        for d, c in zip(docs["doc_id"], docs["n_chars"], strict=True)
+        if pd.notna(c) and c > 0
+    }
 
 
 def term_timeline(
@@ -186,29 +173,25 @@ def term_timeline(
     *,
     watch: list[str] | tuple[str, ...] = (),
     config: TimelineConfig | None = None,
+    flags: dict[str, str] | None = None,
 ) -> pd.DataFrame:
-    """One row per (source, series, term, year) over every document year of the series."""
+    """One row per (source, series, term, year) over every document year of the series, for
+    every term counted in the series (terms rows, lexicon_count.TERM_COLUMNS) and every watch
+    term. `flags`: term → noise flag from the lexicon (`emphasis`, `one_off`)."""
     cfg = config or TimelineConfig()
     watch = [w.strip() for w in watch if w and w.strip()]
     docs = select_documents(documents, quiet=True)
     if docs.empty:
         return pd.DataFrame(columns=TIMELINE_COLUMNS)
-    terms = terms if terms is not None else pd.DataFrame()
-    if not terms.empty:
-        known = set(docs["doc_id"])
-        other = ~terms["doc_id"].isin(known)
-        if other.any():
-            log.info(
-                "term rows of %d document(s) not chosen for their year are ignored",
-                terms.loc[other, "doc_id"].nunique(),
-            )
-        terms = terms[~other]
-    sizes = _doc_sizes(docs, terms)
+    terms = terms if terms is not None and not terms.empty else pd.DataFrame(
+        columns=["source", "series", "year", "doc_id", "term", "kind", "count", "paths"]
+    )  # fmt: skip
+    terms = terms[terms["doc_id"].isin(set(docs["doc_id"])) & (terms["count"] > 0)]
+    chars = _chars(docs)
     frames = []
     for source, sdocs in docs.groupby("source", sort=True):
-        sterms = terms[terms["source"] == source] if not terms.empty else terms
-        agg = _aggregate(sterms)
-        freq = agg.groupby("term")["year"].nunique().to_dict() if not agg.empty else {}
+        sterms = terms[terms["source"] == source]
+        freq = sterms.groupby("term")["year"].nunique().to_dict()
         canon = group_variants(sorted(set(freq) | set(watch)), freq, watch, cfg)
         members: dict[str, list[str]] = defaultdict(list)
         for term, c in canon.items():
@@ -217,225 +200,172 @@ def term_timeline(
             members[c].sort(key=lambda t: (t != c, -freq.get(t, 0), len(t), t))
         for series, gdocs in sdocs.groupby("series", sort=True):
             frames.append(
-                _series_timeline(source, series, gdocs, agg, canon, members, watch, sizes, cfg)
+                _series_timeline(
+                    source,
+                    series,
+                    gdocs,
+                    sterms[sterms["series"] == series],
+                    canon,
+                    members,
+                    watch,
+                    chars,
+                    flags or {},
+                    cfg,
+                )  # fmt: skip
             )
     frames = [f for f in frames if not f.empty]
     if not frames:
         return pd.DataFrame(columns=TIMELINE_COLUMNS)
-    out = pd.concat(frames, ignore_index=True)
-    for col in ("year", "count", "first_year"):
-        out[col] = out[col].astype("int64")
-    out["present"] = out["present"].astype(bool)
-    out["watched"] = out["watched"].astype(bool)
-    return out[TIMELINE_COLUMNS]
+    return pd.concat(frames, ignore_index=True)[TIMELINE_COLUMNS]
 
 
-def _aggregate(terms: pd.DataFrame) -> pd.DataFrame:
-    """One row per (series, year, term): count = max over kinds (a watched count includes the
-    quoted mentions), paths = union in first-seen order, kinds joined."""
-    cols = ["series", "year", "term", "count", "paths", "kinds"]
-    if terms is None or terms.empty:
-        return pd.DataFrame(columns=cols)
-    rows = {}
-    for series, year, term, kind, count, paths in zip(
-        terms["series"],
-        terms["year"],
-        terms["term"],
-        terms["kind"],
-        terms["count"],
-        terms["paths"],
-        strict=True,
-    ):
-        key = (series, int(year), term)
-        row = rows.get(key)
-        plist = [str(p) for p in (paths if paths is not None else [])]
-        if row is None:
-            rows[key] = [series, int(year), term, int(count), list(dict.fromkeys(plist)), {kind}]
-        else:
-            row[3] = max(row[3], int(count))
-            row[4] = list(dict.fromkeys([*row[4], *plist]))
-            row[5].add(kind)
-    out = pd.DataFrame(list(rows.values()), columns=cols)
-    out["kinds"] = out["kinds"].map(lambda k: ",".join(sorted(k)))
-    return out
-
-
-def _series_timeline(source, series, gdocs, agg, canon, members, watch, sizes, cfg) -> pd.DataFrame:
-    years = sorted(gdocs["year"].astype(int).tolist())
-    doc_of = dict(zip(gdocs["year"].astype(int), gdocs["doc_id"], strict=True))
-    sub = agg[agg["series"] == series] if not agg.empty else agg
-    term_list = sorted(set(sub["term"]) | set(watch)) if not sub.empty else sorted(set(watch))
+def _series_timeline(
+    source, series, gdocs, sub, canon, members, watch, chars, flags, cfg
+) -> pd.DataFrame:
+    gdocs = gdocs.sort_values("year")
+    years = gdocs["year"].astype(int).to_numpy()
+    doc_ids = gdocs["doc_id"].to_numpy()
+    # One row per (term, document): a watch row and a lexicon row of one term keep the larger.
+    if not sub.empty:
+        agg = sub.groupby(["term", "year"], sort=False).agg(
+            count=("count", "max"), paths=("paths", "first")
+        )
+        kinds = sub.groupby("term")["kind"].agg(lambda s: set(s)).to_dict()
+    else:
+        agg = pd.DataFrame(columns=["count", "paths"])
+        kinds = {}
+    term_list = sorted({t for t, _ in agg.index} | set(watch))
     if not term_list:
         return pd.DataFrame(columns=TIMELINE_COLUMNS)
     index = {t: i for i, t in enumerate(term_list)}
-    col = {y: k for k, y in enumerate(years)}
+    col = {int(y): k for k, y in enumerate(years)}
     counts = np.zeros((len(term_list), len(years)), dtype=np.int64)
-    paths = {}
-    kinds: dict[str, set[str]] = defaultdict(set)
-    for term, year, count, plist, kind in zip(
-        sub["term"], sub["year"], sub["count"], sub["paths"], sub["kinds"], strict=True
-    ):
-        if year in col:
-            counts[index[term], col[year]] = count
-            paths[(term, year)] = plist
-            kinds[term].update(kind.split(","))
+    paths: dict[tuple[int, int], list] = {}
+    for (term, year), count, plist in zip(agg.index, agg["count"], agg["paths"], strict=True):
+        k = col.get(int(year))
+        if k is not None:
+            counts[index[term], k] = count
+            paths[(index[term], k)] = [str(p) for p in plist] if plist is not None else []
     present = counts > 0
+    size = np.array([chars.get(d, 0.0) for d in doc_ids])
+    per10k = np.where(size > 0, counts * 10000.0 / np.maximum(size, 1.0), 0.0)
     status = statuses(present)
-    emer = emergence(counts, np.array([sizes.get(doc_of[y], 1.0) for y in years]), cfg)
-    first = np.where(present.any(axis=1), present.argmax(axis=1), -1)
-    rows = []
+    emer = emergence(present, cfg.window)
+    first = np.where(present.any(axis=1), years[present.argmax(axis=1)], 0)
+    n, t = counts.shape
     watched = set(watch)
-    for term, i in index.items():
-        c = canon.get(term, term)
-        for y, k in col.items():
-            rows.append(
-                {
-                    "source": source,
-                    "series": series,
-                    "term": term,
-                    "canonical": c,
-                    "variants": members.get(c, [term]),
-                    "year": y,
-                    "present": bool(present[i, k]),
-                    "count": int(counts[i, k]),
-                    "status": status[i, k],
-                    "paths": paths.get((term, y), []),
-                    "emergence": float(emer[i, k]),
-                    "first_year": years[first[i]] if first[i] >= 0 else 0,
-                    "kinds": ",".join(
-                        sorted(kinds.get(term, set()) | ({"watch"} if term in watched else set()))
-                    ),
-                    "watched": term in watched,
-                }
-            )
-    return pd.DataFrame(rows, columns=TIMELINE_COLUMNS)
+    term_col = np.repeat(np.array(term_list, dtype=object), t)
+    kind_of = {
+        term: ",".join(sorted(kinds.get(term, set()) | ({"watch"} if term in watched else set())))
+        for term in term_list
+    }
+    return pd.DataFrame(
+        {
+            "source": source,
+            "series": series,
+            "term": term_col,
+            "canonical": [canon.get(x, x) for x in term_list for _ in range(t)],
+            "variants": [members.get(canon.get(x, x), [x]) for x in term_list for _ in range(t)],
+            "year": np.tile(years, n),
+            "present": present.ravel(),
+            "count": counts.ravel(),
+            "per_10k_chars": np.round(per10k.ravel(), 3),
+            "status": status.ravel(),
+            "paths": [paths.get((i, k), []) for i in range(n) for k in range(t)],
+            "emergence": emer.ravel(),
+            "first_year": np.repeat(first, t),
+            "kinds": [kind_of[x] for x in term_list for _ in range(t)],
+            "flag": [
+                flags.get(x, "") if x not in watched else "" for x in term_list for _ in range(t)
+            ],
+            "watched": np.repeat(np.array([x in watched for x in term_list]), t),
+        },
+        columns=TIMELINE_COLUMNS,
+    )
 
 
 def group_timeline(
     timeline: pd.DataFrame, documents: pd.DataFrame, config: TimelineConfig | None = None
 ) -> pd.DataFrame:
-    """The timeline per canonical form: a group is present when any variant is; counts summed
-    without counting a mention twice, paths merged; status and emergence recomputed."""
+    """The timeline per canonical form: a group is present when any variant is; its count is the
+    root's count plus the counts of variants that do not contain the root (a mention of
+    打好三大攻坚战 is already a mention of 三大攻坚战: counted once); statuses and trend recomputed;
+    the group keeps its root's flag. Vectorised: one pass of bincounts per series."""
     cfg = config or TimelineConfig()
     if timeline.empty:
         return timeline.copy()
     docs = select_documents(documents, quiet=True)
-    sizes = _doc_sizes(docs, pd.DataFrame())
+    chars = _chars(docs)
     frames = []
     for (source, series), g in timeline.groupby(["source", "series"], sort=True):
-        years = sorted(g["year"].unique().tolist())
-        doc_of = dict(
-            zip(
-                docs.loc[(docs["source"] == source) & (docs["series"] == series), "year"],
-                docs.loc[(docs["source"] == source) & (docs["series"] == series), "doc_id"],
-                strict=True,
-            )
-        )
-        # A mention of a longer variant (打好三大攻坚战) is already counted by a shorter one it
-        # contains when that one is counted bare (三大攻坚战): sum only the others.
-        bare = {t for t, w in zip(g["term"], g["watched"], strict=True) if len(t) >= 3 or w}
-        members = g.groupby("canonical")["term"].agg(set).to_dict()
-        g = g.assign(
-            own=[
-                0 if any(u != t and u in bare and u in t for u in members[c]) else n
-                for t, c, n in zip(g["term"], g["canonical"], g["count"], strict=True)
-            ]
-        )
-        agg = (
-            g.groupby(["canonical", "year"], sort=True)
-            .agg(
-                count=("own", "sum"),
-                present=("present", "any"),
-                paths=("paths", lambda s: list(dict.fromkeys(p for lst in s for p in lst))),
-                kinds=(
-                    "kinds",
-                    lambda s: ",".join(sorted({k for x in s for k in x.split(",") if k})),
-                ),
-                watched=("watched", "any"),
-                variants=("variants", "first"),
-            )
-            .reset_index()
-        )
-        canon = sorted(agg["canonical"].unique())
-        idx = {c: i for i, c in enumerate(canon)}
-        col = {y: k for k, y in enumerate(years)}
-        counts = np.zeros((len(canon), len(years)), dtype=np.int64)
-        present = np.zeros((len(canon), len(years)), dtype=bool)
-        for c, y, n, p in zip(
-            agg["canonical"], agg["year"], agg["count"], agg["present"], strict=True
-        ):
-            counts[idx[c], col[y]] = n
-            present[idx[c], col[y]] = p
+        years = np.array(sorted(g["year"].unique()))
+        col = {int(y): k for k, y in enumerate(years)}
+        terms = g["term"].to_numpy()
+        canon = g["canonical"].to_numpy()
+        own = np.array(
+            [n if t == c or c not in t else 0 for t, c, n in zip(terms, canon, g["count"], strict=True)],
+            dtype=np.int64,
+        )  # fmt: skip
+        ci, names = pd.factorize(canon, sort=True)
+        yk = g["year"].map(col).to_numpy()
+        nc, nt = len(names), len(years)
+        key = ci * nt + yk
+        counts = np.bincount(key, weights=own, minlength=nc * nt).astype(np.int64).reshape(nc, nt)
+        pres = g["present"].to_numpy(dtype=bool)
+        present = np.bincount(key, weights=pres, minlength=nc * nt).reshape(nc, nt) > 0
+        paths: dict[int, list] = {}
+        for k, plist in zip(key[pres], g["paths"].to_numpy()[pres], strict=True):
+            paths.setdefault(int(k), []).extend(plist)
+        first_row = g.assign(_c=ci).drop_duplicates("term")
+        kinds: dict[int, set] = {}
+        watched = np.zeros(nc, dtype=bool)
+        flag = [""] * nc
+        variants: list = [None] * nc
+        for c, t, kd, w, f, vs in zip(
+            first_row["_c"], first_row["term"], first_row["kinds"], first_row["watched"],
+            first_row["flag"], first_row["variants"], strict=True,
+        ):  # fmt: skip
+            kinds.setdefault(c, set()).update(k for k in str(kd).split(",") if k)
+            watched[c] |= bool(w)
+            if t == names[c]:
+                flag[c] = f or ""
+            if variants[c] is None:
+                variants[c] = list(vs) if vs is not None else [names[c]]
         status = statuses(present)
-        emer = emergence(counts, np.array([sizes.get(doc_of.get(y), 1.0) for y in years]), cfg)
-        first = np.where(present.any(axis=1), present.argmax(axis=1), -1)
-        agg["term"] = agg["canonical"]
-        agg["source"] = source
-        agg["series"] = series
-        agg["status"] = [
-            status[idx[c], col[y]] for c, y in zip(agg["canonical"], agg["year"], strict=True)
-        ]
-        agg["emergence"] = [
-            float(emer[idx[c], col[y]]) for c, y in zip(agg["canonical"], agg["year"], strict=True)
-        ]
-        agg["first_year"] = [
-            years[first[idx[c]]] if first[idx[c]] >= 0 else 0 for c in agg["canonical"]
-        ]
-        frames.append(agg[TIMELINE_COLUMNS])
+        emer = emergence(present, cfg.window)
+        first = np.where(present.any(axis=1), years[present.argmax(axis=1)], 0)
+        size = _series_sizes(docs, source, series, years, chars)
+        per10k = np.where(size > 0, counts * 10000.0 / np.maximum(size, 1.0), 0.0)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "source": source,
+                    "series": series,
+                    "term": np.repeat(np.asarray(names, dtype=object), nt),
+                    "canonical": np.repeat(np.asarray(names, dtype=object), nt),
+                    "variants": [variants[c] for c in range(nc) for _ in range(nt)],
+                    "year": np.tile(years, nc),
+                    "present": present.ravel(),
+                    "count": counts.ravel(),
+                    "per_10k_chars": np.round(per10k.ravel(), 3),
+                    "status": status.ravel(),
+                    "paths": [list(dict.fromkeys(paths.get(k, []))) for k in range(nc * nt)],
+                    "emergence": emer.ravel(),
+                    "first_year": np.repeat(first, nt),
+                    "kinds": [
+                        ",".join(sorted(kinds.get(c, ()))) for c in range(nc) for _ in range(nt)
+                    ],
+                    "flag": np.repeat(np.array(flag, dtype=object), nt),
+                    "watched": np.repeat(watched, nt),
+                },
+                columns=TIMELINE_COLUMNS,
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
-# ---------------------------------------------------------------------------- counting
-
-
-def count_terms(items: pd.DataFrame, documents: pd.DataFrame, terms: list[str]) -> pd.DataFrame:
-    """Count terms in parsed text with the extractor's rule (docs/terms.md), as `watch` rows.
-
-    Used when a user asks about a term the build did not watch. Units: the preamble, each
-    section's title line, each item's own text (its first line when it has nested units).
-    A term of three or more characters counts every occurrence; a shorter one only quoted.
-    """
-    from policytrack.pipeline.text.normalize import normalize
-
-    cols = ["source", "series", "year", "doc_id", "term", "kind", "count", "paths"]
-    wanted = [t for t in dict.fromkeys(normalize(t) for t in terms) if t]
-    docs = select_documents(documents, quiet=True)
-    if not wanted or docs.empty:
-        return pd.DataFrame(columns=cols)
-    items = items.sort_values(["doc_id", "ordinal"], kind="stable") if "ordinal" in items else items
-    has_children = set(zip(items["doc_id"], items["parent_path"], strict=True))
-    units: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for doc_id, pre in zip(
-        docs["doc_id"], docs.get("preamble", pd.Series([""] * len(docs))), strict=True
-    ):
-        if isinstance(pre, str) and pre:
-            units[doc_id].append(("preamble", pre))
-    for doc_id, path, level, text in zip(
-        items["doc_id"], items["path"], items["level"], items["text"], strict=True
-    ):
-        text = text if isinstance(text, str) else ""
-        own = (
-            text.split("\n", 1)[0] if level == "section" or (doc_id, path) in has_children else text
-        )
-        units[doc_id].append((str(path), own))
-    rows = []
-    for d in docs.itertuples():
-        for term in wanted:
-            # These are watched terms: counted bare whatever their length (docs/terms.md).
-            hits = []
-            for path, text in units.get(d.doc_id, []):
-                hits.extend([path] * text.count(term))
-            if hits:
-                rows.append(
-                    [
-                        d.source,
-                        d.series,
-                        int(d.year),
-                        d.doc_id,
-                        term,
-                        "watch",
-                        len(hits),
-                        list(dict.fromkeys(hits)),
-                    ]
-                )
-    return pd.DataFrame(rows, columns=cols)
+def _series_sizes(docs, source, series, years, chars) -> np.ndarray:
+    """Characters of the series' document of each year (0 where unknown)."""
+    docs = docs[(docs["source"] == source) & (docs["series"] == series)]
+    of = dict(zip(docs["year"].astype(int), docs["doc_id"], strict=True))
+    return np.array([chars.get(of.get(int(y)), 0.0) for y in years])

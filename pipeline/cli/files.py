@@ -14,17 +14,26 @@ from policytrack.pipeline.core.errors import InputError
 
 def _outline(doc) -> str:
     lines = [f"{doc.title}  ({doc.year}, {doc.genre})"]
-    for label, value in (
-        ("page", doc.page_title),
-        ("issuer", doc.issuer),
-        ("number", doc.doc_number),
-        ("issued", doc.issued_on),
-        ("published", doc.published_at),
-        ("department", doc.department),
-        ("to", doc.addressees),
+    speaker = " ".join(v for v in (doc.speaker_role, doc.speaker) if v)
+    for label, value, source in (
+        ("title from", doc.title_source, ""),
+        ("year from", doc.year_source, ""),
+        ("subtitle", doc.subtitle, ""),
+        ("page", doc.page_title, ""),
+        ("issuer", doc.issuer, doc.issuer_source),
+        ("speaker", speaker, ""),
+        ("number", doc.doc_number, ""),
+        ("issued", doc.issued_on, doc.issued_on_source),
+        ("published", doc.published_at, ""),
+        ("department", doc.department, ""),
+        ("to", doc.addressees, ""),
+        ("series", doc.series, ""),
+        ("trailer", ", ".join(doc.trailer_kinds), ""),
     ):
         if value:
-            lines.append(f"  {label:<11}{value}")
+            lines.append(f"  {label:<11}{value}" + (f"  ({source})" if source else ""))
+    for warning in doc.warnings:
+        lines.append(f"  warning    {warning}")
     if doc.preamble:
         pre = doc.preamble.replace("\n", " ")
         lines.append(f"  preamble   {pre[:60]}{'…' if len(pre) > 60 else ''}")
@@ -44,7 +53,9 @@ def _outline(doc) -> str:
 def parse_cmd(
     file: Path = typer.Argument(..., help="A notice: .html, .txt, .docx, .pdf or .json"),
     as_json: bool = typer.Option(False, "--json", help="Print the Document as JSON."),
-    year: int | None = typer.Option(None, "--year", help="Plan year when the title has none."),
+    year: int | None = typer.Option(
+        None, "--year", help="Plan year (beats every year found in the document)."
+    ),
     watch: list[str] | None = options.WATCH,
 ):
     """Parse one notice and print its structure and priority terms."""
@@ -52,13 +63,14 @@ def parse_cmd(
     from policytrack.pipeline.text.watch import watch_list
 
     try:
-        doc = parse_file(file, year_hint=year, watch=watch_list(watch))
+        doc = parse_file(file, year=year, watch=watch_list(watch))
     except InputError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(1) from None
     if as_json:
         d = asdict(doc)
         d["terms"] = [asdict(t) for t in doc.terms]
+        d["series"] = doc.series
         typer.echo(json.dumps(d, ensure_ascii=False, indent=1))
     else:
         typer.echo(_outline(doc))

@@ -1,4 +1,4 @@
-"""`policytrack terms`: the term × year matrix with statuses."""
+"""`policytrack terms`: the term × year matrix with statuses, most important terms first."""
 
 from __future__ import annotations
 
@@ -8,56 +8,68 @@ from pathlib import Path
 import typer
 
 from policytrack.pipeline.cli import options
-from policytrack.pipeline.store.tables import read_table
-from policytrack.pipeline.text.watch import parse_watch
 
 # Status → one cell of the terms matrix.
 _MARK = {"new": "new", "persisting": "●", "returned": "returned", "fading": "fading", "absent": "·"}
 # Many years: one character per cell so the matrix stays readable.
 _SHORT = {"new": "N", "persisting": "●", "returned": "R", "fading": "F", "absent": "·"}
-_LEGEND = "N new · ● persisting · R returned · F fading · · absent"
+_LEGEND = "N new · ● persisting · R returned · F fading (first year without it) · · absent"
+_FLAG = {"emphasis": "†", "one_off": "‡"}
 
 
 def terms_cmd(
     source: str = typer.Argument(..., help="Source name."),
     watch: list[str] | None = options.WATCH,
     series: str | None = typer.Option(None, "--series", help="Only this series."),
+    years: str | None = options.YEARS,
     variants: bool = typer.Option(
         True, "--variants/--no-variants", help="Group variants under their canonical form."
     ),
-    top: int = typer.Option(0, "--top", help="Only the N terms with the highest latest emergence."),
+    limit: int = typer.Option(
+        40, "--limit", "-n", help="Rows of the table (most important first; watch terms always)."
+    ),
+    show_all: bool = typer.Option(
+        False, "--all", help="Every term, flagged noise (emphasis † and one-off ‡ quotes) included."
+    ),
     csv: bool = typer.Option(False, "--csv", help="Write CSV (long format) to stdout."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write the CSV to this file."),
     data: Path = options.DATA,
 ):
-    """Print the term × year matrix with statuses (new, ●=persisting, returned, fading, ·=absent)."""
-    from policytrack.pipeline.analysis.termquery import select_terms, term_order
-    from policytrack.pipeline.store import atomic
+    """Print the term × year matrix with statuses, ranked by importance over the window
+    (share of documents mentioning the term × mentions per 10,000 characters)."""
+    from policytrack.pipeline.analysis.termquery import (
+        ranked,
+        read_source_rows,
+        select_terms,
+        status_matrix,
+    )
+    from policytrack.pipeline.store.tables import read_table
+    from policytrack.pipeline.text.watch import parse_watch
 
-    def parsed():
-        terms = read_table(data, "terms")
-        items = read_table(data, "items")
-        return terms[terms["source"] == source], items[items["source"] == source]
+    wanted = parse_watch(watch, where="--watch")
+    window = options.parse_years(years)
+    documents = read_table(data, "documents")
+    from policytrack.pipeline.store.schema import TERM_TIMELINE
 
+    # The table needs no paths (a list column, the slowest to read); the CSV has them all.
+    cols = [c for c in TERM_TIMELINE.names if c != "paths" or csv or output]
+    rows = read_source_rows(data, "term_timeline", source, cols)
+    if "paths" not in rows:
+        rows["paths"] = [[]] * len(rows)
     timeline = select_terms(
-        read_table(data, "documents"),
-        read_table(data, "term_timeline"),
+        documents,
+        rows,
         source,
-        wanted=parse_watch(watch, where="--watch"),
+        wanted=wanted,
         series=series,
         variants=variants,
-        top=top,
-        parsed=parsed,
+        years=window,
+        items=lambda: read_source_rows(data, "items", source),
+        limit=0 if show_all else limit,
+        noise=show_all,
     )
     if csv or output:
-        out = timeline.copy()
-        for col in ("paths", "variants"):
-            out[col] = out[col].map(lambda v: ";".join(map(str, v)))
-        if output:
-            atomic.write_csv(out, output)
-            typer.echo(f"wrote {output} ({len(out)} rows)")
-        if csv:
-            out.to_csv(sys.stdout, index=False)
+        _write_csv(timeline, csv, output)
         return
     console = options.console()
     if timeline.empty:
@@ -65,36 +77,69 @@ def terms_cmd(
         return
     from rich.table import Table
 
+    from policytrack.pipeline.analysis.lexicon_rank import term_importance
+
     for series_name, g in timeline.groupby("series", sort=True):
-        years = sorted(g["year"].unique())
-        short = len(years) > 10
-        marks = _SHORT if short else _MARK
+        imp = term_importance(g)
+        order = ranked(imp, watch=wanted, noise=show_all)
+        total = max(len(order), timeline.attrs.get("totals", {}).get(series_name, 0))
+        if not show_all and limit > 0:
+            order = order[: max(limit, len([t for t in order if t in set(wanted)]))]
+        years_ = sorted(g["year"].unique())
+        short = len(years_) > 10
+        shown = f"{len(order)} of {total} terms" if len(order) < total else f"{total} terms"
         table = Table(
-            title=f"{source} / {series_name}",
+            title=f"{source} / {series_name} ({years_[0]}–{years_[-1]}; {shown}"
+            + ("; --all for every term)" if len(order) < total else ")"),
             show_edge=False,
-            caption=_LEGEND if short else None,
-            padding=(0, 0) if short else (0, 1),
+            caption=(_LEGEND if short else "") + " · † emphasis quote · ‡ one-off",
         )
         table.add_column("term", overflow="fold", max_width=40)
-        for y in years:
-            table.add_column(f"{y % 100:02d}" if short else str(y), justify="center", no_wrap=True)
-        table.add_column("emergence", justify="right")
-        for term in term_order(g):
-            rows = g[g["term"] == term].set_index("year")
+        matrix = status_matrix(g, order).reindex(columns=years_)
+        if short:
+            # One column of fixed-width cells: cheap to render, still one slot per year.
+            table.add_column(" ".join(f"{y % 100:02d}" for y in years_), no_wrap=True)
             cells = [
-                marks.get(rows.at[y, "status"], rows.at[y, "status"]) if y in rows.index else ""
-                for y in years
+                " ".join(f"{_SHORT.get(c, ' ') if isinstance(c, str) else ' ':^2}" for c in row)
+                for row in matrix.itertuples(index=False)
             ]
-            label = term
-            vs = rows["variants"].iloc[0] if variants else []
+        else:
+            for y in years_:
+                table.add_column(str(y), justify="center", no_wrap=True)
+            cells = [
+                [_MARK.get(c, "") if isinstance(c, str) else "" for c in row]
+                for row in matrix.itertuples(index=False)
+            ]
+        table.add_column("importance", justify="right")
+        table.add_column("trend", justify="right")
+        info = g.drop_duplicates("term").set_index("term")
+        imp = imp.set_index("term")
+        for term, row in zip(order, cells, strict=True):
+            label = term + _FLAG.get(info.at[term, "flag"], "")
+            vs = info.at[term, "variants"] if variants else []
             if variants and len(vs) > 1:
-                label = f"{term} (+{len(vs) - 1}: {'、'.join(v for v in vs if v != term)})"
+                others = [v for v in vs if v != term]
+                more = " …" if len(others) > 3 else ""
+                label += f" (+{len(others)}: {'、'.join(others[:3])}{more})"
+            row = [row] if short else row
             table.add_row(
-                label,
-                *cells,
-                f"{rows.loc[years[-1], 'emergence']:.2f}" if years[-1] in rows.index else "",
+                label, *row, f"{imp.at[term, 'importance']:.2f}", f"{imp.at[term, 'trend']:+.2f}"
             )
         console.print(table)
+
+
+def _write_csv(timeline, to_stdout: bool, output: Path | None) -> None:
+    """The long rows as CSV (lists joined with ;): no rich, no matrix."""
+    from policytrack.pipeline.store import atomic
+
+    out = timeline.copy()
+    for col in ("paths", "variants"):
+        out[col] = [";".join(map(str, v)) for v in out[col]]
+    if output:
+        atomic.write_csv(out, output)
+        typer.echo(f"wrote {output} ({len(out)} rows)")
+    if to_stdout:
+        out.to_csv(sys.stdout, index=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -77,6 +77,7 @@ def parse_record(store: RawStore, rec: dict, watch: list[str]) -> tuple[Document
             rec.get("content_type"),
             title_hint=title_hint,
             year_hint=year_hint,
+            file_name=rec.get("original_name"),
             watch=watch,
         )
     except InputError as err:
@@ -105,7 +106,7 @@ def parse_record(store: RawStore, rec: dict, watch: list[str]) -> tuple[Document
     if best is None:
         raise page_err or InputError(where, "no parsable text")
     if rec.get("year_override") and rec.get("year"):
-        best.year = int(rec["year"])  # `ingest --year` beats the title
+        best.year, best.year_source = int(rec["year"]), "option"  # `ingest --year` beats all
     # Crawl records know the page's meta line even when the parser could not see it.
     best.published_at = best.published_at or rec.get("published_at")
     best.department = best.department or rec.get("department") or ""
@@ -116,7 +117,8 @@ def parse_record(store: RawStore, rec: dict, watch: list[str]) -> tuple[Document
 def document_rows(doc: Document, rec: dict, text_from: str) -> dict[str, list[dict]]:
     base = {
         "source": rec["source"],
-        "series": rec.get("series") or "untitled",
+        # Derived from the parsed document (text/series.py); `ingest --series` overrides it.
+        "series": rec["series"] if rec.get("series_override") and rec.get("series") else doc.series,
         "year": int(doc.year),
         "doc_id": rec["doc_id"],
     }
@@ -171,6 +173,7 @@ def document_rows(doc: Document, rec: dict, text_from: str) -> dict[str, list[di
         "addressees": doc.addressees,
         "preamble": doc.preamble,
         "genre": doc.genre,
+        **doc.header_columns(),
         "n_sections": len(doc.sections),
         "n_items": len(doc.numbered_items),
         "n_chars": n_chars,

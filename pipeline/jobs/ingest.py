@@ -12,7 +12,7 @@ from policytrack.pipeline.store import manifest
 from policytrack.pipeline.store.rawstore import RawStore, sha256_bytes
 from policytrack.pipeline.text.extract import TYPES, extract, sniff_type
 from policytrack.pipeline.text.normalize import series_key
-from policytrack.pipeline.text.parse import parse_extracted, year_from_title
+from policytrack.pipeline.text.parse import YearMissing, parse_extracted
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +70,14 @@ def ingest(
     known = {r.get("sha256") for r in store.records()}
     result = IngestResult()
 
-    def add(data: bytes, where: str, name: str, ctype: str, title: str, y: int | None, enc):
+    def add(data: bytes, where: str, name: str, ctype: str, doc, title: str, y: int | None, enc):
         if sha256_bytes(data) in known:  # checked first: no second copy under another year
             result.duplicates += 1
             return
         stored = store.store(data, y, Path(name).suffix or ".bin")
+        # The default series comes from the parsed document (build recomputes it); a --series
+        # given here overrides it for good.
+        default = doc.series if doc else (series_key(title) if title else "untitled")
         record = manifest.record(
             source=source,
             origin="ingest",
@@ -83,11 +86,13 @@ def ingest(
             encoding=enc,
             title=title,
             year=y,
-            series=series or (series_key(title) if title else "untitled"),
+            series=series or default,
             original_name=name,
         )
         if year is not None:
             record["year_override"] = True
+        if series:
+            record["series_override"] = True
         store.append(record)
         known.add(stored[1])
         result.added.append(record)
@@ -105,37 +110,36 @@ def ingest(
                     result.skipped.append((where, err))
                     continue
                 title = str(row.get("title") or "")
-                y = year or _int(row.get("year")) or year_from_title(title)
-                if y is None:
+                name = f"{path.name}#L{where.rsplit(':', 1)[1]}.json"
+                try:  # the year may be in the title, a date line, a congress named …
+                    doc = parse_extracted(
+                        extract(raw, name, "application/json"), where=where, year=year
+                    )
+                except YearMissing:
                     result.skipped.append(
-                        (where, f"no year (field empty, none in title {title!r})")
+                        (where, f"no year (field empty, none in title {title!r} or its text)")
                     )
                     continue
-                add(
-                    raw,
-                    where,
-                    f"{path.name}#L{where.rsplit(':', 1)[1]}.json",
-                    "application/json",
-                    title,
-                    y,
-                    "utf-8",
-                )
+                except InputError as err:
+                    result.skipped.append((where, err.reason))
+                    continue
+                add(raw, where, name, "application/json", doc, title, doc.year, "utf-8")
             continue
         data = path.read_bytes()
         if not data.strip():
             result.skipped.append((str(path), "empty file"))
             continue
-        title, y, enc = "", year, None
+        title, y, enc, doc = "", year, None, None
         try:
             ex = extract(data, str(path))
             enc = ex.encoding
-            doc = parse_extracted(ex, where=str(path), year_hint=year)
-            title, y = doc.title, year or doc.year
+            doc = parse_extracted(ex, where=str(path), year=year, name=path.name)
+            title, y = doc.title, doc.year
         except InputError as err:
             # Keep the file anyway (raw data is never thrown away); build will report it.
             log.warning("%s (stored; build will report it)", err)
         ctype = sniff_type(data, path.name)
-        add(data, str(path), path.name, TYPES.get(path.suffix.lower(), ctype), title, y, enc)
+        add(data, str(path), path.name, TYPES.get(path.suffix.lower(), ctype), doc, title, y, enc)
     return result
 
 

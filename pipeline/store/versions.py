@@ -4,6 +4,6 @@ Kept in a module with no imports so a warm build can read them without loading s
 """
 
 # Parsing and term extraction (documents, items, sentences, terms tables).
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 # Alignment, threads and term timelines.
 ALIGN_VERSION = "3"

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from policytrack.pipeline.core.errors import InputError
+from policytrack.pipeline.text.limits import MAX_BYTES, check_pdf, check_zip, too_large
+from policytrack.pipeline.text.vocab import plausible_year
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +35,6 @@ TYPES = {
     ".pdf": "application/pdf",
     ".doc": "application/msword",
 }
-
-MAX_BYTES = 50 * 1024 * 1024  # a notice is kilobytes; anything this big is not one
 
 
 @dataclass
@@ -165,14 +165,22 @@ _CHROME_ATTR = re.compile(
 )
 
 
+# Control characters lxml refuses (Word's \x0b soft line break, a stray \x08 …) are dropped;
+# tab, newline and carriage return stay.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def html_paragraphs(html: str) -> list[str]:
     """Visible text of an HTML page, one paragraph per block element."""
     import lxml.html
 
+    parser = lxml.html.HTMLParser()
     try:
-        root = lxml.html.document_fromstring(html)
+        root = lxml.html.document_fromstring(_CONTROL.sub("", html), parser=parser)
     except Exception as exc:  # lxml raises several types on garbage
         raise ValueError(f"unparseable HTML ({exc.__class__.__name__})") from exc
+    if any("Excessive depth" in e.message for e in parser.error_log):
+        raise ValueError("HTML nested too deeply (more than 256 levels of elements)")
     for el in root.iter(*_DROP_TAGS):
         el.drop_tree()
     total = len(root.text_content() or "")
@@ -260,7 +268,7 @@ PDF_EXTRACTORS = (
 
 def pdf_text(data: bytes, where: str = "") -> tuple[str, str]:
     """Text of a PDF and the extractor that produced it; tries the next one on garbled output."""
-    errors = []
+    errors, empty, garbled = [], 0, 0
     for name, fn in PDF_EXTRACTORS:
         try:
             text = fn(data)
@@ -269,7 +277,14 @@ def pdf_text(data: bytes, where: str = "") -> tuple[str, str]:
             continue
         if not pdf_garbled(text):
             return text, name
-        errors.append(f"{name}: undecodable glyphs")
+        if text.strip():
+            garbled += 1
+            errors.append(f"{name}: undecodable glyphs")
+        else:
+            empty += 1
+            errors.append(f"{name}: no text")
+    if empty and not garbled:  # every extractor that ran found pages without text
+        raise InputError(where, "PDF has no text layer (scanned pages?): its text needs OCR")
     raise InputError(where, "PDF text could not be extracted (" + "; ".join(errors) + ")")
 
 
@@ -279,7 +294,7 @@ def reflow_pdf_lines(lines: list[str]) -> list[str]:
     A line that runs (nearly) to the full measure and does not end a sentence continues on the
     next line; short lines (titles, dates, signatures) stand alone.
     """
-    lines = [ln.strip() for ln in lines]
+    lines = _drop_page_numbers([ln.strip() for ln in lines])
     lengths = sorted(len(ln) for ln in lines if len(ln) > 10)
     if not lengths:
         return lines
@@ -294,12 +309,14 @@ def reflow_pdf_lines(lines: list[str]) -> list[str]:
         # A full-measure line was wrapped. When it ends at a 。 the paragraph may still go on:
         # a long next line continues it, a short one (issuer, date, title) stands alone.
         # A line ending in a colon (主送 addressees, 附件：) always stands alone.
-        ended = out and out[-1][-1] in _SENTENCE_END
-        lead_in = out and out[-1][-1] in "：:"
+        last = out[-1] if out else ""
+        ended = bool(last) and last[-1] in _SENTENCE_END
+        lead_in = bool(last) and last[-1] in "：:"
         if (
             joinable
             and not lead_in
             and not _starts_with_marker(ln)
+            and not _STANDS_ALONE.match(ln)
             and (not ended or len(ln) >= 0.5 * full)
         ):
             out[-1] += ln
@@ -310,9 +327,31 @@ def reflow_pdf_lines(lines: list[str]) -> list[str]:
 
 
 _SENTENCE_END = "。！？；!?;…"
+# 1、 1. （1） ① 一、 open a paragraph; 1.2万 (a decimal number) does not.
 _MARKER_START = re.compile(
-    r"^([一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d+[、.．]|[①-⑳])"
+    r"^([一二三四五六七八九十]+、|[（(][一二三四五六七八九十\d]+[）)]|\d+[、.．](?!\d)|[①-⑳])"
 )
+_PAGE_NUMBER = re.compile(r"^\s*[-—–－]*\s*(第\s*)?\d{1,4}\s*(页)?\s*[-—–－]*\s*$")
+# Lines that open a block of their own: an annex list, the colophon.
+_STANDS_ALONE = re.compile(r"^(附件|附：|抄送|主送|印发|联系人)")
+
+
+def _drop_page_numbers(lines: list[str]) -> list[str]:
+    """Page numbers (— 2 —) and the blank lines around them sit between the halves of a
+    paragraph split by a page break: drop them so the halves join."""
+    out: list[str] = []
+    after_number = False
+    for ln in lines:
+        if _PAGE_NUMBER.match(ln):
+            while out and not out[-1]:
+                out.pop()
+            after_number = True
+            continue
+        if after_number and not ln:
+            continue
+        after_number = False
+        out.append(ln)
+    return out
 
 
 def _starts_with_marker(line: str) -> bool:
@@ -365,10 +404,7 @@ def extract(data: bytes, name: str = "", content_type: str | None = None) -> Ext
     if not data or not data.strip():
         raise InputError(where, "empty file")
     if len(data) > MAX_BYTES:
-        raise InputError(
-            where,
-            f"file too large ({len(data) // 1024 // 1024} MB > {MAX_BYTES // 1024 // 1024} MB)",
-        )
+        raise InputError(where, too_large(len(data)))
     ctype = sniff_type(data, name, content_type)
     declared = None
     if content_type and "charset=" in content_type:
@@ -377,6 +413,7 @@ def extract(data: bytes, name: str = "", content_type: str | None = None) -> Ext
     if ctype == DOCX_TYPE:
         if not data.startswith(b"PK\x03\x04"):
             raise InputError(where, "not a valid .docx (no ZIP signature)")
+        check_zip(data, where)
         try:
             paras = docx_paragraphs(data)
         except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
@@ -391,6 +428,7 @@ def extract(data: bytes, name: str = "", content_type: str | None = None) -> Ext
     if ctype == "application/pdf":
         if not data.startswith(b"%PDF"):
             raise InputError(where, "not a valid PDF (no %PDF header)")
+        check_pdf(data, where)
         text, extractor = pdf_text(data, where)
         return Extracted(reflow_pdf_lines(text.split("\n")), ctype, meta={"extractor": extractor})
     if ctype == "application/msword":
@@ -403,19 +441,23 @@ def extract(data: bytes, name: str = "", content_type: str | None = None) -> Ext
             row = json.loads(text)
         except ValueError as exc:
             raise InputError(where, f"invalid JSON ({exc.msg} at line {exc.lineno})") from exc
+        except RecursionError:
+            raise InputError(where, "invalid JSON (nested too deeply)") from None
         if not isinstance(row, dict) or not isinstance(row.get("content"), str):
             raise InputError(where, "JSON document needs a 'content' string (and 'title', 'year')")
         year = row.get("year")
-        try:
+        try:  # 1e400 and Infinity are floats int() cannot take; 99999999 is no year either
             year = int(year) if year not in (None, "") else None
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
+            year = None
+        if year is not None and not plausible_year(year):
             year = None
         _check_text(row["content"], where)
         title = row.get("title")
         title = "" if title is None else str(title)  # a number or list must not crash the parser
         return Extracted(
             blocks_to_paragraphs(row["content"]), ctype, encoding, title or None, year,
-            meta={"url": row.get("url")},
+            meta={k: row.get(k) for k in ("url", "congress", "type") if k in row},
         )  # fmt: skip
     if ctype == "text/html":
         try:

@@ -72,3 +72,11 @@ def match_marker(para: str) -> Marker | None:
         family = "cn" if family == "cn_bare" else family
         return Marker(family, no, para[: m.end()].strip(), para[m.end() :].strip())
     return None
+
+
+def cn_numeral(n: int) -> str:
+    """1..99 in Chinese numerals: 7 → 七, 17 → 十七, 20 → 二十."""
+    digits = "零一二三四五六七八九"
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 0 else ("十" if tens == 1 else digits[tens] + "十")
+    return head + (digits[ones] if ones or not tens else "")

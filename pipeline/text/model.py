@@ -76,13 +76,43 @@ class Document:
     addressees: str = ""
     page_title: str = ""  # e.g. 关于印发《省科协2019年工作要点》的通知
     preamble: str = ""
-    genre: str = "notice"  # work_points | report | notice
+    genre: str = "notice"  # work_points | report | plan | notice
     sections: list[Section] = field(default_factory=list)
     terms: list[TermHit] = field(default_factory=list)
     # Text cut from the edges of the body and kept out of the outline (page chrome, a licence
     # block, annexes …), and which kinds of it were found.
     trailer: str = ""
     trailer_kinds: list[str] = field(default_factory=list)
+    # Speech-type reports: the line under the title (without its ——), the meeting it names,
+    # the speaker and the speaker's role (区长).
+    subtitle: str = ""
+    venue: str = ""
+    speaker: str = ""
+    speaker_role: str = ""
+    # Where each header field came from (docs/data.md, "Header fields"): title | subtitle |
+    # date_line | doc_number | signing | red_header | body | speaker | congress | page |
+    # file_name | first_heading | option; "" when the field is empty.
+    title_source: str = ""
+    year_source: str = ""
+    issuer_source: str = ""
+    issued_on_source: str = ""
+    warnings: list[str] = field(default_factory=list)  # e.g. year sources that disagree
+
+    @property
+    def series(self) -> str:
+        """The default series key (text/series.py); `ingest --series` overrides it."""
+        from policytrack.pipeline.text.series import series_key
+
+        return series_key(
+            title=self.title, genre=self.genre, issuer=self.issuer, venue=self.venue,
+            page_title=self.page_title,
+        )  # fmt: skip
+
+    def header_columns(self) -> dict:
+        """The documents-table columns added by the header model (issue 13)."""
+        names = ("subtitle", "venue", "speaker", "speaker_role", "title_source", "year_source",
+                 "issuer_source", "issued_on_source", "trailer", "trailer_kinds", "warnings")  # fmt: skip
+        return {n: getattr(self, n) for n in names}
 
     def iter_items(self):
         """Every item at every level, sections excluded, in document order."""

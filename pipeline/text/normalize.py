@@ -41,14 +41,16 @@ def _ts_tables() -> tuple[frozenset[str], object]:
     return frozenset(trad - simp), opencc.OpenCC("t2s")
 
 
-def is_traditional(text: str, threshold: float = 0.02) -> bool:
-    """True when enough characters are traditional-only to call the text traditional Chinese."""
+def is_traditional(text: str, threshold: float = 0.02, min_hits: int = 5) -> bool:
+    """True when enough characters are traditional-only to call the text traditional Chinese.
+
+    A short text (a title) needs a lower `min_hits` and a higher `threshold`."""
     trad_only, _ = _ts_tables()
     cjk = _CJK.findall(text[:20000])
     if not cjk:
         return False
     hits = sum(1 for c in cjk if c in trad_only)
-    return hits >= 5 and hits / len(cjk) >= threshold
+    return hits >= min_hits and hits / len(cjk) >= threshold
 
 
 def to_simplified(text: str) -> str:

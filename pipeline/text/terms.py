@@ -58,23 +58,30 @@ def is_formula(term: str) -> bool:
     return len(_FORMULA_ANY.findall(term)) >= 2
 
 
-def extract_terms(doc: Document, watch: Iterable[str] = ()) -> list[TermHit]:
-    units = doc.own_texts()
-    watched = {t for t in (normalize(w) for w in watch) if t}
-    kinds: dict[str, str] = {}
-    quoted: dict[str, list[str]] = {}
-    books: dict[str, list[str]] = {}
+def marked_spans(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(start, end) of the inside of every quote pair, and of every 《》 title, in `text`."""
+    quoted = [m.span(1) for rx in _QUOTES for m in rx.finditer(text)]
+    titled = [m.span(1) for m in _BOOK.finditer(text)]
+    return quoted, titled
 
-    def note(term: str, kind: str) -> None:
+
+def quoted_candidates(units: Iterable[tuple[str, str]]) -> dict[str, tuple[str, list[str]]]:
+    """term → (kind, paths of its quoted or titled occurrences) for the quotes, book titles and
+    numbered formulas written in `units` ((path, text) pairs); the strongest kind wins."""
+    kinds: dict[str, str] = {}
+    titled: dict[str, list[str]] = {}
+    quoted: dict[str, list[str]] = {}
+
+    def note(term: str, kind: str, path: str) -> None:
         if term not in kinds or KIND_RANK[kind] < KIND_RANK[kinds[term]]:
             kinds[term] = kind
+        (titled if kind == "book" else quoted).setdefault(term, []).append(path)
 
     for path, text in units:
         for m in _BOOK.finditer(text):
             term = m.group(1).strip()
             if _HAS_WORD.search(term):
-                books.setdefault(term, []).append(path)
-                note(term, "book")
+                note(term, "book", path)
         for rx in _QUOTES:
             for m in rx.finditer(text):
                 term = m.group(1).strip()
@@ -84,16 +91,26 @@ def extract_terms(doc: Document, watch: Iterable[str] = ()) -> list[TermHit]:
                     or not _HAS_WORD.search(term)
                 ):
                     continue
-                quoted.setdefault(term, []).append(path)
-                note(term, "formula" if is_formula(term) else "quote")
+                note(term, "formula" if is_formula(term) else "quote", path)
+    # A book title keeps its titled mentions only (the book kind wins).
+    return {t: (k, titled[t] if k == "book" else quoted[t]) for t, k in kinds.items()}
+
+
+def extract_terms(doc: Document, watch: Iterable[str] = ()) -> list[TermHit]:
+    units = doc.own_texts()
+    watched = {t for t in (normalize(w) for w in watch) if t}
+    found = quoted_candidates(units)
+    kinds = {t: k for t, (k, _) in found.items()}
+    books = {t: p for t, (k, p) in found.items() if k == "book"}
+    quoted = {t: p for t, (k, p) in found.items() if k != "book"}
 
     full = "\n".join(t for _, t in units)
     for term in builtin_formulas():
         if term not in kinds and term in full:
-            note(term, "formula")
+            kinds[term] = "formula"
     for term in watched:
         if term not in kinds and term in full:
-            note(term, "watch")
+            kinds[term] = "watch"
 
     hits = []
     for term, kind in kinds.items():

@@ -57,3 +57,24 @@ def plausible_year(year: int, today_year: int | None = None) -> bool:
 
     last = (today_year or datetime.date.today().year) + 1
     return FIRST_YEAR <= year <= last
+
+
+# The National Congresses of the Communist Party of China and the year each met (historical fact,
+# used when a report names its congress but carries no date: "(十七大)", "第十七次全国代表大会").
+CONGRESS_YEARS = {
+    1: 1921, 2: 1922, 3: 1923, 4: 1925, 5: 1927, 6: 1928, 7: 1945, 8: 1956, 9: 1969, 10: 1973,
+    11: 1977, 12: 1982, 13: 1987, 14: 1992, 15: 1997, 16: 2002, 17: 2007, 18: 2012, 19: 2017,
+    20: 2022,
+}  # fmt: skip
+# "中国共产党第十七次全国代表大会" in a title or subtitle, and Wikisource's "(十七大)" disambiguator.
+CONGRESS_NAME = re.compile(r"中国共产党第([一二三四五六七八九十]+)次全国代表大会")
+CONGRESS_TAG = re.compile(r"\s*[（(]\s*([一二三四五六七八九十]+)\s*大\s*[）)]\s*$")
+# A date alone on its line in parentheses under a report's title: （2017年10月18日）.
+DATE_LINE = re.compile(rf"^[（(]\s*({YEAR})\s*年\s*(\d{{1,2}})\s*月\s*(\d{{1,2}})\s*日\s*[）)]$")
+
+
+def year_range(today_year: int | None = None) -> str:
+    """The plausible years as written in messages: 1900–2027."""
+    import datetime
+
+    return f"{FIRST_YEAR}–{(today_year or datetime.date.today().year) + 1}"

@@ -107,15 +107,16 @@ def test_sample_threads_and_timeline(sample_tables):
     assert a.loc["加强青少年科技教育", "parent_thread"] in set(th["thread_id"])
     tl = sample_tables["term_timeline"]
     tl = tl[tl["series"] == SERIES_A].set_index(["term", "year"])["status"]
+    # Statuses are causal (docs/terms.md): fading is the first document without the term.
     assert [tl[("学习·提能", y)] for y in (2018, 2019, 2020, 2022, 2023, 2024)] == [
         "absent",
+        "new",
         "fading",
-        "absent",
         "absent",
         "returned",
         "persisting",
     ]
-    assert [tl[("服务发展年", y)] for y in (2019, 2020, 2022)] == ["new", "fading", "absent"]
+    assert [tl[("服务发展年", y)] for y in (2019, 2020, 2022)] == ["new", "persisting", "fading"]
 
 
 @pytest.mark.shared

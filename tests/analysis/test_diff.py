@@ -128,14 +128,18 @@ def test_terms_matrix_and_csv(data):
     assert result.exit_code == 0, result.output
     row = next(ln for ln in result.output.splitlines() if ln.lstrip().startswith("三大攻坚战"))
     assert "(+1: 打好三大攻坚战)" in row
-    # Grouped with its variant, the priority is present in 2018 and 2019.
-    assert [c.strip() for c in row.split("│")[1:4]] == ["new", "fading", "·"]
+    # Grouped with its variant, the priority is present in 2018 and 2019 (fading: the first
+    # document without it).
+    assert [c.strip() for c in row.split("│")[1:4]] == ["new", "●", "fading"]
     csv = CliRunner().invoke(app, ["terms", "s", "--data", str(data), "--csv", "--no-variants"])
+    assert csv.exit_code == 0, csv.exception
     lines = csv.output.strip().splitlines()
-    assert lines[0].startswith("source,series,term,canonical,variants,year,present,count,status")
+    header = lines[0].split(",")
+    assert header[:10] == ["source", "series", "term", "canonical", "variants", "year",
+                           "present", "count", "per_10k_chars", "status"]  # fmt: skip
     rows = [ln for ln in lines if ",三大攻坚战,三大攻坚战," in ln]
-    # On its own, the exact term is missing from 2019, so 2018 was its last year.
-    assert [r.split(",")[8] for r in rows] == ["fading", "absent", "absent"]
+    # On its own, the exact term is missing from 2019: 2019 is the first year without it.
+    assert [r.split(",")[header.index("status")] for r in rows] == ["new", "fading", "absent"]
 
 
 def test_terms_counts_a_term_the_build_did_not_watch(data):
@@ -143,9 +147,12 @@ def test_terms_counts_a_term_the_build_did_not_watch(data):
         app, ["terms", "s", "--data", str(data), "--csv", "--no-variants", "--watch", "示范学会"]
     )
     assert result.exit_code == 0, result.output
-    rows = [ln.split(",") for ln in result.output.splitlines() if ",示范学会," in ln]
+    lines = result.output.splitlines()
+    header = lines[0].split(",")
+    rows = [ln.split(",") for ln in lines if ",示范学会," in ln]
+    at = [header.index(c) for c in ("year", "count", "status")]
     # 学会 item: "培育一批示范学会" in 2018 and 2021; revised 2019 text has "一流示范学会".
-    assert [(r[5], r[7], r[8]) for r in rows] == [
+    assert [tuple(r[i] for i in at) for r in rows] == [
         ("2018", "1", "new"),
         ("2019", "1", "persisting"),
         ("2021", "1", "persisting"),

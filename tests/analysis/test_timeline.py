@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from policytrack.pipeline.analysis.lexicon_count import count_watch
 from policytrack.pipeline.analysis.timeline import (
     TIMELINE_COLUMNS,
-    count_terms,
     emergence,
     group_timeline,
     group_variants,
@@ -21,52 +21,57 @@ def test_statuses_exact():
     present = np.array(
         [
             [1, 1, 1, 1, 1],  # constant
-            [0, 1, 1, 0, 0],  # new, persisting, fades
+            [0, 1, 1, 0, 0],  # new, persisting, stops (fading in the first year without it)
             [1, 0, 1, 1, 0],  # fades, returns, fades again
             [0, 0, 0, 0, 1],  # new in the latest year
             [0, 0, 0, 0, 0],  # never seen (watched)
+            [0, 0, 1, 0, 0],  # seen once: new, then fading — never fading in its only year
         ],
         dtype=bool,
     )
     assert statuses(present).tolist() == [
         ["new", "persisting", "persisting", "persisting", "persisting"],
-        ["absent", "new", "fading", "absent", "absent"],
-        ["fading", "absent", "returned", "fading", "absent"],
+        ["absent", "new", "persisting", "fading", "absent"],
+        ["new", "fading", "returned", "persisting", "fading"],
         ["absent", "absent", "absent", "absent", "new"],
         ["absent", "absent", "absent", "absent", "absent"],
+        ["absent", "absent", "new", "fading", "absent"],
     ]
 
 
 @pytest.mark.parametrize("seed", range(20))
-def test_adding_a_year_only_ever_sets_fading(seed):
+def test_adding_a_year_never_changes_an_earlier_status(seed):
+    """No look-ahead: statuses and the trend of years ≤ t are computed from years ≤ t only, so
+    adding a later year changes nothing before it (not even to fading)."""
     rng = np.random.default_rng(seed)
     present = rng.random((30, 12)) < 0.4
-    counts = present * rng.integers(1, 6, present.shape)
-    sizes = rng.integers(500, 5000, 12)
     for t in range(1, 12):
-        before = statuses(present[:, :t])
-        after = statuses(present[:, : t + 1])[:, :t]
-        changed = before != after
-        # Only the previous year can change, only to fading, only where the term just vanished.
-        assert not changed[:, : t - 1].any()
-        rows = np.nonzero(changed[:, t - 1])[0]
-        assert (after[rows, t - 1] == "fading").all()
-        assert (present[rows, t - 1] & ~present[rows, t]).all()
-        assert set(np.nonzero(present[:, t - 1] & ~present[:, t])[0]) == set(rows)
-        # Emergence of earlier years never changes at all.
         np.testing.assert_array_equal(
-            emergence(counts[:, :t], sizes[:t]),
-            emergence(counts[:, : t + 1], sizes[: t + 1])[:, :t],
+            statuses(present[:, :t]), statuses(present[:, : t + 1])[:, :t]
+        )
+        np.testing.assert_array_equal(
+            emergence(present[:, :t]), emergence(present[:, : t + 1])[:, :t]
         )
 
 
-def test_emergence_ranks_a_rising_term_above_a_constant_one():
-    counts = np.array([[2, 2, 2, 2, 2, 2], [0, 0, 0, 1, 4, 8], [3, 0, 0, 0, 0, 0]])
-    e = emergence(counts, np.full(6, 1000))
-    assert (e[0] == 0).all()  # steady: never a burst
-    assert e[1, 5] > e[1, 4] > 0  # rising: a growing burst
-    assert (e[1, :3] == 0).all()
-    assert e[2, 1:].max() == 0  # gone: no burst after it vanished
+def test_a_term_present_for_ten_years_is_never_rising():
+    present = np.array(
+        [
+            [1] * 10,  # ten years, every year
+            [0] * 7 + [1, 1, 1],  # new three years ago
+            [0] * 9 + [1],  # new this year
+            [1] * 5 + [0] * 5,  # stopped five years ago
+            [1, 0, 0, 0, 0, 0, 0, 1, 1, 1],  # back after a long absence
+        ],
+        dtype=bool,
+    )
+    e = emergence(present)
+    # Rising while new (its first 3 documents), then 0 for good: never rising at ten years.
+    assert e[0, :3].tolist() == [1.0, 1.0, 1.0] and (e[0, 3:] == 0).all()
+    assert e[1, -1] == 1.0 and e[2, -1] == pytest.approx(1 / 3, abs=1e-4)
+    assert e[3, 5] < 0 and e[3, 7] == -1.0 and e[3, -1] < 0  # falling: gone from the window
+    assert 0 < e[4, -1] < 1  # returning: rising, but less than a brand-new term
+    assert (e[:, :1][~present[:, :1]] == 0).all()
 
 
 def test_variants_grouped_under_a_root():
@@ -139,8 +144,7 @@ def test_term_timeline_rows():
     terms = _terms(
         [
             (2018, "三大攻坚战", "formula", 3, ["preamble", "3.9"], None),
-            (2019, "三大攻坚战", "formula", 2, ["4.10"], None),
-            (2019, "三大攻坚战", "watch", 3, ["4.10", "preamble"], None),
+            (2019, "三大攻坚战", "formula", 3, ["4.10", "preamble"], None),
             (2019, "打好三大攻坚战", "quote", 1, ["4.10"], None),
             (2021, "双碳", "quote", 2, ["2.1"], None),
         ]
@@ -148,13 +152,14 @@ def test_term_timeline_rows():
     tl = term_timeline(terms, _docs([2018, 2019, 2021]), watch=["服务发展年", "三大攻坚战"])
     assert list(tl.columns) == TIMELINE_COLUMNS
     by = tl.set_index(["term", "year"])
-    assert by.loc[("三大攻坚战", 2019), "count"] == 3  # the watched count includes the quoted
+    assert by.loc[("三大攻坚战", 2019), "count"] == 3
+    assert by.loc[("三大攻坚战", 2019), "per_10k_chars"] == 30.0  # 3 mentions in 1,000 characters
     assert by.loc[("三大攻坚战", 2019), "paths"] == ["4.10", "preamble"]
     assert by.loc[("三大攻坚战", 2019), "kinds"] == "formula,watch"
     assert [by.loc[("三大攻坚战", y), "status"] for y in (2018, 2019, 2021)] == [
         "new",
+        "persisting",
         "fading",
-        "absent",
     ]
     assert by.loc[("打好三大攻坚战", 2019), "canonical"] == "三大攻坚战"
     assert by.loc[("三大攻坚战", 2018), "variants"] == ["三大攻坚战", "打好三大攻坚战"]
@@ -163,10 +168,22 @@ def test_term_timeline_rows():
     assert set(watched["status"]) == {"absent"} and watched["watched"].all()
     assert (watched["first_year"] == 0).all()
     assert by.loc[("双碳", 2021), "status"] == "new" and by.loc[("双碳", 2021), "emergence"] > 0
+    assert (tl["present"] == (tl["count"] > 0)).all()  # presence comes from counting
     grouped = group_timeline(tl, _docs([2018, 2019, 2021])).set_index(["term", "year"])
-    # 打好三大攻坚战 contains 三大攻坚战, whose bare count (3) already includes that mention.
+    # 打好三大攻坚战 contains 三大攻坚战, whose count (3) already includes that mention.
     assert grouped.loc[("三大攻坚战", 2019), "count"] == 3
     assert "打好三大攻坚战" not in grouped.index.get_level_values(0)
+    assert (grouped["present"] == (grouped["count"] > 0)).all()
+
+
+def test_a_year_without_a_document_is_a_gap_not_an_absence():
+    """The Government Work Reports have no 2020 document: 2019 → 2021 is consecutive."""
+    terms = _terms(
+        [(2019, "六稳", "formula", 1, ["1"], None), (2021, "六稳", "formula", 2, ["1"], None)]
+    )
+    tl = term_timeline(terms, _docs([2018, 2019, 2021])).set_index(["term", "year"])
+    assert 2020 not in tl.index.get_level_values(1)
+    assert tl.loc[("六稳", 2021), "status"] == "persisting"
 
 
 def test_duplicate_document_latest_wins():
@@ -199,7 +216,8 @@ def test_duplicate_document_latest_wins():
         ]
     )
     by = term_timeline(terms, docs).set_index(["term", "year"])
-    assert by.loc[("双碳", 2018), "status"] == "fading"  # the re-issued 2019 notice dropped it
+    assert by.loc[("双碳", 2018), "status"] == "new"
+    assert by.loc[("双碳", 2019), "status"] == "fading"  # the re-issued 2019 notice dropped it
     assert by.loc[("科创中国", 2019), "status"] == "new"
 
 
@@ -212,7 +230,7 @@ def test_empty_inputs():
     ]
 
 
-def test_count_terms_follows_the_extractor_rule():
+def test_count_watch_counts_every_mention_of_a_watched_term():
     docs = _docs([2019]).assign(preamble="助力打好“三大攻坚战”，“稳”字当头。")
     items = pd.DataFrame(
         [
@@ -234,8 +252,8 @@ def test_count_terms_follows_the_extractor_rule():
             ),
         ]
     )
-    out = count_terms(items, docs, ["三大攻坚战", "稳"]).set_index("term")
-    assert out.loc["三大攻坚战", "count"] == 3
+    out = count_watch(docs, items, ["三大攻坚战", "稳"]).set_index("term")
+    assert out.loc["三大攻坚战", "count"] == 3 and out.loc["三大攻坚战", "quoted"] == 1
     assert out.loc["三大攻坚战", "paths"] == ["preamble", "1", "1.1"]
     # A watched term counts bare whatever its length (an unwatched 稳 would count quoted only).
     assert out.loc["稳", "count"] == 2 and out.loc["稳", "paths"] == ["preamble", "1.1"]

@@ -311,7 +311,11 @@ def test_text_round_trips_through_build(first, workdir):
     result = build(data)
     # The one failure: the 党组 notice whose title has no year (the crawler kept it, undated).
     assert [(Path(f).parent.name, r) for f, r in result.failures] == [
-        ("undated", "no recognisable year in the title ('市科协党组工作要点')")
+        (
+            "undated",
+            "no recognisable year in the title ('市科协党组工作要点'), nor in a subtitle, "
+            "date line, document number, signing date or the file name (give --year)",
+        )
     ]
     docs = pd.read_parquet(data / "processed" / "documents.parquet")
     items = pd.read_parquet(data / "processed" / "items.parquet")

@@ -1,0 +1,423 @@
+"""The corpus-wide lexicon of priority terms: discovery over every source, then counting.
+
+Stage contract (`lexicon_stage`, wired into the build after every source is parsed):
+  reads   an iterable of `SourceFrames` (per source: its documents and items tables), iterated
+          three times (a list, or anything that loads each source afresh on every iteration);
+          memory is bounded by the candidate statistics and one source's tables, never by the
+          whole corpus;
+  returns a `LexiconResult`: the `lexicon` table (one row per entry, schema `lexicon`) and, per
+          source, its `terms` rows (schema `terms`: every entry counted in every document of the
+          source, all versions), which replace the per-document terms of the parser.
+
+Discovery (docs/terms.md): quoted coinages, numbered formulas and book titles written in the text
+(text.terms.quoted_candidates), the well-known formulas of pipeline/data/formulas.txt, watch
+terms, and unquoted phrases found statistically (lexicon_ngrams: recurrence, cohesion, branching
+entropy; plus newness, a document-frequency ceiling and the stop list in
+pipeline/data/phrase_stoplist.txt). Counting: lexicon_count (one Aho–Corasick automaton).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+from policytrack.pipeline.analysis.corpus import select_documents
+from policytrack.pipeline.analysis.lexicon_count import Matcher, count_documents, document_units
+from policytrack.pipeline.analysis.lexicon_ngrams import CandidateStats, NgramCounter
+from policytrack.pipeline.text.normalize import normalize
+from policytrack.pipeline.text.terms import builtin_formulas, is_formula, quoted_candidates
+
+KINDS = ("book", "formula", "quote", "phrase", "watch")  # strongest first
+KIND_RANK = {k: i for i, k in enumerate(KINDS)}
+LEXICON_COLUMNS = ["term", "kind", "first_year", "first_source", "first_series", "documents", "years", "count", "quoted", "score", "flag", "evidence"]  # fmt: skip
+_NUMBERED = re.compile(r"^[一二三四五六七八九十两]{1,2}[个项大条点位种不要][\u4e00-\u9fff]{1,6}$")
+_CJK2 = re.compile(r"[\u4e00-\u9fff].*[\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True)
+class LexiconConfig:
+    """Discovery parameters (docs/terms.md explains each)."""
+
+    min_len: int = 3  # phrase length in characters
+    max_len: int = 10
+    min_count: int = 5  # recurrence: at least this many mentions in the corpus …
+    min_docs: int = 2  # … in at least this many documents, or
+    min_one_doc: int = 4  # … this many mentions in one document
+    max_candidates: int = 50_000  # per length, the most frequent recurrent n-grams (bounds pass 2)
+    min_pmi: float = 3.0  # cohesion: min over split points of log p(w)/(p(a)p(b))
+    min_entropy: float = 1.5  # branching entropy (nats) each side, stop-list words as boundaries;
+    # a phrase with fewer mentions needs 0.9 × ln(mentions) (every context distinct is the maximum)
+    min_before: int = 3  # newness: this many earlier documents of its series lack it
+    max_df: float = 0.3  # document-frequency ceiling: share of its series' documents
+    max_numeric: float = 0.3  # followed by a number more often than this: a statistic (赤字率)
+    emphasis_df: float = 0.5  # a quote said (bare) in more of its series' documents is emphasis
+    max_phrases: int = 5000
+
+
+@dataclass
+class SourceFrames:
+    """One source's parsed tables: documents (with preamble) and items (with text)."""
+
+    source: str
+    documents: pd.DataFrame
+    items: pd.DataFrame
+
+
+@dataclass
+class LexiconResult:
+    lexicon: pd.DataFrame
+    terms: dict[str, pd.DataFrame] = field(default_factory=dict)
+    stats: dict[str, float] = field(default_factory=dict)  # sizes and memory of the candidates
+
+
+@functools.cache
+def stoplist() -> dict[str, frozenset[str]]:
+    """pipeline/data/phrase_stoplist.txt: sections prefix, suffix, left, right, word, inside."""
+    text = resources.files("policytrack.pipeline").joinpath("data/phrase_stoplist.txt")
+    out: dict[str, set[str]] = {}
+    section = "word"
+    for line in text.read_text("utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+            continue
+        out.setdefault(section, set()).update(line.split())
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+@functools.cache
+def _stop_index() -> tuple:
+    stop = stoplist()
+
+    def lengths(words):
+        return sorted({len(w) for w in words})
+
+    pre, suf = stop.get("prefix", frozenset()), stop.get("suffix", frozenset())
+    patterns = [re.compile(p) for p in stop.get("pattern", ())]
+    return pre, lengths(pre), suf, lengths(suf), stop.get("word", frozenset()), stop.get("inside", frozenset()), patterns  # fmt: skip
+
+
+def is_stopped(term: str) -> bool:
+    """True for a candidate the stop list rules out (starts or ends with a stop word, contains an
+    [inside] word, is a [word], or matches a [pattern])."""
+    pre, pre_n, suf, suf_n, words, inside, patterns = _stop_index()
+    if term in words or any(w in term for w in inside):
+        return True
+    if any(n < len(term) and term[:n] in pre for n in pre_n):
+        return True
+    if any(n < len(term) and term[-n:] in suf for n in suf_n):
+        return True
+    return any(p.search(term) for p in patterns)
+
+
+# ---------------------------------------------------------------------------- passes
+
+
+def _selected(frames: SourceFrames):
+    docs = select_documents(frames.documents, quiet=True)
+    keep = frames.documents[frames.documents["doc_id"].isin(set(docs["doc_id"]))]
+    keep = keep.sort_values(["series", "year", "doc_id"], kind="stable")
+    yield from document_units(keep, frames.items)
+
+
+def _text(units: list[tuple[str, str]]) -> str:
+    return "\n".join(t for _, t in units)
+
+
+def discover(
+    sources: Iterable[SourceFrames],
+    watch: Sequence[str] = (),
+    config: LexiconConfig | None = None,
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Lexicon entries (term, kind, score, evidence) from two passes over `sources`."""
+    cfg = config or LexiconConfig()
+    counter = NgramCounter(cfg.max_len)
+    quoted: dict[str, str] = {}  # term → strongest kind written in the text
+    metas: list[tuple[str, str, int]] = []  # (source, series, year) per document number
+    for frames in sources:
+        for meta, units in _selected(frames):
+            counter.add(_text(units))
+            metas.append((meta["source"], meta["series"], int(meta["year"])))
+            for term, (kind, _) in quoted_candidates(units).items():
+                if term not in quoted or KIND_RANK[kind] < KIND_RANK[quoted[term]]:
+                    quoted[term] = kind
+    counter.flush()
+    cands = {
+        n: counter.recurrent(n, cfg.min_count, cfg.min_docs, cfg.min_one_doc, cfg.max_candidates)
+        for n in range(cfg.min_len, cfg.max_len + 1)
+    }
+    stop = stoplist()
+    stats = CandidateStats(
+        counter,
+        cands,
+        clean_left=stop.get("left", frozenset()),
+        clean_right=stop.get("right", frozenset()),
+    )
+    for frames in sources:
+        for meta, units in _selected(frames):
+            stats.add(_text(units), (meta["source"], meta["series"]))
+    stats.finish()
+    phrases = select_phrases(stats, metas, cfg)
+    info = {
+        "documents": len(metas),
+        "characters": counter.total,
+        "ngram_table_mb": counter.nbytes / 1e6,
+        "candidates": stats.size,
+        "phrases": int((phrases["kind"] == "phrase").sum()) if len(phrases) else 0,
+    }
+    entries: dict[str, dict] = {}
+
+    def add(term: str, kind: str, score: float = 0.0, evidence: str = "") -> None:
+        if len(term) < 2:
+            return  # no one-character terms
+        old = entries.get(term)
+        if old is None or KIND_RANK[kind] < KIND_RANK[old["kind"]]:
+            entries[term] = {
+                "term": term,
+                "kind": kind,
+                "score": max(score, old["score"]) if old else score,
+                "evidence": evidence or (old["evidence"] if old else ""),
+            }
+        elif score > old["score"]:
+            old["score"], old["evidence"] = score, evidence or old["evidence"]
+
+    for term, kind in quoted.items():
+        add(term, kind)
+    for row in phrases.itertuples(index=False):
+        add(row.term, row.kind, float(row.score), row.evidence)
+    corpus_has = set(entries)
+    for term in builtin_formulas():
+        if term not in corpus_has:
+            add(term, "formula", evidence="pipeline/data/formulas.txt")
+    for term in dict.fromkeys(normalize(w) for w in watch):
+        if term:
+            add(term, "watch", evidence="watch list")
+    lex = pd.DataFrame(list(entries.values()), columns=["term", "kind", "score", "evidence"])
+    return lex.sort_values("term", ignore_index=True), info
+
+
+def select_phrases(
+    stats: CandidateStats, metas: list[tuple[str, str, int]], cfg: LexiconConfig
+) -> pd.DataFrame:
+    """Unquoted phrases (and unquoted numbered formulas) among the n-gram candidates.
+
+    Kept: cohesive (PMI ≥ min_pmi), free on both sides (branching entropy ≥ min_entropy; a
+    numbered formula's left edge is its numeral), new in its home series (the series with most
+    mentions: at least `min_before` earlier documents lack it), under the document-frequency
+    ceiling there, not mostly followed by a number (the name of a statistic: 赤字率), not ruled out
+    by the stop list, and not only ever part of one longer candidate.
+    Score = log(1 + mentions) × persistence since first seen × √(min entropy) × (1 − df share).
+    """
+    cols = ["term", "kind", "score", "evidence"]
+    home = stats.home
+    c = np.nonzero(home["first_doc"] >= 0)[0]  # candidates seen in pass 2
+    if not len(c) or not metas:
+        return pd.DataFrame(columns=cols)
+    size = home["size"][c]
+    df = home["df"][c]
+    before = home["before"][c]
+    mentions = stats.mentions[c]
+    left, right = stats.entropies()
+    strings = np.array(stats.strings, dtype=object)[c]
+    pmi = stats.pmi[c]
+    numeric = stats.numeric[c] / np.maximum(mentions, 1)
+    numbered = np.array([bool(s and _NUMBERED.match(s)) for s in strings])
+    ent = np.where(numbered, right[c], np.minimum(left[c], right[c]))
+    share = df / np.maximum(size, 1)
+    persistence = df / np.maximum(size - before, 1)
+    ok = (
+        (pmi >= cfg.min_pmi)
+        & (ent >= np.minimum(cfg.min_entropy, 0.9 * np.log(np.maximum(mentions, 1))))
+        & (before >= cfg.min_before)
+        & (share <= cfg.max_df)
+        & (numeric <= cfg.max_numeric)
+    )
+    ok[ok] = [bool(s) and _plausible(s) for s in strings[ok]]
+    score = np.log1p(mentions) * persistence * np.sqrt(np.maximum(ent, 0)) * (1 - share)
+    first_year = np.array([metas[d][2] for d in home["first_doc"][c]])
+    out = pd.DataFrame(
+        {
+            "term": strings[ok],
+            "kind": np.where(numbered[ok], "formula", "phrase"),
+            "score": np.round(score[ok], 4),
+            "mentions": mentions[ok],
+            "evidence": [
+                f"first {fy} · {d}/{n} documents of its series · pmi {p:.1f} · "
+                f"entropy {e:.1f} · {b} earlier documents without it"
+                for fy, d, n, p, e, b in zip(
+                    first_year[ok], df[ok], size[ok], pmi[ok], ent[ok], before[ok], strict=True
+                )
+            ],
+        }
+    )
+    out = _drop_dependent(out)
+    out = out.sort_values(["score", "term"], ascending=[False, True]).head(cfg.max_phrases)
+    return out[cols].reset_index(drop=True)
+
+
+def _plausible(term: str) -> bool:
+    """Two or more CJK characters, not starting with a digit or letter, no stop-list edge."""
+    return bool(_CJK2.search(term)) and not term[0].isascii() and not is_stopped(term)
+
+
+def _drop_dependent(phrases: pd.DataFrame) -> pd.DataFrame:
+    """Drop a phrase whose mentions nearly all lie inside one longer kept phrase (it is only a
+    fragment of that phrase, e.g. 万众创新 inside 大众创业万众创新 when never said alone), and a
+    phrase that is a kept phrase plus a boundary word of the stop list (脱贫攻坚|成果: a variant
+    of 脱贫攻坚, which counts its mentions anyway)."""
+    if phrases.empty:
+        return phrases
+    stop = stoplist()
+    mentions = dict(zip(phrases["term"], phrases["mentions"], strict=True))
+    covered: dict[str, int] = {}
+    for longer, m in mentions.items():
+        n = len(longer)
+        for a in range(n):
+            for b in range(a + 3, n + 1 if a else n):
+                sub = longer[a:b]
+                if sub in mentions:
+                    covered[sub] = max(covered.get(sub, 0), m)
+    fragment = {
+        t
+        for t, k in zip(phrases["term"], phrases["kind"], strict=True)
+        if k == "phrase" and t in covered and covered[t] >= 0.9 * mentions[t]
+    }
+    cores = set(mentions) - fragment
+    compound = {
+        t
+        for t in cores
+        if any(t.endswith(w) and t[: -len(w)] in cores for w in stop.get("right", ()))
+        or any(t.startswith(w) and t[len(w) :] in cores for w in stop.get("left", ()))
+    }
+    keep = [t not in fragment and t not in compound for t in phrases["term"]]
+    return phrases[keep]
+
+
+# ---------------------------------------------------------------------------- the stage
+
+
+def lexicon_stage(
+    sources: Iterable[SourceFrames],
+    watch: Sequence[str] = (),
+    config: LexiconConfig | None = None,
+) -> LexiconResult:
+    """Discover the lexicon over every source, then count it in every document of every source.
+
+    `sources` is iterated three times (discovery pass 1 and 2, counting); see the module doc.
+    """
+    cfg = config or LexiconConfig()
+    entries, info = discover(sources, watch, cfg)
+    watched = [normalize(w) for w in watch if w]
+    matcher = Matcher(list(entries["term"]), list(entries["kind"]), watched=watched)
+    terms: dict[str, pd.DataFrame] = {}
+    chosen: list[pd.DataFrame] = []
+    series_docs: dict[tuple[str, str], int] = {}
+    for frames in sources:
+        rows = count_documents(matcher, document_units(frames.documents, frames.items))
+        terms[frames.source] = rows
+        docs = select_documents(frames.documents, quiet=True)
+        chosen.append(rows[rows["doc_id"].isin(set(docs["doc_id"]))])
+        series_docs.update(docs.groupby(["source", "series"]).size().to_dict())
+    counted = pd.concat(chosen, ignore_index=True) if chosen else pd.DataFrame()
+    lexicon = _lexicon_table(entries, counted, series_docs, cfg)
+    return LexiconResult(lexicon=lexicon, terms=terms, stats=info)
+
+
+def _lexicon_table(
+    entries: pd.DataFrame,
+    counted: pd.DataFrame,
+    series_docs: dict[tuple[str, str], int],
+    cfg: LexiconConfig,
+) -> pd.DataFrame:
+    """Entries with their corpus evidence from counting (latest version of each year only);
+    `series_docs`: documents per (source, series)."""
+    lex = entries.set_index("term")
+    if counted.empty:
+        out = lex.reset_index().assign(
+            first_year=0, first_source="", first_series="", documents=0, years=0, count=0,
+            quoted=0, flag="",
+        )  # fmt: skip
+        return out[LEXICON_COLUMNS]
+    c = counted[counted["count"] > 0].sort_values(["year", "source", "series"], kind="stable")
+    first = c.drop_duplicates("term").set_index("term")
+    agg = c.groupby("term").agg(
+        documents=("doc_id", "nunique"),
+        count=("count", "sum"),
+        quoted=("quoted", "sum"),
+    )
+    agg["years"] = c.drop_duplicates(["term", "year"]).groupby("term").size()
+    # Share of its home series' documents that mention it (for the emphasis flag).
+    per_series = c.groupby(["term", "source", "series"]).agg(df=("doc_id", "nunique"))
+    per_series["series_docs"] = [series_docs.get((src, ser), 1) for _, src, ser in per_series.index]
+    share = (per_series["df"] / per_series["series_docs"]).groupby("term").max()
+    out = lex.join(agg, how="left").join(
+        first[["year", "source", "series"]].rename(
+            columns={"year": "first_year", "source": "first_source", "series": "first_series"}
+        ),
+        how="left",
+    )
+    out = out.assign(share=share.reindex(out.index).fillna(0.0))
+    for col in ("documents", "count", "quoted", "years", "first_year"):
+        out[col] = out[col].fillna(0).astype("int64")
+    for col in ("first_source", "first_series"):
+        out[col] = out[col].fillna("")
+    out["flag"] = [
+        _flag(t, k, d, q, s, cfg)
+        for t, k, d, q, s in zip(
+            out.index, out["kind"], out["documents"], out["quoted"], out["share"], strict=True
+        )
+    ]
+    out["score"] = out["score"].fillna(0.0).astype(float)
+    out = out.reset_index()
+    return out[LEXICON_COLUMNS].sort_values(["first_year", "term"], ignore_index=True)
+
+
+def _flag(term: str, kind: str, documents: int, quoted: int, share: float, cfg) -> str:
+    """`emphasis`: a quoted ordinary word (two characters and no numeral, or said in more than
+    `emphasis_df` of its series' documents); `one_off`: in one document only. Watch terms and
+    discovered phrases are never flagged."""
+    if kind in ("watch", "phrase"):
+        return ""
+    if kind == "quote" and (len(term) <= 2 and not is_formula(term) or share > cfg.emphasis_df):
+        return "emphasis"
+    if documents <= 1:
+        return "one_off"
+    return ""
+
+
+def phrase_ranking(lexicon: pd.DataFrame, n: int = 30) -> list[str]:
+    """The top `n` discovered unquoted phrases by score (the precision test's list)."""
+    p = lexicon[lexicon["kind"] == "phrase"]
+    return list(p.sort_values(["score", "term"], ascending=[False, True])["term"].head(n))
+
+
+def flags_of(lexicon: pd.DataFrame) -> dict[str, str]:
+    """term → noise flag (`emphasis`, `one_off`) of the flagged lexicon entries."""
+    if lexicon is None or lexicon.empty:
+        return {}
+    flagged = lexicon[lexicon["flag"].fillna("") != ""]
+    return dict(zip(flagged["term"], flagged["flag"], strict=True))
+
+
+def source_timeline(
+    result: LexiconResult,
+    source: str,
+    documents: pd.DataFrame,
+    watch: Sequence[str] = (),
+) -> pd.DataFrame:
+    """One source's term_timeline from the stage's output (what the build's per-source analysis
+    runs after the stage): its counted terms, its documents, the lexicon's flags."""
+    from policytrack.pipeline.analysis.timeline import term_timeline
+
+    terms = result.terms.get(source)
+    return term_timeline(
+        terms, documents, watch=[normalize(w) for w in watch], flags=flags_of(result.lexicon)
+    )

@@ -1,0 +1,114 @@
+"""How much a term matters over a window of years, and which terms rise or fall.
+
+importance = persistence × salience, over the document years of the window:
+  persistence  share of the window's documents that mention the term (0 … 1)
+  salience     mean mentions per 10,000 characters over those documents
+A term said in every report of the window at 2 mentions per 10k characters scores 2; a one-off
+at 1 per 10k in one of ten reports scores 0.01. Default views (the `terms` table, the report's
+heatmap) rank by it, leave flagged noise (emphasis and one-off quotes) out, and always keep
+watch terms.
+
+The trend is the timeline's `emergence` at the window's last year (timeline.EMERGENCE_AXIS):
+rising > 0, falling < 0; a term present in every one of its years is 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+IMPORTANCE_AXIS = (
+    "importance: share of the window's documents mentioning it × mentions per 10k characters"
+)
+KEY = ["source", "series", "term"]
+
+
+def in_window(timeline: pd.DataFrame, years: Sequence[int] | None) -> pd.DataFrame:
+    """Rows of the timeline whose year lies in [first, last] (all rows when `years` is None)."""
+    if not years:
+        return timeline
+    lo, hi = min(years), max(years)
+    return timeline[(timeline["year"] >= lo) & (timeline["year"] <= hi)]
+
+
+def term_importance(timeline: pd.DataFrame, years: Sequence[int] | None = None) -> pd.DataFrame:
+    """One row per (source, series, term) of the timeline (or its group rows) over the window.
+
+    Columns: source, series, term, documents (document years in the window), present_years,
+    persistence, salience, importance, first_year, last_year (last year mentioned in the
+    window, 0 if none), trend (emergence at the window's last document year), flag, watched.
+    """
+    cols = [*KEY, "documents", "present_years", "persistence", "salience", "importance",
+            "first_year", "last_year", "trend", "flag", "watched"]  # fmt: skip
+    tl = in_window(timeline, years)
+    if tl.empty:
+        return pd.DataFrame(columns=cols)
+    tl = tl.sort_values([*KEY, "year"], kind="stable")
+    g = tl.groupby(KEY, sort=False)
+    out = g.agg(
+        documents=("year", "size"),
+        present_years=("present", "sum"),
+        salience=("per_10k_chars", "mean") if "per_10k_chars" in tl else ("count", "mean"),
+        first_year=("first_year", "max"),
+        trend=("emergence", "last"),
+        watched=("watched", "any"),
+    )
+    out["flag"] = g["flag"].first() if "flag" in tl else ""
+    last = tl[tl["present"]].groupby(KEY, sort=False)["year"].max()
+    out["last_year"] = last.reindex(out.index).fillna(0).astype("int64")
+    out["persistence"] = out["present_years"] / out["documents"].clip(lower=1)
+    out["importance"] = np.round(out["persistence"] * out["salience"], 4)
+    out["salience"] = np.round(out["salience"], 3)
+    out["persistence"] = np.round(out["persistence"], 3)
+    out = out.reset_index()
+    return out[cols]
+
+
+def rank_terms(
+    timeline: pd.DataFrame,
+    years: Sequence[int] | None = None,
+    *,
+    watch: Sequence[str] = (),
+    noise: bool = False,
+) -> pd.DataFrame:
+    """term_importance rows in display order: watch terms first (in the order given), then by
+    importance, then by mentions; flagged noise and terms never mentioned in the window are left
+    out unless `noise` (watch terms are always kept). `timeline` may also be term_importance rows."""
+    imp = timeline if "importance" in timeline else term_importance(timeline, years)
+    if imp.empty:
+        return imp
+    watched = imp["term"].isin(set(watch)) | imp["watched"]
+    keep = watched | (imp["present_years"] > 0)
+    if not noise:
+        keep &= watched | (imp["flag"].fillna("") == "")
+    imp = imp[keep]
+    order = {t: i for i, t in enumerate(watch)}
+    imp = imp.assign(
+        _w=[
+            order.get(t, len(order)) if w else len(order) + 1
+            for t, w in zip(imp["term"], imp["watched"] | imp["term"].isin(set(watch)), strict=True)
+        ]  # fmt: skip
+    )
+    imp = imp.sort_values(
+        ["_w", "importance", "present_years", "term"], ascending=[True, False, False, True]
+    )
+    return imp.drop(columns="_w").reset_index(drop=True)
+
+
+def rising_falling(
+    timeline: pd.DataFrame, years: Sequence[int] | None = None, n: int = 10
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The `n` most rising (trend > 0, mentioned in the window's last document) and most falling
+    (trend < 0) terms at the window's last year, noise left out; ties by salience."""
+    imp = rank_terms(timeline, years)
+    if imp.empty:
+        return imp, imp
+    tl = in_window(timeline, years)
+    last = int(tl["year"].max())
+    now = set(tl.loc[(tl["year"] == last) & tl["present"], "term"])
+    rising = imp[(imp["trend"] > 0) & imp["term"].isin(now)]
+    rising = rising.sort_values(["trend", "salience"], ascending=False).head(n)
+    falling = imp[imp["trend"] < 0].sort_values(["trend", "salience"], ascending=[True, False])
+    return rising.reset_index(drop=True), falling.head(n).reset_index(drop=True)
