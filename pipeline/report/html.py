@@ -50,17 +50,18 @@ def lanes_html(lanes: Sequence[Lane], lang: str) -> str:
                 "years": list(lane.years),
                 "statuses": [lab.get(s, s) for s in lane.statuses],
                 "total": sum(lane.counts),
+                "stops": list(lane.stops),
             }
             for lane in lanes
         ],
-        columns=["label", "first_year", "last_year", "years", "statuses", "total"],
+        columns=["label", "first_year", "last_year", "years", "statuses", "total", "stops"],
     )
     return html_table(rows, headers(lang))
 
 
-def terms_html(rising: pd.DataFrame, fading: pd.DataFrame, lang: str) -> str:
-    """The rising terms, then the fading ones: one table each."""
-    return html_table(rising, headers(lang)) + html_table(fading, headers(lang))
+def terms_html(rising: pd.DataFrame, falling: pd.DataFrame, lang: str) -> str:
+    """The rising terms, then the falling ones: one table each."""
+    return html_table(rising, headers(lang)) + html_table(falling, headers(lang))
 
 
 def relation_counts_html(counts: pd.DataFrame, lang: str) -> str:

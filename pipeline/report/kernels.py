@@ -131,6 +131,7 @@ class KernelPool:
         finally:
             if kernel is not None:
                 kernel.shutdown()
+            _close_loop()
 
     def _work(self, kernel: _Kernel | None, error: BaseException | None) -> None:
         todo, parameters, cwd, timeout = self._task
@@ -150,6 +151,16 @@ class KernelPool:
             except BaseException as err:
                 self._failed[index] = err
                 self._stop.set()
+
+
+def _close_loop() -> None:
+    """Close the event loop jupyter_core's run_sync made for this thread (it would otherwise be
+    left for the garbage collector, with a ResourceWarning)."""
+    from jupyter_core.utils import ensure_event_loop
+
+    loop = ensure_event_loop()
+    if not loop.is_running():
+        loop.close()
 
 
 def _new_log() -> Path:

@@ -92,6 +92,8 @@ def plot_watch_lanes(
         ax.scatter(
             lane.years, [i] * len(lane.years), s=140, c=colors, edgecolor="#333333", zorder=3
         )
+        stops = [y for y in lane.stops if y >= lo]  # the first document without it
+        ax.scatter(stops, [i] * len(stops), s=110, marker="X", c=STATUS_COLORS["fading"], zorder=3)
         ax.annotate(
             str(lane.first),
             (lane.first, i),
@@ -125,12 +127,12 @@ def plot_watch_lanes(
         Line2D(
             [],
             [],
-            marker="o",
+            marker="X" if s == "fading" else "o",
             ls="",
             markersize=11,
             markerfacecolor=STATUS_COLORS[s],
-            markeredgecolor="#333333",
-            label=lab[s],
+            markeredgecolor="#333333" if s != "fading" else STATUS_COLORS[s],
+            label=lab["fading_stop"] if s == "fading" else lab[s],
         )
         for s in STATUSES
     ]
@@ -200,31 +202,32 @@ def plot_term_trend(
     return draw.decorate(fig, plot_term_trend.chart.title(lang), note, data=trend)
 
 
-@chart("02_rising_fading", zh="上升与淡出的提法", en="Rising and fading terms")
+@chart("02_rising_fading", zh="上升与下降的提法", en="Rising and falling terms")
 def plot_rising_fading(
     rising: pd.DataFrame,
-    fading: pd.DataFrame,
+    falling: pd.DataFrame,
     doc_years: Sequence[int],
     window: int,
     note: str,
     lang: str = "zh",
 ):
+    """Rising (trend > 0, said in the latest document) and falling (trend < 0) terms at the
+    latest document, among those said in its last `window`+1 documents; the trend is the
+    timeline's emergence (−1 … 1)."""
     fig, (left, right), lab = draw.start(lang, 1, 2)
-    recent = list(doc_years[-window:])
-    left.set_title(lab["rising_title"].format(n=len(recent)), fontsize=13)
-    notes = [str(yr) for yr in rising["peak_year"]]
-    _ranked_bars(left, rising, "emergence", notes, STATUS_COLORS["new"], lab["emergence"], lab)
-    left.set_xlabel(lab["emergence"])
-    left.set_ylabel(lab["term"])
-    since = doc_years[-(window + 1) :][0] if doc_years else ""
-    right.set_title(lab["fading_title"].format(y0=since), fontsize=13)
-    notes = [f"{lab['last']} {yr}" for yr in fading["last_year"]]
-    color = STATUS_COLORS["fading"]
-    _ranked_bars(right, fading, "n_years", notes, color, lab["years_present"], lab)
-    right.set_xlabel(lab["years_present"])
-    right.set_ylabel(lab["term"])
+    latest = doc_years[-1] if len(doc_years) else ""
+    since = list(doc_years)[-(window + 1) :][0] if len(doc_years) else ""
+    left.set_title(lab["rising_title"].format(year=latest), fontsize=13)
+    notes = [lab["since_year"].format(year=yr) for yr in rising["first_year"]]
+    _ranked_bars(left, rising, "trend", notes, STATUS_COLORS["new"], lab["trend"], lab)
+    right.set_title(lab["falling_title"].format(year=latest, y0=since), fontsize=13)
+    notes = [f"{lab['last']} {yr}" for yr in falling["last_year"]]
+    _ranked_bars(right, falling, "trend", notes, STATUS_COLORS["fading"], lab["trend"], lab)
+    for ax in (left, right):
+        ax.set_xlabel(lab["trend_axis"], fontsize=10)
+        ax.set_ylabel(lab["term"])
     data = pd.concat(
-        [rising.assign(list="rising"), fading.assign(list="fading")], ignore_index=True
+        [rising.assign(list="rising"), falling.assign(list="falling")], ignore_index=True
     )
     data = data[["list", *[c for c in data.columns if c != "list"]]]
     return draw.decorate(fig, plot_rising_fading.chart.title(lang), note, data=data)
@@ -237,12 +240,23 @@ def _ranked_bars(ax, ranked: pd.DataFrame, value: str, notes, color, label: str,
         draw.empty(ax, lab)
         return
     ys = range(len(ranked))
-    ax.barh(ys, ranked[value], color=color, label=label)
+    values = ranked[value].astype(float)
+    ax.barh(ys, values, color=color, label=label)
     ax.set_yticks(list(ys))
     ax.set_yticklabels([draw.shorten(t, 14) for t in ranked["label"]])
     ax.invert_yaxis()
-    for y, (v, note) in enumerate(zip(ranked[value], notes, strict=True)):
+    if (values < 0).any():  # falling: bars grow leftwards from 0, labels on the right
+        ax.set_xlim(min(values.min() * 1.25, -0.1), 0)
+        ax.yaxis.tick_right()
+        ax.yaxis.set_label_position("right")
+    for y, (v, note) in enumerate(zip(values, notes, strict=True)):
         ax.annotate(
-            note, (v, y), xytext=(4, 0), textcoords="offset points", va="center", fontsize=9
+            note,
+            (v, y),
+            xytext=(4 if v >= 0 else -4, 0),
+            textcoords="offset points",
+            ha="left" if v >= 0 else "right",
+            va="center",
+            fontsize=9,
         )
-    ax.legend(loc="lower right", frameon=False)
+    ax.legend(loc="lower right" if (values >= 0).all() else "lower left", frameon=False)

@@ -49,7 +49,7 @@ def scope(tables):
 
 @pytest.fixture(scope="module")
 def view(tables, scope):
-    return views.term_view(tables["term_timeline"], scope)
+    return views.term_view(tables["term_timeline"], scope, tables["documents"])
 
 
 def svg_texts(path) -> list[str]:
@@ -168,23 +168,24 @@ def test_items_per_section(tables, scope):
 
 
 def test_term_view_folds_variants_into_canonical(view):
+    # 打好三大攻坚战 contains its root: its 2019 mention is already one of 三大攻坚战's 2.
     row = view[(view.label == "三大攻坚战") & (view.year == 2019)].iloc[0]
-    assert (row["count"], row["status"], bool(row["present"])) == (
-        3,
-        "persisting",
-        True,
-    )  # 2 + 打好三大攻坚战 1
+    assert (row["count"], row["status"], bool(row["present"])) == (2, "persisting", True)
     assert "打好三大攻坚战" not in set(view.label)
 
 
 def test_heatmap_rows_order_and_statuses(view):
     matrix = views.heatmap_matrix(view, top_n=30)
-    # Terms seen in >= 2 years, ordered by first year then label; 一芯两带三区 (one year) left out.
-    assert list(matrix.index) == ["四个意识", "学会服务", "科普中国", "三大攻坚战", "服务发展年"]
+    # Every term said in the window (none is flagged noise), ordered by first year then label.
+    assert list(matrix.index) == [
+        "四个意识", "学会服务", "科普中国", "三大攻坚战", "服务发展年", "一芯两带三区",
+    ]  # fmt: skip
     assert list(matrix.columns) == [2017, 2018, 2019, 2021]
-    assert matrix.loc["科普中国"].tolist() == ["new", "absent", "returned", "persisting"]
-    assert matrix.loc["服务发展年"].tolist() == ["absent", "new", "fading", "absent"]
-    # top_n keeps the terms present in most years; a watched term is added back.
+    # fading: the first document without the term after one with it (docs/terms.md)
+    assert matrix.loc["科普中国"].tolist() == ["new", "fading", "returned", "persisting"]
+    assert matrix.loc["服务发展年"].tolist() == ["absent", "new", "persisting", "fading"]
+    assert matrix.loc["学会服务"].tolist() == ["new", "persisting", "persisting", "fading"]
+    # top_n keeps the most important terms; a watched term is added back.
     small = views.heatmap_matrix(view, top_n=1, watch=["一芯两带三区"])
     assert list(small.index) == ["四个意识", "一芯两带三区"]
 
@@ -196,24 +197,28 @@ def test_watch_lanes_first_and_last_year(view):
     }
     assert (lanes["三大攻坚战"].first, lanes["三大攻坚战"].last) == (2018, 2021)
     assert lanes["三大攻坚战"].years == (2018, 2019, 2021)
-    assert lanes["服务发展年"].statuses == ("new", "fading")
+    assert lanes["三大攻坚战"].counts == (3, 2, 1) and lanes["三大攻坚战"].stops == ()
+    assert lanes["服务发展年"].statuses == ("new", "persisting")
+    assert lanes["服务发展年"].stops == (2021,)  # the first document without it
     assert lanes["没有这个"].years == () and lanes["没有这个"].first is None
 
 
 def test_top_terms_and_trend_per_10k_characters(tables, view, scope):
-    # Present in most years: 四个意识 (4), then 三大攻坚战 / 学会服务 / 科普中国 (3 each) by
-    # mentions (三大攻坚战 3+3+1 with its variant, 学会服务 1+1+2, 科普中国 1+2+1), then label.
-    assert views.top_terms(view, 3) == ["四个意识", "三大攻坚战", "学会服务"]
+    # importance = share of documents × mean mentions per 10k characters over the 4 documents
+    # (n_chars 1000/2000/1500/500): 四个意识 1 × (10+10+6.667+20)/4 = 11.67; 三大攻坚战
+    # 0.75 × (0+15+13.333+20)/4 = 9.06; 科普中国 0.75 × (10+0+13.333+20)/4 = 8.13; 学会服务 5.31.
+    assert views.top_terms(view, 3) == ["四个意识", "三大攻坚战", "科普中国"]
+    assert views.top_terms(view, 3, watch=["三大攻坚战"]) == ["四个意识", "科普中国", "学会服务"]
     trend = views.term_trend(
         view, tables["documents"], scope, ["三大攻坚战", "没有这个", "三大攻坚战", "四个意识"]
     )
-    # Terms never present are left out, duplicates once; n_chars 1000/2000/1500/500 (tiny.py).
+    # Terms never said are left out, duplicates once.
     assert trend["term"].unique().tolist() == ["三大攻坚战", "四个意识"]
     got = trend.set_index(["term", "year"])[["count", "n_chars", "per_10k"]]
     assert got.loc["三大攻坚战"].values.tolist() == [
         [0, 1000, 0.0],
         [3, 2000, 15.0],  # 3 / 2000 × 10,000
-        [3, 1500, 20.0],  # 2 + 1 of 打好三大攻坚战
+        [2, 1500, 13.333],
         [1, 500, 20.0],
     ]
     assert got.loc["四个意识"]["per_10k"].tolist() == [10.0, 10.0, 6.667, 20.0]
@@ -226,7 +231,8 @@ def test_lanes_and_flows_as_tables(tables, view, scope):
     lanes = views.lanes_table(views.watch_lanes(view, ["服务发展年", "没有这个"]))
     assert lanes.astype(object).where(lanes.notna(), None).values.tolist() == [
         ["服务发展年", 2018, "new", 2],
-        ["服务发展年", 2019, "fading", 1],
+        ["服务发展年", 2019, "persisting", 1],
+        ["服务发展年", 2021, "fading", 0],
         ["没有这个", None, "absent", 0],
     ]
     flows = views.flows_table(views.flows(views.scoped_alignments(tables["alignments"], scope)))
@@ -235,17 +241,24 @@ def test_lanes_and_flows_as_tables(tables, view, scope):
     assert len(flows) == 13
 
 
-def test_rising_and_fading(view, scope):
-    rising = views.rising_terms(view, scope.doc_years, window=3)
-    assert rising[["label", "peak_year", "emergence"]].values.tolist() == [
-        ["一芯两带三区", 2021, 2.5],
-        ["三大攻坚战", 2018, 1.8],
-        ["科普中国", 2019, 0.7],
+def test_rising_and_falling(view, scope):
+    """Trend at 2021 (emergence: share of the last 3 documents 2018/2019/2021 mentioning the
+    term − share of its documents before them): 三大攻坚战 1 − 0 = 1; 一芯两带三区 1/3 − 0;
+    服务发展年 2/3 − 0 but not said in 2021 (not rising); 学会服务 and 科普中国 2/3 − 1."""
+    rising, falling = views.rising_falling(view, scope.doc_years, window=3)
+    assert rising[["label", "trend", "first_year"]].values.tolist() == [
+        ["三大攻坚战", 1.0, 2018],
+        ["一芯两带三区", 0.3333, 2021],
     ]
-    fading = views.fading_terms(view, scope.doc_years, window=3)
-    assert fading.values.tolist() == [["学会服务", 2019, 3, 4], ["服务发展年", 2019, 2, 3]]
-    # A one-year window (2019 → 2021) still sees both; rising only looks at 2021.
-    assert views.rising_terms(view, scope.doc_years, window=1)["label"].tolist() == ["一芯两带三区"]
+    # ties by salience: 科普中国 10.83 per 10k on average, 学会服务 7.08
+    assert falling[["label", "trend", "last_year"]].values.tolist() == [
+        ["科普中国", -0.3333, 2021],
+        ["学会服务", -0.3333, 2019],
+    ]
+    # Only terms said in the last window+1 documents: with window 0, 学会服务 (last 2019) is out.
+    assert views.rising_falling(view, scope.doc_years, window=0)[1]["label"].tolist() == [
+        "科普中国"
+    ]
 
 
 # ---------------------------------------------------------------- item flows
@@ -445,12 +458,7 @@ def test_every_plot_draws_title_axis_labels_legend_and_footnote(tables, view, la
                 lang,
             ),
             plots_terms.plot_rising_fading(
-                views.rising_terms(view, years),
-                views.fading_terms(view, years),
-                years,
-                3,
-                note,
-                lang,
+                *views.rising_falling(view, years), years, 3, note, lang
             ),
             plots_flows.plot_alluvial(views.flows(links), note, lang),
             plots_flows.plot_relation_bars(views.relation_counts(links), note, lang),
@@ -467,30 +475,6 @@ def test_every_plot_draws_title_axis_labels_legend_and_footnote(tables, view, la
             w, h = fig.get_size_inches()
             assert round(w / h, 3) == round(16 / 9, 3)
             fig.savefig(io.BytesIO(), format="png")  # rasterises every string: glyph warnings here
-
-
-def test_rising_needs_presence_now_and_fading_excludes_returned_terms():
-    rows = []
-    # 甲: faded in 2019 and came back in 2021 → not fading; 乙: faded in 2019 → fading, not rising
-    for label, statuses in {
-        "甲": ["new", "fading", "absent", "returned"],
-        "乙": ["new", "fading", "absent", "absent"],
-    }.items():
-        for year, status in zip((2017, 2019, 2020, 2021), statuses, strict=True):
-            rows.append(
-                {
-                    "label": label,
-                    "year": year,
-                    "present": status != "absent",
-                    "count": int(status != "absent"),
-                    "status": status,
-                    "emergence": 1.0 if status != "absent" else 0.0,
-                }
-            )
-    view = pd.DataFrame(rows)
-    years = (2017, 2019, 2020, 2021)
-    assert views.fading_terms(view, years)["label"].tolist() == ["乙"]
-    assert views.rising_terms(view, years)["label"].tolist() == ["甲"]
 
 
 def test_scoped_threads_cut_years_and_paths_together(tables):
@@ -515,7 +499,7 @@ def test_a_source_without_alignments_or_terms_still_charts(tables):
     """A one-series source with no links, threads or terms (a first crawl): every chart says
     "no data" instead of failing the report."""
     scope = choose_scope(tables["documents"], source="sample", lang="zh", today=TODAY)
-    view = views.term_view(tables["term_timeline"], scope)
+    view = views.term_view(tables["term_timeline"], scope, tables["documents"])
     assert view.empty
     links = views.scoped_alignments(tables["alignments"], scope)
     threads = views.scoped_threads(tables["threads"], scope)
@@ -529,11 +513,7 @@ def test_a_source_without_alignments_or_terms_still_charts(tables):
             views.watch_lanes(view, ["三大攻坚战"]), scope.doc_years, scope.footnote
         ),
         plots_terms.plot_rising_fading(
-            views.rising_terms(view, scope.doc_years),
-            views.fading_terms(view, scope.doc_years),
-            scope.doc_years,
-            3,
-            scope.footnote,
+            *views.rising_falling(view, scope.doc_years), scope.doc_years, 3, scope.footnote
         ),
         plots_flows.plot_alluvial(views.flows(links), scope.footnote),
         plots_flows.plot_relation_bars(views.relation_counts(links), scope.footnote),
