@@ -84,7 +84,7 @@ def term_view(
     `label` is the term. Columns: the term_timeline ones (present, count, per_10k_chars, status,
     emergence, first_year, flag, watched …) plus label."""
 
-    def rows(wanted):
+    def rows(wanted, timeline=timeline):
         return select_terms(
             documents,
             timeline,
@@ -97,7 +97,9 @@ def term_view(
 
     tl = rows(())
     if watch:  # the watch terms as `terms --watch` has them, every other term as `terms` does
-        watched = rows(watch)
+        groups = set(timeline.loc[timeline["term"].isin(set(watch)), "canonical"])
+        mine = timeline["term"].isin(set(watch)) | timeline["canonical"].isin(groups)
+        watched = rows(watch, timeline[mine])  # only their groups need grouping again
         tl = pd.concat([tl[~tl["term"].isin(set(watched["term"]))], watched], ignore_index=True)
     view = tl.assign(label=tl["term"], present=tl["present"].fillna(False).astype(bool))
     view["count"] = view["count"].fillna(0).astype(int)
