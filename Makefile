@@ -5,11 +5,13 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 SYSSTAMP := $(VENV)/.system-deps
+NBSTAMP := $(VENV)/.notebooks
 # Debian packages: redis-server for distributed tests, a CJK font for charts,
-# poppler-utils (pdftotext) as the fallback PDF extractor.
-APT_PKGS := redis-server fonts-wqy-microhei poppler-utils
+# poppler-utils (pdftotext) as the fallback PDF extractor, chromium and chromium-driver for the
+# report's browser check (headless).
+APT_PKGS := redis-server fonts-wqy-microhei poppler-utils chromium chromium-driver
 
-.PHONY: all demo test test-fast lint format bench system-deps venv clean
+.PHONY: all demo lab test test-fast lint format bench system-deps venv clean
 
 all: demo
 
@@ -23,8 +25,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 venv: $(STAMP)
 
+# JupyterLab (the `notebooks` extra), to open the report's notebooks.
+$(NBSTAMP): pyproject.toml | $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,notebooks]'
+	touch $@
+
 # apt-get only when something is missing, so repeated runs stay offline and fast.
-$(SYSSTAMP): | $(BIN)/python
+$(SYSSTAMP): Makefile | $(BIN)/python
 	@missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
@@ -35,10 +42,14 @@ $(SYSSTAMP): | $(BIN)/python
 
 system-deps: $(SYSSTAMP)
 
-demo: $(STAMP) $(SYSSTAMP)
+demo: $(STAMP) $(SYSSTAMP) $(NBSTAMP)
 	$(BIN)/policytrack demo
 
-# Everything, end-to-end tests included (CI runs this): about 3 minutes on 2 cores.
+# The notebooks in JupyterLab, reading the demo's tables (run `make demo` first).
+lab: $(NBSTAMP)
+	POLICYTRACK_DATA=$(CURDIR)/demo-out/data $(BIN)/jupyter lab notebooks/
+
+# Everything, end-to-end tests included (CI runs this): about 13 minutes on the 2-core machine.
 test: $(STAMP) $(SYSSTAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 

@@ -439,15 +439,13 @@ def align_corpus(
         )
         doc_years = sorted(group_docs["year"].tolist())
         present = sorted(su["year"].unique().tolist()) if not su.empty else []
-        for y in doc_years:
-            if y not in present:
-                log.warning(
-                    "%s / %s / %d: no %s units in the document; the year is bridged",
-                    source,
-                    series,
-                    y,
-                    level,
-                )
+        if bare := [y for y in doc_years if y not in present]:  # one line per series
+            shown = ", ".join(map(str, bare[:8])) + (" …" if len(bare) > 8 else "")
+            hint = " (--level paragraph aligns their paragraphs)" if level != "paragraph" else ""
+            log.warning(
+                f"{source} / {series}: {len(bare)} of {len(doc_years)} documents have no {level}"
+                f" units ({shown}); those years are bridged{hint}"
+            )
         if len(present) < 2:
             log.info(
                 "%s / %s: %d year(s) with %s units; nothing to align",

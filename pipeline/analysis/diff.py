@@ -16,19 +16,80 @@ from policytrack.pipeline.analysis.align import (
     build_units,
 )
 from policytrack.pipeline.analysis.corpus import select_documents
-from policytrack.pipeline.core.errors import InputError
+from policytrack.pipeline.core.errors import InputError, year_ranges
+from policytrack.pipeline.core.safe import terminal_text
 
 
 @dataclass
 class DiffRow:
     relation: str
-    score: float | None
+    score: float | None  # the aligner's standardised score
     path_a: str | None
     path_b: str | None
     text_a: str
     text_b: str
     segments_a: list[tuple[str, str]] = field(default_factory=list)  # (equal|delete, text)
     segments_b: list[tuple[str, str]] = field(default_factory=list)  # (equal|insert, text)
+    similarity: float | None = None  # the two texts' similarity, 0–100
+
+
+def check_request(
+    documents: pd.DataFrame, source: str, year_a: int, year_b: int, series: str | None = None
+) -> str:
+    """The series to diff, or an InputError naming what exists and what to type: an unknown
+    source (the sources), reversed or equal years, an unknown series (the series), a year
+    without a document (the years there are, and the nearest pair that works)."""
+    sources = sorted(str(s) for s in documents["source"].dropna().unique())
+    if source not in sources:
+        close = [s for s in sources if s.lower() == source.lower()]
+        hint = f"; try: policytrack diff {close[0]} {year_a} {year_b}" if close else ""
+        raise InputError(
+            f"source {source!r}", f"not in the data; sources: {', '.join(sources) or 'none'}{hint}"
+        )
+    if year_a > year_b:
+        raise InputError(
+            "diff",
+            f"{year_a} is after {year_b}: give the earlier year first; "
+            f"try: policytrack diff {source} {year_b} {year_a}",
+        )
+    docs = select_documents(documents[documents["source"] == source], quiet=True)
+    have = {str(k): sorted(int(y) for y in ys) for k, ys in docs.groupby("series")["year"]}
+    if series is not None and series not in have:
+        raise InputError(
+            f"source {source!r}", f"no series {series!r}; series: {', '.join(sorted(have))}"
+        )
+    names = [series] if series is not None else sorted(have)
+    if year_a == year_b:
+        later = [y for s in names for y in have[s] if y > year_a]
+        hint = f"; try: policytrack diff {source} {year_a} {min(later)}" if later else ""
+        raise InputError("diff", f"both years are {year_a}: give two different years{hint}")
+    both = [s for s in names if year_a in have[s] and year_b in have[s]]
+    if len(both) == 1:
+        return both[0]
+    if both:
+        raise InputError(
+            f"source {source!r}",
+            f"several series have {year_a} and {year_b} ({', '.join(both)}); try: policytrack "
+            f"diff {source} {year_a} {year_b} --series {both[0]}",
+        )
+    if len(names) == 1:
+        years = have[names[0]]
+        missing = [y for y in (year_a, year_b) if y not in years]
+        later = [y for y in years if y > year_a]
+        earlier = [y for y in years if y < year_b]
+        a, b = (
+            (year_a, later[0])
+            if year_a in years and later
+            else ((earlier[-1], year_b) if year_b in years and earlier else (years[0], years[-1]))
+        )
+        hint = f"; try: policytrack diff {source} {a} {b}" if len(years) > 1 else ""
+        raise InputError(
+            f"{source} / {names[0]}",
+            f"no document for {' or '.join(map(str, missing))}; years: "
+            f"{', '.join(year_ranges(years))}{hint}",
+        )
+    listing = "; ".join(f"{s}: {', '.join(year_ranges(have[s]))}" for s in names)
+    raise InputError(f"source {source!r}", f"no series has both {year_a} and {year_b} ({listing})")
 
 
 def diff_rows(
@@ -45,24 +106,9 @@ def diff_rows(
 ) -> tuple[str, list[DiffRow], bool]:
     """(series, rows, computed_live). Uses the stored alignments for the pair when present;
     otherwise aligns the two documents directly (years that are not neighbours)."""
+    series = check_request(documents, source, year_a, year_b, series)
     docs = select_documents(documents[documents["source"] == source], quiet=True)
-    if docs.empty:
-        raise InputError(source, "no documents for this source (run `policytrack build`)")
-    if series is None:
-        have = docs.groupby("series")["year"].apply(set)
-        both = [s for s, ys in have.items() if year_a in ys and year_b in ys]
-        if len(both) != 1:
-            names = ", ".join(both or have.index)
-            raise InputError(
-                source,
-                f"{'several' if both else 'no'} series with both {year_a} and {year_b}"
-                f" ({names}); pick one with --series",
-            )
-        series = both[0]
     docs = docs[docs["series"] == series]
-    for y in (year_a, year_b):
-        if y not in set(docs["year"]):
-            raise InputError(f"{source} / {series}", f"no document for {y}")
     # Items that come back in year_b after a gap link from a year before year_a: show them too.
     stored = None
     if alignments is not None and not alignments.empty:
@@ -95,7 +141,14 @@ def diff_rows(
     live = False
     if stored is not None and (stored["year_from"] == year_a).any():
         links = [
-            (r.relation, r.score, int(r.year_from), _s(r.path_from), _s(r.path_to))
+            (
+                r.relation,
+                r.score,
+                int(r.year_from),
+                _s(r.path_from),
+                _s(r.path_to),
+                getattr(r, "similarity", None),
+            )
             for r in stored.itertuples()
         ]
     if links is None:
@@ -109,17 +162,17 @@ def diff_rows(
             cfg,
         )
         links = [
-            (lk.relation, lk.score, year_a, lk.path_from, lk.path_to)
+            (lk.relation, lk.score, year_a, lk.path_from, lk.path_to, lk.similarity)
             for lk in align_series(pair, cfg)
             if lk.year_from == year_a
         ]
     rows = []
-    for relation, score, year_from, pa, pb in links:
+    for relation, score, year_from, pa, pb, similarity in links:
         ta = text_of.get((year_from, pa), "") if pa else ""
         tb = text_of.get((year_b, pb), "") if pb else ""
         if pa and year_from != year_a:
             pa = f"{pa} ({year_from})"  # a reappearance: the item was last seen in year_from
-        row = DiffRow(relation, None if pd.isna(score) else float(score), pa, pb, ta, tb)
+        row = DiffRow(relation, _num(score), pa, pb, ta, tb, similarity=_num(similarity))
         if pa and pb:
             row.segments_a, row.segments_b = redline.mark(ta, tb)
         else:
@@ -136,11 +189,24 @@ def diff_rows(
     return series, rows, live
 
 
+def _num(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
 def _s(value) -> str | None:
     return None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
 
 
 # ---------------------------------------------------------------------------- output
+
+
+def score_text(row: DiffRow) -> str:
+    """`87 · 4.9`: the texts' similarity (0–100) first, then the aligner's standardised score
+    (how far the pair stands above unrelated pairs of the two documents); `—` for none."""
+    parts = [f"{row.similarity:.0f}" if row.similarity is not None else "—"]
+    if row.score is not None:
+        parts.append(f"{row.score:.1f}")
+    return " · ".join(parts) if row.score is not None or row.similarity is not None else ""
 
 
 def rich_text(segments: list[tuple[str, str]]):
@@ -149,6 +215,7 @@ def rich_text(segments: list[tuple[str, str]]):
 
     t = Text()
     for kind, text in segments:
+        text = terminal_text(text)  # no escape sequence of a document reaches the terminal
         if kind == "delete":
             t.append(f"[-{text}-]", style="red strike")
         elif kind == "insert":
@@ -180,7 +247,7 @@ def to_html(
     summary = ", ".join(f"{e(k)} {v}" for k, v in sorted(counts.items()))
     body = []
     for r in rows:
-        score = "" if r.score is None else f"{r.score:.1f}"
+        score = e(score_text(r))
         body.append(
             f'<tr class="{e(r.relation)}"><td class="meta">{e(r.relation)}<br>{score}</td>'
             f'<td class="meta">{e(r.path_a or "")}</td><td class="a">{redline.to_html(r.segments_a)}</td>'
@@ -191,7 +258,7 @@ def to_html(
         '<!DOCTYPE html>\n<html lang="zh"><head><meta charset="utf-8">'
         f"<title>{e(title)}</title><style>{_CSS}</style></head><body>"
         f"<h1>{e(title)}</h1><p>{summary}</p>"
-        f"<table><thead><tr><th>relation<br>score</th><th>{year_a}</th><th>{e(str(year_a))} text</th>"
+        f"<table><thead><tr><th>relation<br>similarity (0–100) · score</th><th>{year_a}</th><th>{e(str(year_a))} text</th>"
         f"<th>{year_b}</th><th>{e(str(year_b))} text</th></tr></thead><tbody>"
         + "\n".join(body)
         + "</tbody></table></body></html>\n"

@@ -11,23 +11,32 @@ from policytrack.pipeline.store.tables import read_table
 
 
 def diff_cmd(
-    source: str = typer.Argument(..., help="Source name."),
-    year_a: int = typer.Argument(..., help="Earlier year."),
-    year_b: int = typer.Argument(..., help="Later year."),
-    series: str | None = typer.Option(None, "--series", help="Series (when a source has several)."),
+    source: str = typer.Argument(..., help="Source name.", metavar="SOURCE"),
+    year_a: int = typer.Argument(..., help="Earlier year.", metavar="YEAR_A"),
+    year_b: int = typer.Argument(..., help="Later year.", metavar="YEAR_B"),
+    series: str | None = typer.Option(
+        None, "--series", metavar="NAME", help="Series (when a source has several)."
+    ),
     level: str = options.LEVEL,
     html: Path | None = typer.Option(
-        None, "--html", help="Also write a redline page to this file."
+        None, "--html", metavar="FILE", help="Also write a redline page to this file."
     ),
     changed_only: bool = typer.Option(False, "--changed-only", help="Hide unchanged pairs."),
     data: Path = options.DATA,
 ):
-    """Print the units of two years side by side: relation, score, changed characters marked."""
-    from rich.table import Table
+    """Print the units of two years side by side: relation, similarity, changed characters marked.
 
-    from policytrack.pipeline.analysis.diff import diff_rows, rich_text, to_html
+    Similarity is 0–100 (how alike the two texts are); the score beside it is the aligner's
+    standardised score: how far the pair stands above unrelated pairs of the two documents.
+    """
+    from rich.table import Table
+    from rich.text import Text
+
+    from policytrack.pipeline.analysis.diff import diff_rows, rich_text, score_text, to_html
+    from policytrack.pipeline.core.safe import terminal_text
     from policytrack.pipeline.store import atomic
 
+    options.check_level(level)
     # Only this source's partitions are read (store/tables.py).
     items = read_table(data, "items", source=source)
     documents = read_table(data, "documents", source=source)
@@ -50,17 +59,24 @@ def diff_cmd(
     )
     console = options.console()
     if live:
-        console.print(f"(no stored links {year_a} → {year_b}; aligned these two years directly)")
+        console.print(
+            Text(f"(no stored links {year_a} → {year_b}; aligned these two years directly)")
+        )
     counts: dict[str, int] = {}
     for r in rows:
         counts[r.relation] = counts.get(r.relation, 0) + 1
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    # Text objects, not markup: a series or source name with [/x] in it prints as written.
     table = Table(
-        title=f"{source} / {series}: {year_a} → {year_b} ({level})",
-        caption=", ".join(f"{k} {v}" for k, v in sorted(counts.items())),
+        title=Text(terminal_text(f"{source} / {series}: {year_a} → {year_b} ({level})")),
+        caption=Text(
+            f"{summary}\nsimilarity: 0–100, how alike the two texts are; score: how far the pair "
+            "stands above unrelated pairs of the two documents (standardised)"
+        ),
         show_lines=True,
     )
     table.add_column("relation")
-    table.add_column("score", justify="right")
+    table.add_column("similarity · score", justify="right")
     table.add_column(str(year_a), overflow="fold", ratio=1)
     table.add_column(str(year_b), overflow="fold", ratio=1)
     for r in rows:
@@ -72,11 +88,11 @@ def diff_cmd(
             a = rich_text([("equal", f"{r.path_a}  ")] + r.segments_a)
         if r.path_b:
             b = rich_text([("equal", f"{r.path_b}  ")] + r.segments_b)
-        table.add_row(r.relation, "" if r.score is None else f"{r.score:.1f}", a, b)
+        table.add_row(Text(r.relation), Text(score_text(r)), a, b)
     console.print(table)
     if html is not None:
         atomic.write_text(html, to_html(source, series, year_a, year_b, level, rows))
-        console.print(f"wrote {html}")
+        console.print(Text(f"wrote {html}"))
 
 
 def register(app: typer.Typer) -> None:

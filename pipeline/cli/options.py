@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -10,20 +9,28 @@ import typer
 
 from policytrack.pipeline.core.errors import ConfigError
 
-DATA = typer.Option(Path("data"), "--data", help="Data directory (raw/, processed/, logs/).")
+DATA = typer.Option(
+    Path("data"), "--data", metavar="DIR", help="Data directory (raw/, processed/, logs/)."
+)
 SOURCES = typer.Argument(
-    None, metavar="[SOURCE...]", help="Source names (default: every source of the file)."
+    None, metavar="SOURCE", help="Source names (default: every source of the file)."
 )
 SOURCES_FILE = typer.Option(
-    None, "--sources", help="Extra sources file (TOML), merged over crawler/sources.toml."
+    None,
+    "--sources",
+    metavar="FILE",
+    help="Extra sources file (TOML), merged over crawler/sources.toml.",
 )
 BASE_URL = typer.Option(
-    None, "--base-url", help="Swap each source's scheme+host (a mirror or test server)."
+    None,
+    "--base-url",
+    metavar="URL",
+    help="Swap each source's scheme+host (a mirror or test server).",
 )
 RECHECK = typer.Option(
     False, "--recheck", help="Revalidate known notices with conditional requests."
 )
-SET = typer.Option(None, "--set", help="Scrapy setting override KEY=VALUE (repeatable).")
+SET = typer.Option(None, "--set", metavar="KEY=VALUE", help="Scrapy setting override (repeatable).")
 REDIS = typer.Option(
     None,
     "--redis",
@@ -31,39 +38,48 @@ REDIS = typer.Option(
     help="Share the crawl frontier through Redis (redis://host:port/db) with other workers "
     "(`policytrack worker --redis URL`); see docs/distributed.md.",
 )
-JOBS = typer.Option(1, "--jobs", "-j", help="Build: parallel processes (one source each).")
-LEVEL = typer.Option(
-    "item", "--level", help="Alignment level: item | section | paragraph | sentence."
+JOBS = typer.Option(
+    1, "--jobs", "-j", metavar="N", help="Build: parallel processes (one source each)."
 )
+LEVEL = typer.Option(
+    "item",
+    "--level",
+    metavar="LEVEL",
+    help="Alignment level: item | section | paragraph | sentence.",
+)
+LEVELS = ("item", "section", "paragraph", "sentence")
 WATCH = typer.Option(
     None,
     "--watch",
+    metavar="TERMS",
     help="Watch terms: comma- or 、-separated, or repeated (e.g. --watch 新质生产力,三大攻坚战).",
 )
-YEARS = typer.Option(None, "--years", help="Year window, e.g. 2010-2025 (or one year).")
-LANG = typer.Option("zh", "--lang", help="Label language: zh or en.")
+YEARS = typer.Option(
+    None, "--years", metavar="YYYY-YYYY", help="Year window, e.g. 2010-2025 (or one year)."
+)
+LANG = typer.Option("zh", "--lang", metavar="zh|en", help="Label language: zh or en.")
 NOTEBOOK = typer.Option(
-    None, "--notebook", help="Only these notebooks (name or prefix, e.g. 01; repeatable)."
+    None,
+    "--notebook",
+    metavar="NAME",
+    help="Only these notebooks (name or prefix, e.g. 01; repeatable).",
 )
 REPORTS_OUT = typer.Option(
-    Path("reports"), "--out", help="Reports folder; writes <out>/<YYYY-MM-DD>/."
+    Path("reports"), "--out", metavar="DIR", help="Reports folder; writes DIR/YYYY-MM-DD/."
 )
-
-_YEARS = re.compile(r"\s*(\d{4})\s*(?:[-–:]\s*(\d{4}))?\s*")
 
 
 def parse_years(text: str | None) -> list[int] | None:
-    """'2010-2025' → [2010, 2025]; '2019' → [2019, 2019]; None → None."""
-    if not text:
-        return None
-    m = _YEARS.fullmatch(text)
-    if not m:
-        raise ConfigError(f"--years: expected YYYY or YYYY-YYYY, got {text!r}")
-    first = int(m.group(1))
-    last = int(m.group(2) or first)
-    if last < first:
-        raise ConfigError(f"--years: {first} is after {last}")
-    return [first, last]
+    """'2010-2025' → [2010, 2025]; '2019' → [2019, 2019]; None → None (the notebooks' rule)."""
+    from policytrack.pipeline.report.params import parse_years as years
+
+    return years(text, where="--years")
+
+
+def check_level(level: str) -> str:
+    if level not in LEVELS:
+        raise ConfigError(f"--level must be one of {', '.join(LEVELS)}, not {level!r}")
+    return level
 
 
 def console():

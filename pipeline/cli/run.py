@@ -15,10 +15,17 @@ def _verbose() -> bool:
     return logging.getLogger().level <= logging.DEBUG
 
 
-def _finish(result) -> None:
+def _summary(result) -> str:
+    """The run summary as the terminal gets it: titles come from crawled pages, so escape
+    sequences and control characters are removed."""
+    from policytrack.pipeline.core.safe import terminal_text
     from policytrack.pipeline.jobs.run import format_summary
 
-    typer.echo(format_summary(result))
+    return terminal_text(format_summary(result))
+
+
+def _finish(result) -> None:
+    typer.echo(_summary(result))
     sys.exit(result.exit_code)
 
 
@@ -74,16 +81,16 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(
             Path("demo-out"),
             "--out",
+            metavar="DIR",
             help="Folder for the demo's data/, reports/ and sources.toml.",
         ),
         notebook: list[str] = options.NOTEBOOK,
     ):
         """Serve the bundled sample site (样例数据) on 127.0.0.1 and run the whole job against it."""
         from policytrack.pipeline.jobs.demo import run_demo
-        from policytrack.pipeline.jobs.run import format_summary
 
         result = run_demo(out, notebooks=list(notebook or []) or None, verbose=_verbose())
-        typer.echo(format_summary(result))
+        typer.echo(_summary(result))
         if result.report.path:
             typer.echo(f"\nreport: {result.report.path}")
         sys.exit(result.exit_code)

@@ -27,6 +27,19 @@ class LockError(PolicytrackError):
     """Another run holds the data directory."""
 
 
+def year_ranges(years) -> list[str]:
+    """Years as runs for a one-line message: [1954, 1955, 1956, 1958] → ["1954–1956", "1958"]."""
+    out: list[str] = []
+    last = None
+    for y in sorted(set(int(y) for y in years)):
+        if out and y == last + 1:
+            out[-1] = f"{out[-1].split('–')[0]}–{y}"
+        else:
+            out.append(str(y))
+        last = y
+    return out
+
+
 def oneline(err: BaseException) -> str:
     """A one-line reason: OSError as 'file: strerror', others as their message."""
     if isinstance(err, OSError) and err.strerror:

@@ -6,7 +6,8 @@ each output path has one function here, used by every command that writes there.
 - `terminal_text`: ESC/CSI/OSC sequences and other control characters removed, so a scraped
   title cannot move the cursor, retitle the window, hide text or plant a hyperlink.
 - `csv_cell` / `csv_frame`: a cell starting with = + - @ (or tab / carriage return) gets a
-  leading apostrophe, so a spreadsheet shows it as text instead of running it as a formula.
+  leading apostrophe, so a spreadsheet shows it as text instead of running it as a formula
+  (`csv_frame` also writes list cells as `a;b`).
 """
 
 from __future__ import annotations
@@ -55,10 +56,18 @@ def csv_cell(value):
 
 
 def csv_frame(df):
-    """A copy of a DataFrame with `csv_cell` applied to every text cell (numbers untouched)."""
+    """A copy of a DataFrame ready for a spreadsheet: list cells (years, paths) joined as
+    `2018;2019`, then `csv_cell` applied to every text cell and header (numbers untouched)."""
     out = df.copy()
     for col in out.columns:
-        if out[col].dtype == object or str(out[col].dtype).startswith("str"):
-            out[col] = out[col].map(csv_cell)
+        if out[col].dtype != object and not str(out[col].dtype).startswith("str"):
+            continue
+        if out[col].map(_is_list).any():
+            out[col] = [";".join(map(str, v)) if _is_list(v) else v for v in out[col]]
+        out[col] = out[col].map(csv_cell)
     out.columns = [csv_cell(str(c)) for c in out.columns]
     return out
+
+
+def _is_list(value) -> bool:
+    return isinstance(value, list | tuple) or type(value).__name__ == "ndarray"

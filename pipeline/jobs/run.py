@@ -29,7 +29,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from policytrack.pipeline.analysis.changes import NoticeChange, notice_changes
+from policytrack.pipeline.analysis.changes import NoticeChange
+from policytrack.pipeline.analysis.findings import findings
 from policytrack.pipeline.core.errors import ConfigError, oneline
 from policytrack.pipeline.jobs import stats
 from policytrack.pipeline.jobs.reportcache import (
@@ -217,7 +218,7 @@ def compute_changes(data_dir: Path, known: set[str] | None) -> list[NoticeChange
         source=touched,
         required=False,
     )
-    return notice_changes(docs, terms, timeline, known)
+    return findings(docs, terms, timeline, known=known).documents
 
 
 def validate(opts: RunOptions) -> None:

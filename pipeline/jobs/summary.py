@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
+from policytrack.pipeline.analysis.findings import notice_lines
 from policytrack.pipeline.jobs.result import RunResult
-
-MAX_TERMS = 8  # terms listed per notice in the summary
-
-
-def _list(terms: list[str]) -> str:
-    shown = "、".join(terms[:MAX_TERMS])
-    return shown + (f" …(+{len(terms) - MAX_TERMS})" if len(terms) > MAX_TERMS else "")
 
 
 def _http(codes: dict[str, int]) -> str:
@@ -69,12 +63,7 @@ def format_summary(r: RunResult) -> str:
                 lines.append(f"  {c.source} · {c.series}")
             what = "revised" if c.revised else "new"
             lines.append(f"    + {c.year} {c.title} ({what})")
-            if c.compared_to is None:
-                lines.append("        first of its series")
-                continue
-            versus = "the earlier version" if c.revised else str(c.compared_to)
-            lines.append(f"        new priorities: {_list(c.new_terms) or '—'}")
-            lines.append(f"        fading since {versus}: {_list(c.fading_terms) or '—'}")
+            lines += [f"        {line}" for line in notice_lines(c)]
     elif r.build.error is None:
         lines.append("new notices: none")
     # flags and problems

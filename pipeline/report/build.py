@@ -12,7 +12,9 @@ plots_*.py and registry.py.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -20,17 +22,23 @@ from pathlib import Path
 
 from policytrack.pipeline.core import progress
 from policytrack.pipeline.report import publish
-from policytrack.pipeline.report.index import figure_order, index_html
+from policytrack.pipeline.report.index import (
+    figure_order,
+    index_html,
+    report_findings,
+    summary_html,
+)
+from policytrack.pipeline.report.kernels import Job, KernelPool
 from policytrack.pipeline.report.load import load_tables
 from policytrack.pipeline.report.notebooks import (
     NEEDS,
     NOTEBOOK_DIR,
     NOTEBOOKS,
     ReportError,
-    execute,
+    code_cells,
     to_html,
 )
-from policytrack.pipeline.report.scope import Scope, choose_scope, resolve_watch
+from policytrack.pipeline.report.scope import choose_scope, resolve_watch
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +79,13 @@ def build_report(
     day: date | None = None,
     kernel_name: str = "python3",
     timeout: int = 900,
+    jobs: int | None = None,
 ) -> ReportResult:
     """Run every notebook into `out_root/<day>/` and return what was written.
 
     `notebooks` defaults to the three bundled ones; a path list lets tests run their own.
+    `jobs` kernels run at once (default: one per core, at most one per notebook); they start
+    while the tables are checked, and nothing is written when the check fails.
     """
     paths = (
         [Path(p) for p in notebooks]
@@ -84,36 +95,35 @@ def build_report(
     for nb in paths:
         if not nb.is_file():
             raise ReportError(f"{nb}: notebook not found")
-    scope = preflight(params, [p.name for p in paths])
-    # Absolute: the kernel runs in another working directory and writes its log under out_root.
-    out_root = Path(out_root).resolve()
-    out_root.mkdir(parents=True, exist_ok=True)
-    stamp = (day or date.today()).isoformat()
-    build = publish.new_build_dir(out_root, stamp)
-    try:
-        result = ReportResult(out_dir=out_root / stamp)
-        for nb in progress.track(paths, "report: executing notebooks", total=len(paths)):
-            log.info("executing %s", nb.name)
-            executed = build / nb.name
-            execute(nb, executed, params.for_papermill(), build, kernel_name, timeout)
-            page = executed.with_suffix(".html")
-            page.write_text(to_html(executed, params.lang), encoding="utf-8")
-            result.notebooks.append(executed.name)
-            result.html.append(page.name)
-        figures = figure_order((build / FIGURES).glob("*.png"))
-        result.figures = [f.relative_to(build) for f in figures]
-        page = index_html(
-            scope,
-            resolve_watch(params.watch),
-            stamp,
-            result.notebooks,
-            result.html,
-            result.figures,
-        )
-        (build / "index.html").write_text(page, encoding="utf-8")
-    except BaseException:
-        publish.keep_failed(build, out_root, stamp)
-        raise
+    jobs = jobs or default_jobs(len(paths))
+    with KernelPool(jobs, kernel_name) as kernels:  # kernels start while the tables are checked
+        tables, scope = preflight(params, [p.name for p in paths])
+        summary = summary_html(report_findings(tables, scope), scope)
+        # Absolute: the kernels run in another working directory.
+        out_root = Path(out_root).resolve()
+        out_root.mkdir(parents=True, exist_ok=True)
+        stamp = (day or date.today()).isoformat()
+        build = publish.new_build_dir(out_root, stamp)
+        try:
+            result = ReportResult(out_dir=out_root / stamp)
+            run_notebooks(kernels, paths, build, params, timeout)
+            result.notebooks = [nb.name for nb in paths]
+            result.html = [Path(nb.name).with_suffix(".html").name for nb in paths]
+            figures = figure_order((build / FIGURES).glob("*.png"))
+            result.figures = [f.relative_to(build) for f in figures]
+            page = index_html(
+                scope,
+                resolve_watch(params.watch),
+                stamp,
+                result.notebooks,
+                result.html,
+                result.figures,
+                summary=summary,
+            )
+            (build / "index.html").write_text(page, encoding="utf-8")
+        except BaseException:
+            publish.keep_failed(build, out_root, stamp)
+            raise
     publish.swap_into_place(build, result.out_dir)
     result.notebooks = [result.out_dir / n for n in result.notebooks]
     result.html = [result.out_dir / n for n in result.html]
@@ -121,12 +131,39 @@ def build_report(
     return result
 
 
-def preflight(params: ReportParams, names: Sequence[str]) -> Scope:
-    """Check tables, source, series and years before starting kernels; return the scope."""
+def default_jobs(n_notebooks: int) -> int:
+    """Kernels at once: one per core (each kernel is single-threaded), no more than notebooks."""
+    return max(1, min(n_notebooks, os.cpu_count() or 1))
+
+
+def run_notebooks(
+    kernels: KernelPool, paths: Sequence[Path], build: Path, params: ReportParams, timeout: int
+) -> None:
+    """Execute each notebook into `build` and write its HTML page, a progress line per notebook
+    (cells done) under one for the report (notebooks done)."""
+
+    def page(executed: Path) -> None:
+        executed.with_suffix(".html").write_text(to_html(executed, params.lang), encoding="utf-8")
+        overall.advance()
+
+    with contextlib.ExitStack() as bars:
+        overall = bars.enter_context(progress.task("report: notebooks", total=len(paths)))
+        jobs = []
+        for nb in paths:
+            bar = bars.enter_context(progress.task(f"  {nb.stem}", total=code_cells(nb)))
+            jobs.append(Job(nb, build / nb.name, on_cell=bar.advance, on_done=page))
+        log.info("executing %s", ", ".join(nb.name for nb in paths))
+        kernels.run(jobs, params.for_papermill(), build, timeout)
+
+
+def preflight(params: ReportParams, names: Sequence[str]):
+    """Check tables, source, series and years before starting kernels; return the tables read
+    and the scope."""
     need: list[str] = []
     for name in names:
         need += [t for t in NEEDS.get(name, ("documents",)) if t not in need]
     tables = load_tables(params.data_dir, need=need)
-    return choose_scope(
+    scope = choose_scope(
         tables["documents"], params.source, params.series, params.years, params.lang
     )
+    return tables, scope

@@ -12,7 +12,8 @@ from policytrack.pipeline.report import fonts
 from policytrack.pipeline.report.labels import LABELS, labels
 
 FIGSIZE = (12.8, 7.2)  # inches: 16:9, 1920×1080 px at export.EXPORT_DPI
-DISPLAY_DPI = 100  # the copy embedded in notebooks / HTML stays light
+DISPLAY_DPI = 100  # the copy shown when a figure is not exported
+_DATA = "policytrack_data"  # where a figure keeps the table it draws (its CSV)
 
 
 def new_figure(nrows: int = 1, ncols: int = 1, **kw):
@@ -35,7 +36,11 @@ def start(lang: str, nrows: int = 1, ncols: int = 1, *, no_data: bool = False):
     return fig, axes, lab
 
 
-def decorate(fig, title: str, note: str, subtitle: str | None = None):
+def decorate(fig, title: str, note: str, subtitle: str | None = None, data=None):
+    """Title, footnote (red when it marks sample data) and the data drawn (a DataFrame, written
+    as the figure's CSV by export.py)."""
+    if data is not None:
+        setattr(fig, _DATA, data)
     fig.suptitle(title if not subtitle else f"{title}\n{subtitle}", fontsize=18)
     color = (
         "#b00020"
@@ -44,6 +49,11 @@ def decorate(fig, title: str, note: str, subtitle: str | None = None):
     )
     fig.text(0.005, 0.005, note, fontsize=9, color=color, ha="left", va="bottom")
     return fig
+
+
+def data_of(fig):
+    """The table a figure draws (None when its plot function gave none)."""
+    return getattr(fig, _DATA, None)
 
 
 def legend(ax, handles, title: str | None = None, **kw):
@@ -61,8 +71,14 @@ def patches(keys: Iterable[str], colors: dict[str, str], lab: dict[str, str], pr
     from matplotlib.patches import Patch
 
     return [
-        Patch(facecolor=colors[k], edgecolor="#999999", label=lab.get(prefix + k, k)) for k in keys
+        Patch(facecolor=colors.get(k, "#999999"), edgecolor="#999999", label=lab.get(prefix + k, k))
+        for k in keys
     ]
+
+
+def relation_name(lab: dict[str, str], relation: str) -> str:
+    """A relation's label (a relation the labels do not know yet is shown as its name)."""
+    return lab.get(f"rel_{relation}", relation)
 
 
 def shorten(text: str, n: int = 18) -> str:

@@ -1,5 +1,9 @@
-"""Figures out of the notebook: PNG (150 dpi, 16:9) and SVG files with fixed metadata, and the
-notebook display (`show`, `show_html`)."""
+"""Figures out of the notebook: PNG (150 dpi, 16:9), SVG and the CSV of the data drawn, with fixed
+metadata, and the notebook display (`show`, `show_html`).
+
+A figure is drawn once per format it is written in and never again for the display: the
+notebook (and so its HTML page) embeds the exported PNG file's bytes.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,8 @@ import io
 import re
 from pathlib import Path
 
-from policytrack.pipeline.report.draw import DISPLAY_DPI
+from policytrack.pipeline.core.safe import csv_frame
+from policytrack.pipeline.report.draw import DISPLAY_DPI, data_of
 from policytrack.pipeline.report.registry import chart_of
 from policytrack.pipeline.store import atomic
 
@@ -17,8 +22,9 @@ EXPORT_DPI = 150  # with draw.FIGSIZE: 1920×1080 px
 _NAME = re.compile(r"^[0-9a-z_]{1,64}$")
 
 
-def export(fig, name: str, figures_dir: str | Path) -> tuple[Path, Path]:
-    """Write `<name>.png` (EXPORT_DPI, 16:9, no cropping) and `<name>.svg`, atomically.
+def export(fig, name: str, figures_dir: str | Path) -> tuple[Path, ...]:
+    """Write `<name>.png` (EXPORT_DPI, 16:9, no cropping), `<name>.svg` and, when the figure
+    carries its data (draw.decorate(data=…)), `<name>.csv`, each atomically; returns the paths.
 
     Names come from the chart registry or the notebooks, never from document text; the check
     keeps it that way.
@@ -27,12 +33,18 @@ def export(fig, name: str, figures_dir: str | Path) -> tuple[Path, Path]:
         raise ValueError(f"figure name must match {_NAME.pattern}: {name!r}")
     out = Path(figures_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = (out / f"{name}.png", out / f"{name}.svg")
+    paths = [out / f"{name}.png", out / f"{name}.svg"]
     for path, fmt in zip(paths, ("png", "svg"), strict=True):
         # atomic_path gives the file the umask's mode (shared reports), not mkstemp's 0600.
         with atomic.atomic_path(path, suffix=f".{fmt}") as tmp:
             fig.savefig(tmp, format=fmt, dpi=EXPORT_DPI, metadata=_metadata(fmt))
-    return paths
+    data = data_of(fig)
+    if data is not None:
+        paths.append(out / f"{name}.csv")
+        with atomic.atomic_path(paths[-1], suffix=".csv") as tmp:
+            # BOM: spreadsheet apps then read the Chinese; cells that look like formulas escaped.
+            csv_frame(data).to_csv(tmp, index=False, encoding="utf-8-sig")
+    return tuple(paths)
 
 
 def _metadata(fmt: str) -> dict:
@@ -45,17 +57,20 @@ def show(fig, figures_dir: str | Path | None = None, name: str | None = None):
 
     The file name is the registered chart's (see registry.py); `name` is for figures no
     registered function drew. Displayed as PNG plus an <img> with the figure title as alt text,
-    so the HTML export is accessible and embeds the image (base64) instead of linking it.
+    so the HTML export is accessible and embeds the image (base64) instead of linking it. With
+    figures_dir the exported PNG itself is shown; without, one light PNG (DISPLAY_DPI) is drawn.
     """
     drawn_as = chart_of(fig)
     name = name or (drawn_as.name if drawn_as else None)
     if name is None:
         raise ValueError("figure drawn by no registered chart: pass name=")
     if figures_dir:
-        export(fig, name, figures_dir)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DISPLAY_DPI)
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
+        png = export(fig, name, figures_dir)[0].read_bytes()
+    else:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=DISPLAY_DPI)
+        png = buf.getvalue()
+    data = base64.b64encode(png).decode("ascii")
     title = fig.get_suptitle() or name
     img = f'<img src="data:image/png;base64,{data}" alt="{html.escape(title, quote=True)}" style="max-width:100%">'
     try:

@@ -79,4 +79,6 @@ def setup(candidates: tuple[str, ...] | None = None) -> str:
     # Text as paths: the SVG looks the same on machines without the font; matplotlib still writes
     # each string as a comment beside its path, so the SVG stays searchable.
     rc["svg.fonttype"] = "path"
+    # Fixed ids (clip paths, hatches) instead of random ones: the same figure, the same SVG bytes.
+    rc["svg.hashsalt"] = "policytrack"
     return family

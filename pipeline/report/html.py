@@ -16,6 +16,20 @@ from policytrack.pipeline.report.scope import Scope
 from policytrack.pipeline.report.views import Lane, Version, documents_table
 
 
+def scope_note(scope: Scope) -> str:
+    """What the page leaves out: the source's other series, each with the command that shows it
+    (empty when the source has one series)."""
+    if not scope.other_series:
+        return ""
+    lab = labels(scope.lang)
+    others = lab["list_sep"].join(
+        lab["series_years"].format(series=name, n=n) for name, n in scope.other_series
+    )
+    command = f"policytrack report --source {scope.source} --series {scope.other_series[0][0]}"
+    text = lab["other_series"].format(source=scope.source, series=scope.series, others=others)
+    return f"<p class='pt-note'>{escape(text)} <code>{escape(command)}</code></p>"
+
+
 def gaps_html(gaps: pd.DataFrame, lang: str) -> str:
     cols = ["source", "series", "first_year", "last_year", "n_years", "missing"]
     return html_table(gaps[cols], headers(lang))
@@ -36,17 +50,18 @@ def lanes_html(lanes: Sequence[Lane], lang: str) -> str:
                 "years": list(lane.years),
                 "statuses": [lab.get(s, s) for s in lane.statuses],
                 "total": sum(lane.counts),
+                "stops": list(lane.stops),
             }
             for lane in lanes
         ],
-        columns=["label", "first_year", "last_year", "years", "statuses", "total"],
+        columns=["label", "first_year", "last_year", "years", "statuses", "total", "stops"],
     )
     return html_table(rows, headers(lang))
 
 
-def terms_html(rising: pd.DataFrame, fading: pd.DataFrame, lang: str) -> str:
-    """The rising terms, then the fading ones: one table each."""
-    return html_table(rising, headers(lang)) + html_table(fading, headers(lang))
+def terms_html(rising: pd.DataFrame, falling: pd.DataFrame, lang: str) -> str:
+    """The rising terms, then the falling ones: one table each."""
+    return html_table(rising, headers(lang)) + html_table(falling, headers(lang))
 
 
 def relation_counts_html(counts: pd.DataFrame, lang: str) -> str:
@@ -95,6 +110,17 @@ def redline_pair(old: str, new: str) -> tuple[str, str]:
     return redline.to_html(marked_old), redline.to_html(marked_new)
 
 
+def score_text(version: Version, lab: dict[str, str]) -> str:
+    """`相似度 87 · 标准分 4.90`: the texts' similarity (0–100) first, the aligner's standardised
+    score (how far the pair stands above unrelated pairs) beside it; either may be missing."""
+    parts = []
+    if version.similarity is not None:
+        parts.append(f"{lab['similarity']} {version.similarity:.0f}")
+    if version.score is not None:
+        parts.append(f"{lab['std_score']} {version.score:.2f}")
+    return escape(" · ".join(parts))
+
+
 def redline_html(versions: Sequence[Version], lang: str = "zh") -> str:
     """Side-by-side redline of consecutive versions of one thread (escaped HTML)."""
     lab = labels(lang)
@@ -103,15 +129,14 @@ def redline_html(versions: Sequence[Version], lang: str = "zh") -> str:
     rows = []
     for old, new in zip(versions, versions[1:], strict=False):
         left, right = redline_pair(old.text, new.text)
-        score = f"{new.score:.2f}" if new.score is not None else ""
-        meta = f"{escape(lab.get(f'rel_{new.relation}', new.relation))}<br>{score}"
+        meta = f"{escape(lab.get(f'rel_{new.relation}', new.relation))}<br>{score_text(new, lab)}"
         rows.append(
             f"<tr><th colspan='3'>{old.year} ({escape(old.path)}) → {new.year} "
             f"({escape(new.path)})</th></tr>"
             f"<tr><td>{left}</td><td class='pt-meta'>{meta}</td><td>{right}</td></tr>"
         )
     head = (
-        f"<tr><th>{lab['year']} A</th><th class='pt-meta'>{lab['relation']} / {lab['score']}</th>"
+        f"<tr><th>{lab['year']} A</th><th class='pt-meta'>{lab['relation']} / {lab['similarity']}</th>"
         f"<th>{lab['year']} B</th></tr>"
     )
     return f"{REDLINE_CSS}<table class='pt-redline'>{head}{''.join(rows)}</table>"

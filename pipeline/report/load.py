@@ -3,7 +3,8 @@ for the columns the charts cannot do without before anything is drawn."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,23 @@ from policytrack.pipeline.store.tables import read_table, table_path
 REQUIRED: dict[str, tuple[str, ...]] = {
     "documents": ("doc_id", "source", "series", "year", "title"),
     "items": ("source", "series", "year", "level", "path", "section_no", "heading", "text"),
-    "term_timeline": ("source", "term", "year", "present", "count", "status", "emergence"),
+    "term_timeline": (
+        "source",
+        "series",
+        "term",
+        "canonical",
+        "variants",
+        "year",
+        "present",
+        "count",
+        "status",
+        "paths",
+        "emergence",
+        "first_year",
+        "kinds",
+        "flag",
+        "watched",
+    ),  # fmt: skip
     "alignments": ("source", "year_from", "path_from", "year_to", "path_to", "relation", "score"),
     "threads": ("source", "thread_id", "first_year", "last_year", "years", "label"),
 }
@@ -31,6 +48,12 @@ class Tables:
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.frames[name]
+
+
+def later(data_dir: str | Path, name: str) -> Callable[[], pd.DataFrame]:
+    """A table read only when (and the first time) it is asked for: the items text the report
+    needs only for watch terms the build did not count."""
+    return functools.cache(lambda: load_tables(data_dir, need=(name,))[name])
 
 
 def load_tables(data_dir: str | Path, need: Iterable[str] = ("documents",)) -> Tables:

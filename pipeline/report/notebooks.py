@@ -1,17 +1,26 @@
-"""The report's notebooks: which are bundled and the tables each reads, executing one with
-papermill into the build folder, its self-contained HTML (no code, nothing fetched from the web),
-and `code_hash`, the key the nightly run's report cache keeps for this code."""
+"""The report's notebooks: which are bundled and the tables each reads, their self-contained HTML
+(no code, nothing fetched from the web), and `code_hash`, the key the nightly run's report cache
+keeps for this code. Executing them: kernels.py."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
+import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from policytrack.pipeline.core.errors import PolicytrackError
 
 log = logging.getLogger(__name__)
+
+# nbformat imports jsonschema, which imports rfc3987_syntax when it is installed (JupyterLab's
+# dependencies bring it) and compiles a grammar for about 2 s of CPU. nbformat never checks IRI
+# formats, so this process does without it (jsonschema skips the module when it cannot import it).
+if "jsonschema" not in sys.modules:
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 NOTEBOOK_DIR = PACKAGE_DIR.parents[1] / "notebooks"
@@ -65,58 +74,32 @@ def code_hash(notebooks: Sequence[str | Path] | None = None, *, package: Path = 
     return h.hexdigest()[:16]
 
 
-def execute(
-    nb: Path, out: Path, parameters: dict, cwd: Path, kernel_name: str, timeout: int
-) -> None:
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
+def code_cells(nb: Path) -> int:
+    """Code cells of a notebook, the injected parameters cell included (a progress total)."""
+    import nbformat
 
-    kernel_log = cwd / f".{nb.stem}.kernel.log"
-    try:
-        papermill.execute_notebook(
-            str(nb),
-            str(out),
-            parameters=parameters,
-            cwd=str(cwd),
-            kernel_name=kernel_name,
-            progress_bar=False,
-            log_output=False,
-            request_save_on_cell_execute=False,
-            execution_timeout=timeout,
-            kernel_manager_class=_kernel_manager(kernel_log),
-        )
-    except PapermillExecutionError as err:
-        reason = (err.evalue or "").strip().splitlines()
-        first = reason[0] if reason else ""
-        raise ReportError(f"{nb.name}: cell {err.exec_count} failed: {err.ename}: {first}") from err
-    except Exception as err:  # kernel died, timed out, could not start
-        first = (str(err).strip().splitlines() or [""])[0]
-        log.error("kernel output kept in %s", kernel_log)
-        raise ReportError(f"{nb.name}: execution failed: {type(err).__name__}: {first}") from err
-    kernel_log.unlink(missing_ok=True)
-
-
-def _kernel_manager(stderr_path: Path):
-    """A kernel manager whose kernel writes its stderr (start-up chatter, shutdown noise, crash
-    tracebacks) to a file instead of the user's terminal."""
-    from jupyter_client.manager import AsyncKernelManager
-
-    class FileStderrKernelManager(AsyncKernelManager):
-        async def start_kernel(self, **kw):
-            with open(stderr_path, "ab") as sink:  # the kernel keeps its own copy of the fd
-                kw["stdout"] = kw["stderr"] = sink
-                return await super().start_kernel(**kw)
-
-    return FileStderrKernelManager
+    return sum(c.cell_type == "code" for c in nbformat.read(nb, as_version=4).cells) + 1
 
 
 def to_html(notebook: Path, lang: str = "zh") -> str:
     """Self-contained HTML of an executed notebook, code hidden (outputs and text only)."""
     import nbformat
+
+    exporter = _exporter("zh" if lang == "zh" else "en")
+    with _EXPORTING:  # one exporter per language, its compiled templates reused; not threadsafe
+        body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
+    return body
+
+
+_EXPORTING = threading.Lock()
+
+
+@functools.cache
+def _exporter(language: str):
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(
+    return HTMLExporter(
         template_name="lab",
         extra_loaders=[DictLoader({"policytrack.html.j2": _TEMPLATE})],
         template_file="policytrack.html.j2",
@@ -124,7 +107,5 @@ def to_html(notebook: Path, lang: str = "zh") -> str:
         exclude_input_prompt=True,
         exclude_output_prompt=True,
         embed_images=True,
-        language_code="zh" if lang == "zh" else "en",
+        language_code=language,
     )
-    body, _ = exporter.from_notebook_node(nbformat.read(notebook, as_version=4))
-    return body

@@ -29,7 +29,10 @@ def plot_documents_per_year(counts: pd.DataFrame, note: str, lang: str = "zh"):
     if missing:
         handles.append(Patch(facecolor="#f3f3f3", label=lab["missing_year"]))
     draw.legend(ax, handles, title=lab["source"])
-    return draw.decorate(fig, plot_documents_per_year.chart.title(lang), note)
+    # Bars all of height one say nothing but the gaps: say so instead of leaving it to guess.
+    subtitle = lab["one_per_year"] if len(bottom) and bottom.max() == 1 else None
+    title = plot_documents_per_year.chart.title(lang)
+    return draw.decorate(fig, title, note, subtitle, data=counts.reset_index())
 
 
 @chart("01_coverage", zh="年份覆盖与缺口", en="Year coverage and gaps")
@@ -62,7 +65,7 @@ def plot_coverage(gaps: pd.DataFrame, note: str, lang: str = "zh"):
     handles, names = ax.get_legend_handles_labels()
     uniq = dict(zip(names, handles, strict=False))
     draw.legend(ax, list(uniq.values()))
-    return draw.decorate(fig, plot_coverage.chart.title(lang), note)
+    return draw.decorate(fig, plot_coverage.chart.title(lang), note, data=gaps)
 
 
 @chart("01_items_per_section", zh="每年各部分条目数", en="Items per section and year")
@@ -71,10 +74,31 @@ def plot_items_per_section(counts: pd.DataFrame, note: str, lang: str = "zh"):
     years = list(counts.index)
     columns = list(counts.columns)
     names = [lab["section"].format(n=sec) for sec in columns]
-    draw.stacked_bars(ax, counts, columns, draw.palette(len(columns)), names)
+    totals = draw.stacked_bars(ax, counts, columns, draw.palette(len(columns)), names)
     draw.year_ticks(ax, years)
+    handles = ax.get_legend_handles_labels()[0]
+    # A year whose document has no numbered items is not an empty year: mark and count it.
+    bare = [i for i, total in enumerate(totals) if total == 0]
+    if bare and len(bare) < len(years):
+        from matplotlib.patches import Patch
+
+        for i in bare:
+            ax.axvspan(i - 0.4, i + 0.4, facecolor="none", edgecolor="#bbbbbb", hatch="//", lw=0)
+        handles.append(
+            Patch(facecolor="none", edgecolor="#bbbbbb", hatch="//", label=lab["no_items"])
+        )
+    # Years are positions, not a scale: a dashed line where years are missing in between.
+    gaps = [i for i in range(1, len(years)) if years[i] - years[i - 1] > 1]
+    for i in gaps:
+        ax.axvline(i - 0.5, color="#555555", ls="--", lw=0.8)
+    if gaps:
+        from matplotlib.lines import Line2D
+
+        handles.append(Line2D([], [], color="#555555", ls="--", label=lab["gap_note"]))
     ax.set_xlabel(lab["year"])
     ax.set_ylabel(lab["items"])
     ax.yaxis.get_major_locator().set_params(integer=True)
-    draw.legend(ax, ax.get_legend_handles_labels()[0], ncols=1 if len(counts.columns) <= 14 else 2)
-    return draw.decorate(fig, plot_items_per_section.chart.title(lang), note)
+    draw.legend(ax, handles, ncols=1 if len(counts.columns) <= 14 else 2)
+    subtitle = lab["no_items_note"].format(n=len(bare)) if bare and len(bare) < len(years) else None
+    title = plot_items_per_section.chart.title(lang)
+    return draw.decorate(fig, title, note, subtitle, data=counts.reset_index())

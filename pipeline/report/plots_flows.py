@@ -8,22 +8,21 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from policytrack.pipeline.report import draw
+from policytrack.pipeline.report import draw, views
 from policytrack.pipeline.report.labels import RELATION_COLORS
 from policytrack.pipeline.report.registry import chart
-from policytrack.pipeline.report.views import Flow
 from policytrack.pipeline.store.schema import CONTINUING, RELATIONS
 
 
 @chart("03_alluvial", zh="相邻年份条目流向", en="Item flows between consecutive years")
-def plot_alluvial(flow_list: Sequence[Flow], note: str, lang: str = "zh", max_pairs: int = 8):
+def plot_alluvial(flow_list: Sequence[views.Flow], note: str, lang: str = "zh", max_pairs: int = 8):
     """Alluvial of items between consecutive years: bands by relation, dropped items fade out to the
     right, new and reappeared ones fade in from the left. Shows the last `max_pairs` pairs."""
     fig, ax, lab = draw.start(lang)
     pairs = sorted({(f.year_from, f.year_to) for f in flow_list})[-max_pairs:]
     if not pairs:
         draw.empty(ax, lab)
-        return draw.decorate(fig, plot_alluvial.chart.title(lang), note)
+        return draw.decorate(fig, plot_alluvial.chart.title(lang), note, data=views.flows_table([]))
     years = sorted({y for p in pairs for y in p})
     xpos = {y: i for i, y in enumerate(years)}
     node_w, gap = 0.08, 0.0
@@ -50,26 +49,13 @@ def plot_alluvial(flow_list: Sequence[Flow], note: str, lang: str = "zh", max_pa
             acc += sum(f.n_to for f in fl if f.relation == r) + gap
         for f in fl:
             color = RELATION_COLORS.get(f.relation, "#999999")
-            if f.relation == "dropped":  # a stub leaving the left node and fading out
-                _fading_stub(
-                    ax,
-                    x0,
-                    x0 + (x1 - x0) * 0.25,
-                    lbase["dropped"],
-                    f.n_from,
-                    color,
-                    fade_right=True,
+            if f.relation == "dropped":  # a stub leaving the left node, open to the right
+                _stub(
+                    ax, x0, x0 + (x1 - x0) * 0.3, lbase["dropped"], f.n_from, color, f"−{f.n_from}"
                 )
-            elif f.relation in ("new", "reappeared"):  # a stub fading in to the right node
-                _fading_stub(
-                    ax,
-                    x1 - (x1 - x0) * 0.25,
-                    x1,
-                    rbase[f.relation],
-                    f.n_to,
-                    color,
-                    fade_right=False,
-                )
+            elif f.relation in ("new", "reappeared"):  # a stub arriving at the right node
+                xa = x1 - (x1 - x0) * 0.3
+                _stub(ax, x1, xa, rbase[f.relation], f.n_to, color, f"+{f.n_to}")
             else:
                 xs = x0 + (x1 - x0) * t
                 lo = lbase[f.relation] + (rbase[f.relation] - lbase[f.relation]) * ease
@@ -87,6 +73,20 @@ def plot_alluvial(flow_list: Sequence[Flow], note: str, lang: str = "zh", max_pa
         )
     ax.set_xticks(list(xpos.values()))
     ax.set_xticklabels([str(y) for y in years])
+    for a, b in zip(years, years[1:], strict=False):  # a pair across missing years says so
+        if b - a > 1:
+            gap = f"{a + 1}" if b - a == 2 else f"{a + 1}–{b - 1}"
+            ax.annotate(
+                lab["missing_between"].format(years=gap),
+                ((xpos[a] + xpos[b]) / 2, 0),
+                xytext=(0, 4),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=10,
+                color="#555555",
+                zorder=4,
+            )
     ax.set_xlim(-0.3, len(years) - 0.7)
     ax.set_ylim(0, max(heights.values()) * 1.08 + 1)
     ax.set_xlabel(lab["year"])
@@ -95,42 +95,56 @@ def plot_alluvial(flow_list: Sequence[Flow], note: str, lang: str = "zh", max_pa
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     present = [r for r in RELATIONS if any(f.relation == r for f in flow_list)]
-    draw.legend(
-        ax, draw.patches(present, RELATION_COLORS, lab, prefix="rel_"), title=lab["relation"]
+    handles = draw.patches(present, RELATION_COLORS, lab, prefix="rel_")
+    draw.legend(ax, handles, title=lab["relation"])
+    shown = [f for f in flow_list if (f.year_from, f.year_to) in by_pair]
+    return draw.decorate(fig, plot_alluvial.chart.title(lang), note, data=views.flows_table(shown))
+
+
+def _stub(ax, xa: float, xb: float, base: float, height: float, color, text: str):
+    """A band from the node at xa to its open end at xb (either direction), hatched so it reads
+    as "leaves / arrives" rather than as a flow, with its count written at the open end."""
+    lo, hi = sorted((xa, xb))
+    ax.fill_between(
+        [lo, hi], base, base + height, color=color, alpha=0.55, lw=0.8, edgecolor=color,
+        hatch="///",
+    )  # fmt: skip
+    ax.plot([xb, xb], [base, base + height], color=color, lw=1.5, ls=(0, (2, 2)))
+    ax.annotate(
+        text,
+        (xb, base + height / 2),
+        xytext=(4 if xb > xa else -4, 0),
+        textcoords="offset points",
+        ha="left" if xb > xa else "right",
+        va="center",
+        fontsize=10,
+        color="#333333",
     )
-    return draw.decorate(fig, plot_alluvial.chart.title(lang), note)
 
 
-def _fading_stub(ax, xa: float, xb: float, base: float, height: float, color, fade_right: bool):
-    """A horizontal band from xa to xb whose opacity falls towards the open end."""
-    steps = 10
-    edges = np.linspace(xa, xb, steps + 1)
-    for i in range(steps):
-        frac = (i + 0.5) / steps
-        alpha = 0.85 * (1 - frac if fade_right else frac)
-        ax.fill_between(edges[i : i + 2], base, base + height, color=color, alpha=alpha, lw=0)
-
-
-@chart("03_relations_per_year", zh="每年条目变化", en="Item changes per year")
+@chart(
+    "03_relations_per_year",
+    zh="相邻文件之间的条目变化",
+    en="Item changes between consecutive documents",
+)
 def plot_relation_bars(counts: pd.DataFrame, note: str, lang: str = "zh"):
     """Stacked bars per year of link counts by relation (the year a change arrives)."""
     fig, ax, lab = draw.start(lang, no_data=counts.empty)
     years = list(counts.index)
-    prev = dict(zip(counts.index, counts["from_year"], strict=True)) if not counts.empty else {}
     present = [r for r in RELATIONS if r in counts.columns and counts[r].sum() > 0]
-    colors = [RELATION_COLORS[r] for r in present]
-    draw.stacked_bars(ax, counts, present, colors, [lab[f"rel_{r}"] for r in present])
-    # Years are not consecutive (gaps are bridged), so every bar gets its own label.
-    ticks = [f"{prev.get(y, '')}→{y}" if len(years) <= 12 else str(y) for y in years]
+    colors = [RELATION_COLORS.get(r, "#999999") for r in present]
+    draw.stacked_bars(ax, counts, present, colors, [draw.relation_name(lab, r) for r in present])
+    # Years are not consecutive (gaps are bridged): every bar names the pair it compares.
+    ticks = list(counts["compared"]) if not counts.empty else []
     ax.set_xticks(range(len(years)))
     ax.set_xticklabels(
-        ticks, rotation=0 if len(years) <= 12 else 90, fontsize=10 if len(years) <= 40 else 7
+        ticks, rotation=0 if len(years) <= 8 else 90, fontsize=10 if len(years) <= 40 else 7
     )
     ax.set_xlabel(lab["year_to"])
     ax.set_ylabel(lab["links"])
     ax.yaxis.get_major_locator().set_params(integer=True)
     draw.legend(ax, ax.get_legend_handles_labels()[0], title=lab["relation"])
-    return draw.decorate(fig, plot_relation_bars.chart.title(lang), note)
+    return draw.decorate(fig, plot_relation_bars.chart.title(lang), note, data=counts.reset_index())
 
 
 @chart("03_longest_threads", zh="延续最久的条目", en="Longest-lived threads")
@@ -160,4 +174,4 @@ def plot_threads(top: pd.DataFrame, doc_years: Sequence[int], note: str, lang: s
     ax.set_ylabel(lab["thread"])
     ax.grid(axis="x", color="#eeeeee")
     draw.legend(ax, ax.get_legend_handles_labels()[0] + gap_handles)
-    return draw.decorate(fig, plot_threads.chart.title(lang), note)
+    return draw.decorate(fig, plot_threads.chart.title(lang), note, data=top)

@@ -8,10 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from policytrack.pipeline.report import draw
+from policytrack.pipeline.report import draw, views
 from policytrack.pipeline.report.labels import STATUS_COLORS, STATUSES
 from policytrack.pipeline.report.registry import chart
-from policytrack.pipeline.report.views import Lane
 
 
 @chart("02_term_heatmap", zh="重点提法逐年状态", en="Priority terms by year and status")
@@ -54,7 +53,8 @@ def plot_heatmap(matrix: pd.DataFrame, note: str, lang: str = "zh"):
     handles = draw.patches(keys, STATUS_COLORS, lab)
     handles.append(Line2D([], [], color="#333333", linestyle="--", label=lab["gap_note"]))
     draw.legend(ax, handles)
-    return draw.decorate(fig, plot_heatmap.chart.title(lang), note)
+    data = matrix.rename_axis(index="term", columns=None).reset_index()
+    return draw.decorate(fig, plot_heatmap.chart.title(lang), note, data=data)
 
 
 @chart(
@@ -62,7 +62,9 @@ def plot_heatmap(matrix: pd.DataFrame, note: str, lang: str = "zh"):
     zh="关注提法时间线（标注首末年份）",
     en="Watch-list timeline (first and last year labelled)",
 )
-def plot_watch_lanes(lanes: Sequence[Lane], doc_years: Sequence[int], note: str, lang: str = "zh"):
+def plot_watch_lanes(
+    lanes: Sequence[views.Lane], doc_years: Sequence[int], note: str, lang: str = "zh"
+):
     """Swimlanes: one per watched term, markers coloured by status, first and last year labelled."""
     fig, ax, lab = draw.start(lang)
     # Zoom to where the watched terms live (plus context) so a 70-year corpus does not squash them.
@@ -90,6 +92,8 @@ def plot_watch_lanes(lanes: Sequence[Lane], doc_years: Sequence[int], note: str,
         ax.scatter(
             lane.years, [i] * len(lane.years), s=140, c=colors, edgecolor="#333333", zorder=3
         )
+        stops = [y for y in lane.stops if y >= lo]  # the first document without it
+        ax.scatter(stops, [i] * len(stops), s=110, marker="X", c=STATUS_COLORS["fading"], zorder=3)
         ax.annotate(
             str(lane.first),
             (lane.first, i),
@@ -123,12 +127,12 @@ def plot_watch_lanes(lanes: Sequence[Lane], doc_years: Sequence[int], note: str,
         Line2D(
             [],
             [],
-            marker="o",
+            marker="X" if s == "fading" else "o",
             ls="",
             markersize=11,
             markerfacecolor=STATUS_COLORS[s],
-            markeredgecolor="#333333",
-            label=lab[s],
+            markeredgecolor="#333333" if s != "fading" else STATUS_COLORS[s],
+            label=lab["fading_stop"] if s == "fading" else lab[s],
         )
         for s in STATUSES
     ]
@@ -145,33 +149,88 @@ def plot_watch_lanes(lanes: Sequence[Lane], doc_years: Sequence[int], note: str,
         )
     )
     draw.legend(ax, handles + gap_handles)
-    return draw.decorate(fig, plot_watch_lanes.chart.title(lang), note)
+    data = views.lanes_table(lanes)
+    return draw.decorate(fig, plot_watch_lanes.chart.title(lang), note, data=data)
 
 
-@chart("02_rising_fading", zh="上升与淡出的提法", en="Rising and fading terms")
+@chart(
+    "02_term_trend",
+    zh="重点提法出现频率（每万字）",
+    en="Priority mentions per 10,000 characters",
+)
+def plot_term_trend(
+    trend: pd.DataFrame,
+    doc_years: Sequence[int],
+    watch: Sequence[str],
+    note: str,
+    lang: str = "zh",
+):
+    """One line per term (watched terms solid and thick, top terms thinner and dashed): mentions
+    per 10,000 characters of that year's document; missing years shaded, no line across them."""
+    fig, ax, lab = draw.start(lang, no_data=trend.empty or trend["per_10k"].notna().sum() == 0)
+    terms = list(dict.fromkeys(trend["term"])) if not trend.empty else []
+    colors = draw.palette(len(terms))
+    present = trend[trend["count"] > 0] if not trend.empty else trend
+    # From a few years before the first mention shown: a 70-year corpus does not squash them.
+    lo, hi = draw.zoom(doc_years, list(present["year"])) if len(doc_years) else (0, 0)
+    all_years = list(range(lo, hi + 1)) if len(doc_years) else []
+    for term, color in zip(terms, colors, strict=True):
+        rows = trend[trend["term"] == term].set_index("year")
+        series = rows["per_10k"].reindex(all_years)  # NaN in missing years: the line breaks
+        mentioned = (rows["count"].reindex(all_years).fillna(0) > 0).to_list()
+        watched = term in watch
+        ax.plot(
+            all_years,
+            series.to_numpy(dtype=float),
+            marker="o",
+            markevery=mentioned,  # a dot where the term is mentioned, none on the zeros
+            ms=6 if watched else 4,
+            lw=2.8 if watched else 1.4,
+            ls="-" if watched else "--",
+            color=color,
+            label=f"{draw.shorten(term, 14)}{' ★' if watched else ''}",
+        )
+    shown_years = [y for y in doc_years if y >= lo]
+    gap_handles = draw.shade_missing(ax, shown_years, lab) if shown_years else []
+    ax.set_xlabel(lab["year"])
+    ax.set_ylabel(lab["per_10k"])
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_ylim(bottom=0)
+    ax.grid(axis="y", color="#eeeeee")
+    handles = ax.get_legend_handles_labels()[0]
+    draw.legend(ax, handles + gap_handles, title=lab["trend_legend"])
+    return draw.decorate(fig, plot_term_trend.chart.title(lang), note, data=trend)
+
+
+@chart("02_rising_fading", zh="上升与下降的提法", en="Rising and falling terms")
 def plot_rising_fading(
     rising: pd.DataFrame,
-    fading: pd.DataFrame,
+    falling: pd.DataFrame,
     doc_years: Sequence[int],
     window: int,
     note: str,
     lang: str = "zh",
 ):
+    """Rising (trend > 0, said in the latest document) and falling (trend < 0) terms at the
+    latest document, among those said in its last `window`+1 documents; the trend is the
+    timeline's emergence (−1 … 1)."""
     fig, (left, right), lab = draw.start(lang, 1, 2)
-    recent = list(doc_years[-window:])
-    left.set_title(lab["rising_title"].format(n=len(recent)), fontsize=13)
-    notes = [str(yr) for yr in rising["peak_year"]]
-    _ranked_bars(left, rising, "emergence", notes, STATUS_COLORS["new"], lab["emergence"], lab)
-    left.set_xlabel(lab["emergence"])
-    left.set_ylabel(lab["term"])
-    since = doc_years[-(window + 1) :][0] if doc_years else ""
-    right.set_title(lab["fading_title"].format(y0=since), fontsize=13)
-    notes = [f"{lab['last']} {yr}" for yr in fading["last_year"]]
-    color = STATUS_COLORS["fading"]
-    _ranked_bars(right, fading, "n_years", notes, color, lab["years_present"], lab)
-    right.set_xlabel(lab["years_present"])
-    right.set_ylabel(lab["term"])
-    return draw.decorate(fig, plot_rising_fading.chart.title(lang), note)
+    latest = doc_years[-1] if len(doc_years) else ""
+    since = list(doc_years)[-(window + 1) :][0] if len(doc_years) else ""
+    left.set_title(lab["rising_title"].format(year=latest), fontsize=13)
+    notes = [lab["since_year"].format(year=yr) for yr in rising["first_year"]]
+    _ranked_bars(left, rising, "trend", notes, STATUS_COLORS["new"], lab["trend"], lab)
+    right.set_title(lab["falling_title"].format(year=latest, y0=since), fontsize=13)
+    notes = [f"{lab['last']} {yr}" for yr in falling["last_year"]]
+    _ranked_bars(right, falling, "trend", notes, STATUS_COLORS["fading"], lab["trend"], lab)
+    for ax in (left, right):
+        ax.set_xlabel(lab["trend_axis"], fontsize=10)
+        ax.set_ylabel(lab["term"])
+    data = pd.concat(
+        [rising.assign(list="rising"), falling.assign(list="falling")], ignore_index=True
+    )
+    data = data[["list", *[c for c in data.columns if c != "list"]]]
+    return draw.decorate(fig, plot_rising_fading.chart.title(lang), note, data=data)
 
 
 def _ranked_bars(ax, ranked: pd.DataFrame, value: str, notes, color, label: str, lab) -> None:
@@ -181,12 +240,23 @@ def _ranked_bars(ax, ranked: pd.DataFrame, value: str, notes, color, label: str,
         draw.empty(ax, lab)
         return
     ys = range(len(ranked))
-    ax.barh(ys, ranked[value], color=color, label=label)
+    values = ranked[value].astype(float)
+    ax.barh(ys, values, color=color, label=label)
     ax.set_yticks(list(ys))
     ax.set_yticklabels([draw.shorten(t, 14) for t in ranked["label"]])
     ax.invert_yaxis()
-    for y, (v, note) in enumerate(zip(ranked[value], notes, strict=True)):
+    if (values < 0).any():  # falling: bars grow leftwards from 0, labels on the right
+        ax.set_xlim(min(values.min() * 1.25, -0.1), 0)
+        ax.yaxis.tick_right()
+        ax.yaxis.set_label_position("right")
+    for y, (v, note) in enumerate(zip(values, notes, strict=True)):
         ax.annotate(
-            note, (v, y), xytext=(4, 0), textcoords="offset points", va="center", fontsize=9
+            note,
+            (v, y),
+            xytext=(4 if v >= 0 else -4, 0),
+            textcoords="offset points",
+            ha="left" if v >= 0 else "right",
+            va="center",
+            fontsize=9,
         )
-    ax.legend(loc="lower right", frameon=False)
+    ax.legend(loc="lower right" if (values >= 0).all() else "lower left", frameon=False)

@@ -10,7 +10,7 @@ from datetime import date
 import pandas as pd
 
 from policytrack.pipeline.analysis.corpus import latest_versions
-from policytrack.pipeline.core.errors import PolicytrackError
+from policytrack.pipeline.core.errors import PolicytrackError, year_ranges
 from policytrack.pipeline.report.labels import check_lang, labels
 from policytrack.pipeline.text.watch import default_watch, parse_watch
 
@@ -39,6 +39,8 @@ class Scope:
     doc_ids: tuple[str, ...]  # the version charted for each year: the latest recorded one
     is_sample: bool
     footnote: str
+    # The source's other series, not shown: (series, years with a document), most years first.
+    other_series: tuple[tuple[str, int], ...] = ()
 
 
 def choose_scope(
@@ -58,11 +60,21 @@ def choose_scope(
     docs = documents[documents["source"] == source]
     per_series = docs.groupby("series")["year"].nunique()
     series = _pick(per_series, series, f"series {series!r} not in source {source!r}")
+    others = tuple(
+        (str(name), int(per_series[name]))
+        for name in sorted(per_series.index, key=lambda k: (-per_series[k], k))
+        if name != series
+    )
     docs = docs[docs["series"] == series]
     window = year_window(docs["year"], years)
     docs = docs[docs["year"].between(*window)]
     if docs.empty:
-        raise ChartError(f"source {source!r} has no documents in {window[0]}–{window[1]}")
+        have = ", ".join(
+            year_ranges(sorted({int(y) for y in documents_years(documents, source, series)}))
+        )
+        raise ChartError(
+            f"source {source!r} has no documents in {window[0]}–{window[1]}; years available: {have}"
+        )
     return Scope(
         source=source,
         series=series,
@@ -72,7 +84,13 @@ def choose_scope(
         doc_ids=tuple(latest_versions(docs)["doc_id"]),
         is_sample=source in SAMPLE_SOURCES,
         footnote=footnote(docs, lang, today=today),
+        other_series=others,
     )
+
+
+def documents_years(documents: pd.DataFrame, source: str, series: str) -> list[int]:
+    rows = documents[(documents["source"] == source) & (documents["series"] == series)]
+    return [int(y) for y in rows["year"]]
 
 
 def _pick(counts: pd.Series, wanted: str | None, unknown: str) -> str:

@@ -5,11 +5,14 @@ plots_*.py draw exactly what these return.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
+from policytrack.pipeline.analysis import lexicon_rank
+from policytrack.pipeline.analysis.lexicon_rank import term_importance
+from policytrack.pipeline.analysis.termquery import select_terms
 from policytrack.pipeline.report.scope import ChartError, Scope, in_scope, in_years
 from policytrack.pipeline.store.schema import CONTINUING, RELATIONS
 
@@ -67,68 +70,70 @@ def documents_table(documents: pd.DataFrame, scope: Scope) -> pd.DataFrame:
 # ---------------------------------------------------------------- compute: priority timelines
 
 
-def term_view(timeline: pd.DataFrame, scope: Scope) -> pd.DataFrame:
-    """One row per (label, year) in scope: variants folded into their canonical form.
+def term_view(
+    timeline: pd.DataFrame,
+    scope: Scope,
+    documents: pd.DataFrame,
+    items: pd.DataFrame | Callable[[], pd.DataFrame] | None = None,
+    watch: Sequence[str] = (),
+) -> pd.DataFrame:
+    """The scope's term timeline as `policytrack terms` shows it (analysis.termquery.select_terms):
+    variants folded onto their canonical form (a group's count is its root's plus those of
+    variants not containing the root; statuses and trend recomputed), watch terms counted in the
+    stored items text when the build did not count them. One row per (term, year) of the window;
+    `label` is the term. Columns: the term_timeline ones (present, count, per_10k_chars, status,
+    emergence, first_year, flag, watched …) plus label."""
 
-    Columns: label, year, present, count, status, emergence. When several variants share a
-    canonical form, the canonical row's status wins (the variants only add counts).
-    """
-    tl = in_scope(timeline, scope).copy()
-    if "canonical" in tl.columns:
-        tl["label"] = tl["canonical"].where(
-            tl["canonical"].notna() & (tl["canonical"] != ""), tl["term"]
+    def rows(wanted, timeline=timeline):
+        return select_terms(
+            documents,
+            timeline,
+            scope.source,
+            wanted=list(wanted),
+            series=scope.series,
+            years=scope.years,
+            items=items if callable(items) or items is None else (lambda: items),
         )
-    else:
-        tl["label"] = tl["term"]
-    tl["present"] = tl["present"].fillna(False).astype(bool)
-    tl["is_canonical"] = tl["term"] == tl["label"]
-    tl = tl.sort_values(
-        ["label", "year", "is_canonical", "present"], ascending=[True, True, False, False]
-    )
-    grouped = tl.groupby(["label", "year"], sort=True)
-    view = grouped.agg(
-        present=("present", "any"),
-        count=("count", "sum"),
-        emergence=("emergence", "max"),
-    )
-    # Status: first present row in the sort order above (canonical form first).
-    present_rows = tl[tl["present"]].drop_duplicates(["label", "year"])
-    status = present_rows.set_index(["label", "year"])["status"]
-    view["status"] = status.reindex(view.index)
-    view.loc[~view["present"], "status"] = "absent"
-    view["status"] = view["status"].fillna("persisting")
+
+    tl = rows(())
+    if watch:  # the watch terms as `terms --watch` has them, every other term as `terms` does
+        groups = set(timeline.loc[timeline["term"].isin(set(watch)), "canonical"])
+        mine = timeline["term"].isin(set(watch)) | timeline["canonical"].isin(groups)
+        watched = rows(watch, timeline[mine])  # only their groups need grouping again
+        tl = pd.concat([tl[~tl["term"].isin(set(watched["term"]))], watched], ignore_index=True)
+    view = tl.assign(label=tl["term"], present=tl["present"].fillna(False).astype(bool))
     view["count"] = view["count"].fillna(0).astype(int)
-    return view.reset_index()
+    return view.sort_values(["label", "year"]).reset_index(drop=True)
 
 
 def heatmap_matrix(view: pd.DataFrame, top_n: int = 30, watch: Sequence[str] = ()) -> pd.DataFrame:
-    """label × year matrix of statuses ('absent' where a document lacks the term).
+    """label × year matrix of statuses (new / persisting / returned where the term is said,
+    fading in the first document without it, absent otherwise).
 
-    Rows: the `top_n` terms present in the most years (then most mentions) among those seen in at
-    least two years, plus any watched term that is present; ordered by first year, then label.
-    """
-    present = view[view["present"]]
-    stats = present.groupby("label").agg(
-        n_years=("year", "nunique"), total=("count", "sum"), first=("year", "min")
-    )
-    ranked = stats[stats["n_years"] >= 2].sort_values(["n_years", "total"], ascending=False)
-    chosen = list(ranked.index[:top_n])
-    chosen += [w for w in watch if w in stats.index and w not in chosen]
+    Rows: the `top_n` most important terms of the window (lexicon_rank: share of documents ×
+    mentions per 10k characters; flagged noise left out), plus each watched term that is said;
+    ordered by first year, then label."""
+    said = set(view.loc[view["present"], "label"])
+    chosen = [t for t in by_importance(view) if t not in set(watch)][:top_n]
+    chosen += [w for w in watch if w in said and w not in chosen]
     if not chosen:
         return pd.DataFrame()
-    order = sorted(chosen, key=lambda t: (stats.loc[t, "first"], t))
+    first = view[view["present"]].groupby("label")["year"].min()
+    order = sorted(chosen, key=lambda t: (first[t], t))
     matrix = view[view["label"].isin(order)].pivot(index="label", columns="year", values="status")
     return matrix.reindex(index=order).fillna("absent")
 
 
 @dataclass(frozen=True)
 class Lane:
-    """One watched term across the years: where it is present and with which status."""
+    """One watched term across the years: where it is said (with status and mentions) and the
+    documents where it stopped (status fading: the first document without it after one with it)."""
 
     term: str
     years: tuple[int, ...]
     statuses: tuple[str, ...]
     counts: tuple[int, ...]
+    stops: tuple[int, ...] = ()
 
     @property
     def first(self) -> int | None:
@@ -142,53 +147,101 @@ class Lane:
 def watch_lanes(view: pd.DataFrame, watch: Sequence[str]) -> list[Lane]:
     lanes = []
     for term in watch:
-        rows = view[(view["label"] == term) & view["present"]].sort_values("year")
+        rows = view[view["label"] == term].sort_values("year")
+        said = rows[rows["present"]]
         lanes.append(
             Lane(
                 term=term,
-                years=tuple(int(y) for y in rows["year"]),
-                statuses=tuple(rows["status"]),
-                counts=tuple(int(c) for c in rows["count"]),
+                years=tuple(int(y) for y in said["year"]),
+                statuses=tuple(said["status"]),
+                counts=tuple(int(c) for c in said["count"]),
+                stops=tuple(int(y) for y in rows.loc[rows["status"] == "fading", "year"]),
             )
         )
     return lanes
 
 
-def rising_terms(
-    view: pd.DataFrame, doc_years: Sequence[int], window: int = 3, n: int = 10
-) -> pd.DataFrame:
-    """Terms with the highest emergence score in the last `window` document years, among those
-    present in the latest document (a term that has since faded is not rising)."""
-    recent = set(doc_years[-window:])
-    current = set(view.loc[(view["year"] == doc_years[-1]) & view["present"], "label"])
-    rows = view[view["year"].isin(recent) & view["present"] & view["emergence"].notna()]
-    rows = rows[(rows["emergence"] > 0) & rows["label"].isin(current)]
-    best = rows.sort_values(["emergence", "year"], ascending=False).drop_duplicates("label")
-    out = best.head(n)[["label", "year", "emergence", "count"]]
-    return out.rename(columns={"year": "peak_year"}).reset_index(drop=True)
+def lanes_table(lanes: Sequence[Lane]) -> pd.DataFrame:
+    """The swimlanes as rows: one per watched term and year said or stopped (a term never said:
+    one row with no year)."""
+    rows = []
+    for lane in lanes:
+        found = [
+            {"term": lane.term, "year": y, "status": st, "count": n}
+            for y, st, n in zip(lane.years, lane.statuses, lane.counts, strict=True)
+        ] + [{"term": lane.term, "year": y, "status": "fading", "count": 0} for y in lane.stops]
+        rows += sorted(found, key=lambda r: r["year"]) or [
+            {"term": lane.term, "year": None, "status": "absent", "count": 0}
+        ]
+    return pd.DataFrame(rows, columns=["term", "year", "status", "count"]).astype({"year": "Int64"})
 
 
-def fading_terms(
-    view: pd.DataFrame, doc_years: Sequence[int], window: int = 3, n: int = 10
+def top_terms(view: pd.DataFrame, n: int = 6, watch: Sequence[str] = ()) -> list[str]:
+    """The `n` most important terms of the window that are not watched (lexicon_rank's order:
+    importance, then mentions; flagged noise left out): the default "top priorities"."""
+    return [t for t in by_importance(view) if t not in set(watch)][:n]
+
+
+def by_importance(view: pd.DataFrame) -> list[str]:
+    """Terms said in the window, most important first (lexicon_rank.term_importance: share of
+    documents × mean mentions per 10k characters; then mentions, then term), flagged noise left
+    out. Being on the build's watch list does not move a term up here."""
+    imp = term_importance(view)
+    imp = imp[(imp["present_years"] > 0) & (imp["flag"].fillna("") == "")]
+    imp = imp.sort_values(
+        ["importance", "present_years", "term"], ascending=[False, False, True], kind="stable"
+    )
+    return list(imp["term"])
+
+
+def term_trend(
+    view: pd.DataFrame, documents: pd.DataFrame, scope: Scope, terms: Sequence[str]
 ) -> pd.DataFrame:
-    """Terms whose last appearance, marked fading (a later document lacks them), falls in the last
-    `window`+1 document years; ranked by how many years they had been present. A term that
-    faded and then came back is not listed."""
-    since = doc_years[-(window + 1) :][0] if doc_years else 0
-    present = (
-        view[view["present"]]
-        .groupby("label")
-        .agg(n_years=("year", "nunique"), total=("count", "sum"), last_year=("year", "max"))
+    """Mentions per 10,000 characters (the timeline's per_10k_chars) of each term in `terms`
+    (in that order, duplicates and terms never said in the window left out) for every document
+    year of the scope: columns term, year, count, n_chars, per_10k. A year whose document has no
+    character count gets no rate (NaN), not zero."""
+    seen = set(view.loc[view["present"], "label"])
+    terms = [t for t in dict.fromkeys(terms) if t in seen]
+    docs = in_scope(documents, scope)
+    if "n_chars" in docs.columns:
+        chars = docs.groupby("year")["n_chars"].sum()
+    else:
+        chars = pd.Series(dtype="float64")
+    grid = pd.MultiIndex.from_product([list(terms), list(scope.doc_years)], names=["term", "year"])
+    rows = view[view["label"].isin(terms)].set_index(["label", "year"]).rename_axis(grid.names)
+    out = rows.reindex(grid)[["count"]].reset_index()
+    out["count"] = out["count"].fillna(0).astype(int)
+    out["n_chars"] = out["year"].map(chars).astype("Int64")
+    known = out["n_chars"].fillna(0).astype("float64") > 0
+    if "per_10k_chars" in rows.columns:  # the timeline's own rate
+        rate = rows["per_10k_chars"].reindex(grid).fillna(0.0).to_numpy()
+    else:
+        rate = (out["count"] * 10_000 / out["n_chars"].astype("float64")).to_numpy()
+    out["per_10k"] = pd.Series(rate, dtype="float64").where(known).round(3)
+    return out
+
+
+def rising_falling(
+    view: pd.DataFrame, doc_years: Sequence[int], window: int = 3, n: int = 10
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The `n` most rising and most falling terms at the latest document (lexicon_rank: the
+    trend is the timeline's emergence), among the terms said in the last `window`+1 documents
+    (so a term that stopped recently is there, one gone for decades is not).
+
+    Columns: label, trend, first_year (rising) or last_year (falling), salience."""
+    since = list(doc_years)[-(window + 1) :] if len(doc_years) else []
+    cols = ["label", "trend", "first_year", "last_year", "salience"]
+    if not since:
+        return pd.DataFrame(columns=cols), pd.DataFrame(columns=cols)
+    rising, falling = lexicon_rank.rising_falling(view, (since[0], since[-1]), n=len(view))
+    # said in those documents (a watched term is kept by the ranking even when it is not)
+    rising = rising[rising["present_years"] > 0].head(n).rename(columns={"term": "label"})
+    falling = falling[falling["present_years"] > 0].head(n).rename(columns={"term": "label"})
+    return (
+        rising[["label", "trend", "first_year", "salience"]].reset_index(drop=True),
+        falling[["label", "trend", "last_year", "salience"]].reset_index(drop=True),
     )
-    fading = view[(view["status"] == "fading") & (view["year"] >= since)]
-    fading = fading[
-        fading["year"].to_numpy() == present.loc[fading["label"], "last_year"].to_numpy()
-    ]
-    out = present.loc[fading["label"].unique()]
-    out = out.sort_values(["n_years", "total", "last_year"], ascending=[False, False, False]).head(
-        n
-    )
-    return out.rename_axis("label").reset_index()[["label", "last_year", "n_years", "total"]]
 
 
 # ---------------------------------------------------------------- compute: item flows
@@ -245,6 +298,11 @@ def relation_counts(links: pd.DataFrame) -> pd.DataFrame:
     counts = counts.reindex(columns=list(RELATIONS), fill_value=0).astype(int)
     starts = links.groupby("pair_to")["pair_from"].min()
     counts.insert(0, "from_year", starts.reindex(counts.index).astype(int))
+    counts.insert(
+        0,
+        "compared",
+        [pair_label(f, t) for f, t in zip(counts["from_year"], counts.index, strict=True)],
+    )
     return counts.rename_axis("year")
 
 
@@ -258,6 +316,18 @@ class Flow:
     relation: str
     n_from: int
     n_to: int
+
+
+def flows_table(flow_list: Sequence[Flow]) -> pd.DataFrame:
+    """The alluvial's bands as rows: compared years, relation, items leaving and arriving."""
+    cols = ["year_from", "year_to", "relation", "n_from", "n_to"]
+    return pd.DataFrame([[getattr(f, c) for c in cols] for f in flow_list], columns=cols)
+
+
+def pair_label(year_from, year_to) -> str:
+    """The label of a compared pair of documents: `2018→2019` (the years are not always
+    consecutive: gaps are bridged)."""
+    return f"{year_from}→{year_to}"
 
 
 def flows(links: pd.DataFrame) -> list[Flow]:
@@ -309,7 +379,8 @@ class Version:
     heading: str
     text: str
     relation: str = ""
-    score: float | None = None
+    score: float | None = None  # the aligner's standardised score
+    similarity: float | None = None  # the two texts' similarity, 0–100
 
 
 def thread_versions(
@@ -361,9 +432,15 @@ def thread_versions(
                 text=str(row.text),
                 relation=str(link.relation) if link is not None else "",
                 score=float(link.score) if link is not None and pd.notna(link.score) else None,
+                similarity=_similarity(link),
             )
         )
     return [v for v in out if scope.years[0] <= v.year <= scope.years[1]]
+
+
+def _similarity(link) -> float | None:
+    value = getattr(link, "similarity", None) if link is not None else None
+    return float(value) if value is not None and pd.notna(value) else None
 
 
 def _walk_back(

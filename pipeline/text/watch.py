@@ -52,8 +52,13 @@ def parse_watch(value: str | Iterable[str] | None, *, where: str = "watch") -> l
         bad = [p for p in parts if not isinstance(p, str)]
         if bad:
             raise ConfigError(f"{where}: every term must be a string, not {bad[0]!r}")
-        # A list entry may itself be "a,b" (`--watch a,b --watch c`).
-        parts = [t for p in parts for t in _SEPARATORS.split(p)]
+        # A list entry may itself be "a,b" (`--watch a,b --watch c`) or a JSON list.
+        parts = [
+            t
+            for p in parts
+            for t in (parse_watch(p, where=where) if p.strip().startswith("[") else [p])
+            for t in _SEPARATORS.split(t)
+        ]
     terms = [p.strip(_STRIP) for p in parts]
     return list(dict.fromkeys(t for t in terms if t))
 

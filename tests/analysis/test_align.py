@@ -237,7 +237,10 @@ def test_year_without_items_is_bridged_and_logged(caplog):
     items = items_frame({2018: A, 2020: A})
     with caplog.at_level(logging.WARNING, logger="policytrack.pipeline.analysis.align"):
         al, _ = align_corpus(items, docs_frame([2018, 2019, 2020]))
-    assert "s / x / 2019: no item units in the document; the year is bridged" in caplog.text
+    assert (
+        "s / x: 1 of 3 documents have no item units (2019); those years are bridged "
+        "(--level paragraph aligns their paragraphs)" in caplog.text
+    )
     assert set(zip(al["year_from"], al["year_to"], strict=True)) == {(2018, 2020)}
 
 
@@ -290,7 +293,7 @@ def test_review_sections_are_left_out(caplog):
     with caplog.at_level(logging.INFO, logger="policytrack.pipeline.analysis.align"):
         al, _ = run_items(items)
     assert "left out 6 item unit(s) in sections matching '工作的?回顾|回顾$'" in caplog.text
-    assert "s / x / 2019: no item units in the document; the year is bridged" in caplog.text
+    assert "s / x: 1 of 2 documents have no item units (2019); those years" in caplog.text
     assert al.empty
     al, _ = align_corpus(
         items, docs_frame([2018, 2019]), config=replace(AlignConfig(), exclude_sections="")

@@ -117,7 +117,9 @@ def test_diff_between_years_that_are_not_neighbours_aligns_directly(data):
 def test_diff_unknown_year(data):
     result = CliRunner().invoke(app, ["diff", "s", "2018", "2030", "--data", str(data)])
     assert result.exit_code != 0
-    assert "no series with both 2018 and 2030" in str(result.exception)
+    assert str(result.exception) == (
+        "s / x: no document for 2030; years: 2018–2019, 2021; try: policytrack diff s 2018 2019"
+    )
 
 
 def test_terms_matrix_and_csv(data):

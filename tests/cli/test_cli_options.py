@@ -28,6 +28,7 @@ def test_years_option():
         "新质生产力，三大攻坚战",  # full-width comma
         "新质生产力、三大攻坚战",  # 、 as written in Chinese
         ["新质生产力,三大攻坚战"],  # --watch a,b as one repeated option
+        ['["新质生产力", "三大攻坚战"]'],  # --watch '["a", "b"]': a JSON list on the CLI
         " “新质生产力” , 三大攻坚战 ,,",  # quotes, spaces and empty entries dropped
     ],
 )

@@ -91,15 +91,22 @@ def test_csv_cell_escapes_formula_starts(value, cell):
 
 
 def test_csv_frame_escapes_text_cells_and_headers_only():
-    df = pd.DataFrame({"term": ["=1+1", "双碳", "@x"], "count": [-1, 2, 3], "=h": ["a", "b", "c"]})
+    df = pd.DataFrame(
+        {
+            "term": ["=1+1", "双碳", "@x"],
+            "count": [-1, 2, 3],
+            "=h": ["a", "b", "c"],
+            "years": [[2018, 2019], [], ["-1", "x"]],
+        }
+    )
     out = csv_frame(df)
     assert df["term"].tolist() == ["=1+1", "双碳", "@x"]  # the input is not modified
     buf = io.StringIO()
     out.to_csv(buf, index=False)
     rows = list(csv.reader(io.StringIO(buf.getvalue())))
     assert rows == [
-        ["term", "count", "'=h"],
-        ["'=1+1", "-1", "a"],
-        ["双碳", "2", "b"],
-        ["'@x", "3", "c"],
+        ["term", "count", "'=h", "years"],
+        ["'=1+1", "-1", "a", "2018;2019"],  # list cells joined with ;
+        ["双碳", "2", "b", ""],
+        ["'@x", "3", "c", "'-1;x"],  # … and escaped like any text
     ]

@@ -81,7 +81,7 @@ REPORT_01 = sorted(
     + [
         f"figures/01_{name}.{ext}"
         for name in ("documents_per_year", "coverage", "items_per_section")
-        for ext in ("png", "svg")
+        for ext in ("png", "svg", "csv")
     ]
 )
 

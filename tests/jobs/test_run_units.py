@@ -8,6 +8,7 @@ from datetime import date
 import pandas as pd
 
 from policytrack.crawler.runreport import Problem, RunReport
+from policytrack.pipeline.analysis.changes import notice_changes
 from policytrack.pipeline.jobs import stats
 from policytrack.pipeline.jobs.run import (
     BuildStage,
@@ -15,7 +16,6 @@ from policytrack.pipeline.jobs.run import (
     ReportStage,
     RunResult,
     exit_code,
-    notice_changes,
 )
 
 

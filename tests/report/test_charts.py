@@ -50,7 +50,7 @@ def scope(tables):
 
 @pytest.fixture(scope="module")
 def view(tables, scope):
-    return views.term_view(tables["term_timeline"], scope)
+    return views.term_view(tables["term_timeline"], scope, tables["documents"])
 
 
 def svg_texts(path) -> list[str]:
@@ -172,23 +172,24 @@ def test_items_per_section(tables, scope):
 
 
 def test_term_view_folds_variants_into_canonical(view):
+    # 打好三大攻坚战 contains its root: its 2019 mention is already one of 三大攻坚战's 2.
     row = view[(view.label == "三大攻坚战") & (view.year == 2019)].iloc[0]
-    assert (row["count"], row["status"], bool(row["present"])) == (
-        3,
-        "persisting",
-        True,
-    )  # 2 + 打好三大攻坚战 1
+    assert (row["count"], row["status"], bool(row["present"])) == (2, "persisting", True)
     assert "打好三大攻坚战" not in set(view.label)
 
 
 def test_heatmap_rows_order_and_statuses(view):
     matrix = views.heatmap_matrix(view, top_n=30)
-    # Terms seen in >= 2 years, ordered by first year then label; 一芯两带三区 (one year) left out.
-    assert list(matrix.index) == ["四个意识", "学会服务", "科普中国", "三大攻坚战", "服务发展年"]
+    # Every term said in the window (none is flagged noise), ordered by first year then label.
+    assert list(matrix.index) == [
+        "四个意识", "学会服务", "科普中国", "三大攻坚战", "服务发展年", "一芯两带三区",
+    ]  # fmt: skip
     assert list(matrix.columns) == [2017, 2018, 2019, 2021]
-    assert matrix.loc["科普中国"].tolist() == ["new", "absent", "returned", "persisting"]
-    assert matrix.loc["服务发展年"].tolist() == ["absent", "new", "fading", "absent"]
-    # top_n keeps the terms present in most years; a watched term is added back.
+    # fading: the first document without the term after one with it (docs/terms.md)
+    assert matrix.loc["科普中国"].tolist() == ["new", "fading", "returned", "persisting"]
+    assert matrix.loc["服务发展年"].tolist() == ["absent", "new", "persisting", "fading"]
+    assert matrix.loc["学会服务"].tolist() == ["new", "persisting", "persisting", "fading"]
+    # top_n keeps the most important terms; a watched term is added back.
     small = views.heatmap_matrix(view, top_n=1, watch=["一芯两带三区"])
     assert list(small.index) == ["四个意识", "一芯两带三区"]
 
@@ -200,21 +201,68 @@ def test_watch_lanes_first_and_last_year(view):
     }
     assert (lanes["三大攻坚战"].first, lanes["三大攻坚战"].last) == (2018, 2021)
     assert lanes["三大攻坚战"].years == (2018, 2019, 2021)
-    assert lanes["服务发展年"].statuses == ("new", "fading")
+    assert lanes["三大攻坚战"].counts == (3, 2, 1) and lanes["三大攻坚战"].stops == ()
+    assert lanes["服务发展年"].statuses == ("new", "persisting")
+    assert lanes["服务发展年"].stops == (2021,)  # the first document without it
     assert lanes["没有这个"].years == () and lanes["没有这个"].first is None
 
 
-def test_rising_and_fading(view, scope):
-    rising = views.rising_terms(view, scope.doc_years, window=3)
-    assert rising[["label", "peak_year", "emergence"]].values.tolist() == [
-        ["一芯两带三区", 2021, 2.5],
-        ["三大攻坚战", 2018, 1.8],
-        ["科普中国", 2019, 0.7],
+def test_top_terms_and_trend_per_10k_characters(tables, view, scope):
+    # importance = share of documents × mean mentions per 10k characters over the 4 documents
+    # (n_chars 1000/2000/1500/500): 四个意识 1 × (10+10+6.667+20)/4 = 11.67; 三大攻坚战
+    # 0.75 × (0+15+13.333+20)/4 = 9.06; 科普中国 0.75 × (10+0+13.333+20)/4 = 8.13; 学会服务 5.31.
+    assert views.top_terms(view, 3) == ["四个意识", "三大攻坚战", "科普中国"]
+    assert views.top_terms(view, 3, watch=["三大攻坚战"]) == ["四个意识", "科普中国", "学会服务"]
+    trend = views.term_trend(
+        view, tables["documents"], scope, ["三大攻坚战", "没有这个", "三大攻坚战", "四个意识"]
+    )
+    # Terms never said are left out, duplicates once.
+    assert trend["term"].unique().tolist() == ["三大攻坚战", "四个意识"]
+    got = trend.set_index(["term", "year"])[["count", "n_chars", "per_10k"]]
+    assert got.loc["三大攻坚战"].values.tolist() == [
+        [0, 1000, 0.0],
+        [3, 2000, 15.0],  # 3 / 2000 × 10,000
+        [2, 1500, 13.333],
+        [1, 500, 20.0],
     ]
-    fading = views.fading_terms(view, scope.doc_years, window=3)
-    assert fading.values.tolist() == [["学会服务", 2019, 3, 4], ["服务发展年", 2019, 2, 3]]
-    # A one-year window (2019 → 2021) still sees both; rising only looks at 2021.
-    assert views.rising_terms(view, scope.doc_years, window=1)["label"].tolist() == ["一芯两带三区"]
+    assert got.loc["四个意识"]["per_10k"].tolist() == [10.0, 10.0, 6.667, 20.0]
+    # A document without a character count gives no rate, not zero.
+    no_chars = tables["documents"].drop(columns=["n_chars"])
+    assert views.term_trend(view, no_chars, scope, ["四个意识"])["per_10k"].isna().all()
+
+
+def test_lanes_and_flows_as_tables(tables, view, scope):
+    lanes = views.lanes_table(views.watch_lanes(view, ["服务发展年", "没有这个"]))
+    assert lanes.astype(object).where(lanes.notna(), None).values.tolist() == [
+        ["服务发展年", 2018, "new", 2],
+        ["服务发展年", 2019, "persisting", 1],
+        ["服务发展年", 2021, "fading", 0],
+        ["没有这个", None, "absent", 0],
+    ]
+    flows = views.flows_table(views.flows(views.scoped_alignments(tables["alignments"], scope)))
+    assert list(flows.columns) == ["year_from", "year_to", "relation", "n_from", "n_to"]
+    assert flows.iloc[0].tolist() == [2017, 2018, "unchanged", 1, 1]
+    assert len(flows) == 13
+
+
+def test_rising_and_falling(view, scope):
+    """Trend at 2021 (emergence: share of the last 3 documents 2018/2019/2021 mentioning the
+    term − share of its documents before them): 三大攻坚战 1 − 0 = 1; 一芯两带三区 1/3 − 0;
+    服务发展年 2/3 − 0 but not said in 2021 (not rising); 学会服务 and 科普中国 2/3 − 1."""
+    rising, falling = views.rising_falling(view, scope.doc_years, window=3)
+    assert rising[["label", "trend", "first_year"]].values.tolist() == [
+        ["三大攻坚战", 1.0, 2018],
+        ["一芯两带三区", 0.3333, 2021],
+    ]
+    # ties by salience: 科普中国 10.83 per 10k on average, 学会服务 7.08
+    assert falling[["label", "trend", "last_year"]].values.tolist() == [
+        ["科普中国", -0.3333, 2021],
+        ["学会服务", -0.3333, 2019],
+    ]
+    # Only terms said in the last window+1 documents: with window 0, 学会服务 (last 2019) is out.
+    assert views.rising_falling(view, scope.doc_years, window=0)[1]["label"].tolist() == [
+        "科普中国"
+    ]
 
 
 # ---------------------------------------------------------------- item flows
@@ -223,14 +271,13 @@ def test_rising_and_fading(view, scope):
 def test_relation_counts_per_year(tables, scope):
     links = views.scoped_alignments(tables["alignments"], scope)
     counts = views.relation_counts(links)
-    cols = ["from_year", "unchanged", "revised", "split", "merged", "regrouped", "reappeared", "new",
-            "dropped"]  # fmt: skip
-    assert list(counts.columns) == cols
-    assert counts.loc[2018].tolist() == [2017, 1, 1, 2, 0, 0, 0, 1, 0]
+    rels = ["unchanged", "revised", "split", "merged", "regrouped", "reappeared", "new", "dropped"]
+    assert list(counts.columns) == ["compared", "from_year", *rels]
+    assert counts.loc[2018].tolist() == ["2017→2018", 2017, 1, 1, 2, 0, 0, 0, 1, 0]
     # the 2018 item dropped with an empty year_to counts toward 2018 → 2019
-    assert counts.loc[2019].tolist() == [2018, 1, 1, 0, 2, 0, 0, 1, 1]
+    assert counts.loc[2019].tolist() == ["2018→2019", 2018, 1, 1, 0, 2, 0, 0, 1, 1]
     # 2020 is missing: 2019 → 2021; the reappeared link looks back to 2018 but arrives in 2021
-    assert counts.loc[2021].tolist() == [2019, 1, 2, 0, 0, 0, 1, 0, 1]
+    assert counts.loc[2021].tolist() == ["2019→2021", 2019, 1, 2, 0, 0, 0, 1, 0, 1]
     assert list(counts.index) == [2018, 2019, 2021]
 
 
@@ -291,11 +338,15 @@ def test_redline_marks_changes_and_escapes_text():
     assert left == "加强政治建设"
     assert right == "加强<ins>&lt;b&gt;</ins>政治<ins>&lt;/b&gt;</ins>建设"
     old = views.Version(2019, "2.4", "h", f"防范{SCRIPT}风险。")
-    new = views.Version(2021, "2.3", "h", f"防范化解{SCRIPT}风险。", "revised", 0.82)
+    new = views.Version(2021, "2.3", "h", f"防范化解{SCRIPT}风险。", "revised", 0.82, 91.4)
     page = html.redline_html([old, new], "zh")
     assert "<script>" not in page
     assert "防范<ins>化解</ins>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;风险。" in page
-    assert "修改<br>0.82" in page
+    # the 0–100 similarity first, the standardised score beside it, each named
+    assert "修改<br>相似度 91 · 标准分 0.82" in page
+    assert "Revised<br>Similarity 91 · std. score 0.82" in html.redline_html([old, new], "en")
+    no_similarity = views.Version(2021, "2.3", "h", "x", "revised", 0.82)
+    assert "修改<br>标准分 0.82" in html.redline_html([old, no_similarity], "zh")
 
 
 def test_html_table_escapes_headers_and_cells():
@@ -315,7 +366,7 @@ def test_chinese_figure_renders_without_missing_glyphs(tables, scope, view, tmp_
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fig = plots_terms.plot_watch_lanes(lanes, scope.doc_years, scope.footnote, "zh")
-        png, svg = export.export(fig, "lanes", tmp_path)
+        png, svg, _csv = export.export(fig, "lanes", tmp_path)
     texts = svg_texts(svg)
     assert "服务发展年" in texts and "三大攻坚战" in texts
     assert {"2018", "2019", "2021"} <= set(texts)  # first/last labels (and ticks)
@@ -356,7 +407,7 @@ def test_font_without_chinese_glyphs_is_refused():
 @pytest.mark.slow
 def test_export_writes_16x9_png_at_150_dpi_and_svg(tables, scope, view, tmp_path):
     fig = plots_terms.plot_heatmap(views.heatmap_matrix(view), scope.footnote, "en")
-    png, svg = export.export(fig, "heatmap", tmp_path)
+    png, svg, csv = export.export(fig, "heatmap", tmp_path)
     with Image.open(png) as img:
         assert img.size == (1920, 1080)
         assert round(img.info["dpi"][0]) == 150
@@ -381,7 +432,7 @@ def test_export_writes_16x9_png_at_150_dpi_and_svg(tables, scope, view, tmp_path
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.slow
 def test_every_plot_draws_title_axis_labels_legend_and_footnote(tables, view, lang):
-    """Every registered figure (all nine): its registered title, both axis labels, a legend, the
+    """Every registered figure (all ten): its registered title, both axis labels, a legend, the
     footnote; drawn with warnings as errors, so any glyph missing from the font in any label
     fails."""
     fonts.setup()
@@ -403,13 +454,15 @@ def test_every_plot_draws_title_axis_labels_legend_and_footnote(tables, view, la
             plots_terms.plot_watch_lanes(
                 views.watch_lanes(view, ["三大攻坚战", "没有"]), years, note, lang
             ),
-            plots_terms.plot_rising_fading(
-                views.rising_terms(view, years),
-                views.fading_terms(view, years),
+            plots_terms.plot_term_trend(
+                views.term_trend(view, docs, scope, ["三大攻坚战", "四个意识"]),
                 years,
-                3,
+                ["三大攻坚战"],
                 note,
                 lang,
+            ),
+            plots_terms.plot_rising_fading(
+                *views.rising_falling(view, years), years, 3, note, lang
             ),
             plots_flows.plot_alluvial(views.flows(links), note, lang),
             plots_flows.plot_relation_bars(views.relation_counts(links), note, lang),
@@ -426,30 +479,6 @@ def test_every_plot_draws_title_axis_labels_legend_and_footnote(tables, view, la
             w, h = fig.get_size_inches()
             assert round(w / h, 3) == round(16 / 9, 3)
             fig.savefig(io.BytesIO(), format="png")  # rasterises every string: glyph warnings here
-
-
-def test_rising_needs_presence_now_and_fading_excludes_returned_terms():
-    rows = []
-    # 甲: faded in 2019 and came back in 2021 → not fading; 乙: faded in 2019 → fading, not rising
-    for label, statuses in {
-        "甲": ["new", "fading", "absent", "returned"],
-        "乙": ["new", "fading", "absent", "absent"],
-    }.items():
-        for year, status in zip((2017, 2019, 2020, 2021), statuses, strict=True):
-            rows.append(
-                {
-                    "label": label,
-                    "year": year,
-                    "present": status != "absent",
-                    "count": int(status != "absent"),
-                    "status": status,
-                    "emergence": 1.0 if status != "absent" else 0.0,
-                }
-            )
-    view = pd.DataFrame(rows)
-    years = (2017, 2019, 2020, 2021)
-    assert views.fading_terms(view, years)["label"].tolist() == ["乙"]
-    assert views.rising_terms(view, years)["label"].tolist() == ["甲"]
 
 
 def test_scoped_threads_cut_years_and_paths_together(tables):
@@ -474,7 +503,7 @@ def test_a_source_without_alignments_or_terms_still_charts(tables):
     """A one-series source with no links, threads or terms (a first crawl): every chart says
     "no data" instead of failing the report."""
     scope = choose_scope(tables["documents"], source="sample", lang="zh", today=TODAY)
-    view = views.term_view(tables["term_timeline"], scope)
+    view = views.term_view(tables["term_timeline"], scope, tables["documents"])
     assert view.empty
     links = views.scoped_alignments(tables["alignments"], scope)
     threads = views.scoped_threads(tables["threads"], scope)
@@ -488,11 +517,7 @@ def test_a_source_without_alignments_or_terms_still_charts(tables):
             views.watch_lanes(view, ["三大攻坚战"]), scope.doc_years, scope.footnote
         ),
         plots_terms.plot_rising_fading(
-            views.rising_terms(view, scope.doc_years),
-            views.fading_terms(view, scope.doc_years),
-            scope.doc_years,
-            3,
-            scope.footnote,
+            *views.rising_falling(view, scope.doc_years), scope.doc_years, 3, scope.footnote
         ),
         plots_flows.plot_alluvial(views.flows(links), scope.footnote),
         plots_flows.plot_relation_bars(views.relation_counts(links), scope.footnote),
@@ -553,3 +578,14 @@ def test_check_lang_is_one_line_naming_the_option():
     with pytest.raises(ConfigError) as err:
         labels.check_lang("EN", "--lang")
     assert str(err.value) == "--lang must be one of zh, en, not 'EN'"
+
+
+def test_every_relation_and_status_has_a_label_and_a_colour():
+    """A relation the aligner adds to the schema (e.g. `regrouped`) gets a name and a colour."""
+    for relation in schema.RELATIONS:
+        assert relation in labels.RELATION_COLORS, relation
+        for lang in ("zh", "en"):
+            assert f"rel_{relation}" in labels.LABELS[lang], (relation, lang)
+    assert labels.labels("zh")["rel_regrouped"] == "重组"
+    for status in labels.STATUSES:
+        assert status in labels.STATUS_COLORS and status in labels.LABELS["en"]

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -19,6 +26,7 @@ from policytrack.pipeline.report.notebooks import NOTEBOOKS
 from policytrack.pipeline.report.scope import choose_scope
 from policytrack.pipeline.text.watch import default_watch
 from tests.support.notebooks import leftovers
+from tests.support.tiny import write_tiny_dataset
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "sample"
@@ -160,6 +168,164 @@ def test_thin_check_refuses_a_notebook_that_computes():
     ]
 
 
+# ---------------------------------------------------------------- run from Jupyter and papermill
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    """A checkout as a user has it: notebooks/, data/ at the root (the hand-made tables of
+    tests/support/tiny.py), pyproject.toml, and .venv (this interpreter's environment)."""
+    root = tmp_path_factory.mktemp("checkout")
+    shutil.copytree(REPO / "notebooks", root / "notebooks")
+    write_tiny_dataset(root / "data")
+    (root / "pyproject.toml").write_text("")
+    (root / ".venv").symlink_to(Path(sys.prefix))
+    return root
+
+
+def shell(line: str, cwd: Path, tmp: Path, **env) -> subprocess.CompletedProcess:
+    """A documented command line, run as written except that /tmp/ is a test folder."""
+    environ = {k: v for k, v in os.environ.items() if k != "POLICYTRACK_DATA"}
+    environ |= {"CI": "true", **env}
+    return subprocess.run(
+        ["bash", "-c", re.sub(r"/tmp\b", str(tmp), line).replace("$PWD", str(cwd))],
+        cwd=cwd, env=environ, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+
+
+def documented(kind: str) -> list[str]:
+    """The command lines of docs/report.md: a ```papermill block, or an inline `cd notebooks …`."""
+    text = (REPO / "docs" / "report.md").read_text(encoding="utf-8")
+    if kind == "papermill":
+        block = re.search(r"```papermill\n(.*?)```", text, flags=re.S)
+        return block.group(1).strip().splitlines() if block else []
+    return re.findall(r"`(cd notebooks && [^`]+)`", text)
+
+
+def outputs(nb, kind: str) -> list[str]:
+    found = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if kind == "stdout" and out.get("name") == "stdout":
+                found.append(out.text)
+            elif kind in out.get("data", {}):
+                found.append(out["data"][kind])
+    return found
+
+
+def lanes(nb) -> list[list[str]]:
+    """Rows of the watch-lane table (first table whose header starts with the label column)."""
+    for markup in outputs(nb, "text/html"):
+        if (
+            "<th>提法/标题</th><th>首年</th>" in markup
+            or "<th>Term / heading</th><th>First" in markup
+        ):
+            body = markup.split("<tbody>", 1)[1]
+            return [
+                re.findall(r"<td>(.*?)</td>", row) for row in body.split("</tr>") if "<td>" in row
+            ]
+    return []
+
+
+@pytest.mark.slow
+def test_notebooks_run_from_inside_notebooks_without_parameters(project, tmp_path):
+    """`jupyter nbconvert --execute` from notebooks/ (as Jupyter starts a kernel): no
+    parameters, the data dir found at the project root."""
+    [line] = documented("nbconvert")
+    proc = shell(line, project, tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for name in NOTEBOOKS:
+        nb = nbformat.read(tmp_path / name, as_version=4)
+        assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+        printed = outputs(nb, "stdout")
+        assert printed and printed[0].startswith("testorg 测试协会工作要点 (2017, 2021)"), name
+    nb = nbformat.read(tmp_path / "02_priority_timelines.ipynb", as_version=4)
+    assert [row[0] for row in lanes(nb)] == ["服务发展年", "三大攻坚战"]  # the default list
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n", range(4), ids=["json", "comma", "dunhao-en", "yaml-list"])
+def test_papermill_watch_in_every_accepted_form_draws_the_lanes(project, tmp_path, n):
+    """The docs' papermill lines, from notebooks/: each draws a lane per watched term, in order.
+    From the tiny tables: 三大攻坚战 in 2018, 2019 and 2021, 3 + 2 + 1 mentions (its variant
+    打好三大攻坚战 contains it: already counted); 新质生产力 nowhere (counted now in the items
+    text, as `terms --watch` would)."""
+    line = documented("papermill")[n]
+    proc = shell(line, project / "notebooks", tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    nb = nbformat.read(tmp_path / "02.ipynb", as_version=4)
+    rows = lanes(nb)
+    en = "-p lang en" in line
+    assert rows == [
+        ["新质生产力", "not found" if en else "未出现", "", "", "", "0", ""],
+        [
+            "三大攻坚战", "2018", "2021", "2018, 2019, 2021",
+            "New, Persisting, Persisting" if en else "新出现, 延续, 延续", "6", "",
+        ],
+    ]  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("-p watch 42", "ConfigError: watch: expected terms as a list or a comma-separated string, not int"),
+        ("-p top_n 0", "ConfigError: top_n: expected a whole number of at least 1, got 0"),
+        ("-p years 2030", "ChartError: source 'testorg' has no documents in 2030–2030; years available: 2017–2019, 2021"),
+    ],
+)  # fmt: skip
+def test_papermill_bad_parameter_stops_with_one_line(project, tmp_path, option, message):
+    papermill = Path(sys.executable).with_name("papermill")
+    line = f"{papermill} 02_priority_timelines.ipynb /tmp/02.ipynb {option}"
+    proc = shell(line, project / "notebooks", tmp_path)
+    assert proc.returncode != 0
+    assert message in proc.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_jupyterlab_serves_the_notebooks(project, tmp_path):
+    """The documented `jupyter lab notebooks/` starts (the `notebooks` extra) and lists them."""
+    pytest.importorskip("jupyterlab", reason="the notebooks extra (make demo) is not installed")
+    port = free_port()
+    cmd = [
+        str(project / ".venv" / "bin" / "jupyter"), "lab", "notebooks/", "--no-browser",
+        f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=t",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.news_url=",
+        *(["--allow-root"] if os.geteuid() == 0 else []),
+    ]  # fmt: skip
+    env = {
+        **os.environ,
+        "POLICYTRACK_DATA": str(project / "data"),
+        "JUPYTER_NO_CONFIG": "1",
+        "JUPYTER_RUNTIME_DIR": str(tmp_path),
+    }
+    server = subprocess.Popen(
+        cmd, cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        listing = None
+        for _ in range(120):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/contents?token=t") as r:
+                    listing = json.load(r)
+                break
+            except OSError:
+                time.sleep(0.5)
+        assert listing is not None, "JupyterLab did not answer"
+        assert sorted(c["name"] for c in listing["content"]) == sorted(NOTEBOOKS)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token=t") as r:
+            assert r.status == 200 and b"JupyterLab" in r.read()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 # ---------------------------------------------------------------- Government Work Reports
 
 
@@ -185,7 +351,8 @@ def test_gwr_watch_list_three_big_battles_2018_to_2021(gwr_report):
         "中华人民共和国国务院政府工作报告",
         (1954, 2025),
     )
-    lanes = views.watch_lanes(views.term_view(tables["term_timeline"], scope), default_watch())
+    view = views.term_view(tables["term_timeline"], scope, tables["documents"])
+    lanes = views.watch_lanes(view, default_watch())
     by_term = {lane.term: lane for lane in lanes}
     assert by_term["三大攻坚战"].years == (2018, 2019, 2021)  # 2020 has no report in the corpus
     assert by_term["服务发展年"].years == ()  # a 工作要点 slogan, not in the State Council reports
@@ -273,7 +440,7 @@ def test_sample_term_story_matches_the_intent(sample_report):
     tables = load.load_tables(data, need=("documents", "term_timeline"))
     scope = choose_scope(tables["documents"], lang="en")
     assert scope.series == intent["series"] and list(scope.doc_years) == intent["years"]
-    view = views.term_view(tables["term_timeline"], scope)
+    view = views.term_view(tables["term_timeline"], scope, tables["documents"])
     lanes = {
         lane.term: lane.years for lane in views.watch_lanes(view, ["服务发展年", "三大攻坚战"])
     }
@@ -284,10 +451,79 @@ def test_sample_term_story_matches_the_intent(sample_report):
     matrix = views.heatmap_matrix(view)
     # 学习·提能 is the intended returning term: absent 2020 and 2022, back in 2023.
     row = matrix.loc["学习·提能"]
-    assert [y for y in matrix.columns if row[y] != "absent"] == intent["quoted_terms"]["学习·提能"]
-    assert row[2023] == "returned"
+    said = [y for y in matrix.columns if row[y] not in ("absent", "fading")]
+    assert said == intent["quoted_terms"]["学习·提能"]
+    assert row[2020] == "fading" and row[2023] == "returned"
     heat = svg_texts(day / "figures" / "02_term_heatmap.svg")
     assert {"学习·提能", "科创中国", "双碳", "三大攻坚战", "Returned", "2018", "2024"} <= set(heat)
     assert "2021" not in heat  # the deliberate gap year has no column
     lanes_svg = svg_texts(day / "figures" / "02_watch_lanes.svg")
     assert {"服务发展年", "三大攻坚战", "2018", "2019", "2020"} <= set(lanes_svg)
+
+
+def summary_lines(index: str) -> dict[str, str]:
+    """The written summary of index.html: {label: text} per line, HTML entities undone."""
+    import html as html_mod
+
+    section = index[index.index("<section class='findings'>") : index.index("</section>")]
+    return {
+        html_mod.unescape(k): html_mod.unescape(v)
+        for k, v in re.findall(r"<li><b>(.*?)</b>: (.*?)</li>", section)
+    }
+
+
+@pytest.mark.xdist_group("report-sample")
+def test_index_summary_tells_the_sample_story(sample_report):
+    """The front page opens with the designed story of sample/gold/intent.json (series A, quoted
+    terms by year): new priorities with their first year, fading ones with their last year,
+    returning ones with the year they came back and the year last seen, the item that came back,
+    the missing year. Expected values are computed from the intent file, not from the tool."""
+    _, day, _ = sample_report
+    intent = json.loads((SAMPLE / "gold" / "intent.json").read_text(encoding="utf-8"))
+    years = intent["years"]
+    lines = summary_lines((day / "index.html").read_text(encoding="utf-8"))
+    assert list(lines) == [
+        "New priorities",
+        f"Fading (not back by {years[-1]})",
+        "Returning",
+        "Items that changed most",
+        "Items that came back",
+        "Documents",
+        "Missing years",
+    ]
+    for term, present in intent["quoted_terms"].items():
+        first, last = present[0], present[-1]
+        if first > years[0] and len(present) > 1:  # a new priority that took hold
+            assert f"{term} ({first})" in lines["New priorities"], term
+        if last < years[-1]:
+            assert f"{term} (last {last})" in lines[f"Fading (not back by {years[-1]})"], term
+        for before, now in zip(present, present[1:], strict=False):
+            if years.index(now) - years.index(before) > 1:  # absent in between: came back
+                assert f"{term} ({now}, last seen {before})" in lines["Returning"], term
+    back = intent["reappeared"][0]
+    was, now = (int(y) for y in back["in"])
+    assert lines["Items that came back"].startswith(f"{was}→{now} {back['item']} (Reappeared, ")
+    assert (
+        lines["Documents"]
+        == f"{len(years)}, {years[0]}–{years[-1]}; latest: 2024 市科协2024年工作要点"
+    )
+    missing = sorted(set(range(years[0], years[-1] + 1)) - set(years))
+    assert lines["Missing years"] == ", ".join(map(str, missing))
+
+
+@pytest.mark.xdist_group("report-sample")
+def test_every_figure_has_its_csv_linked_from_the_index(sample_report):
+    _, day, _ = sample_report
+    index = (day / "index.html").read_text(encoding="utf-8")
+    for chart in registry.charts():
+        csv = day / "figures" / f"{chart.name}.csv"
+        assert csv.is_file(), chart.name
+        assert f"href='figures/{chart.name}.csv'" in index, chart.name
+        header = csv.read_text(encoding="utf-8-sig").splitlines()[0]
+        assert header and "," in header, chart.name
+    trend = (day / "figures" / "02_term_trend.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert trend[0] == "term,year,count,n_chars,per_10k"
+    # the watched 三大攻坚战 is there for every document year of series A
+    assert sum(line.startswith("三大攻坚战,") for line in trend) == len(
+        json.loads((SAMPLE / "gold" / "intent.json").read_text(encoding="utf-8"))["years"]
+    )

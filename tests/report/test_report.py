@@ -62,7 +62,7 @@ def test_report_layout(tiny_report):
         "figures",
         "index.html",
     ]
-    expected = sorted([f"{f}.png" for f in FIGURES] + [f"{f}.svg" for f in FIGURES])
+    expected = sorted(f"{f}.{ext}" for f in FIGURES for ext in ("png", "svg", "csv"))
     assert sorted(p.name for p in (day / "figures").iterdir()) == expected
     # nothing left behind beside the report: no temp build folder, no failed run
     assert [p.name for p in day.parent.iterdir()] == [day.name]
@@ -146,7 +146,7 @@ def test_executed_notebook_would_fail_the_committed_notebook_check(tiny_report):
 
     day, _ = tiny_report
     found = leftovers(nbformat.read(day / "01_corpus_overview.ipynb", as_version=4))
-    assert "cell 3: outputs" in found and "cell 3: execution count" in found
+    assert "cell 4: outputs" in found and "cell 4: execution count" in found
 
 
 def test_html_is_self_contained_and_escapes_document_text(tiny_report):
@@ -172,8 +172,7 @@ def test_index_links_every_output(tiny_report):
     assert sorted(set(links)) == sorted(
         {f"{n}.html" for n in ("01_corpus_overview", "02_priority_timelines", "03_item_flows")}
         | {f"{n}.ipynb" for n in ("01_corpus_overview", "02_priority_timelines", "03_item_flows")}
-        | {f"figures/{f}.png" for f in FIGURES}
-        | {f"figures/{f}.svg" for f in FIGURES}
+        | {f"figures/{f}.{ext}" for f in FIGURES for ext in ("png", "svg", "csv")}
     )
     for link in links:
         assert (day / link).is_file(), link

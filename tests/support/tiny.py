@@ -68,7 +68,9 @@ THREADS = [
     ("t5", [2019, 2021], f"防范化解{SCRIPT}风险"),
 ]
 
-# term → {year: (count, status)}; years not listed are absent. Emergence per (term, year) below.
+# term → {year: (count, status)}; years not listed are absent (status `fading` in the first
+# document without the term after one with it, docs/terms.md). A count includes the mentions inside
+# a longer term: 三大攻坚战's 2 in 2019 include the one inside 打好三大攻坚战.
 TERMS = {
     "四个意识": {
         2017: (1, "new"),
@@ -76,21 +78,24 @@ TERMS = {
         2019: (1, "persisting"),
         2021: (1, "persisting"),
     },
-    "学会服务": {2017: (1, "new"), 2018: (1, "persisting"), 2019: (2, "fading")},
+    "学会服务": {2017: (1, "new"), 2018: (1, "persisting"), 2019: (2, "persisting")},
     "科普中国": {2017: (1, "new"), 2019: (2, "returned"), 2021: (1, "persisting")},
     "三大攻坚战": {2018: (3, "new"), 2019: (2, "persisting"), 2021: (1, "persisting")},
-    "服务发展年": {2018: (2, "new"), 2019: (1, "fading")},
+    "服务发展年": {2018: (2, "new"), 2019: (1, "persisting")},
     "一芯两带三区": {2021: (2, "new")},
 }
-VARIANTS = {"打好三大攻坚战": ("三大攻坚战", {2019: (1, "persisting")})}
+VARIANTS = {"打好三大攻坚战": ("三大攻坚战", {2019: (1, "new")})}
+WATCHED = {"服务发展年", "三大攻坚战"}  # the bundled default watch list
 EMERGENCE = {
-    ("一芯两带三区", 2021): 2.5,
-    ("三大攻坚战", 2018): 1.8,
-    ("三大攻坚战", 2019): 0.9,
-    ("科普中国", 2019): 0.7,
+    ("一芯两带三区", 2021): 0.3333,
+    ("三大攻坚战", 2018): 1.0,
+    ("三大攻坚战", 2019): 1.0,
+    ("科普中国", 2019): 0.1667,
 }
 
 SAMPLE_SERIES = "样例协会工作要点"
+# Characters of each testorg document (the per-10k-characters trend divides by these).
+N_CHARS = {2017: 1000, 2018: 2000, 2019: 1500, 2021: 500}
 
 
 def _documents() -> pd.DataFrame:
@@ -107,6 +112,7 @@ def _documents() -> pd.DataFrame:
                 "genre": "work_points",
                 "n_sections": 2,
                 "n_items": n_items,
+                "n_chars": N_CHARS[year],
                 "recorded_at": f"{year}-03-01T00:00:00Z" if year < 2021 else "2024-05-06T07:08:09Z",
             }
         )
@@ -121,6 +127,7 @@ def _documents() -> pd.DataFrame:
                 "genre": "work_points",
                 "n_sections": 1,
                 "n_items": 1,
+                "n_chars": 100,
                 "recorded_at": "2024-01-01T00:00:00Z",
             }
         )
@@ -201,22 +208,33 @@ def _threads() -> pd.DataFrame:
 
 def _term_timeline() -> pd.DataFrame:
     rows = []
+    groups = {t: [t, *(v for v, (c, _) in VARIANTS.items() if c == t)] for t in TERMS}
 
     def add(term, canonical, by_year):
-        for year in YEARS:
+        first = min(by_year)
+        for i, year in enumerate(YEARS):
             count, status = by_year.get(year, (0, None))
+            if status is None:
+                before = YEARS[i - 1] if i else None
+                status = "fading" if before in by_year else "absent"
             rows.append(
                 {
                     "source": SOURCE,
                     "series": SERIES,
                     "term": term,
                     "canonical": canonical,
+                    "variants": groups.get(canonical, [canonical]),
                     "year": year,
                     "present": year in by_year,
                     "count": count,
+                    "per_10k_chars": round(count * 10_000 / N_CHARS[year], 3),
                     "status": status,
                     "paths": ["1.1"] if year in by_year else [],
                     "emergence": EMERGENCE.get((canonical, year), 0.0) if year in by_year else 0.0,
+                    "first_year": first,
+                    "kinds": "quote",
+                    "flag": "",
+                    "watched": term in WATCHED,
                 }
             )
 

@@ -1,0 +1,186 @@
+"""`policytrack report` on the Government Work Reports: the code path before issue 17 beside
+today's, in one run, on the same tables.
+
+    .venv/bin/python bench/report_bench.py [--data DIR] [--runs 3] [--baseline REV]
+
+Tables: `--data DIR` (a data dir `policytrack build` wrote), else the GWR corpus
+($POLICYTRACK_SHARED or ../shared: corpus/government_work_reports.jsonl) ingested and built into
+a temp dir first (not timed).
+
+The old path is the report package and notebooks of commit `--baseline` (default: the last commit
+before the faster report), taken with `git archive` into a temp dir and run by the same
+interpreter with that copy first on PYTHONPATH (its kernels inherit it): each figure drawn three
+times (PNG, SVG, and a display PNG), the three notebooks one after another. The new path is this
+checkout: each figure drawn once per file written, the exported PNG embedded, one kernel per core.
+Runs alternate old/new; the median of each is printed, with the ratio, the target (≤ 8 s) and
+whether every figure file both paths write is byte-identical.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import os
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.support.procs import policytrack  # noqa: E402
+
+BASELINE = "3a16d80"  # main before issue 17's faster report (three renders, notebooks in turn)
+TARGET = 8.0  # seconds for GWR (issue 17; 22 s before)
+REPORT = (
+    "import sys; from policytrack.pipeline.report.build import ReportParams, build_report; "
+    "build_report(ReportParams(data_dir=sys.argv[1]), sys.argv[2])"
+)
+
+
+def env(extra_path: Path | None = None) -> dict:
+    out = {**os.environ, "CI": "true"}
+    if extra_path is not None:
+        out["PYTHONPATH"] = os.pathsep.join([str(extra_path), os.environ.get("PYTHONPATH", "")])
+    return out
+
+
+def shared_gwr() -> Path:
+    shared = Path(os.environ.get("POLICYTRACK_SHARED", REPO.parent / "shared"))
+    return shared / "corpus" / "government_work_reports.jsonl"
+
+
+def build_gwr(work: Path) -> Path:
+    corpus = shared_gwr()
+    if not corpus.is_file():
+        sys.exit(f"{corpus}: not found; pass --data DIR or set POLICYTRACK_SHARED")
+    data = work / "gwr-data"
+    for args in (["ingest", str(corpus), "--source", "gwr"], ["build"]):
+        subprocess.run(
+            [*policytrack(), *args, "--data", str(data)],
+            env=env(),
+            check=True,
+            capture_output=True,
+        )
+    return data
+
+
+def baseline_tree(rev: str, work: Path) -> Path | None:
+    """The report code of `rev` laid out as an importable `policytrack` namespace, or None."""
+    proc = subprocess.run(
+        ["git", "-C", str(REPO), "archive", "--format=tar", rev, "pipeline", "notebooks"],
+        capture_output=True,
+    )
+    if proc.returncode != 0:
+        print(f"old path unavailable: git archive {rev}: {proc.stderr.decode().strip()}")
+        return None
+    site = work / "baseline"
+    root = site / "policytrack"  # pipeline/ → policytrack/pipeline, notebooks beside it
+    with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as tar:
+        tar.extractall(root, filter="data")
+    return site
+
+
+def timed(cmd: list[str], environ: dict) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the command and every process it waited for: kernels)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, env=environ, capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd[:3])} …: exit {proc.returncode}\n{proc.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, cpu
+
+
+# matplotlib names clip paths and hatches with random ids unless svg.hashsalt is set (the old
+# path did not set it): ids are compared as placeholders.
+SVG_IDS = re.compile(rb'(id="|#)([a-z]+)[0-9a-f]{10}\b')
+
+
+def figure_digests(out: Path) -> dict[str, str]:
+    day = next(p for p in out.iterdir() if not p.name.startswith("."))
+    digests = {}
+    for p in sorted((day / "figures").iterdir()):
+        data = p.read_bytes()
+        if p.suffix == ".svg":
+            data = SVG_IDS.sub(rb"\1\2ID", data)
+        digests[p.name] = hashlib.sha256(data).hexdigest()
+    return digests
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, help="a built data dir (default: build the GWR corpus)")
+    ap.add_argument("--runs", type=int, default=3, help="runs of each path (median printed)")
+    ap.add_argument("--baseline", default=BASELINE, help="git revision of the old path")
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="report-bench-") as tmp:
+        work = Path(tmp)
+        data = args.data.resolve() if args.data else build_gwr(work)
+        old_site = baseline_tree(args.baseline, work)
+        new_cmd = [*policytrack(), "report", "--data", str(data)]
+        old_cmd = [sys.executable, "-c", REPORT, str(data)]
+        times: dict[str, list[float]] = {"old": [], "new": []}
+        cpu: dict[str, list[float]] = {"old": [], "new": []}
+        digests = {}
+        for i in range(max(1, args.runs)):
+            for path in ("old", "new"):
+                if path == "old" and old_site is None:
+                    continue
+                out = work / f"{path}-{i}"
+                if path == "old":
+                    wall, used = timed([*old_cmd, str(out)], env(old_site))
+                else:
+                    wall, used = timed([*new_cmd, "--out", str(out)], env())
+                times[path].append(wall)
+                cpu[path].append(used)
+                digests[path] = figure_digests(out)
+
+    new = statistics.median(times["new"])
+    print(f"policytrack report on the Government Work Reports ({data})")
+    print(f"  cores: {os.cpu_count()}; load average after: {os.getloadavg()[0]:.2f}")
+    new_cpu = statistics.median(cpu["new"])
+    if times["old"]:
+        old = statistics.median(times["old"])
+        old_cpu = statistics.median(cpu["old"])
+        print(
+            f"  old path ({args.baseline}):  wall {old:6.2f} s, CPU {old_cpu:6.2f} s"
+            f"  (runs: {_runs(times['old'])})"
+        )
+    print(
+        f"  new path (this checkout): wall {new:6.2f} s, CPU {new_cpu:6.2f} s"
+        f"  (runs: {_runs(times['new'])})"
+    )
+    if times["old"]:
+        print(
+            f"  new/old: wall {new / old:.2f} ({old / new:.1f}× faster), "
+            f"CPU {new_cpu / old_cpu:.2f}"
+        )
+        same = sorted(set(digests["old"]) & set(digests["new"]))
+        differ = [n for n in same if digests["old"][n] != digests["new"][n]]
+        added = sorted(set(digests["new"]) - set(digests["old"]))
+        print(
+            f"  figure files both paths write: {len(same)}, byte-identical: {len(same) - len(differ)}"
+            + (f" (differ: {', '.join(differ)})" if differ else "")
+        )
+        print(f"  new files: {', '.join(added) or 'none'}")
+    print(f"  target ≤ {TARGET:.0f} s: {'met' if new <= TARGET else 'NOT met'} on this machine now")
+    return 0
+
+
+def _runs(values: list[float]) -> str:
+    return ", ".join(f"{v:.2f}" for v in values)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
