@@ -40,6 +40,8 @@ def diff_cmd(
     # Only this source's partitions are read (store/tables.py).
     items = read_table(data, "items", source=source)
     documents = read_table(data, "documents", source=source)
+    if documents.empty:  # an unknown source: the error lists the sources there are
+        documents = read_table(data, "documents", columns=["source", "series", "year"])
     alignments = read_table(data, "alignments", required=False, source=source)
     sentences = (
         read_table(data, "sentences", required=False, source=source)
