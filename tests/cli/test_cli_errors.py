@@ -88,6 +88,11 @@ CASES = [
         "--watch: not a JSON list of terms (Expecting ',' delimiter)",
     ),
     (["report", "--jobs", "0"], "--jobs must be at least 1, not 0"),
+    (["terms", "TESTORG"], "TESTORG: no such source; available: sample, testorg"),
+    (["terms", "testorg", "--years", "2021-2017"], "--years: 2021 is after 2017"),
+    # {tmp} is the test's own folder: a gold file that is not there, a folder without gold files
+    (["evaluate", "--gold", "{tmp}/gold.json"], "{tmp}/gold.json: file not found"),
+    (["evaluate", "--gold", "{tmp}"], "{tmp}: no *.json gold files in the folder"),
 ]
 
 
@@ -97,9 +102,10 @@ def test_error_is_one_line_naming_what_exists(data, tmp_path, args, message):
     more = ["--data", str(data)]
     if args[0] == "report":
         more += ["--out", str(tmp_path / "reports")]
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     proc = run(*args, *more)
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert proc.stderr == f"error: {message}\n"
+    assert proc.stderr == f"error: {message.replace('{tmp}', str(tmp_path))}\n"
     assert not (tmp_path / "reports").exists() or not any((tmp_path / "reports").iterdir())
 
 
