@@ -1,0 +1,76 @@
+"""Import hygiene (issue 17.5): help and argument parsing load neither the numeric stack nor the
+crawler. Each case runs the real entry point in a fresh interpreter with `-X importtime`, which
+prints one line per module actually imported, and reads the top-level package names from it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.procs import REPO
+
+# What a help screen must never pay for (scipy alone is ~0.5 s; pandas + numpy ~0.4 s).
+HEAVY = {
+    "scipy",
+    "pandas",
+    "numpy",
+    "matplotlib",
+    "pyarrow",
+    "scrapy",
+    "twisted",
+    "jupyter_client",
+    "dask",
+    "distributed",
+}
+
+
+def top_level(stderr: str) -> set[str]:
+    """Top-level package names in `-X importtime` output (`import time: self | cumul | name`)."""
+    names = set()
+    for line in stderr.splitlines():
+        if line.startswith("import time:") and line.count("|") == 2:
+            name = line.rsplit("|", 1)[1].strip()
+            if name != "package":  # the header line
+                names.add(name.split(".")[0])
+    return names
+
+
+def imported(*args: str) -> set[str]:
+    """What `python -m policytrack.pipeline.cli ARGS` imported."""
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "policytrack.pipeline.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "CI": "true", "COLUMNS": "200"},
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Usage:" in proc.stdout
+    return top_level(proc.stderr)
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["diff", "--help"], ["terms", "--help"], ["report", "--help"]]
+)
+def test_help_imports_no_numeric_stack(args):
+    names = imported(*args)
+    assert {"policytrack", "typer"} <= names  # the reading works: the CLI was loaded
+    assert names & HEAVY == set()
+
+
+def test_the_reading_sees_a_heavy_import():
+    """The check bites: a table read (pandas, pyarrow) shows up in the same reading."""
+    code = "import policytrack.pipeline.store.tables as t, pandas, pyarrow.dataset"
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert {"policytrack", "pandas", "numpy", "pyarrow"} <= top_level(proc.stderr)
