@@ -9,13 +9,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from policytrack.pipeline.analysis import redline
-from policytrack.pipeline.analysis.align import (
-    AlignConfig,
-    align_series,
-    alignable_units,
-    build_units,
-)
 from policytrack.pipeline.analysis.corpus import select_documents
+from policytrack.pipeline.analysis.units import build_units
 from policytrack.pipeline.core.errors import InputError, year_ranges
 from policytrack.pipeline.core.safe import terminal_text
 
@@ -152,6 +147,9 @@ def diff_rows(
             for r in stored.itertuples()
         ]
     if links is None:
+        # Only here is the scoring and assignment stack (scipy) needed: imported on demand.
+        from policytrack.pipeline.analysis.align import AlignConfig, align_series, alignable_units
+
         live = True
         cfg = AlignConfig(lookback=0)
         pair = alignable_units(
