@@ -8,6 +8,7 @@ notebook (and so its HTML page) embeds the exported PNG file's bytes.
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import io
 import re
@@ -34,10 +35,11 @@ def export(fig, name: str, figures_dir: str | Path) -> tuple[Path, ...]:
     out = Path(figures_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{name}.png", out / f"{name}.svg"]
-    for path, fmt in zip(paths, ("png", "svg"), strict=True):
-        # atomic_path gives the file the umask's mode (shared reports), not mkstemp's 0600.
-        with atomic.atomic_path(path, suffix=f".{fmt}") as tmp:
-            fig.savefig(tmp, format=fmt, dpi=EXPORT_DPI, metadata=_metadata(fmt))
+    with _laid_out(fig):
+        for path, fmt in zip(paths, ("png", "svg"), strict=True):
+            # atomic_path gives the file the umask's mode (shared reports), not mkstemp's 0600.
+            with atomic.atomic_path(path, suffix=f".{fmt}") as tmp:
+                fig.savefig(tmp, format=fmt, dpi=EXPORT_DPI, metadata=_metadata(fmt))
     data = data_of(fig)
     if data is not None:
         paths.append(out / f"{name}.csv")
@@ -45,6 +47,32 @@ def export(fig, name: str, figures_dir: str | Path) -> tuple[Path, ...]:
             # BOM: spreadsheet apps then read the Chinese; cells that look like formulas escaped.
             csv_frame(data).to_csv(tmp, index=False, encoding="utf-8-sig")
     return tuple(paths)
+
+
+@contextlib.contextmanager
+def _laid_out(fig):
+    """The figure laid out once, as the PNG export would (constrained layout measured with the
+    Agg renderer at EXPORT_DPI), then both files drawn from those positions with the layout
+    engine off. savefig would otherwise lay out and pre-draw the figure for each file: four
+    passes over every text instead of one layout and two draws."""
+    engine = fig.get_layout_engine()
+    if engine is None or type(engine).__name__ == "PlaceHolderLayoutEngine":
+        yield
+        return
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas, dpi = fig.canvas, fig.dpi
+    try:
+        fig.dpi = EXPORT_DPI
+        FigureCanvasAgg(fig)  # a renderer at the export resolution to measure text with
+        engine.execute(fig)
+        fig.set_layout_engine("none")
+        fig.dpi = dpi
+        yield
+    finally:
+        fig.dpi = dpi
+        fig.set_canvas(canvas)
+        fig.set_layout_engine(engine)
 
 
 def _metadata(fmt: str) -> dict:
