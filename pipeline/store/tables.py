@@ -191,11 +191,40 @@ def to_arrow(df: pd.DataFrame, name: str) -> pa.Table:
     return pa.Table.from_pandas(df, schema=arrow_schema(name), preserve_index=False)
 
 
+# Series are partitioned inside each source's file: one row group per run of rows of one series
+# (row order is kept; a build writes a series' documents together), so a scan with `series=`
+# skips the other series' row groups by their statistics instead of decoding them. Beyond this
+# many runs (series interleaved) the file is one row group, as without series.
+MAX_SERIES_GROUPS = 64
+
+
+def series_runs(tbl: pa.Table) -> list[tuple[int, int]]:
+    """(offset, length) of each run of equal `series` values; [] when there is no such column,
+    a single run, or more than MAX_SERIES_GROUPS runs."""
+    import pyarrow.compute as pc
+
+    if "series" not in tbl.column_names or tbl.num_rows < 2:
+        return []
+    col = tbl.column("series")
+    changed = pc.fill_null(pc.not_equal(col.slice(1), col.slice(0, tbl.num_rows - 1)), True)
+    starts = [0, *(int(i) + 1 for i in pc.indices_nonzero(changed).to_pylist())]
+    if len(starts) == 1 or len(starts) > MAX_SERIES_GROUPS:
+        return []
+    ends = [*starts[1:], tbl.num_rows]
+    return [(a, b - a) for a, b in zip(starts, ends, strict=True)]
+
+
 def write_arrow(tbl: pa.Table, path: str | Path) -> None:
     import pyarrow.parquet as pq
 
+    runs = series_runs(tbl)
     with atomic.atomic_path(path, suffix=".parquet") as tmp:
-        pq.write_table(tbl, tmp)
+        if not runs:
+            pq.write_table(tbl, tmp)
+            return
+        with pq.ParquetWriter(tmp, tbl.schema) as writer:
+            for offset, length in runs:
+                writer.write_table(tbl.slice(offset, length))
 
 
 def write_tables(

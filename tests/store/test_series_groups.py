@@ -1,0 +1,51 @@
+"""Series inside a source's file: one row group per run of one series, so a scan with `series=`
+opens only that series' row groups (issue 17.1, "partitioned by source and series")."""
+
+from __future__ import annotations
+
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from policytrack.pipeline.store import tables
+from policytrack.pipeline.store.tables import read_table, write_tables
+from tests.store.test_layout import docs
+
+
+def documents(series: list[str]):
+    frame = docs(*((f"d{k}", "src", 2000 + k) for k in range(len(series))))
+    frame["series"] = series
+    return frame
+
+
+def file_of(gen, table="documents", source="src"):
+    return gen / table / f"{source}.parquet"
+
+
+def row_groups_scanned(path, series: str) -> int:
+    """Row groups a filtered scan keeps after checking their statistics."""
+    fragment = next(iter(ds.dataset(str(path), format="parquet").get_fragments()))
+    return len(fragment.split_by_row_group(filter=ds.field("series") == series))
+
+
+def test_each_run_of_a_series_is_a_row_group_and_a_scan_skips_the_others(tmp_path):
+    series = ["甲"] * 3 + ["乙"] * 2 + ["甲"] * 1 + ["丙"] * 4
+    gen = write_tables(tmp_path, {"documents": documents(series)})
+    meta = pq.ParquetFile(file_of(gen)).metadata
+    assert [meta.row_group(i).num_rows for i in range(meta.num_row_groups)] == [3, 2, 1, 4]
+    assert row_groups_scanned(file_of(gen), "乙") == 1
+    assert row_groups_scanned(file_of(gen), "甲") == 2
+    assert row_groups_scanned(file_of(gen), "丁") == 0
+    got = read_table(tmp_path, "documents", ["doc_id", "series"], series="甲")
+    assert list(got.doc_id) == ["d0", "d1", "d2", "d5"]  # file order kept
+    whole = read_table(tmp_path, "documents", ["doc_id"])
+    assert list(whole.doc_id) == [f"d{k}" for k in range(10)]
+
+
+def test_one_series_or_interleaved_series_stay_one_row_group(tmp_path, monkeypatch):
+    gen = write_tables(tmp_path, {"documents": documents(["甲"] * 5)})
+    assert pq.ParquetFile(file_of(gen)).metadata.num_row_groups == 1
+    monkeypatch.setattr(tables, "MAX_SERIES_GROUPS", 3)
+    gen = write_tables(tmp_path, {"documents": documents(["甲", "乙"] * 2)})  # 4 runs > 3
+    assert pq.ParquetFile(file_of(gen)).metadata.num_row_groups == 1
+    got = read_table(tmp_path, "documents", ["doc_id"], series="乙")
+    assert list(got.doc_id) == ["d1", "d3"]
