@@ -527,3 +527,22 @@ def test_every_figure_has_its_csv_linked_from_the_index(sample_report):
     assert sum(line.startswith("三大攻坚战,") for line in trend) == len(
         json.loads((SAMPLE / "gold" / "intent.json").read_text(encoding="utf-8"))["years"]
     )
+
+
+@pytest.mark.xdist_group("report-sample")
+def test_the_series_left_out_is_named_with_its_command(sample_report):
+    """The sample source has two series (sample/notices.toml): 市科协工作要点 (2018–2024 without
+    2021: 6 years) and 市科协科普部科普工作要点 (b-2022, b-2023, b-2024: 3 years). The report
+    shows the first; the index and pages 02 and 03 name the second and the command for it."""
+    _, day, _ = sample_report
+    note = (  # the attribute's quotes are the page writer's (nbconvert writes class="pt-note")
+        "pt-note{q}>This page shows series “市科协工作要点” of source sample only; the "
+        "source also has: 市科协科普部科普工作要点 (3 years). To see it: <code>policytrack report "
+        "--source sample --series 市科协科普部科普工作要点</code></p>"
+    )
+    for page, q in (
+        ("index.html", "'"),
+        ("02_priority_timelines.html", '"'),
+        ("03_item_flows.html", '"'),
+    ):
+        assert note.format(q=q) in (day / page).read_text(encoding="utf-8"), page
