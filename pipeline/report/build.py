@@ -28,6 +28,7 @@ from policytrack.pipeline.report.index import (
     report_findings,
     summary_html,
 )
+from policytrack.pipeline.report.explorer import EXPLORER, write_explorer
 from policytrack.pipeline.report.kernels import Job, KernelPool
 from policytrack.pipeline.report.load import load_tables
 from policytrack.pipeline.report.notebooks import (
@@ -107,6 +108,7 @@ def build_report(
         try:
             result = ReportResult(out_dir=out_root / stamp)
             run_notebooks(kernels, paths, build, params, timeout)
+            write_explorer(params.data_dir, build / EXPLORER)
             result.notebooks = [nb.name for nb in paths]
             result.html = [Path(nb.name).with_suffix(".html").name for nb in paths]
             figures = figure_order((build / FIGURES).glob("*.png"))

@@ -1,5 +1,9 @@
 """Run the corpus-wide lexicon stage on a data dir built by today's build (until the build runs
-it itself): rewrite processed/{terms,term_timeline,lexicon}.parquet from the stage's output."""
+it itself): commit a new generation whose terms and term_timeline come from the stage's output
+(every other table of the current generation carried over as it is).
+
+The lexicon table itself has no `source` column, so `write_tables` (one partition per source)
+cannot hold it; the stage's lexicon is returned in the result instead."""
 
 from __future__ import annotations
 
@@ -13,13 +17,13 @@ from policytrack.pipeline.analysis.lexicon import (
     lexicon_stage,
     source_timeline,
 )
-from policytrack.pipeline.store.tables import write_table
+from policytrack.pipeline.store.schema import TABLES
+from policytrack.pipeline.store.tables import read_table, write_tables
 
 
 def source_frames(data_dir: Path) -> list[SourceFrames]:
-    processed = Path(data_dir) / "processed"
-    docs = pd.read_parquet(processed / "documents.parquet")
-    items = pd.read_parquet(processed / "items.parquet")
+    docs = read_table(data_dir, "documents")
+    items = read_table(data_dir, "items")
     return [
         SourceFrames(s, docs[docs["source"] == s], items[items["source"] == s])
         for s in sorted(docs["source"].unique())
@@ -27,8 +31,7 @@ def source_frames(data_dir: Path) -> list[SourceFrames]:
 
 
 def apply_lexicon(data_dir: Path, watch=(), config=None) -> LexiconResult:
-    """The stage over every source of `data_dir`, its tables written where readers look."""
-    processed = Path(data_dir) / "processed"
+    """The stage over every source of `data_dir`, its tables committed where readers look."""
     frames = source_frames(data_dir)
     result = lexicon_stage(frames, watch, config)
     terms = pd.concat([result.terms[f.source] for f in frames], ignore_index=True)
@@ -36,7 +39,12 @@ def apply_lexicon(data_dir: Path, watch=(), config=None) -> LexiconResult:
         [source_timeline(result, f.source, f.documents, watch) for f in frames],
         ignore_index=True,
     )
-    write_table(terms, processed / "terms.parquet", "terms")
-    write_table(timeline, processed / "term_timeline.parquet", "term_timeline")
-    write_table(result.lexicon, processed / "lexicon.parquet", "lexicon")
+    tables = {}
+    for name in TABLES:
+        if name in ("terms", "term_timeline", "lexicon"):
+            continue
+        df = read_table(Path(data_dir), name, required=False)
+        if df is not None:
+            tables[name] = df
+    write_tables(Path(data_dir), {**tables, "terms": terms, "term_timeline": timeline})
     return result
