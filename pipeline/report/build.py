@@ -22,13 +22,13 @@ from pathlib import Path
 
 from policytrack.pipeline.core import progress
 from policytrack.pipeline.report import publish
+from policytrack.pipeline.report.explorer import EXPLORER, write_explorer
 from policytrack.pipeline.report.index import (
     figure_order,
     index_html,
     report_findings,
     summary_html,
 )
-from policytrack.pipeline.report.explorer import EXPLORER, write_explorer
 from policytrack.pipeline.report.kernels import Job, KernelPool
 from policytrack.pipeline.report.load import load_tables
 from policytrack.pipeline.report.notebooks import (
