@@ -371,7 +371,7 @@ def test_gwr_watch_list_three_big_battles_2018_to_2021(gwr_report):
 @pytest.mark.xdist_group("report-gwr")
 def test_gwr_overview_counts_and_gaps(gwr_report):
     _, day, out = gwr_report
-    assert f"report: 3 notebooks, {len(registry.charts())} figures" in out
+    assert f"report: 4 notebooks, {len(registry.charts())} figures" in out
     assert stderr_outputs(day) == []  # no warnings from the kernels, missing glyphs included
     docs = svg_texts(day / "figures" / "01_documents_per_year.svg")
     note = [t for t in docs if t.startswith("来源：")]
