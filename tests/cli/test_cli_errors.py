@@ -13,12 +13,12 @@ import subprocess
 
 import pytest
 
-from policytrack.pipeline.store.schema import TABLES
 from policytrack.pipeline.store.tables import read_table, write_tables
 from tests.support.procs import policytrack
 from tests.support.tiny import write_tiny_dataset
 
 pytestmark = pytest.mark.xdist_group("cli-errors")
+TABLES = ("documents", "items", "sentences", "terms", "alignments", "threads", "term_timeline")
 
 
 @pytest.fixture(scope="module")
@@ -124,17 +124,13 @@ def test_markup_and_escape_sequences_in_names_and_text_print_as_text(tmp_path):
     """A series named `[/x]` (rich's MarkupError before) and an item text carrying terminal
     escape sequences: diff prints the name as written and no escape sequence from the data."""
     data = write_tiny_dataset(tmp_path / "data")
-    frames = {
-        name: read_table(data, name)
-        for name in TABLES
-        if read_table(data, name, required=False) is not None
-    }
+    tables = {n: read_table(data, n, required=False) for n in TABLES}
     for name in ("documents", "items", "alignments"):
-        df = frames[name]
+        df = tables[name]
         df["series"] = df["series"].replace("测试协会工作要点", "[/x]协会[bold]")
         if name == "items":
             df["text"] = df["text"].str.replace("坚持党的", "坚持\x1b]0;pwned\x07\x1b[2J党的")
-    write_tables(data, frames, strict=False)
+    write_tables(data, {n: df for n, df in tables.items() if df is not None}, strict=False)
     proc = run("diff", "testorg", "2018", "2019", "--data", str(data))
     assert proc.returncode == 0, proc.stderr
     assert "testorg / [/x]协会[bold]: 2018 → 2019 (item)" in proc.stdout
