@@ -1,4 +1,4 @@
-"""Import hygiene (issue 17.5): help and argument parsing load neither the numeric stack nor the
+"""Import hygiene (issue 17.5): `policytrack --help` and every command's `--help` load neither the numeric stack nor the
 crawler. Each case runs the real entry point in a fresh interpreter with `-X importtime`, which
 prints one line per module actually imported, and reads the top-level package names from it.
 """
@@ -54,9 +54,19 @@ def imported(*args: str) -> set[str]:
     return top_level(proc.stderr)
 
 
-@pytest.mark.parametrize(
-    "args", [["--help"], ["diff", "--help"], ["terms", "--help"], ["report", "--help"]]
-)
+def commands() -> list[str]:
+    import typer.main
+
+    from policytrack.pipeline.cli.app import app
+
+    return sorted(typer.main.get_command(app).commands)
+
+
+def test_the_commands_checked_below_are_the_cli_s():
+    assert {"diff", "terms", "report", "build", "crawl"} <= set(commands())
+
+
+@pytest.mark.parametrize("args", [["--help"], *([c, "--help"] for c in commands())])
 def test_help_imports_no_numeric_stack(args):
     names = imported(*args)
     assert {"policytrack", "typer"} <= names  # the reading works: the CLI was loaded
