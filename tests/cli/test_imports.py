@@ -1,6 +1,7 @@
-"""Import hygiene (issue 17.5): `policytrack --help` and every command's `--help` load neither the numeric stack nor the
-crawler. Each case runs the real entry point in a fresh interpreter with `-X importtime`, which
-prints one line per module actually imported, and reads the top-level package names from it.
+"""Import hygiene (issue 17.5): `policytrack --help` and every command's `--help` load neither
+the numeric stack nor the crawler. Each case runs the real entry point in a fresh interpreter
+with `-X importtime`, which prints one line per module actually imported, and reads the
+top-level package names from it.
 """
 
 from __future__ import annotations
