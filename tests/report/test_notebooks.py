@@ -237,6 +237,8 @@ def test_notebooks_run_from_inside_notebooks_without_parameters(project, tmp_pat
     for name in NOTEBOOKS:
         nb = nbformat.read(tmp_path / name, as_version=4)
         assert not [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
+        if name.startswith("04"):
+            continue  # diffusion is across sources: no one source's scope line to print
         printed = outputs(nb, "stdout")
         assert printed and printed[0].startswith("testorg 测试协会工作要点 (2017, 2021)"), name
     nb = nbformat.read(tmp_path / "02_priority_timelines.ipynb", as_version=4)
