@@ -30,6 +30,9 @@ from policytrack.pipeline.text.vocab import DATE, DATETIME, DEPARTMENT, iso_date
 _WS = re.compile(r"\s+")
 # C0/C1 control characters other than whitespace (Word's \x0b, backspaces, NUL).
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+# Bidirectional overrides and isolates: in a title they make it read differently from what it
+# is (in the summary, the report, a spreadsheet). Dropped from the short fields clean() reads.
+_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 _SINGLE_BYTE = {"iso-8859-1", "latin-1", "latin1", "windows-1252", "cp1252", "ascii", "us-ascii"}
 _SKIP_HREF = re.compile(r"^\s*(javascript:|mailto:|tel:|#|$)", re.I)
 _ATT_PREFIX = re.compile(r"^\s*附件\s*\d*\s*[:：.、]?\s*")
@@ -54,7 +57,7 @@ def charset_of(content_type: str | None) -> str | None:
 
 
 def clean(text: str | None) -> str:
-    text = _CONTROL.sub("", text or "")
+    text = _BIDI.sub("", _CONTROL.sub("", text or ""))
     return _WS.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
