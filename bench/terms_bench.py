@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from policytrack.pipeline.store.tables import read_table
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 SHARED = Path(os.environ.get("POLICYTRACK_SHARED", REPO.parent / "shared"))
@@ -47,7 +49,7 @@ def build_gwr(corpus: Path, work: Path) -> Path:
     from policytrack.pipeline.jobs.ingest import ingest
 
     data = work / "gwr"
-    if not (data / "processed" / "documents.parquet").exists():
+    if not (data / "processed" / "CURRENT").exists():
         ingest([corpus], "gwr", data)
         build(data)
     return data
@@ -55,12 +57,11 @@ def build_gwr(corpus: Path, work: Path) -> Path:
 
 def synthetic_frames(data: Path, scale: int, seed: int = 7):
     """`scale` perturbed copies of the GWR's tables, one source each."""
-    import pandas as pd
 
     from policytrack.pipeline.analysis.lexicon import SourceFrames
 
-    docs = pd.read_parquet(data / "processed" / "documents.parquet")
-    items = pd.read_parquet(data / "processed" / "items.parquet")
+    docs = read_table(data, "documents")
+    items = read_table(data, "items")
     rng = random.Random(seed)
     alphabet = sorted({c for t in items["text"] for c in t if "\u4e00" <= c <= "\u9fff"})
 
@@ -126,14 +127,12 @@ def run_stage(data: Path, scale: int) -> dict:
 
 
 def matcher_vs_scan(data: Path) -> dict:
-    import pandas as pd
 
     from policytrack.pipeline.analysis.lexicon_count import Matcher, document_units
 
-    processed = data / "processed"
-    lex = pd.read_parquet(processed / "lexicon.parquet")
-    docs = pd.read_parquet(processed / "documents.parquet")
-    items = pd.read_parquet(processed / "items.parquet")
+    lex = read_table(data, "lexicon")
+    docs = read_table(data, "documents")
+    items = read_table(data, "items")
     units = [u for _, u in document_units(docs, items)]
     terms, kinds = list(lex["term"]), list(lex["kind"])
     t0 = time.perf_counter()
@@ -179,15 +178,13 @@ def old_terms(data: Path, source: str) -> None:
     """The `terms` code path this issue replaced (pipeline/cli/terms.py and analysis/termquery.py
     before the lexicon), kept verbatim in substance: the whole source's timeline grouped with
     per-group Python lambdas, then one `.at` lookup per cell and a rich column per year."""
-    import pandas as pd
     from rich.console import Console
     from rich.table import Table
 
     from policytrack.pipeline.analysis.corpus import select_documents
 
-    processed = data / "processed"
-    documents = pd.read_parquet(processed / "documents.parquet")
-    timeline = pd.read_parquet(processed / "term_timeline.parquet")
+    documents = read_table(data, "documents")
+    timeline = read_table(data, "term_timeline")
     documents = documents[documents["source"] == source]
     timeline = timeline[timeline["source"] == source]
     select_documents(documents, quiet=True)
@@ -246,9 +243,6 @@ def main() -> None:
         return
     work = args.work or Path(tempfile.mkdtemp(prefix="terms_bench_"))
     data = build_gwr(args.corpus, work)
-    from tests.support.lexicon import apply_lexicon
-
-    apply_lexicon(data)  # the tables `terms` reads, from the stage
     print(f"# terms bench — work dir {work}")
     parts = set(args.parts.split(","))
     for scale in (1, args.scale) if "stage" in parts else ():

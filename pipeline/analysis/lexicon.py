@@ -370,23 +370,33 @@ def _lexicon_table(
     for col in ("first_source", "first_series"):
         out[col] = out[col].fillna("")
     out["flag"] = [
-        _flag(t, k, d, q, s, cfg)
-        for t, k, d, q, s in zip(
-            out.index, out["kind"], out["documents"], out["quoted"], out["share"], strict=True
+        _flag(t, k, d, n, q, s, cfg)
+        for t, k, d, n, q, s in zip(
+            out.index,
+            out["kind"],
+            out["documents"],
+            out["count"],
+            out["quoted"],
+            out["share"],
+            strict=True,
         )
     ]
     out["score"] = out["score"].fillna(0.0).astype(float)
-    out = out.reset_index()
+    # A built-in formula no document says is not in this corpus's lexicon; a watch term stays.
+    out = out[(out["documents"] > 0) | (out["kind"] == "watch")].reset_index()
     return out[LEXICON_COLUMNS].sort_values(["first_year", "term"], ignore_index=True)
 
 
-def _flag(term: str, kind: str, documents: int, quoted: int, share: float, cfg) -> str:
+def _flag(term: str, kind: str, documents: int, count: int, quoted: int, share: float, cfg) -> str:
     """`emphasis`: a quoted ordinary word (two characters and no numeral, or said in more than
-    `emphasis_df` of its series' documents); `one_off`: in one document only. Watch terms and
+    `emphasis_df` of its series' documents and mostly bare); `one_off`: in one document only. Watch terms and
     discovered phrases are never flagged."""
     if kind in ("watch", "phrase"):
         return ""
-    if kind == "quote" and (len(term) <= 2 and not is_formula(term) or share > cfg.emphasis_df):
+    # A quote said in most of its series' documents, mostly bare, is an ordinary word that was
+    # quoted once (a coinage quoted year after year, 科创中国, is a priority, not emphasis).
+    common = share > cfg.emphasis_df and quoted * 2 < count
+    if kind == "quote" and (len(term) <= 2 and not is_formula(term) or common):
         return "emphasis"
     if documents <= 1:
         return "one_off"

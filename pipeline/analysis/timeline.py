@@ -32,6 +32,7 @@ import pandas as pd
 
 from policytrack.pipeline.analysis.corpus import select_documents
 from policytrack.pipeline.store import schema
+from policytrack.pipeline.text.terms import is_formula
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,8 @@ def group_variants(
     """term → canonical form. Groups are stars around a root, so they never chain.
 
     Roots are taken shortest first (watched terms before all others); a later term joins the
-    most frequent root it contains (or nearly equals), otherwise it becomes a root itself.
+    longest (then most frequent) root it contains or nearly equals, otherwise it becomes a root
+    itself. A numbered formula joins only a numbered formula.
     """
     from rapidfuzz import fuzz
 
@@ -85,7 +87,8 @@ def group_variants(
         key = match_form(term) or term
         grams = {key[i : i + 2] for i in range(max(len(key) - 1, 1))}
         cands = {r for g in grams for r in by_gram.get(g, ())}
-        best = None
+        numbered = is_formula(term)
+        best, best_key = None, ""
         for r in cands:
             root, rkey = roots[r], rkeys[r]
             contained = (
@@ -97,11 +100,15 @@ def group_variants(
                 and abs(len(rkey) - len(key)) <= 2
                 and fuzz.ratio(rkey, key) >= cfg.near
             )
+            if numbered and not is_formula(root):
+                continue  # the numeral is the coinage: 三大攻坚战 is not a form of 攻坚战
+            # The most specific root wins (打好三大攻坚战 → 三大攻坚战, not 攻坚战), then the
+            # most frequent.
             if (contained or close) and (
                 best is None
-                or (freq.get(root, 0), len(root), root) > (freq.get(best, 0), len(best), best)
+                or (len(rkey), freq.get(root, 0), root) > (len(best_key), freq.get(best, 0), best)
             ):
-                best = root
+                best, best_key = root, rkey
         if best is None:
             canonical[term] = term
             roots.append(term)

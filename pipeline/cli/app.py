@@ -67,9 +67,9 @@ def _root(
 
 
 def _register() -> None:
-    from policytrack.pipeline.cli import crawl, diff, evaluate, files, report, run, terms
+    from policytrack.pipeline.cli import crawl, diff, evaluate, explore, files, report, run, terms
 
-    for module in (files, crawl, diff, terms, evaluate, report, run):
+    for module in (files, crawl, diff, terms, explore, evaluate, report, run):
         module.register(app)
 
 

@@ -39,7 +39,7 @@ def diff_cmd(
     options.check_level(level)
     # Only this source's partitions are read (store/tables.py).
     items = read_table(data, "items", source=source)
-    documents = read_table(data, "documents", source=source)
+    documents = read_table(data, "documents")  # every source's: an unknown one names the others
     alignments = read_table(data, "alignments", required=False, source=source)
     sentences = (
         read_table(data, "sentences", required=False, source=source)

@@ -2,10 +2,10 @@
 
 1. **parse** each source (in parallel with `--jobs N` or on a Dask cluster with `--dask`): only
    documents the source's cache does not hold yet are parsed (jobs/sourcecache.py);
-2. **corpus**: one corpus-wide stage over every source's parsed tables (`corpus_stage`; today it
-   does nothing), whose output every source's analysis receives;
-3. **analyse** each source whose documents or corpus context changed: alignment, threads, term
-   timelines;
+2. **corpus**: the lexicon, discovered over every source's parsed tables and counted in each
+   (jobs/corpus.py): each source's `terms` table;
+3. **analyse** each source: alignment and threads when its documents changed, term timelines
+   when its documents or the lexicon changed;
 4. **commit**: the sources' cache files become the partitions of a new generation, switched in
    at once (store/layout.py). Nothing new: no generation, no table read.
 
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from policytrack.pipeline.core.errors import InputError
 from policytrack.pipeline.core.progress import track
 from policytrack.pipeline.jobs.commit import commit_build
+from policytrack.pipeline.jobs.corpus import CorpusContext, corpus_stage, lexicon_flags
 from policytrack.pipeline.jobs.sourcecache import SourceCache, fingerprint
 from policytrack.pipeline.store import atomic, layout, schema
 from policytrack.pipeline.store.lock import BuildLock
@@ -30,13 +31,14 @@ from policytrack.pipeline.store.schema import ANALYSIS_TABLES, PARSE_TABLES
 from policytrack.pipeline.store.versions import ALIGN_VERSION, PARSER_VERSION
 from policytrack.pipeline.text.model import Document
 from policytrack.pipeline.text.parse import parse_bytes, split_sentences
-from policytrack.pipeline.text.vocab import plausible_year, year_range
-from policytrack.pipeline.text.watch import watch_list
+from policytrack.pipeline.text.vocab import check_year, plausible_year, year_range
+from policytrack.pipeline.text.watch import parse_watch
 
 if TYPE_CHECKING:
     import pandas as pd
 
 log = logging.getLogger(__name__)
+ALIGN_TABLES = ("alignments", "threads")  # what the alignment writes (terms: jobs/corpus.py)
 
 
 @dataclass
@@ -70,13 +72,10 @@ class BuildResult:
 def record_year(rec: dict, where: str) -> int | None:
     """The manifest's year, checked: a record written before years were checked may hold any
     JSON value; it fails this document only, never the build."""
-    y = rec.get("year")
-    if y is None or y == "":
-        return None
-    if isinstance(y, bool) or not isinstance(y, int) or not plausible_year(y):
-        shown = str(y) if len(str(y)) <= 24 else str(y)[:21] + "..."
-        raise InputError(where, f"manifest year {shown} is not plausible ({year_range()})")
-    return y
+    try:
+        return check_year(rec.get("year"), "manifest year")
+    except ValueError as err:
+        raise InputError(where, str(err)) from None
 
 
 def parse_record(store: RawStore, rec: dict, watch: list[str]) -> tuple[Document, str]:
@@ -178,10 +177,6 @@ def document_rows(doc: Document, rec: dict, text_from: str) -> dict[str, list[di
         for item in sec.items:
             walk(item, sec.path, sec.no)
     n_chars = sum(len(text) for _, text in doc.own_texts())
-    terms = [
-        {**base, "term": t.term, "kind": t.kind, "count": t.count, "paths": t.paths}
-        for t in doc.terms
-    ]
     document = {
         **base,
         "title": doc.title,
@@ -203,7 +198,7 @@ def document_rows(doc: Document, rec: dict, text_from: str) -> dict[str, list[di
         "url": rec.get("url"),
         "recorded_at": rec.get("fetched_at") or rec.get("ingested_at") or "",
     }
-    return {"documents": [document], "items": items, "sentences": sentences, "terms": terms}
+    return {"documents": [document], "items": items, "sentences": sentences}
 
 
 # --------------------------------------------------------------------------------------------
@@ -342,34 +337,6 @@ def parse_source(
 
 
 # --------------------------------------------------------------------------------------------
-# the corpus-wide slot
-
-
-@dataclass(frozen=True)
-class CorpusContext:
-    """What the corpus-wide stage hands every source's analysis (picklable: it travels to pool
-    and Dask workers). `key` names its content and is part of each source's analysis key, so
-    a changed context re-analyses every source and an unchanged one none."""
-
-    key: str = ""
-    data: object = None
-
-
-def corpus_stage(data_dir: Path, parse_ids: dict[str, str]) -> CorpusContext:
-    """Runs once per build, after every source is parsed and before any is analysed.
-
-    `parse_ids` maps each parsed source to the fingerprint of its parse tables: the stage's
-    whole input. A stage reads those tables one source at a time
-    (`jobs.sourcecache.iter_parsed(data_dir, sorted(parse_ids), "terms", columns=[...])`) and
-    must be cheap when `parse_ids` is what it saw last time (keep its output under
-    `processed/corpus/`, keyed by them), so that a warm build stays cheap.
-
-    Today nothing runs here. (The corpus-wide lexicon of docs/terms.md goes here.)
-    """
-    return CorpusContext()
-
-
-# --------------------------------------------------------------------------------------------
 # one source: analyse
 
 
@@ -383,51 +350,52 @@ def analyse_source(
     *,
     check_only: bool = False,
 ) -> dict | None:
-    """Align and time one source's parsed tables unless its analysis is current."""
+    """Align one source and time its terms, each part unless it is current: the alignment
+    depends on the source's parse only, the term timeline also on the corpus stage."""
     cache = SourceCache(data_dir, source)
     notes: list[str] = []
     state = cache.load_state(notes)
     if not state.get("parse_id"):
         raise InputError(cache.dir, "not parsed (state.json has no parse)")
-    key = fingerprint(state["parse_id"], level, ALIGN_VERSION, context.key)
-    fresh = state.get("analysis_key") == key
-    if fresh and (bad := cache.damaged(state, ANALYSIS_TABLES)):
+    align_key = fingerprint(state["parse_id"], level, ALIGN_VERSION)
+    timeline_key = fingerprint(state["parse_id"], context.key, watch)
+    align = state.get("analysis_key") != align_key
+    if not align and (bad := cache.damaged(state, ALIGN_TABLES)):
         notes.append(f"{bad}; re-aligning {source}")
-        fresh = False
-    if fresh:
+        align = True
+    timeline = state.get("timeline_key") != timeline_key
+    if not timeline and (bad := cache.damaged(state, ["term_timeline"])):
+        notes.append(f"{bad}; recomputing the term timeline of {source}")
+        timeline = True
+    if not (align or timeline):
         return {"source": source, "aligned": False, "notes": notes}
     if check_only:
         return None
-    tables = {name: cache.read(state, name) for name in PARSE_TABLES}
-    for name, df in analyse(tables, watch, level, workers, context).items():
-        cache.write(state, name, df, key)
-    state["analysis_key"] = key
+    documents = cache.read(state, "documents")
+    if align:
+        from policytrack.pipeline.analysis.align import align_corpus
+
+        alignments, threads = align_corpus(
+            cache.read(state, "items"),
+            documents,
+            level=level,
+            sentences=cache.read(state, "sentences"),
+            workers=workers,
+        )
+        cache.write(state, "alignments", alignments, align_key)
+        cache.write(state, "threads", threads, align_key)
+        state["analysis_key"] = align_key
+    if timeline:
+        from policytrack.pipeline.analysis.timeline import term_timeline
+
+        terms = cache.read(state, "terms")
+        flags = lexicon_flags(context)
+        df = term_timeline(terms, documents, watch=watch, flags=flags)
+        cache.write(state, "term_timeline", df, timeline_key)
+        state["timeline_key"] = timeline_key
     cache.save_state(state)
     cache.collect(state)
-    return {"source": source, "aligned": True, "notes": notes}
-
-
-def analyse(
-    tables: dict[str, pd.DataFrame],
-    watch: list[str],
-    level: str,
-    workers: int = -1,
-    context: CorpusContext | None = None,
-) -> dict[str, pd.DataFrame]:
-    """Alignment, threads and term timelines for one source's parsed tables. (`context`: the
-    corpus stage's output; nothing uses it yet.)"""
-    from policytrack.pipeline.analysis.align import align_corpus
-    from policytrack.pipeline.analysis.timeline import term_timeline
-
-    alignments, threads = align_corpus(
-        tables["items"],
-        tables["documents"],
-        level=level,
-        sentences=tables["sentences"],
-        workers=workers,
-    )
-    timeline = term_timeline(tables["terms"], tables["documents"], watch=watch)
-    return {"alignments": alignments, "threads": threads, "term_timeline": timeline}
+    return {"source": source, "aligned": align, "notes": notes}
 
 
 # --------------------------------------------------------------------------------------------
@@ -480,7 +448,8 @@ def _stage(runner, fn, arglists: list[tuple], what: str) -> list[dict]:
 
 
 def _build(data_dir: Path, lock, *, watch, jobs, level, only, dask) -> BuildResult:
-    watch_terms = watch_list(watch)
+    # Only the user's --watch: the lexicon finds the rest (the default list is the report's lanes).
+    watch_terms = parse_watch(watch)
     every = sources(data_dir)
     names = [s for s in every if s in only] if only else every
     runner = _runner(jobs, dask, data_dir)
@@ -492,7 +461,9 @@ def _build(data_dir: Path, lock, *, watch, jobs, level, only, dask) -> BuildResu
         lock.phase("corpus")
         states = {s: SourceCache(data_dir, s).load_state([]) for s in every}
         context = corpus_stage(
-            data_dir, {s: st["parse_id"] for s, st in states.items() if st.get("parse_id")}
+            data_dir,
+            {s: st["parse_id"] for s, st in states.items() if st.get("parse_id")},
+            watch_terms,
         )
         lock.phase("analyse")
         args = [(data_dir, s, watch_terms, level, context) for s in names]

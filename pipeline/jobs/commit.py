@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from policytrack.pipeline.core.errors import InputError
+from policytrack.pipeline.jobs.corpus import lexicon_partition
 from policytrack.pipeline.jobs.sourcecache import SourceCache
 from policytrack.pipeline.store import atomic, layout, schema
 from policytrack.pipeline.store.schema import ANALYSIS_TABLES, CSV_COPIES, PARSE_TABLES
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 ALL_TABLES = (*PARSE_TABLES, *ANALYSIS_TABLES)
+CORPUS_TABLES = ("lexicon",)  # one corpus-wide partition each (jobs/corpus.py)
 
 
 def commit_build(
@@ -26,7 +28,11 @@ def commit_build(
     """(current generation, whether this call committed it). Reads each source's state.json
     and stats the current partitions; reads no table unless it commits (the CSV copies)."""
     processed = data_dir / "processed"
-    files: dict[str, dict[str, tuple[Path, str, int]]] = {t: {} for t in ALL_TABLES}
+    files: dict[str, dict[str, tuple[Path, str, int]]] = {
+        t: {} for t in (*ALL_TABLES, *CORPUS_TABLES)
+    }
+    if every and (lexicon := lexicon_partition(data_dir)):
+        files["lexicon"][layout.CORPUS_PARTITION] = lexicon
     for s in every:
         cache = SourceCache(data_dir, s)
         state = cache.load_state([])

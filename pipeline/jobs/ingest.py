@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import errno
-import json
 import logging
-import math
 import os
 import stat
 from dataclasses import dataclass, field
@@ -14,11 +11,13 @@ from pathlib import Path
 from policytrack.pipeline.core.errors import InputError
 from policytrack.pipeline.store import manifest
 from policytrack.pipeline.store.rawstore import RawStore, check_data_dir, sha256_bytes
-from policytrack.pipeline.text.extract import MAX_BYTES, TYPES, extract, sniff_type
+from policytrack.pipeline.text.extract import TYPES, extract, sniff_type
+from policytrack.pipeline.text.jsonrow import parse_json_row
+from policytrack.pipeline.text.limits import file_kind, read_file
 from policytrack.pipeline.text.normalize import series_key
 from policytrack.pipeline.text.parse import YearMissing, parse_extracted
 from policytrack.pipeline.text.title import year_from_title
-from policytrack.pipeline.text.vocab import plausible_year, year_range
+from policytrack.pipeline.text.vocab import check_year
 
 log = logging.getLogger(__name__)
 
@@ -30,22 +29,6 @@ class IngestResult:
     added: list[dict] = field(default_factory=list)
     duplicates: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (where, reason)
-
-
-def _kind(st: os.stat_result) -> str | None:
-    """Why a file is refused by its type (None: a regular file)."""
-    if stat.S_ISLNK(st.st_mode):
-        return "a symbolic link (not followed: pass the file it points to)"
-    if not stat.S_ISREG(st.st_mode):
-        what = (
-            "folder"
-            if stat.S_ISDIR(st.st_mode)
-            else "fifo"
-            if stat.S_ISFIFO(st.st_mode)
-            else "device or socket"
-        )
-        return f"not a regular file ({what})"
-    return None
 
 
 def _files(paths: list[Path], skipped: list[tuple[str, str]]) -> list[Path]:
@@ -64,13 +47,13 @@ def _files(paths: list[Path], skipped: list[tuple[str, str]]) -> list[Path]:
                     f = Path(root) / name
                     if f.suffix.lower() not in SUPPORTED:
                         continue
-                    why = _kind(f.lstat())
+                    why = file_kind(f.lstat())
                     if why:
                         skipped.append((str(f), why))
                     else:
                         out.append(f)
             continue
-        why = _kind(st)
+        why = file_kind(st)
         if why:
             skipped.append((str(p), why))
         else:
@@ -79,83 +62,8 @@ def _files(paths: list[Path], skipped: list[tuple[str, str]]) -> list[Path]:
 
 
 def read_regular(path: Path) -> bytes:
-    """A file's bytes, refusing (InputError) a link, a special file or one over the size cap,
-    judged on the opened file itself (no swap between the check and the read)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError as err:
-        if err.errno == errno.ELOOP:
-            raise InputError(
-                path, "a symbolic link (not followed: pass the file it points to)"
-            ) from None
-        raise InputError(path, err.strerror or str(err)) from None
-    with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fh.fileno())
-        why = _kind(st)
-        if why:
-            raise InputError(path, why)
-        if st.st_size > MAX_BYTES:
-            mb = MAX_BYTES // 1024 // 1024
-            raise InputError(path, f"file too large ({st.st_size // 1024 // 1024} MB > {mb} MB)")
-        return fh.read(MAX_BYTES + 1)
-
-
-MAX_JSON_DEPTH = 20  # a row is a flat object; anything deeper is not one of ours
-
-
-def _no_constant(name: str):
-    raise ValueError(f"{name} is not a number")
-
-
-def _finite(text: str) -> float:
-    v = float(text)
-    if not math.isfinite(v):
-        raise ValueError(f"number {text[:20]} out of range")
-    return v
-
-
-def _depth(v, limit: int) -> int:
-    if limit < 0:
-        return 0
-    if isinstance(v, dict):
-        return 1 + max((_depth(x, limit - 1) for x in v.values()), default=0)
-    if isinstance(v, list):
-        return 1 + max((_depth(x, limit - 1) for x in v), default=0)
-    return 0
-
-
-def parse_json_row(raw: bytes):
-    """One JSON value with numbers checked (no NaN/Infinity, no float overflow) and nesting
-    bounded; ValueError with a short reason otherwise."""
-    try:
-        row = json.loads(raw, parse_constant=_no_constant, parse_float=_finite)
-    except RecursionError:
-        raise ValueError("invalid JSON (nested too deep)") from None
-    except ValueError as exc:
-        detail = (
-            str(exc).split(":")[0]
-            if "out of range" in str(exc) or "not a number" in str(exc)
-            else exc.__class__.__name__
-        )
-        raise ValueError(f"invalid JSON ({detail})") from None
-    if _depth(row, MAX_JSON_DEPTH + 1) > MAX_JSON_DEPTH:
-        raise ValueError(f"invalid JSON (nested deeper than {MAX_JSON_DEPTH} levels)")
-    return row
-
-
-def check_year(value, what: str) -> int | None:
-    """A year as given (int, or digits in a string), within vocab.plausible_year; None for
-    none given; ValueError naming `what` otherwise."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 30:
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{what} {str(value)[:24]!s} is not a year")
-    if not plausible_year(value):
-        shown = str(value) if len(str(value)) <= 24 else str(value)[:21] + "..."
-        raise ValueError(f"{what} {shown} is not plausible ({year_range()})")
-    return value
+    """A file's bytes; a link, a special file or one over the size cap is refused."""
+    return read_file(path, follow_links=False)
 
 
 def _jsonl_rows(path: Path) -> list[tuple[str, bytes, dict | None, str | None]]:

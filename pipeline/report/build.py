@@ -22,6 +22,7 @@ from pathlib import Path
 
 from policytrack.pipeline.core import progress
 from policytrack.pipeline.report import publish
+from policytrack.pipeline.report.explorer import EXPLORER, write_explorer
 from policytrack.pipeline.report.index import (
     figure_order,
     index_html,
@@ -107,6 +108,7 @@ def build_report(
         try:
             result = ReportResult(out_dir=out_root / stamp)
             run_notebooks(kernels, paths, build, params, timeout)
+            write_explorer(params.data_dir, build / EXPLORER)
             result.notebooks = [nb.name for nb in paths]
             result.html = [Path(nb.name).with_suffix(".html").name for nb in paths]
             figures = figure_order((build / FIGURES).glob("*.png"))

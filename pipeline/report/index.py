@@ -24,8 +24,13 @@ SUMMARY_TABLES = ("terms", "term_timeline", "alignments", "items")
 MAX_LISTED = 12  # terms or items named per line of the summary
 
 NOTEBOOK_TITLES = {
-    "zh": {"01": "文件概览", "02": "重点提法时间线", "03": "条目流向"},
-    "en": {"01": "Corpus overview", "02": "Priority timelines", "03": "Item flows"},
+    "zh": {"01": "文件概览", "02": "重点提法时间线", "03": "条目流向", "04": "提法扩散"},
+    "en": {
+        "01": "Corpus overview",
+        "02": "Priority timelines",
+        "03": "Item flows",
+        "04": "Diffusion",
+    },
 }
 
 
@@ -79,6 +84,8 @@ def index_html(
             f"<li><a href='{esc(page_name, quote=True)}'>{esc(label)}</a> "
             f"(<a href='{esc(nb_name, quote=True)}'>.ipynb</a>)</li>"
         )
+    explore = "提法浏览器（单个离线网页）" if zh else "Explorer (one offline page)"
+    parts.append(f"<li><a href='explorer.html' id='explorer'>{esc(explore)}</a></li>")
     parts.append(f"</ul><h2>{'图表' if zh else 'Figures'}</h2><div class='grid'>")
     for fig in figures:
         fig = Path(fig)

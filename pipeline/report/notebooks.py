@@ -24,12 +24,18 @@ if "jsonschema" not in sys.modules:
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 NOTEBOOK_DIR = PACKAGE_DIR.parents[1] / "notebooks"
-NOTEBOOKS = ("01_corpus_overview.ipynb", "02_priority_timelines.ipynb", "03_item_flows.ipynb")
+NOTEBOOKS = (
+    "01_corpus_overview.ipynb",
+    "02_priority_timelines.ipynb",
+    "03_item_flows.ipynb",
+    "04_diffusion.ipynb",
+)
 # Tables each notebook reads: checked before any kernel starts, for a quick, clear error.
 NEEDS = {
     "01_corpus_overview.ipynb": ("documents", "items"),
     "02_priority_timelines.ipynb": ("documents", "term_timeline"),
     "03_item_flows.ipynb": ("documents", "items", "alignments", "threads"),
+    "04_diffusion.ipynb": ("documents", "term_timeline"),
 }
 
 # The lab template minus everything it would fetch from a CDN (require.js, MathJax, mermaid):

@@ -35,6 +35,10 @@ LINK = "current"
 GEN_RE = re.compile(r"^g(\d{6,})$")
 PARQUET_MAGIC = b"PAR1"
 
+# A corpus-wide table (the lexicon) is one partition of this name: a leading underscore is not a
+# valid source name (store/rawstore.SOURCE_RE), so it is never a source's partition.
+CORPUS_PARTITION = "_corpus"
+
 
 def rebuild_hint(processed: Path) -> str:
     return f"run `policytrack build --data {processed.parent}`"

@@ -219,7 +219,13 @@ def write_tables(
         try:
             for name, df in frames.items():
                 files[name] = {}
-                for src, part in df.groupby("source", sort=True) if len(df) else []:
+                # A corpus-wide table (no source column: the lexicon) is one partition.
+                parts = (
+                    df.groupby("source", sort=True)
+                    if "source" in df
+                    else [(layout.CORPUS_PARTITION, df)]
+                )
+                for src, part in parts if len(df) else []:
                     path = staging / name / f"{src}.parquet"
                     part = part.reset_index(drop=True)
                     if strict:
@@ -230,7 +236,9 @@ def write_tables(
                         rows = len(part)
                     key = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
                     files[name][str(src)] = (path, key, rows)
-            sources = sorted({s for by_source in files.values() for s in by_source})
+            sources = sorted(
+                {s for by_source in files.values() for s in by_source} - {layout.CORPUS_PARTITION}
+            )
             gen = layout.commit(processed, files, {"sources": sources})
         finally:
             shutil.rmtree(staging, ignore_errors=True)

@@ -7,3 +7,4 @@ Kept in a module with no imports so a warm build can read them without loading s
 PARSER_VERSION = "2"
 # Alignment, threads and term timelines.
 ALIGN_VERSION = "4"
+LEXICON_VERSION = "1"

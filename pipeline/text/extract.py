@@ -8,7 +8,6 @@ LibreOffice when installed), and one JSON object (a row of an ingested .jsonl: t
 from __future__ import annotations
 
 import io
-import json
 import logging
 import os
 import re
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from policytrack.pipeline.core.errors import InputError
+from policytrack.pipeline.text.jsonrow import parse_json_row
 from policytrack.pipeline.text.limits import MAX_BYTES, check_pdf, check_zip, too_large
 from policytrack.pipeline.text.vocab import plausible_year
 
@@ -438,11 +438,9 @@ def extract(data: bytes, name: str = "", content_type: str | None = None) -> Ext
     _check_text(text, where)
     if ctype == "application/json":
         try:
-            row = json.loads(text)
+            row = parse_json_row(text, strict_numbers=False)
         except ValueError as exc:
-            raise InputError(where, f"invalid JSON ({exc.msg} at line {exc.lineno})") from exc
-        except RecursionError:
-            raise InputError(where, "invalid JSON (nested too deeply)") from None
+            raise InputError(where, str(exc)) from None
         if not isinstance(row, dict) or not isinstance(row.get("content"), str):
             raise InputError(where, "JSON document needs a 'content' string (and 'title', 'year')")
         year = row.get("year")

@@ -6,7 +6,9 @@ before it can take gigabytes of memory or block forever.
 
 from __future__ import annotations
 
+import errno
 import io
+import os
 import stat
 import zipfile
 import zlib
@@ -29,27 +31,43 @@ def too_large(size: int, limit: int = MAX_BYTES) -> str:
     return f"file too large ({size // _MB} MB > {limit // _MB} MB)"
 
 
-def read_file(path: str | Path, limit: int = MAX_BYTES) -> bytes:
-    """A document file's bytes, read only when it is a regular file of at most `limit` bytes.
-
-    stat follows symlinks, so a link to /dev/zero is refused as the character device it is; a
-    FIFO is refused before it is opened (opening it would wait for a writer forever).
-    """
-    where = str(path)
-    try:
-        st = Path(path).stat()
-    except OSError as exc:
-        raise InputError(where, exc.strerror or exc.__class__.__name__) from exc
+def file_kind(st) -> str | None:
+    """Why a file is refused by its type (None: a regular file)."""
+    if stat.S_ISLNK(st.st_mode):
+        return "a symbolic link (not followed: pass the file it points to)"
     if not stat.S_ISREG(st.st_mode):
         kind = next((name for test, name in _KINDS if test(st.st_mode)), "not a file")
-        raise InputError(where, f"not a regular file ({kind}); only regular files are read")
-    if st.st_size > limit:
-        raise InputError(where, too_large(st.st_size, limit))
+        return f"not a regular file ({kind}); only regular files are read"
+    return None
+
+
+def read_file(path: str | Path, limit: int = MAX_BYTES, *, follow_links: bool = True) -> bytes:
+    """A document file's bytes, read only when it is a regular file of at most `limit` bytes.
+
+    The checks are made on the opened file itself (no swap between check and read). Opening
+    does not block on a FIFO (O_NONBLOCK), which is then refused as what it is; a link is
+    followed (a link to /dev/zero is refused as the character device it is) unless
+    `follow_links` is False (ingest: a link in a batch could point anywhere).
+    """
+    where = str(path)
+    flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow_links else os.O_NOFOLLOW)
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(limit + 1)
+        fd = os.open(path, flags)
     except OSError as exc:
-        raise InputError(where, exc.strerror or exc.__class__.__name__) from exc
+        if exc.errno == errno.ELOOP and not follow_links:
+            raise InputError(where, file_kind(os.lstat(path)) or "a symbolic link") from None
+        raise InputError(where, exc.strerror or exc.__class__.__name__) from None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        why = file_kind(st)
+        if why:
+            raise InputError(where, why)
+        if st.st_size > limit:
+            raise InputError(where, too_large(st.st_size, limit))
+        try:
+            data = fh.read(limit + 1)
+        except OSError as exc:
+            raise InputError(where, exc.strerror or exc.__class__.__name__) from exc
     if len(data) > limit:  # it grew while we read it
         raise InputError(where, too_large(len(data), limit))
     return data

@@ -28,7 +28,7 @@ _BOOK = re.compile(r"《([^《》\n]{1,80})》")
 # A quotation with sentence punctuation is reported speech, not a slogan.
 _NOT_SLOGAN = re.compile(r"[。！？!?；;，,：:]")
 _HAS_WORD = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]")
-_NUMERAL = "一二三四五六七八九十两百千万"
+_NUMERAL = "一二三四五六七八九十两百千万双"  # 双: 双碳, 双减, 双循环, 双一流
 _FORMULA_START = re.compile(rf"^(?:[{_NUMERAL}]+|\d+)[\u4e00-\u9fff+＋]")
 _FORMULA_ANY = re.compile(rf"[{_NUMERAL}\d]")
 MIN_FREE_LEN = 3  # terms shorter than this are only counted when quoted

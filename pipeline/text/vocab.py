@@ -78,3 +78,18 @@ def year_range(today_year: int | None = None) -> str:
     import datetime
 
     return f"{FIRST_YEAR}–{(today_year or datetime.date.today().year) + 1}"
+
+
+def check_year(value, what: str) -> int | None:
+    """A year as given (int, or digits in a string), within vocab.plausible_year; None for
+    none given; ValueError naming `what` otherwise."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 30:
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{what} {str(value)[:24]!s} is not a year")
+    if not plausible_year(value):
+        shown = str(value) if len(str(value)) <= 24 else str(value)[:21] + "..."
+        raise ValueError(f"{what} {shown} is not plausible ({year_range()})")
+    return value

@@ -4,8 +4,8 @@ then the Party congress reports beside them.
 Expected values come from tests/fixtures/expected/ (read its README): gwr_terms.json was derived
 by reading the reports (substring look-ups plus reading every context), policy_phrases.txt was
 written by reading, before any ranking or discovery code existed. Nothing here was produced by
-policytrack. Until the build runs the lexicon stage itself, `apply_lexicon` (tests/support)
-runs it on the tables today's build writes.
+policytrack. The build runs the lexicon stage (pipeline/jobs/corpus.py); these tests read its
+tables.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from policytrack.pipeline.analysis.lexicon import phrase_ranking
 from policytrack.pipeline.analysis.lexicon_count import watch_timeline
 from policytrack.pipeline.jobs.build import build
 from policytrack.pipeline.jobs.ingest import ingest
-from tests.support.lexicon import apply_lexicon
+from policytrack.pipeline.store.tables import read_table
+from tests.support.lexicon import built_lexicon
 from tests.support.procs import policytrack
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("gwr_lexicon")]
@@ -64,8 +65,8 @@ def gwr(gwr_path, tmp_path_factory):
     data = tmp_path_factory.mktemp("gwr_lexicon") / "data"
     ingest([gwr_path], "gwr", data)
     build(data)
-    result = apply_lexicon(data)
-    timeline = pd.read_parquet(data / "processed" / "term_timeline.parquet")
+    result = built_lexicon(data)
+    timeline = read_table(data, "term_timeline")
     return data, result, timeline
 
 
@@ -96,8 +97,8 @@ def test_every_term_counted_when_watched(gwr):
     """The terms the lexicon does not hold are counted on the fly from the stored items when
     watched (the path `terms --watch` and `report --watch` share)."""
     data, _, timeline = gwr
-    documents = pd.read_parquet(data / "processed" / "documents.parquet")
-    items = pd.read_parquet(data / "processed" / "items.parquet")
+    documents = read_table(data, "documents")
+    items = read_table(data, "items")
     wanted = [t for t in GWR_TERMS if FOLDED.get(t, []) is not None]
     rows = watch_timeline(documents, items, timeline, wanted)
     for term in wanted:
@@ -179,8 +180,7 @@ def both(gwr_path, tmp_path_factory):
     ingest([gwr_path], "gwr", data)
     ingest([dated], "cpc", data, series="中国共产党全国代表大会报告")
     built = build(data)
-    result = apply_lexicon(data)
-    return built, result, pd.read_parquet(data / "processed" / "term_timeline.parquet")
+    return built, built_lexicon(data), read_table(data, "term_timeline")
 
 
 def test_congress_reports_build_and_yield_timelines(both):

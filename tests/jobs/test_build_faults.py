@@ -89,14 +89,27 @@ def test_damaged_cache_parquet_is_reparsed_from_raw(data, tmp_path, caplog):
 
 @pytest.mark.slow
 def test_damaged_analysis_file_is_realigned(data, tmp_path):
-    timeline = cache_file(data, "beta", "term_timeline")
-    size = timeline.stat().st_size
-    damage(timeline, b"x" * size)  # same size: only the magic bytes tell
+    links = cache_file(data, "beta", "alignments")
+    size = links.stat().st_size
+    damage(links, b"x" * size)  # same size: only the magic bytes tell
     result = build(data)
     assert result.warnings[0] == (
-        f"{timeline}: damaged (not a parquet file (no PAR1 marks)); re-aligning beta"
+        f"{links}: damaged (not a parquet file (no PAR1 marks)); re-aligning beta"
     )
     assert result.parsed == 0 and result.aligned_sources == ["beta"]
+    assert_same(data, reference(data, tmp_path / "ref"))
+
+
+@pytest.mark.slow
+def test_damaged_term_timeline_is_recomputed_without_realigning(data, tmp_path):
+    timeline = cache_file(data, "beta", "term_timeline")
+    damage(timeline, b"x" * timeline.stat().st_size)
+    result = build(data)
+    assert result.warnings[0] == (
+        f"{timeline}: damaged (not a parquet file (no PAR1 marks)); "
+        "recomputing the term timeline of beta"
+    )
+    assert result.parsed == 0 and result.aligned_sources == []
     assert_same(data, reference(data, tmp_path / "ref"))
 
 

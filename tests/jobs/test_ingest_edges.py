@@ -104,9 +104,9 @@ def test_links_and_special_files_are_refused(tmp_path):
     assert sorted(result.skipped) == sorted(
         [
             (str(folder / "passwd.txt"), link_reason),
-            (str(folder / "pipe.txt"), "not a regular file (fifo)"),
+            (str(folder / "pipe.txt"), "not a regular file (a FIFO); only regular files are read"),
             (str(link), link_reason),
-            (str(folder / "pipe.txt"), "not a regular file (fifo)"),
+            (str(folder / "pipe.txt"), "not a regular file (a FIFO); only regular files are read"),
         ]
     )
     assert [r["original_name"] for r in result.added] == ["good.txt"]  # not the linked folder

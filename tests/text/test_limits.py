@@ -223,7 +223,7 @@ def test_absurd_json_year_is_not_a_year(year):
 
 def test_json_nested_too_deep():
     assert refused(extract, b"[" * 100_000 + b"]" * 100_000, "deep.json") == (
-        "deep.json: invalid JSON (nested too deeply)"
+        "deep.json: invalid JSON (nested too deep)"
     )
 
 
