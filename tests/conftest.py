@@ -40,3 +40,17 @@ def data_dir(tmp_path: Path) -> Path:
     (d / "raw").mkdir(parents=True)
     (d / "processed").mkdir(parents=True)
     return d
+
+
+# Module fixtures that build a corpus or execute notebooks (tens of seconds each): a test that
+# uses one is slow whether or not it says so, so `make test-fast` never pays for the fixture.
+HEAVY_FIXTURES = {
+    "gwr_build", "cpc_build", "district_build", "gwr_report", "sample_report", "tiny_report",
+    "project",
+}  # fmt: skip
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if HEAVY_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

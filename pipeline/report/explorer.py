@@ -163,10 +163,11 @@ def _threads(threads, items, documents, key_of, unit_rows, parent) -> tuple[list
     out, where = [], {}
     for th in threads.itertuples(index=False):
         s = key_of.get((th.source, th.series))
-        if s is None or th.paths is None or len(th.paths) != len(th.years):
+        paths = getattr(th, "paths", None)  # a table of an older build has no paths: no thread
+        if s is None or paths is None or len(paths) != len(th.years):
             continue
         steps, prev = [], None
-        for year, path in zip(th.years, th.paths, strict=True):
+        for year, path in zip(th.years, paths, strict=True):
             d = doc_of.get((th.source, th.series, int(year)))
             if d is None or (d, str(path)) not in by_key:
                 continue

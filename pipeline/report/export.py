@@ -71,7 +71,7 @@ def show(fig, figures_dir: str | Path | None = None, name: str | None = None):
         fig.savefig(buf, format="png", dpi=DISPLAY_DPI)
         png = buf.getvalue()
     data = base64.b64encode(png).decode("ascii")
-    title = fig.get_suptitle() or name
+    title = (fig.get_suptitle() or name).split("\n")[0]  # the title, not its subtitle line
     img = f'<img src="data:image/png;base64,{data}" alt="{html.escape(title, quote=True)}" style="max-width:100%">'
     try:
         from IPython.display import display

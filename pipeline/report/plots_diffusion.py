@@ -20,6 +20,7 @@ TEXT = {
         "terms": "提法数",
         "pubs": "发布年份",
         "origin": "最早出现",
+        "series": "系列",
         "none": "只有一个系列：无从比较",
     },  # fmt: skip
     "en": {
@@ -29,6 +30,7 @@ TEXT = {
         "terms": "Terms",
         "pubs": "Publication years",
         "origin": "first seen",
+        "series": "Series",
         "none": "one series only: nothing to compare",
     },  # fmt: skip
 }
@@ -82,18 +84,19 @@ def plot_ladder(table: pd.DataFrame, groups: Sequence[dif.Group], note: str, lan
         rows = table[table["series"] == label]
         if rows.empty:
             continue
-        ax.scatter(rows["first_year"], rows["term"].map(y_of), s=46, color=colors[label], label=draw.shorten(label, 24), zorder=3)  # fmt: skip
+        ax.scatter(rows["first_year"], rows["term"].map(y_of), s=46, color=colors[label], zorder=3)  # fmt: skip
     # Each series' publication years, one strip per series under the terms.
     base = len(terms) + 0.8
     for k, g in enumerate(groups):
-        ax.scatter(g.years, [base + k] * len(g.years), marker="|", s=80, color=colors[g.label], zorder=2)  # fmt: skip
+        ax.scatter(g.years, [base + k] * len(g.years), marker="|", s=80, color=colors[g.label], label=draw.shorten(g.label, 24), zorder=2)  # fmt: skip
     ticks = terms + [f"{txt['pubs']} · {draw.shorten(g.label, 14)}" for g in groups]
     ax.set_yticks(list(range(len(terms))) + [base + k for k in range(len(groups))])
     ax.set_yticklabels(ticks, fontsize=8 if len(ticks) > 24 else 10)
     ax.invert_yaxis()
     ax.set_xlabel(txt["year"])
-    if len(colors) > 0 and not table.empty:
-        draw.legend(ax, ax.get_legend_handles_labels()[0], title=txt["origin"])
+    ax.set_ylabel(txt["term"])
+    if groups:  # one colour per series: its first-year marks and its publication strip
+        draw.legend(ax, ax.get_legend_handles_labels()[0], title=txt["series"])
     subtitle = txt["none"] if len(groups) < 2 else _brief(groups)
     data = table.assign(absent_after=[" ".join(map(str, v)) for v in table["absent_after"]])
     return draw.decorate(fig, plot_ladder.chart.title(lang), note, draw.shorten(subtitle, 160), data=data)  # fmt: skip
@@ -112,8 +115,12 @@ def plot_lags(table: pd.DataFrame, groups: Sequence[dif.Group], note: str, lang:
         for label in counts.columns:
             ax.bar(counts.index, counts[label], bottom=bottom, color=colors.get(label), label=draw.shorten(label, 24))  # fmt: skip
             bottom = counts[label] if bottom is None else bottom + counts[label]
-        draw.legend(ax, ax.get_legend_handles_labels()[0])
         ax.yaxis.get_major_locator().set_params(integer=True)
+    if groups:  # the receiving series by colour (with no lag to show, still which were compared)
+        from matplotlib.patches import Patch
+
+        handles = [Patch(color=colors[g.label], label=draw.shorten(g.label, 24)) for g in groups]
+        draw.legend(ax, handles, title=txt["series"])
     ax.set_xlabel(txt["lag"])
     ax.set_ylabel(txt["terms"])
     subtitle = _brief(groups) if len(groups) > 1 else txt["none"]

@@ -21,6 +21,7 @@ from policytrack.pipeline.report import (
     labels,
     load,
     plots_corpus,
+    plots_diffusion,
     plots_flows,
     plots_terms,
     registry,
@@ -432,7 +433,7 @@ def test_export_writes_16x9_png_at_150_dpi_and_svg(tables, scope, view, tmp_path
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.slow
 def test_every_plot_draws_title_axis_labels_legend_and_footnote(tables, view, lang):
-    """Every registered figure (all ten): its registered title, both axis labels, a legend, the
+    """Every registered figure (all twelve): its registered title, both axis labels, a legend, the
     footnote; drawn with warnings as errors, so any glyph missing from the font in any label
     fails."""
     fonts.setup()
@@ -442,6 +443,7 @@ def test_every_plot_draws_title_axis_labels_legend_and_footnote(tables, view, la
     top = views.longest_threads(views.scoped_threads(tables["threads"], scope))
     note = scope.footnote
     years = scope.doc_years
+    diffusion = plots_diffusion.diffusion_view(tables["term_timeline"], docs)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         figs = [
@@ -467,11 +469,13 @@ def test_every_plot_draws_title_axis_labels_legend_and_footnote(tables, view, la
             plots_flows.plot_alluvial(views.flows(links), note, lang),
             plots_flows.plot_relation_bars(views.relation_counts(links), note, lang),
             plots_flows.plot_threads(top, years, note, lang),
+            plots_diffusion.plot_ladder(*diffusion, note, lang),
+            plots_diffusion.plot_lags(*diffusion, note, lang),
         ]
         drawn = [registry.chart_of(fig) for fig in figs]
         assert [c.name for c in drawn] == [c.name for c in registry.charts()]
         for fig, chart in zip(figs, drawn, strict=True):
-            assert fig.get_suptitle() == chart.title(lang)
+            assert fig.get_suptitle().split("\n")[0] == chart.title(lang)  # line 2: a subtitle
             assert note in [t.get_text() for t in fig.texts]
             for ax in fig.axes:
                 assert ax.get_xlabel() and ax.get_ylabel()
@@ -554,13 +558,13 @@ def test_chart_registration_names_the_figure_and_refuses_clashes(monkeypatch, tm
         fig.suptitle(plot_extra.chart.title(lang))
         return fig
 
-    plot_extra = registry.chart("04_extra", zh="额外", en="Extra")(plot_extra)
-    assert [c.name for c in registry.charts("04")] == ["04_extra"]
-    assert registry.charts()[-1].name == "04_extra"  # notebook order: after 01–03
+    plot_extra = registry.chart("09_extra", zh="额外", en="Extra")(plot_extra)
+    assert [c.name for c in registry.charts("09")] == ["09_extra"]
+    assert registry.charts()[-1].name == "09_extra"  # notebook order: after 01–04
     fig = plot_extra("note", "en")
     assert registry.chart_of(fig) is plot_extra.chart and fig.get_suptitle() == "Extra"
     export.show(fig, tmp_path)  # outside Jupyter: only exports, under the registered name
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["04_extra.png", "04_extra.svg"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["09_extra.png", "09_extra.svg"]
     with pytest.raises(ValueError, match="drawn by no registered chart: pass name="):
         export.show(Figure(), tmp_path)
     with pytest.raises(ValueError, match="chart name must match"):

@@ -50,7 +50,7 @@ def tiny_report(tmp_path_factory):
 def test_report_layout(tiny_report):
     day, output = tiny_report
     assert day.name == date.today().isoformat()
-    assert f"report: 3 notebooks, {len(FIGURES)} figures → {day / 'index.html'}" in output
+    assert f"report: 4 notebooks, {len(FIGURES)} figures → {day / 'index.html'}" in output
     names = sorted(p.name for p in day.iterdir())
     assert names == [
         "01_corpus_overview.html",
@@ -59,6 +59,9 @@ def test_report_layout(tiny_report):
         "02_priority_timelines.ipynb",
         "03_item_flows.html",
         "03_item_flows.ipynb",
+        "04_diffusion.html",
+        "04_diffusion.ipynb",
+        "explorer.html",
         "figures",
         "index.html",
     ]
@@ -170,8 +173,9 @@ def test_index_links_every_output(tiny_report):
     index = (day / "index.html").read_text(encoding="utf-8")
     links = re.findall(r"(?:href|src)='([^']+)'", index)
     assert sorted(set(links)) == sorted(
-        {f"{n}.html" for n in ("01_corpus_overview", "02_priority_timelines", "03_item_flows")}
-        | {f"{n}.ipynb" for n in ("01_corpus_overview", "02_priority_timelines", "03_item_flows")}
+        {f"{Path(n).stem}.html" for n in NOTEBOOKS}
+        | {f"{Path(n).stem}.ipynb" for n in NOTEBOOKS}
+        | {"explorer.html"}
         | {f"figures/{f}.{ext}" for f in FIGURES for ext in ("png", "svg", "csv")}
     )
     for link in links:
@@ -217,7 +221,7 @@ def test_failing_notebook_fails_with_cell_error_and_keeps_previous_report(tmp_pa
     first = report.build_report(params, out, notebooks=[good], day=day)
     assert first.out_dir == out / "2025-03-05"
     before = _digest(first.out_dir)
-    assert set(before) == {"good.ipynb", "good.html", "index.html"}
+    assert set(before) == {"good.ipynb", "good.html", "explorer.html", "index.html"}
 
     with pytest.raises(report.ReportError) as err:
         report.build_report(params, out, notebooks=[good, bad], day=day)
@@ -234,7 +238,7 @@ def test_failing_notebook_fails_with_cell_error_and_keeps_previous_report(tmp_pa
     dead.mkdir()
     live.mkdir()
     again = report.build_report(params, out, notebooks=[good], day=day)
-    assert set(_digest(again.out_dir)) == {"good.ipynb", "good.html", "index.html"}
+    assert set(_digest(again.out_dir)) == {"good.ipynb", "good.html", "explorer.html", "index.html"}
     assert sorted(p.name for p in out.iterdir()) == sorted(
         [".failed-2025-03-05", "2025-03-05", live.name]
     )
