@@ -30,6 +30,9 @@ from policytrack.pipeline.text.vocab import DATE, DATETIME, DEPARTMENT, iso_date
 _WS = re.compile(r"\s+")
 # C0/C1 control characters other than whitespace (Word's \x0b, backspaces, NUL).
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+# Bidirectional overrides and isolates: in a title they make it read differently from what it
+# is (in the summary, the report, a spreadsheet). Dropped from the short fields clean() reads.
+_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 _SINGLE_BYTE = {"iso-8859-1", "latin-1", "latin1", "windows-1252", "cp1252", "ascii", "us-ascii"}
 _SKIP_HREF = re.compile(r"^\s*(javascript:|mailto:|tel:|#|$)", re.I)
 _ATT_PREFIX = re.compile(r"^\s*附件\s*\d*\s*[:：.、]?\s*")
@@ -54,7 +57,7 @@ def charset_of(content_type: str | None) -> str | None:
 
 
 def clean(text: str | None) -> str:
-    text = _CONTROL.sub("", text or "")
+    text = _BIDI.sub("", _CONTROL.sub("", text or ""))
     return _WS.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
@@ -278,6 +281,13 @@ def _ext(name: str) -> str:
     return posixpath.splitext(name.lower())[1].lstrip(".")
 
 
+def _href_ext(href: str) -> str:
+    """The attachment type a raw href names in its path or its last query value, if any."""
+    path, _, query = href.partition("#")[0].partition("?")
+    ext = _ext(unquote(path).rsplit("/", 1)[-1])
+    return ext or _ext(unquote(query).rsplit("=", 1)[-1].rsplit("/", 1)[-1])
+
+
 def safe_name(name: str, ext: str = "") -> str:
     """A file name from scraped text: last path component, no control chars, no leading dots.
     A leading 附件1： is dropped, unless nothing but the extension would be left (附件1.docx)."""
@@ -310,9 +320,17 @@ def attachment_links(
     out: list[AttachmentLink] = []
     seen: set[str] = set()
     over = 0
+    beyond: set[str] = set()  # hrefs counted past the limit
     found = [a for s in selectors for a in select(root, (s,))]
     for a in found:
         href = a.attrib.get("href") if not isinstance(a.root, str) else a.root
+        if limit is not None and len(out) >= limit:
+            # Past the cap, only count, cheaply (a hostile page may carry 100k links): no URL
+            # resolution, no link text; links whose path or query names an attachment type.
+            if href and href not in beyond and _href_ext(href) in types:
+                beyond.add(href)
+                over += 1
+            continue
         url = absolute(base, href)
         if not url or url in seen:
             continue
@@ -323,9 +341,7 @@ def attachment_links(
         if not ext:
             continue
         seen.add(url)
-        if limit is not None and len(out) >= limit:
-            over += 1
-            continue
+        beyond.add(href)
         raw_name = label if _ext(label) == ext else (path_name if _ext(path_name) == ext else label)
         if _ext(raw_name) != ext and _ext(query_name) == ext:
             raw_name = query_name  # downfile.jsp?…&showname=…docx, …pdf?fileName=…pdf

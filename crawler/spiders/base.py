@@ -55,6 +55,7 @@ from policytrack.pipeline.core.errors import ConfigError, InputError
 from policytrack.pipeline.store.rawstore import RawStore, append_record, now_iso
 from policytrack.pipeline.text.extract import sniff_type
 from policytrack.pipeline.text.parse import year_from_title
+from policytrack.pipeline.text.vocab import plausible_year, year_range
 
 log = logging.getLogger("policytrack.crawler")
 
@@ -468,7 +469,11 @@ class NoticeSpider(FailureHandling, scrapy.Spider):
             self.state.resolve(key)
             return
         year = year_from_title(title) or next(filter(None, map(year_from_title, candidates)), None)
-        if year is None:
+        if year is not None and not plausible_year(year):  # 《…2099年工作要点》: not a year
+            self.note(entry["url"], f"year {year} in the title is out of range "
+                      f"({year_range()}); stored under undated/")  # fmt: skip
+            year = None
+        elif year is None:
             self.note(entry["url"], "title has no year; stored under undated/")
         links = detail.attachments if detail else []
         if detail is not None and detail.over:

@@ -10,24 +10,30 @@ import typer
 from policytrack.pipeline.cli import options
 
 
+def _say(line: str) -> None:
+    """A line on stderr, without escape sequences or control characters: failures and layout
+    lines carry URLs, attachment names and reasons that come from the site."""
+    from policytrack.pipeline.core.safe import terminal_text
+
+    typer.echo(terminal_text(line), err=True)
+
+
 def _report(result) -> None:
     for report in result.reports:
         sent = sum(report.requests.values())
         robots = report.requests.get("robots", 0)
         blocked = f", {report.blocked} blocked" if report.blocked else ""
-        typer.echo(
+        _say(
             f"{report.source}: {len(report.records)} new notice versions, "
             f"{report.unchanged} unchanged, {sent} requests ({robots} robots.txt), "
-            f"{len(report.failures)} failures{blocked}",
-            err=True,
+            f"{len(report.failures)} failures{blocked}"
         )
         for problem in report.failures:
-            typer.echo(f"  failed: {problem}", err=True)
+            _say(f"  failed: {problem}")
         for miss in report.selector_misses:  # the site's layout changed: name the missing piece
-            typer.echo(
+            _say(
                 f"  layout: {report.source}: {miss['selector']} not found ({miss['kind']}) "
-                f"on {miss['url']}",
-                err=True,
+                f"on {miss['url']}"
             )
     if not result.ok:
         sys.exit(1)

@@ -70,11 +70,20 @@ def terms_cmd(
     if csv or output:
         _write_csv(timeline, csv, output)
         return
+    from rich.table import Table
+    from rich.text import Text
+
+    from policytrack.pipeline.core.safe import terminal_text
+
+    # Scraped text (terms, series names) goes to rich as Text, never as markup (`[/x]` would be
+    # a MarkupError), and without escape sequences.
+    def plain(text: object) -> Text:
+        return Text(terminal_text(text))
+
     console = options.console()
     if timeline.empty:
-        console.print(f"{source}: no terms")
+        console.print(plain(f"{source}: no terms"))
         return
-    from rich.table import Table
 
     from policytrack.pipeline.analysis.lexicon_rank import term_importance
 
@@ -88,8 +97,10 @@ def terms_cmd(
         short = len(years_) > 10
         shown = f"{len(order)} of {total} terms" if len(order) < total else f"{total} terms"
         table = Table(
-            title=f"{source} / {series_name} ({years_[0]}–{years_[-1]}; {shown}"
-            + ("; --all for every term)" if len(order) < total else ")"),
+            title=plain(
+                f"{source} / {series_name} ({years_[0]}–{years_[-1]}; {shown}"
+                + ("; --all for every term)" if len(order) < total else ")")
+            ),
             show_edge=False,
             caption=(_LEGEND if short else "") + " · † emphasis quote · ‡ one-off",
         )
@@ -122,7 +133,10 @@ def terms_cmd(
                 label += f" (+{len(others)}: {'、'.join(others[:3])}{more})"
             row = [row] if short else row
             table.add_row(
-                label, *row, f"{imp.at[term, 'importance']:.2f}", f"{imp.at[term, 'trend']:+.2f}"
+                plain(label),
+                *row,
+                f"{imp.at[term, 'importance']:.2f}",
+                f"{imp.at[term, 'trend']:+.2f}",
             )
         console.print(table)
 

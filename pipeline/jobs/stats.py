@@ -53,6 +53,7 @@ class SourceStats:
     new_notices: int = 0
     unchanged: int = 0
     errors: int = 0
+    blocked: int = 0  # requests and redirect hops the site guard refused (off-site, scheme)
     failures: list[str] = field(default_factory=list)
     selector_misses: list[dict] = field(default_factory=list)
     started_at: str | None = None
@@ -80,6 +81,7 @@ def from_report(run: str, report) -> SourceStats:
         new_notices=d.get("new_records", 0),
         unchanged=d.get("unchanged", 0),
         errors=len(failures),
+        blocked=d.get("blocked", 0),
         failures=failures[:MAX_LISTED],
         selector_misses=d.get("selector_misses", [])[:MAX_LISTED],
         started_at=d.get("started_at"),

@@ -24,6 +24,7 @@ def format_summary(r: RunResult) -> str:
             f"crawl   {s.source}: {s.new_notices} new, {s.unchanged} unchanged, "
             f"{s.notices_found} listed; {s.requests} requests (HTTP {_http(s.http)}), "
             f"{s.errors} error{'s' if s.errors != 1 else ''}"
+            + (f" ({s.blocked} blocked off-site)" if s.blocked else "")
         )
     if r.crawl.error:
         lines.append(f"crawl   failed: {r.crawl.error}")

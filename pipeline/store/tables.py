@@ -188,6 +188,8 @@ def write_table(df: pd.DataFrame, path: str | Path, name: str) -> int:
 def to_arrow(df: pd.DataFrame, name: str) -> pa.Table:
     import pyarrow as pa
 
+    if df.empty:  # pandas types an empty list column float64, which arrow refuses to convert
+        return arrow_schema(name).empty_table()
     return pa.Table.from_pandas(df, schema=arrow_schema(name), preserve_index=False)
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from policytrack.pipeline.store.tables import read_table, write_tables
+from tests.support import tiny
 from tests.support.procs import policytrack
 from tests.support.tiny import write_tiny_dataset
 
@@ -119,23 +121,37 @@ def test_missing_data_dir_names_the_file_and_the_command(tmp_path):
     )
 
 
+def hostile_tiny(data: Path) -> Path:
+    """The tiny tables with a series named `[/x]协会[bold]` (rich's MarkupError before), an item
+    text and a term carrying terminal escape sequences (OSC retitle, CSI clear screen)."""
+    write_tiny_dataset(data)
+    frames = {n: read_table(data, n, required=False) for n in TABLES}
+    frames = {n: df for n, df in frames.items() if df is not None}
+    for name in ("documents", "items", "alignments", "threads", "term_timeline"):
+        frames[name]["series"] = frames[name]["series"].replace(tiny.SERIES, "[/x]协会[bold]")
+    items = frames["items"]
+    items["text"] = items["text"].str.replace("坚持党的", "坚持\x1b]0;pwned\x07\x1b[2J党的")
+    tl = frames["term_timeline"]
+    tl["term"] = tl["term"].replace("四个意识", "[/x]四个\x1b[2J意识")
+    tl["canonical"] = tl["canonical"].replace("四个意识", "[/x]四个\x1b[2J意识")
+    write_tables(data, frames, strict=False)
+    return data
+
+
 @pytest.mark.slow
 def test_markup_and_escape_sequences_in_names_and_text_print_as_text(tmp_path):
-    """A series named `[/x]` (rich's MarkupError before) and an item text carrying terminal
-    escape sequences: diff prints the name as written and no escape sequence from the data."""
-    data = write_tiny_dataset(tmp_path / "data")
-    tables = {n: read_table(data, n, required=False) for n in TABLES}
-    for name in ("documents", "items", "alignments"):
-        df = tables[name]
-        df["series"] = df["series"].replace("测试协会工作要点", "[/x]协会[bold]")
-        if name == "items":
-            df["text"] = df["text"].str.replace("坚持党的", "坚持\x1b]0;pwned\x07\x1b[2J党的")
-    write_tables(data, {n: df for n, df in tables.items() if df is not None}, strict=False)
+    """diff and terms print such names as written and no escape sequence from the data."""
+    data = hostile_tiny(tmp_path / "data")
     proc = run("diff", "testorg", "2018", "2019", "--data", str(data))
     assert proc.returncode == 0, proc.stderr
     assert "testorg / [/x]协会[bold]: 2018 → 2019 (item)" in proc.stdout
     assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout
     assert "坚持党的领导" in proc.stdout  # the sequences are gone, the text is whole
+    proc = run("terms", "testorg", "--data", str(data))
+    assert proc.returncode == 0, proc.stderr
+    assert "testorg / [/x]协会[bold] (2017–2021; " in proc.stdout
+    assert "[/x]四个意识" in proc.stdout
+    assert "\x1b" not in proc.stdout and "\x07" not in proc.stdout
 
 
 def test_help_shows_classic_placeholders():

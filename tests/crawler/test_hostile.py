@@ -2,8 +2,9 @@
 on 127.0.0.2. Every request the crawler makes, dont_filter ones and every redirect hop included,
 passes one check (NoticeSpider.refusal); a blocked redirect is a counted failure with a one-line
 reason; 100k attachment links do not make 100k requests; SIGTERM ends a crawl within seconds;
-a gzip bomb is a failure, not a robots refusal; control characters do not lose a notice; an
-empty --sources file crawls nothing. Each test checks the exact messages and that the data dir
+a gzip bomb is a failure, not a robots refusal; a zip-bomb attachment is refused unopened; a
+year outside 1900–next year in a title is not a year; control characters do not lose a notice;
+an empty --sources file crawls nothing. Each test checks the exact messages and that the data dir
 afterwards equals the one an uninterrupted crawl of the harmless notices leaves.
 """
 
@@ -15,6 +16,7 @@ import os
 import signal
 import subprocess
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -25,10 +27,12 @@ from policytrack.sample.site.content import TZGG, Attachment, Notice, hexid, loa
 from policytrack.sample.site.mirror import MirrorSite
 from policytrack.sample.site.server import Resource, route_key
 from tests.support.procs import crawl_command, policytrack, run_crawl
+from tests.text.test_limits import docx_bomb
 
 pytestmark = [pytest.mark.xdist_group("crawl_hostile"), pytest.mark.slow]  # end to end
 
 SOURCE = "hbkx"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 KEEP = {"manifest.jsonl", "crawlstate.json", "crawllog.jsonl"}
 
 
@@ -293,6 +297,53 @@ def test_a_gzip_bomb_detail_page_is_a_failure_not_a_robots_refusal(tmp_path):
     log = json.loads((data / "raw" / SOURCE / "crawllog.jsonl").read_text().splitlines()[-1])
     assert not [n for n in log["notes"] if "robots" in n]
     assert snapshot(data, base) == baseline(tmp_path)
+
+
+def test_a_zip_bomb_attachment_is_refused_not_unpacked(tmp_path):
+    """A 1 MB .docx that would unpack to 1 GB, within the 16 MB download cap: the attachment
+    check refuses it from the zip directory (parse/ingest refuse it the same way), the notice is
+    stored with the bomb listed under attachment_errors; the crawl neither hangs nor swells."""
+    bomb = docx_bomb(1024)
+    boom = notice("zip", "关于印发《市科协2024年工作要点》的通知")
+    boom.attachments = [Attachment("附件1.docx", "/upload/zip/bomb.docx", bomb, DOCX)]
+    site = MirrorSite(harmless() + [boom])
+    data = tmp_path / "data"
+    with site.serve() as base:
+        run = run_crawl(data, base, SOURCE)
+    assert run.returncode == 1
+    assert run.failures == [
+        f"{base}/upload/zip/bomb.docx: attachment 附件1.docx: refused: the .docx would unpack to "
+        "1024 MB from 1 MB (limit 200 MB): a decompression bomb"
+    ]
+    [rec] = [r for r in records(data) if r["url"].endswith(boom.url)]
+    [err] = rec["attachment_errors"]
+    assert (err["name"], err["url"], err["reason"]) == (
+        "附件1.docx", f"{base}/upload/zip/bomb.docx",
+        "refused: the .docx would unpack to 1024 MB from 1 MB (limit 200 MB): a decompression bomb",
+    )  # fmt: skip
+    assert rec["attachments"] == []
+    assert (data / "raw" / SOURCE / err["path"]).read_bytes() == bomb  # kept as served
+    files, recs = snapshot(data, base)
+    assert [r for r in recs if not r["url"].endswith(boom.url)] == baseline(tmp_path)[1]
+
+
+def test_an_implausible_year_in_a_title_is_not_a_year(tmp_path):
+    """《市科协2099年工作要点》: 2099 is outside the plausible years (1900–next year); stored under
+    undated/ with a note, like a title without a year, instead of poisoning the build."""
+    future = notice("2099", "关于印发《市科协2099年工作要点》的通知")
+    site = MirrorSite(harmless() + [future])
+    data = tmp_path / "data"
+    with site.serve() as base:
+        run = run_crawl(data, base, SOURCE)
+    assert run.returncode == 1
+    assert run.failures == [
+        f"{base}{future.url}: year 2099 in the title is out of range "
+        f"(1900–{date.today().year + 1}); stored under undated/"
+    ]
+    [rec] = [r for r in records(data) if r["url"].endswith(future.url)]
+    assert rec["year"] is None and rec["path"].startswith("undated/")
+    files, recs = snapshot(data, base)
+    assert [r for r in recs if not r["url"].endswith(future.url)] == baseline(tmp_path)[1]
 
 
 # -- odd pages, settings and files -------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""SIGKILL `policytrack build --jobs 2` (several sources) while it parses, aligns and commits:
+"""SIGKILL `policytrack build --jobs 2` (several sources) while it parses, aligns and commits, and
+`policytrack run --jobs 2` while it parses:
 its pool workers die with it, the next build takes the lock over at once with one line, and the
 data directory ends as an uninterrupted build leaves it."""
 
@@ -55,11 +56,17 @@ def phase(data) -> str | None:
     return holder.phase if holder else None
 
 
-def kill_build_when(data, ready, what: str) -> tuple[int, set[int]]:
+def run_cmd(data) -> list[str]:
+    out = data.parent / "reports"
+    return [*policytrack(), "run", "--data", str(data), "--out", str(out), "--offline",
+            "--no-report", "--jobs", "2"]  # fmt: skip
+
+
+def kill_build_when(data, ready, what: str, cmd=build_cmd) -> tuple[int, set[int]]:
     """Start a build, SIGKILL it once `ready(pid)` holds; returns its pid and the processes it
     had started (every one must die with it)."""
     proc = subprocess.Popen(
-        build_cmd(data), env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        cmd(data), env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     deadline = time.monotonic() + 120
     children: set[int] = set()
@@ -110,6 +117,38 @@ def test_killed_parallel_build_frees_the_lock_and_ends_like_an_uninterrupted_one
     ]
     assert not [ln for ln in done.stderr.splitlines() if "waiting for the build lock" in ln]
     assert time.monotonic() - t0 < 120
+    assert_same(data, reference(data, tmp_path / "ref", jobs=2))
+
+
+def test_killed_parallel_run_frees_both_locks(tmp_path):
+    """`run --jobs 2` killed while its pool parses: no worker lives on holding run.lock (the
+    next run said "another run holds the data directory", exit 2, every time); the next run
+    takes both locks over, says so, and ends as an uninterrupted build."""
+    data = tmp_path / "data"
+    add_year(data, tmp_path, 2019)
+    add_year(data, tmp_path, 2020)
+    ready = lambda pid: phase(data) == "parse" and len(descendants(pid)) >= 3  # noqa: E731
+    pid, children = kill_build_when(data, ready, "the parse stage", cmd=run_cmd)
+    run_holder = read_holder(data / "run.lock")
+    assert (run_holder.pid, run_holder.phase) == (pid, "build")
+    lock = data / "processed" / "build.lock"
+    build_holder = read_holder(lock)
+    assert (build_holder.pid, build_holder.phase) == (pid, "parse")
+    survivors = wait_gone(children, timeout=5)
+    kill_all(survivors)
+    assert survivors == set(), "pool processes outlived the killed run"
+    done = subprocess.run(run_cmd(data), env=env(), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"note: took over the lock of an interrupted run ({run_holder.describe()})" in (
+        done.stdout.splitlines()
+    )
+    assert [ln for ln in done.stderr.splitlines() if "taking over" in ln] == [
+        f"WARNING policytrack.pipeline.store.lock: {data / 'run.lock'}: taking over the lock of "
+        f"a run that did not finish ({run_holder.describe()})",
+        f"WARNING policytrack.pipeline.store.lock: {lock}: taking over the lock of a build that "
+        f"did not finish ({build_holder.describe()})",
+    ]
+    assert "build   parsed 10, reused 0, aligned alpha, beta, delta, epsilon, gamma" in done.stdout
     assert_same(data, reference(data, tmp_path / "ref", jobs=2))
 
 

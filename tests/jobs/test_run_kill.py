@@ -77,7 +77,7 @@ class Job:
 
 
 REPORT_01 = sorted(
-    ["index.html", "01_corpus_overview.ipynb", "01_corpus_overview.html"]
+    ["index.html", "explorer.html", "01_corpus_overview.ipynb", "01_corpus_overview.html"]
     + [
         f"figures/01_{name}.{ext}"
         for name in ("documents_per_year", "coverage", "items_per_section")

@@ -45,3 +45,15 @@ def test_empty_tables_are_typed():
     empty = schema.empty("alignments")
     assert list(empty.columns) == schema.ALIGNMENTS.names and empty.empty
     assert empty["score"].dtype == "float64" and empty["primary"].dtype == "bool"
+
+
+@pytest.mark.parametrize("name", ["terms", "items", "term_timeline"])
+def test_an_empty_table_with_list_columns_is_written(tmp_path, name):
+    """A source whose notices yield no terms has an empty terms table; its list column (paths)
+    is float64 in pandas, which arrow refused to convert (the whole build failed)."""
+    from policytrack.pipeline.store.tables import read_file, write_table
+
+    path = tmp_path / f"{name}.parquet"
+    assert write_table(schema.empty(name), path, name) == 0
+    back = read_file(path, name)
+    assert list(back.columns) == schema.table(name).names and back.empty
