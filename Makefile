@@ -49,11 +49,12 @@ demo: $(STAMP) $(SYSSTAMP) $(NBSTAMP)
 lab: $(NBSTAMP)
 	POLICYTRACK_DATA=$(CURDIR)/demo-out/data $(BIN)/jupyter lab notebooks/
 
-# Everything, end-to-end tests included (CI runs this): about 13 minutes on the 2-core machine.
-test: $(STAMP) $(SYSSTAMP)
+# Everything, end-to-end tests included (CI runs this; JupyterLab too, for the test that serves
+# the notebooks).
+test: $(STAMP) $(SYSSTAMP) $(NBSTAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
-# The unit tests only (no servers, notebooks or subprocess runs): under a minute.
+# The unit tests only (no corpus builds, servers or notebook runs): under a minute.
 test-fast: $(STAMP) $(SYSSTAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q -m "not slow"
 
