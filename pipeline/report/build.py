@@ -16,6 +16,7 @@ import contextlib
 import logging
 import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -107,8 +108,12 @@ def build_report(
         build = publish.new_build_dir(out_root, stamp)
         try:
             result = ReportResult(out_dir=out_root / stamp)
-            run_notebooks(kernels, paths, build, params, timeout)
-            write_explorer(params.data_dir, build / EXPLORER)
+            # The explorer is written in this process while the kernels run the notebooks
+            # (they are other processes; this one only waits on them).
+            with ThreadPoolExecutor(1) as pool:
+                explorer = pool.submit(write_explorer, params.data_dir, build / EXPLORER)
+                run_notebooks(kernels, paths, build, params, timeout)
+                explorer.result()
             result.notebooks = [nb.name for nb in paths]
             result.html = [Path(nb.name).with_suffix(".html").name for nb in paths]
             figures = figure_order((build / FIGURES).glob("*.png"))
