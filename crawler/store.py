@@ -272,12 +272,7 @@ class Commit:
     def flush(self) -> None:
         """Make the crawl's records durable: the directories that gained files, the manifest."""
         for folder in sorted(self.dirs):
-            with contextlib.suppress(OSError):
-                fd = os.open(folder, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
+            atomic.fsync_dir(folder)
         self.dirs.clear()
         with self._threads:
             if self._manifest is not None:

@@ -61,15 +61,10 @@ def _files(paths: list[Path], skipped: list[tuple[str, str]]) -> list[Path]:
     return out
 
 
-def read_regular(path: Path) -> bytes:
-    """A file's bytes; a link, a special file or one over the size cap is refused."""
-    return read_file(path, follow_links=False)
-
-
 def _jsonl_rows(path: Path) -> list[tuple[str, bytes, dict | None, str | None]]:
     """(where, raw line bytes, row, error) for each non-empty line of a .jsonl file."""
     rows = []
-    for n, line in enumerate(read_regular(path).splitlines(), 1):
+    for n, line in enumerate(read_file(path, follow_links=False).splitlines(), 1):
         raw = line.rstrip(b"\r\n")
         if not raw.strip():
             continue
@@ -146,7 +141,7 @@ def ingest(
             if path.suffix.lower() == ".jsonl":
                 _add_jsonl(path, year, add, result)
                 continue
-            data = read_regular(path)
+            data = read_file(path, follow_links=False)
         except InputError as err:
             result.skipped.append((err.where, err.reason))
             continue

@@ -107,8 +107,7 @@ def conform(df: pd.DataFrame, name: str) -> pd.DataFrame:
         if col.dtype.startswith("list<"):
             # A column absent from `df` (an older writer) is an empty list, not a float NaN.
             vals = out[col.name].astype(object)
-            out[col.name] = [v if isinstance(v, list | tuple) or hasattr(v, "__len__")
-                             else [] for v in vals]  # fmt: skip
+            out[col.name] = [v if hasattr(v, "__len__") else [] for v in vals]
             continue
         if col.dtype == "str?":
             out[col.name] = out[col.name].astype(object).where(out[col.name].notna(), None)
