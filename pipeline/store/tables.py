@@ -88,13 +88,14 @@ def _restore(df: pd.DataFrame, name: str) -> pd.DataFrame:
     return df
 
 
-def _scan(gen, parts, name, columns, expr) -> pd.DataFrame:
+def _scan(gen, parts, name, columns, expr, dictionary=()) -> pd.DataFrame:
     import pyarrow.dataset as ds
 
     files = [str(p.file) for p in parts]
     where = parts[0].file if len(parts) == 1 else gen.path / name
+    fmt = ds.ParquetFileFormat(dictionary_columns=list(dictionary)) if dictionary else "parquet"
     try:
-        dataset = ds.dataset(files, format="parquet")
+        dataset = ds.dataset(files, format=fmt)
         have = dataset.schema.names
         if columns is not None:
             missing = [c for c in columns if c not in have]
@@ -120,13 +121,16 @@ def read_table(
     series: str | Sequence[str] | None = None,
     filters=None,
     required: bool = True,
+    dictionary: Sequence[str] = (),
 ) -> pd.DataFrame | None:
     """Table `name` of the current build as one frame.
 
     - `columns`: only these (each must exist), else every column;
     - `source`: a source name or names: only their partitions are opened;
     - `series`: a series key or keys; `filters`: a pyarrow expression or DNF tuples
-      (`[("year", ">=", 2018)]`), applied while scanning.
+      (`[("year", ">=", 2018)]`), applied while scanning;
+    - `dictionary`: text columns to read as pandas categoricals (keys repeated on many rows,
+      such as a timeline's terms: decoded once, grouped by code).
 
     No build yet, or no such table, raises InputError naming it and the command that makes it
     (or returns None when not `required`).
@@ -139,7 +143,7 @@ def read_table(
             frame = empty(name)
             return frame[list(columns)] if columns is not None else frame
         try:
-            return _scan(gen, parts, name, columns, _expression(series, filters))
+            return _scan(gen, parts, name, columns, _expression(series, filters), dictionary)
         except FileNotFoundError:
             # A newer build committed and removed this generation while we read: once more.
             if attempt == 2:

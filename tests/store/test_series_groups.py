@@ -78,3 +78,15 @@ def test_a_build_writes_each_series_of_a_source_as_its_own_row_groups(tmp_path):
         assert row_groups_scanned(path, "甲系列") == 1, name
     assert [pq.ParquetFile(file_of(gen, "documents", "mix")).metadata.row_group(i).num_rows
             for i in range(2)] == [2, 2]  # fmt: skip
+
+
+def test_dictionary_columns_read_as_categoricals_with_the_same_values(tmp_path):
+    write_tables(tmp_path, {"documents": documents(["甲"] * 3 + ["乙"] * 2 + ["甲"])})
+    plain = read_table(tmp_path, "documents", ["doc_id", "series"])
+    coded = read_table(tmp_path, "documents", ["doc_id", "series"], dictionary=["series"])
+    assert str(coded["series"].dtype) == "category"
+    assert sorted(coded["series"].cat.categories) == ["乙", "甲"]
+    assert coded["series"].tolist() == plain["series"].tolist() == ["甲"] * 3 + ["乙"] * 2 + ["甲"]
+    assert coded["doc_id"].tolist() == plain["doc_id"].tolist()
+    one = read_table(tmp_path, "documents", ["series"], series="乙", dictionary=["series"])
+    assert one["series"].tolist() == ["乙", "乙"]
