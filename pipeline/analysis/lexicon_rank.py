@@ -66,6 +66,18 @@ def term_importance(timeline: pd.DataFrame, years: Sequence[int] | None = None) 
     return out[cols]
 
 
+def term_ranks(timeline: pd.DataFrame) -> pd.DataFrame:
+    """The term_ranks table: term_importance over every row of the timeline, with each term's
+    canonical form and variants (written by the build, so a ranking over all years, and the
+    variant lists, read one row per term instead of one per term and year)."""
+    imp = term_importance(timeline)
+    first = timeline.drop_duplicates(KEY).set_index(KEY)
+    index = pd.MultiIndex.from_frame(imp[KEY])
+    imp.insert(3, "canonical", first["canonical"].reindex(index).to_numpy())
+    imp.insert(4, "variants", first["variants"].reindex(index).to_numpy())
+    return imp
+
+
 def rank_terms(
     timeline: pd.DataFrame,
     years: Sequence[int] | None = None,

@@ -7,6 +7,7 @@ series, years) before anything is grouped, and the matrix is one pivot, never pe
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -26,6 +27,95 @@ def check_source(documents: pd.DataFrame, source: str) -> pd.DataFrame:
     return mine
 
 
+# What ranking needs of the timeline (no lists, no statuses): a capped table reads these for
+# every row first and the remaining columns only for the rows it shows (`top_terms`).
+RANK_COLUMNS = ("source", "series", "term", "canonical", "year", "present", "count",
+                "per_10k_chars", "emergence", "first_year", "flag", "watched")  # fmt: skip
+
+
+class Top(NamedTuple):
+    rows: set[tuple[str, str]]  # (series, term) of the rows kept
+    totals: dict[str, int]  # series → groups there were to choose from
+
+
+def _scope(
+    documents: pd.DataFrame,
+    timeline: pd.DataFrame,
+    source: str,
+    series: str | None,
+    years: Sequence[int] | None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The source's (and series') documents and timeline rows; InputError naming what exists
+    for an unknown source or series."""
+    documents = check_source(documents, source)
+    timeline = timeline[timeline["source"] == source]
+    if series is not None:
+        if series not in set(documents["series"]):
+            raise InputError(
+                f"{source} / {series}",
+                f"no such series; available: {', '.join(sorted(documents['series'].unique()))}",
+            )
+        documents = documents[documents["series"] == series]
+        timeline = timeline[timeline["series"] == series]
+    return documents, timeline
+
+
+def _window(timeline: pd.DataFrame, source: str, years: Sequence[int] | None) -> pd.DataFrame:
+    if not years:
+        return timeline
+    window = in_window(timeline, years)
+    if window.empty and not timeline.empty:
+        have = sorted(timeline["year"].unique())
+        raise InputError(
+            f"{source} --years {min(years)}-{max(years)}",
+            f"no documents in that window; years: {have[0]}–{have[-1]}",
+        )
+    return window
+
+
+def top_terms(
+    documents: pd.DataFrame,
+    rows: pd.DataFrame,
+    source: str,
+    *,
+    limit: int,
+    series: str | None = None,
+    variants: bool = True,
+    years: Sequence[int] | None = None,
+    noise: bool = False,
+) -> Top:
+    """The (series, term) rows select_terms keeps with this `limit` (> 0) and no watch terms (a
+    watch term counted on the fly competes for the places), and the number of groups per
+    series there were to choose from. `rows`: the term_ranks table (no `years`: it ranks over
+    every year), or timeline rows with RANK_COLUMNS. select_terms given this as `top`, on
+    timeline rows holding at least these terms, gives select_terms' result."""
+    documents, rows = _scope(documents, rows, source, series, years)
+    if "importance" in rows:
+        if years:
+            raise ValueError("term_ranks rank over every year: pass timeline rows for a window")
+        imp = rows
+    else:
+        rows = _window(rows, source, years)
+        if rows.empty:
+            return Top(set(), {})
+        imp = term_importance(rows)
+    imp = _groups(imp, rows, variants)
+    chosen, totals = _chosen(imp, limit, noise)
+    keep = pd.MultiIndex.from_arrays([imp["series"], imp["group"]]).isin(list(chosen))
+    kept = imp[keep]
+    return Top(set(zip(kept["series"].tolist(), kept["term"].tolist(), strict=True)), totals)
+
+
+def with_variants(rows: pd.DataFrame, ranks: pd.DataFrame) -> pd.DataFrame:
+    """Timeline rows read without their `variants` lists, given them from term_ranks (one list
+    per series and term there: the list column is the costliest part of the timeline to read)."""
+    first = ranks.drop_duplicates(["source", "series", "term"])
+    lists = dict(zip(zip(first["source"].tolist(), first["series"].tolist(),
+                         first["term"].tolist(), strict=True), first["variants"], strict=True))  # fmt: skip
+    keys = zip(rows["source"].tolist(), rows["series"].tolist(), rows["term"].tolist(), strict=True)
+    return rows.assign(variants=[lists.get(k) for k in keys])
+
+
 def select_terms(
     documents: pd.DataFrame,
     timeline: pd.DataFrame,
@@ -38,6 +128,7 @@ def select_terms(
     items: Callable[[], pd.DataFrame] | None = None,
     limit: int = 0,
     noise: bool = False,
+    top: Top | None = None,
 ) -> pd.DataFrame:
     """Timeline rows of `source` (in the `years` window) for the terms asked for.
 
@@ -46,17 +137,9 @@ def select_terms(
     watch term. `variants` folds a group onto its canonical form. `limit` > 0 keeps only the
     rows of the `limit` most important groups (and the wanted terms) before grouping, so a
     capped table never groups the whole timeline; `noise` keeps flagged groups in that choice.
+    `top` (from top_terms, with the same scope and no `wanted`) stands for that choice.
     """
-    documents = check_source(documents, source)
-    timeline = timeline[timeline["source"] == source]
-    if series is not None:
-        if series not in set(documents["series"]):
-            raise InputError(
-                f"{source} / {series}",
-                f"no such series; available: {', '.join(sorted(documents['series'].unique()))}",
-            )
-        documents = documents[documents["series"] == series]
-        timeline = timeline[timeline["series"] == series]
+    documents, timeline = _scope(documents, timeline, source, series, years)
     if wanted:
         missing = [t for t in wanted if t not in set(timeline["term"])]
         extra = watch_timeline(
@@ -65,17 +148,12 @@ def select_terms(
         timeline = pd.concat(
             [timeline[~timeline["term"].isin(set(wanted))], extra], ignore_index=True
         )
-    if years:
-        window = in_window(timeline, years)
-        if window.empty and not timeline.empty:
-            have = sorted(timeline["year"].unique())
-            raise InputError(
-                f"{source} --years {min(years)}-{max(years)}",
-                f"no documents in that window; years: {have[0]}–{have[-1]}",
-            )
-        timeline = window
+    timeline = _window(timeline, source, years)
     totals: dict[str, int] = {}
-    if limit > 0 and not timeline.empty:
+    if top is not None:
+        pairs = pd.MultiIndex.from_arrays([timeline["series"], timeline["term"]])
+        timeline, totals = timeline[pairs.isin(list(top.rows))], dict(top.totals)
+    elif limit > 0 and not timeline.empty:
         timeline, totals = _top_groups(timeline, limit, wanted, noise, variants)
     if variants and not timeline.empty:
         timeline = group_timeline(timeline, documents)
@@ -90,31 +168,43 @@ def select_terms(
     return timeline
 
 
-def _top_groups(
-    timeline: pd.DataFrame, limit: int, wanted: Sequence[str], noise: bool, variants: bool
-) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Rows of the `limit` most important groups per series (a group scores its best member's
-    importance; a flagged root leaves its group out unless `noise`), plus the wanted terms;
-    and the number of groups per series that could have been shown."""
-    imp = term_importance(timeline)
-    key = "canonical" if variants else "term"
-    if variants:
-        canon = timeline.drop_duplicates(["series", "term"]).set_index(["series", "term"])
-        index = pd.MultiIndex.from_arrays([imp["series"], imp["term"]])
-        imp["group"] = canon["canonical"].reindex(index).to_numpy()
-    else:
-        imp["group"] = imp["term"]
+def _groups(imp: pd.DataFrame, rows: pd.DataFrame, variants: bool) -> pd.DataFrame:
+    """term_importance rows with their `group`: the canonical form `rows` give each (series,
+    term) (with variants), else the term itself."""
+    if not variants:
+        return imp.assign(group=imp["term"])
+    canon = rows.drop_duplicates(["series", "term"]).set_index(["series", "term"])
+    index = pd.MultiIndex.from_arrays([imp["series"], imp["term"]])
+    return imp.assign(group=canon["canonical"].reindex(index).to_numpy())
+
+
+def _chosen(imp: pd.DataFrame, limit: int, noise: bool) -> tuple[set, dict[str, int]]:
+    """(series, group) of the `limit` most important groups per series (a group scores its best
+    member's importance; a flagged root leaves its group out unless `noise`), and the number of
+    groups per series that could have been shown."""
     roots = imp[imp["term"] == imp["group"]]
-    bad = set(zip(roots.loc[roots["flag"].fillna("") != "", "series"], roots.loc[roots["flag"].fillna("") != "", "group"], strict=True))  # fmt: skip
+    flagged = roots[roots["flag"].fillna("") != ""]
+    bad = set(zip(flagged["series"].tolist(), flagged["group"].tolist(), strict=True))
     best = imp.groupby(["series", "group"])["importance"].max().reset_index()
     if not noise:
-        best = best[[(s, g) not in bad for s, g in zip(best["series"], best["group"], strict=True)]]
+        pairs = zip(best["series"].tolist(), best["group"].tolist(), strict=True)
+        best = best[[p not in bad for p in pairs]]
     best = best[best["importance"] > 0]
     best = best.sort_values(["series", "importance", "group"], ascending=[True, False, True])
     totals = best.groupby("series").size().to_dict()
     chosen: set = set()
     for series, grp in best.groupby("series", sort=False):
         chosen |= {(series, g) for g in grp["group"].head(limit)}
+    return chosen, totals
+
+
+def _top_groups(
+    timeline: pd.DataFrame, limit: int, wanted: Sequence[str], noise: bool, variants: bool
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Rows of the `limit` most important groups per series (`_chosen`), plus the wanted
+    terms; and the number of groups per series that could have been shown."""
+    chosen, totals = _chosen(_groups(term_importance(timeline), timeline, variants), limit, noise)
+    key = "canonical" if variants else "term"
     pairs = pd.MultiIndex.from_arrays([timeline["series"], timeline[key]])
     keep = pairs.isin(list(chosen)) if chosen else pd.Series(False, index=timeline.index)
     keep = (

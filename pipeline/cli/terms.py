@@ -41,41 +41,31 @@ def terms_cmd(
 ):
     """Print the term × year matrix with statuses, ranked by importance over the window
     (share of documents mentioning the term × mentions per 10,000 characters)."""
-    from policytrack.pipeline.analysis.termquery import (
-        ranked,
-        select_terms,
-        status_matrix,
-    )
+    from policytrack.pipeline.analysis.termquery import ranked, select_terms, status_matrix
     from policytrack.pipeline.store.tables import read_table
     from policytrack.pipeline.text.watch import parse_watch
 
     wanted = parse_watch(watch, where="--watch")
     window = options.parse_years(years)
-    from policytrack.pipeline.store.schema import TERM_TIMELINE
-
     # The source's documents, the columns the timeline needs (all sources only to name them
     # in the error for an unknown source).
     doc_cols = None if wanted else DOC_COLUMNS
     documents = read_table(data, "documents", doc_cols, source=source)
     if documents.empty:
         documents = read_table(data, "documents", doc_cols)
-    # The table needs no paths (a list column, the slowest to read); the CSV has them all.
-    # Keys repeated on every year's row are read as categoricals: decoded and grouped once.
-    cols = [c for c in TERM_TIMELINE.names if c != "paths" or csv or output]
-    rows = read_table(data, "term_timeline", cols, source=source, dictionary=_KEYS)
-    if "paths" not in rows:
-        rows["paths"] = [[]] * len(rows)
+    cap = 0 if show_all else limit
+    scope = dict(series=series, variants=variants, years=window)
+    rows, top = _timeline_rows(data, documents, source, cap, wanted, paths=csv or output, **scope)
     timeline = select_terms(
         documents,
         rows,
         source,
         wanted=wanted,
-        series=series,
-        variants=variants,
-        years=window,
         items=lambda: read_table(data, "items", source=source),
-        limit=0 if show_all else limit,
+        limit=cap,
         noise=show_all,
+        top=top,
+        **scope,
     )
     if csv or output:
         _write_csv(timeline, csv, output)
@@ -149,6 +139,46 @@ def terms_cmd(
                 f"{imp.at[term, 'trend']:+.2f}",
             )
         console.print(table)
+
+
+def _timeline_rows(data, documents, source, cap, wanted, *, paths, **scope):
+    """(the source's term_timeline rows select_terms needs, top_terms' choice or None).
+
+    A capped table without watch terms ranks first (the build's term_ranks: one row per term;
+    with --years the narrow columns of the timeline) and reads the timeline for the terms shown
+    only. The variant lists come from term_ranks, `paths` (a list column) only for the CSV: the
+    lists are the costliest part of the timeline to read. Keys repeated on every year's row are
+    read as categoricals: decoded and grouped once. Tables built before term_ranks existed are
+    read whole.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from policytrack.pipeline.analysis.termquery import RANK_COLUMNS, top_terms, with_variants
+    from policytrack.pipeline.store.schema import TERM_TIMELINE
+    from policytrack.pipeline.store.tables import read_table
+
+    ranks = read_table(data, "term_ranks", source=source, required=False)
+    skip = set() if paths else {"paths"}
+    if ranks is not None:
+        skip.add("variants")
+    cols = [c for c in TERM_TIMELINE.names if c not in skip]
+    top, where = None, {}
+    if cap > 0 and not wanted:
+        basis = ranks
+        if scope["years"] or ranks is None:
+            basis = read_table(data, "term_timeline", list(RANK_COLUMNS), source=source,
+                               dictionary=_KEYS)  # fmt: skip
+        top = top_terms(documents, basis, source, limit=cap, **scope)
+        del basis
+        keep = pa.array(sorted({term for _, term in top.rows}), pa.string())
+        where = {"filters": pc.field("term").isin(keep)}
+    rows = read_table(data, "term_timeline", cols, source=source, dictionary=_KEYS, **where)
+    if ranks is not None:
+        rows = with_variants(rows, ranks)
+    if not paths:
+        rows["paths"] = [[]] * len(rows)
+    return rows, top
 
 
 def _write_csv(timeline, to_stdout: bool, output: Path | None) -> None:

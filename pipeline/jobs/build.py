@@ -28,7 +28,7 @@ from policytrack.pipeline.store import atomic, layout, schema
 from policytrack.pipeline.store.lock import BuildLock
 from policytrack.pipeline.store.rawstore import RawStore, check_data_dir, sources
 from policytrack.pipeline.store.schema import ANALYSIS_TABLES, PARSE_TABLES
-from policytrack.pipeline.store.versions import ALIGN_VERSION, PARSER_VERSION
+from policytrack.pipeline.store.versions import ALIGN_VERSION, PARSER_VERSION, TIMELINE_VERSION
 from policytrack.pipeline.text.model import Document
 from policytrack.pipeline.text.parse import parse_bytes, split_sentences
 from policytrack.pipeline.text.vocab import check_year, plausible_year, year_range
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 ALIGN_TABLES = ("alignments", "threads")  # what the alignment writes (terms: jobs/corpus.py)
+TIMELINE_TABLES = ("term_timeline", "term_ranks")
 
 
 @dataclass
@@ -359,13 +360,15 @@ def analyse_source(
     if not state.get("parse_id"):
         raise InputError(cache.dir, "not parsed (state.json has no parse)")
     align_key = fingerprint(state["parse_id"], level, ALIGN_VERSION)
-    timeline_key = fingerprint(state["parse_id"], context.key)  # the key holds the watch list
+    timeline_key = fingerprint(
+        state["parse_id"], context.key, TIMELINE_VERSION
+    )  # key: watch list too
     align = state.get("analysis_key") != align_key
     if not align and (bad := cache.damaged(state, ALIGN_TABLES)):
         notes.append(f"{bad}; re-aligning {source}")
         align = True
     timeline = state.get("timeline_key") != timeline_key
-    if not timeline and (bad := cache.damaged(state, ["term_timeline"])):
+    if not timeline and (bad := cache.damaged(state, TIMELINE_TABLES)):
         notes.append(f"{bad}; recomputing the term timeline of {source}")
         timeline = True
     if not (align or timeline):
@@ -387,12 +390,14 @@ def analyse_source(
         cache.write(state, "threads", threads, align_key)
         state["analysis_key"] = align_key
     if timeline:
+        from policytrack.pipeline.analysis.lexicon_rank import term_ranks
         from policytrack.pipeline.analysis.timeline import term_timeline
 
         terms = cache.read(state, "terms")
         flags = lexicon_flags(context)
         df = term_timeline(terms, documents, watch=watch, flags=flags)
         cache.write(state, "term_timeline", df, timeline_key)
+        cache.write(state, "term_ranks", term_ranks(df), timeline_key)
         state["timeline_key"] = timeline_key
     cache.save_state(state)
     cache.collect(state)

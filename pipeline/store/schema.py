@@ -75,7 +75,7 @@ DOCUMENTS, ITEMS, SENTENCES, TERMS = (
 ALIGNMENTS, THREADS, TERM_TIMELINE = (TABLES[n] for n in ("alignments", "threads", "term_timeline"))
 # terms: the lexicon counted per document, written by the corpus stage (jobs/corpus.py)
 PARSE_TABLES = ("documents", "items", "sentences")
-ANALYSIS_TABLES = ("terms", "alignments", "threads", "term_timeline")
+ANALYSIS_TABLES = ("terms", "alignments", "threads", "term_timeline", "term_ranks")
 CSV_COPIES = ("alignments", "threads")
 
 _PANDAS = {"str": "str", "str?": "object", "int64": "int64", "Int64": "Int64",

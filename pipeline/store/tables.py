@@ -103,7 +103,9 @@ def _scan(gen, parts, name, columns, expr, dictionary=()) -> pd.DataFrame:
                 raise InputError(
                     where, f"missing columns {', '.join(missing)} (rebuild with this version)"
                 )
-        frame = dataset.to_table(columns=list(columns) if columns else None, filter=expr)
+        # A filtered scan keeps few rows: reading ahead only holds more decoded batches.
+        ahead = {"batch_readahead": 1, "fragment_readahead": 1} if expr is not None else {}
+        frame = dataset.to_table(columns=list(columns) if columns else None, filter=expr, **ahead)
         return _restore(frame.to_pandas(), name)
     except (InputError, FileNotFoundError):
         raise

@@ -8,3 +8,5 @@ PARSER_VERSION = "2"
 # Alignment, threads and term timelines.
 ALIGN_VERSION = "4"
 LEXICON_VERSION = "1"
+# Term timelines and their ranks (term_timeline, term_ranks tables).
+TIMELINE_VERSION = "2"
