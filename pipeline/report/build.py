@@ -93,6 +93,7 @@ def build_report(
             raise ReportError(f"{nb}: notebook not found")
     jobs = jobs or default_jobs(len(paths))
     with KernelPool(jobs, kernel_name) as kernels:  # kernels start while the tables are checked
+        kernels.wait_spawned(timeout)
         from policytrack.pipeline.report.explorer import EXPLORER, write_explorer
         from policytrack.pipeline.report.index import figure_order, index_html
         from policytrack.pipeline.report.scope import resolve_watch

@@ -74,12 +74,20 @@ class KernelPool:
         self._task: tuple | None = None  # (queue of (index, Job), parameters, cwd, timeout)
         self._failed: dict[int, BaseException] = {}
         self._stop = threading.Event()
+        self._spawned = [threading.Event() for _ in range(size)]
         self._threads = [
             threading.Thread(target=self._serve, args=(i,), name=f"kernel-{i}", daemon=True)
             for i in range(size)
         ]
         for t in self._threads:
             t.start()
+
+    def wait_spawned(self, timeout: float | None = None) -> None:
+        """Wait until every kernel process is launched (or failed to): launching takes this
+        process's interpreter (jupyter_client's imports, the launch), so a caller with its own
+        imports to do lets the kernels go first; they then boot beside it."""
+        for event in self._spawned:
+            event.wait(timeout)
 
     def run(self, jobs: Sequence[Job], parameters: dict, cwd: Path, timeout: int) -> None:
         """Execute every job, each kernel taking the next one when it is free. Every notebook
@@ -120,7 +128,16 @@ class KernelPool:
         kernel: _Kernel | None = None
         error: BaseException | None = None
         try:
-            kernel = _Kernel(self.kernel_name, self.logs[i], self.startup_timeout)
+            try:
+                kernel = _Kernel(self.kernel_name, self.logs[i], self.startup_timeout)
+            finally:
+                self._spawned[i].set()
+            # While the kernel boots: what executing a notebook imports here (papermill alone
+            # is half a second), so the first notebook does not wait for it.
+            import nbclient  # noqa: F401
+            import nbformat  # noqa: F401
+            import papermill.execute  # noqa: F401
+
             if not (self._go.is_set() and self._task is None):  # not shut down unused
                 kernel.hidden(WARM_UP)
         except BaseException as err:  # reported against the first notebook it would run
@@ -181,11 +198,6 @@ class _Kernel:
         self.km = _kernel_manager(log_path)(kernel_name=kernel_name)
         run_sync(self.km.start_kernel)()
         self.startup_timeout = startup_timeout
-        # While the kernel boots: what executing a notebook imports here (papermill alone is
-        # half a second), so the first notebook does not wait for it.
-        import nbclient  # noqa: F401
-        import nbformat  # noqa: F401
-        import papermill.execute  # noqa: F401
 
         # One client (its channels, the kernel_info handshake) for every notebook and hidden
         # cell: the first NotebookClient opens it, the others reuse it; closed at shutdown.
