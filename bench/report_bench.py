@@ -1,7 +1,7 @@
-"""`policytrack report` on the Government Work Reports: the code path before issue 17 beside
-today's, in one run, on the same tables.
+"""`policytrack report` on the Government Work Reports: the code path before issue 17 and the
+report of main before wave 4 beside this checkout's, in one run, on the same tables.
 
-    .venv/bin/python bench/report_bench.py [--data DIR] [--runs 3] [--baseline REV]
+    .venv/bin/python bench/report_bench.py [--data DIR] [--runs 3] [--baseline REV] [--today REV]
 
 Tables: `--data DIR` (a data dir `policytrack build` wrote), else the GWR corpus
 ($POLICYTRACK_SHARED or ../shared: corpus/government_work_reports.jsonl) ingested and built into
@@ -12,8 +12,12 @@ before the faster report), taken with `git archive` into a temp dir and run by t
 interpreter with that copy first on PYTHONPATH (its kernels inherit it): each figure drawn three
 times (PNG, SVG, and a display PNG), the three notebooks one after another. The new path is this
 checkout: each figure drawn once per file written, the exported PNG embedded, one kernel per core.
-Runs alternate old/new; the median of each is printed, with the ratio, the target (≤ 8 s) and
-whether every figure file both paths write is byte-identical.
+The today path is the report package and notebooks of commit `--today` (default: main before
+wave 4's faster report: four notebooks and the explorer, run on the same generation tables), taken
+the same way. Runs alternate old/today/new; the median of each is printed, with the ratios, the
+target (≤ 8 s), whether every figure file both the old and the new path write is byte-identical,
+and whether every output of the today path (figures, CSVs, index.html with its findings, the
+notebooks' HTML pages, explorer.html with its build time masked) is byte-identical in the new.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ sys.path.insert(0, str(REPO))
 from tests.support.procs import policytrack  # noqa: E402
 
 BASELINE = "3a16d80"  # main before issue 17's faster report (three renders, notebooks in turn)
+TODAY = "29aa646"  # main before wave 4 (four notebooks, explorer; 19.3 s wall, 28.4 s CPU quiet)
 TARGET = 8.0  # seconds for GWR (issue 17; 22 s before)
 REPORT = (
     "import sys; from policytrack.pipeline.report.build import ReportParams, build_report; "
@@ -72,7 +77,7 @@ def build_gwr(work: Path) -> Path:
     return data
 
 
-def baseline_tree(rev: str, work: Path) -> Path | None:
+def baseline_tree(rev: str, work: Path, name: str = "baseline") -> Path | None:
     """The report code of `rev` laid out as an importable `policytrack` namespace, or None."""
     proc = subprocess.run(
         ["git", "-C", str(REPO), "archive", "--format=tar", rev, "pipeline", "notebooks"],
@@ -81,7 +86,7 @@ def baseline_tree(rev: str, work: Path) -> Path | None:
     if proc.returncode != 0:
         print(f"old path unavailable: git archive {rev}: {proc.stderr.decode().strip()}")
         return None
-    site = work / "baseline"
+    site = work / name
     root = site / "policytrack"  # pipeline/ → policytrack/pipeline, notebooks beside it
     with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as tar:
         tar.extractall(root, filter="data")
@@ -137,35 +142,66 @@ def figure_digests(out: Path) -> dict[str, str]:
     return digests
 
 
+# explorer.html says when it was built (to the minute), and papermill gives the injected
+# parameters cell a random id (the notebooks' pages show it): both masked before comparing.
+BUILT = re.compile(rb'"built":"[0-9: -]+"')
+INJECTED_ID = re.compile(rb'(celltag_injected-parameters" id="cell-id=)[0-9a-f-]+"')
+
+
+def output_digests(out: Path) -> dict[str, str]:
+    """Every page and figure file a report writes (not the executed .ipynb: they carry run
+    times), explorer.html with its build time and the pages' injected cell id masked."""
+    day = next(p for p in out.iterdir() if not p.name.startswith("."))
+    digests = {}
+    for p in sorted([*day.glob("*.html"), *(day / "figures").iterdir()]):
+        data = p.read_bytes()
+        if p.name == "explorer.html":
+            data = BUILT.sub(b'"built":"-"', data)
+        elif p.suffix == ".html":
+            data = INJECTED_ID.sub(rb'\1-"', data)
+        digests[str(p.relative_to(day))] = hashlib.sha256(data).hexdigest()
+    return digests
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, help="a built data dir (default: build the GWR corpus)")
     ap.add_argument("--runs", type=int, default=3, help="runs of each path (median printed)")
-    ap.add_argument("--baseline", default=BASELINE, help="git revision of the old path")
+    ap.add_argument(
+        "--baseline", default=BASELINE, help="git revision of the old path ('' to skip)"
+    )
+    ap.add_argument("--today", default=TODAY, help="git revision of today's path ('' to skip)")
     args = ap.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="report-bench-") as tmp:
         work = Path(tmp)
         data = args.data.resolve() if args.data else build_gwr(work)
-        old_site = baseline_tree(args.baseline, work)
+        old_site = baseline_tree(args.baseline, work) if args.baseline else None
+        today_site = baseline_tree(args.today, work, "today") if args.today else None
         new_cmd = [*policytrack(), "report", "--data", str(data)]
         old_data = flat_copy(data, work) if old_site is not None else data
         old_cmd = [sys.executable, "-c", REPORT, str(old_data)]
-        times: dict[str, list[float]] = {"old": [], "new": []}
-        cpu: dict[str, list[float]] = {"old": [], "new": []}
-        digests = {}
+        today_cmd = [sys.executable, "-c", REPORT, str(data)]
+        paths = {"old": old_site, "today": today_site, "new": None}
+        times: dict[str, list[float]] = {p: [] for p in paths}
+        cpu: dict[str, list[float]] = {p: [] for p in paths}
+        digests, outputs = {}, {}
         for i in range(max(1, args.runs)):
-            for path in ("old", "new"):
-                if path == "old" and old_site is None:
+            for path, site in paths.items():
+                if path != "new" and site is None:
                     continue
                 out = work / f"{path}-{i}"
                 if path == "old":
                     wall, used = timed([*old_cmd, str(out)], env(old_site))
+                elif path == "today":
+                    wall, used = timed([*today_cmd, str(out)], env(today_site))
                 else:
                     wall, used = timed([*new_cmd, "--out", str(out)], env())
                 times[path].append(wall)
                 cpu[path].append(used)
                 digests[path] = figure_digests(out)
+                if path != "old":
+                    outputs[path] = output_digests(out)
 
     new = statistics.median(times["new"])
     print(f"policytrack report on the Government Work Reports ({data})")
@@ -195,6 +231,27 @@ def main() -> int:
             + (f" (differ: {', '.join(differ)})" if differ else "")
         )
         print(f"  new files: {', '.join(added) or 'none'}")
+    if times["today"]:
+        today = statistics.median(times["today"])
+        today_cpu = statistics.median(cpu["today"])
+        print(
+            f"  today's path ({args.today}): wall {today:6.2f} s, CPU {today_cpu:6.2f} s"
+            f"  (runs: {_runs(times['today'])})"
+        )
+        print(
+            f"  new/today: wall {new / today:.2f} ({today / new:.1f}× faster), "
+            f"CPU {new_cpu / today_cpu:.2f}"
+        )
+        t, n = outputs["today"], outputs["new"]
+        differ = [k for k in sorted(t) if t[k] != n.get(k)]
+        extra = sorted(set(n) - set(t))
+        print(
+            f"  outputs of today's path (pages, figures, CSVs): {len(t)}, byte-identical in the "
+            f"new: {len(t) - len(differ)}"
+            + (f" (differ or missing: {', '.join(differ)})" if differ else "")
+        )
+        if extra:
+            print(f"  outputs only the new path writes: {', '.join(extra)}")
     print(f"  target ≤ {TARGET:.0f} s: {'met' if new <= TARGET else 'NOT met'} on this machine now")
     return 0
 

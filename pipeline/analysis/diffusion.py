@@ -114,6 +114,8 @@ def diffusion(
     `first_year` in that group, `origin` (the group where it came first, `a|b` on a tie) and its
     year, `lag` (first_year − origin_year), `persisted` (said in every later document of the group)
     and `absent_after` (the later document years without it). Sorted by origin year, term, lag."""
+    if len(groups) < 2:  # no term can be in two groups (one series: the report on GWR)
+        return pd.DataFrame(columns=COLUMNS)
     if terms is not None:
         timeline = timeline[timeline["term"].isin(set(terms))]
     elif not noise and "flag" in timeline:

@@ -23,15 +23,7 @@ from pathlib import Path
 
 from policytrack.pipeline.core import progress
 from policytrack.pipeline.report import publish
-from policytrack.pipeline.report.explorer import EXPLORER, write_explorer
-from policytrack.pipeline.report.index import (
-    figure_order,
-    index_html,
-    report_findings,
-    summary_html,
-)
 from policytrack.pipeline.report.kernels import Job, KernelPool
-from policytrack.pipeline.report.load import load_tables
 from policytrack.pipeline.report.notebooks import (
     NEEDS,
     NOTEBOOK_DIR,
@@ -40,7 +32,9 @@ from policytrack.pipeline.report.notebooks import (
     code_cells,
     to_html,
 )
-from policytrack.pipeline.report.scope import choose_scope, resolve_watch
+
+# The modules that need pandas (explorer, index, load, scope: about a second to import) are
+# imported in build_report once the kernels are starting, so the kernels start that much sooner.
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +93,12 @@ def build_report(
             raise ReportError(f"{nb}: notebook not found")
     jobs = jobs or default_jobs(len(paths))
     with KernelPool(jobs, kernel_name) as kernels:  # kernels start while the tables are checked
+        kernels.wait_spawned(timeout)
+        from policytrack.pipeline.report.explorer import EXPLORER, write_explorer
+        from policytrack.pipeline.report.index import figure_order, index_html
+        from policytrack.pipeline.report.scope import resolve_watch
+
         tables, scope = preflight(params, [p.name for p in paths])
-        summary = summary_html(report_findings(tables, scope), scope)
         # Absolute: the kernels run in another working directory.
         out_root = Path(out_root).resolve()
         out_root.mkdir(parents=True, exist_ok=True)
@@ -108,12 +106,14 @@ def build_report(
         build = publish.new_build_dir(out_root, stamp)
         try:
             result = ReportResult(out_dir=out_root / stamp)
-            # The explorer is written in this process while the kernels run the notebooks
-            # (they are other processes; this one only waits on them).
+            # The explorer and the findings are written in this process while the kernels run
+            # the notebooks (they are other processes; this one mostly waits on them).
             with ThreadPoolExecutor(1) as pool:
                 explorer = pool.submit(write_explorer, params.data_dir, build / EXPLORER)
+                summary = pool.submit(summary_of, tables, scope)
                 run_notebooks(kernels, paths, build, params, timeout)
                 explorer.result()
+                summary = summary.result()
             result.notebooks = [nb.name for nb in paths]
             result.html = [Path(nb.name).with_suffix(".html").name for nb in paths]
             figures = figure_order((build / FIGURES).glob("*.png"))
@@ -136,6 +136,13 @@ def build_report(
     result.html = [result.out_dir / n for n in result.html]
     result.figures = [result.out_dir / f for f in result.figures]
     return result
+
+
+def summary_of(tables, scope) -> str:
+    """The index's findings summary (index.py), as HTML."""
+    from policytrack.pipeline.report.index import report_findings, summary_html
+
+    return summary_html(report_findings(tables, scope), scope)
 
 
 def default_jobs(n_notebooks: int) -> int:
@@ -169,6 +176,9 @@ def preflight(params: ReportParams, names: Sequence[str]):
     need: list[str] = []
     for name in names:
         need += [t for t in NEEDS.get(name, ("documents",)) if t not in need]
+    from policytrack.pipeline.report.load import load_tables
+    from policytrack.pipeline.report.scope import choose_scope
+
     tables = load_tables(params.data_dir, need=need)
     scope = choose_scope(
         tables["documents"], params.source, params.series, params.years, params.lang

@@ -13,6 +13,7 @@ mentions as (unit, offset) pairs, so the page grows with the corpus, not with th
 
 from __future__ import annotations
 
+import bisect
 import html
 import json
 import time
@@ -104,46 +105,91 @@ def explorer_data(
 
 def _terms(timeline: pd.DataFrame, key_of: dict, unit_rows: list) -> dict[str, dict]:
     """Per term: kinds, flag, variant group, timeline rows per series (non-absent years), and the
-    mentions [unit, start, variant] found in the text of every unit of the years it is present."""
+    mentions [unit, start, variant] found in the text of every unit of the years it is present.
+
+    The timeline is read as plain column lists (one pass, no per-group frames), and a year's
+    units are searched through their texts joined once: only the units holding the term are
+    given to find_mentions, in unit order, as before."""
     out: dict[str, dict] = {}
     if timeline is None or timeline.empty:
         return out
-    by_year: dict[tuple[int, int], list[int]] = {}
-    for i, row in enumerate(unit_rows):
-        by_year.setdefault((row[0], row[1]), []).append(i)
-    for term, rows in timeline.groupby("term", sort=False):
-        first = rows.iloc[0]
-        variants = [str(v) for v in first["variants"]] if first["variants"] is not None else []
+    texts = _YearTexts(unit_rows)
+    cols = {c: timeline[c].tolist() for c in ("term", "canonical", "variants", "kinds", "flag")}
+    rows_of: dict[str, list[int]] = {}
+    for i, term in enumerate(cols["term"]):
+        if isinstance(term, str):  # groupby leaves out a missing term
+            rows_of.setdefault(term, []).append(i)
+    s_of = [key_of.get(k) for k in zip(timeline["source"].tolist(), timeline["series"].tolist(), strict=True)]  # fmt: skip
+    year = timeline["year"].tolist()
+    count = timeline["count"].tolist()
+    per_10k = timeline["per_10k_chars"].tolist()
+    status = timeline["status"].tolist()
+    present = timeline["present"].tolist()
+    for term, rows in rows_of.items():
+        first = rows[0]
+        vs = cols["variants"][first]
+        variants = [str(v) for v in vs] if vs is not None else []
         entry = {
             "t": term,
-            "k": str(first["kinds"]),
-            "f": str(first["flag"] or ""),
-            "c": str(first["canonical"]),
+            "k": str(cols["kinds"][first]),
+            "f": str(cols["flag"][first] or ""),
+            "c": str(cols["canonical"][first]),
             "v": [v for v in variants if v != term],
             "tl": [],
             "m": [],
             "d": [],
-            "n": int(rows["count"].sum()),
+            "n": int(sum(count[i] for i in rows)),
         }
         around = [v for v in variants if v != term and term in v]
-        for r in rows.itertuples(index=False):
-            s = key_of.get((r.source, r.series))
+        for i in rows:
+            s = s_of[i]
             if s is None:
                 continue
-            code = STATUS_CODES.get(str(r.status), 0)
-            if code or r.count:
-                entry["tl"].append([s, int(r.year), int(r.count), round(float(r.per_10k_chars), 2), code])  # fmt: skip
-            if not r.present:
+            code = STATUS_CODES.get(str(status[i]), 0)
+            if code or count[i]:
+                entry["tl"].append([s, int(year[i]), int(count[i]), round(float(per_10k[i]), 2), code])  # fmt: skip
+            if not present[i]:
                 continue
-            for u in by_year.get((s, int(r.year)), []):
-                text = unit_rows[u][4]
-                if term not in text:
-                    continue
-                for sp in find_mentions(text, term, around):
+            for u in texts.holding(s, int(year[i]), term):
+                for sp in find_mentions(unit_rows[u][4], term, around):
                     entry["m"].append([u, sp.start, around.index(sp.form) if sp.variant else -1])
         entry["va"] = around  # the variants a mention can be marked with (by index)
         out[term] = entry
     return out
+
+
+class _YearTexts:
+    """The units' texts of each (series, year) joined by NUL (no term holds one), to find the
+    units holding a term with a few str.find calls instead of a test per unit."""
+
+    def __init__(self, unit_rows: list):
+        parts: dict[tuple[int, int], tuple[list[int], list[str]]] = {}
+        for i, row in enumerate(unit_rows):
+            units, texts = parts.setdefault((row[0], row[1]), ([], []))
+            units.append(i)
+            texts.append(row[4])
+        self._joined: dict[tuple[int, int], tuple[str, list[int], list[int]]] = {}
+        for key, (units, texts) in parts.items():
+            starts, at = [], 0
+            for t in texts:
+                starts.append(at)
+                at += len(t) + 1
+            self._joined[key] = ("\0".join(texts), starts, units)
+
+    def holding(self, s: int, year: int, term: str) -> list[int]:
+        """The units of series `s` in `year` whose text holds `term`, in unit order."""
+        got = self._joined.get((s, year))
+        if got is None or not term:
+            return []
+        joined, starts, units = got
+        out: list[int] = []
+        i = joined.find(term)
+        while i >= 0:
+            k = bisect.bisect_right(starts, i) - 1
+            out.append(units[k])
+            nxt = starts[k + 1] if k + 1 < len(starts) else len(joined)
+            i = joined.find(term, nxt)
+        return out
 
 
 def _threads(threads, items, documents, key_of, unit_rows, parent) -> tuple[list, dict]:

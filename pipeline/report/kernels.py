@@ -6,7 +6,8 @@ caller checks its tables meanwhile), imports the report package in each (`WARM_U
 feeds the notebooks to whichever kernel is free. Before each notebook the kernel's namespace is
 cleared and its working directory set, so a notebook sees only its own variables, as in a fresh
 kernel. Parameters are injected the way papermill does (a cell tagged `injected-parameters`
-after the cell tagged `parameters`), so an executed notebook looks like papermill's.
+after the cell tagged `parameters`), so an executed notebook looks like papermill's. Each kernel
+has one client (channels and the kernel_info handshake opened once) for all it executes.
 
 A failing cell is one ReportError line: notebook, cell (its execution count), error. Each
 kernel's own stderr (start-up chatter, crash tracebacks) goes to a log file, never to the
@@ -37,7 +38,7 @@ WARM_UP = """
 try:
     import io
     from policytrack.pipeline.report import draw, export, fonts, html, load, params, views
-    from policytrack.pipeline.report import plots_corpus, plots_flows, plots_terms
+    from policytrack.pipeline.report import plots_corpus, plots_diffusion, plots_flows, plots_terms
     fig, _, _ = draw.start("zh")
     draw.decorate(fig, "提法 Term 2024", "来源：样例")
     for fmt in ("png", "svg"):
@@ -73,12 +74,20 @@ class KernelPool:
         self._task: tuple | None = None  # (queue of (index, Job), parameters, cwd, timeout)
         self._failed: dict[int, BaseException] = {}
         self._stop = threading.Event()
+        self._spawned = [threading.Event() for _ in range(size)]
         self._threads = [
             threading.Thread(target=self._serve, args=(i,), name=f"kernel-{i}", daemon=True)
             for i in range(size)
         ]
         for t in self._threads:
             t.start()
+
+    def wait_spawned(self, timeout: float | None = None) -> None:
+        """Wait until every kernel process is launched (or failed to): launching takes this
+        process's interpreter (jupyter_client's imports, the launch), so a caller with its own
+        imports to do lets the kernels go first; they then boot beside it."""
+        for event in self._spawned:
+            event.wait(timeout)
 
     def run(self, jobs: Sequence[Job], parameters: dict, cwd: Path, timeout: int) -> None:
         """Execute every job, each kernel taking the next one when it is free. Every notebook
@@ -119,7 +128,16 @@ class KernelPool:
         kernel: _Kernel | None = None
         error: BaseException | None = None
         try:
-            kernel = _Kernel(self.kernel_name, self.logs[i], self.startup_timeout)
+            try:
+                kernel = _Kernel(self.kernel_name, self.logs[i], self.startup_timeout)
+            finally:
+                self._spawned[i].set()
+            # While the kernel boots: what executing a notebook imports here (papermill alone
+            # is half a second), so the first notebook does not wait for it.
+            import nbclient  # noqa: F401
+            import nbformat  # noqa: F401
+            import papermill.execute  # noqa: F401
+
             if not (self._go.is_set() and self._task is None):  # not shut down unused
                 kernel.hidden(WARM_UP)
         except BaseException as err:  # reported against the first notebook it would run
@@ -181,6 +199,10 @@ class _Kernel:
         run_sync(self.km.start_kernel)()
         self.startup_timeout = startup_timeout
 
+        # One client (its channels, the kernel_info handshake) for every notebook and hidden
+        # cell: the first NotebookClient opens it, the others reuse it; closed at shutdown.
+        self.kc = None
+
     def hidden(self, code: str) -> None:
         """Run `code` in the kernel as a throwaway one-cell notebook (outputs discarded)."""
         import nbformat
@@ -201,7 +223,7 @@ class _Kernel:
             allow_errors=False,
             **hooks,
         )
-        return _ClosingClient(client)
+        return _SharedClient(client, self)
 
     def execute(self, job: Job, parameters: dict, cwd: Path, timeout: int) -> None:
         import nbformat
@@ -233,23 +255,26 @@ class _Kernel:
         nbformat.write(nb, job.out)
 
     def shutdown(self) -> None:
+        if self.kc is not None:
+            with contextlib.suppress(Exception):
+                self.kc.stop_channels()
         with contextlib.suppress(Exception):
             self._run_sync(self.km.shutdown_kernel)(now=True)
 
 
-class _ClosingClient:
-    """Runs a NotebookClient and closes the channels it opened (the kernel stays up)."""
+class _SharedClient:
+    """Runs a NotebookClient on the kernel's one client (channels opened once, by the first)."""
 
-    def __init__(self, client):
+    def __init__(self, client, kernel: _Kernel):
         self.client = client
+        self.kernel = kernel
 
     def execute(self):
+        self.client.kc = self.kernel.kc  # None the first time: nbclient opens it
         try:
             return self.client.execute()
         finally:
-            if self.client.kc is not None:
-                with contextlib.suppress(Exception):
-                    self.client.kc.stop_channels()
+            self.kernel.kc = self.client.kc
 
 
 def _failed_count(nb) -> int | str:
