@@ -356,12 +356,15 @@ def group_timeline(
                     "count": counts.ravel(),
                     "per_10k_chars": np.round(per10k.ravel(), 3),
                     "status": status.ravel(),
-                    "paths": [list(dict.fromkeys(paths.get(k, []))) for k in range(nc * nt)],
+                    "paths": _unique_lists(paths, nc * nt),
                     "emergence": emer.ravel(),
                     "first_year": np.repeat(first, nt),
-                    "kinds": [
-                        ",".join(sorted(kinds.get(c, ()))) for c in range(nc) for _ in range(nt)
-                    ],
+                    "kinds": np.repeat(
+                        np.array(
+                            [",".join(sorted(kinds.get(c, ()))) for c in range(nc)], dtype=object
+                        ),
+                        nt,
+                    ),
                     "flag": np.repeat(np.array(flag, dtype=object), nt),
                     "watched": np.repeat(watched, nt),
                 },
@@ -369,6 +372,14 @@ def group_timeline(
             )
         )
     return pd.concat(frames, ignore_index=True)
+
+
+def _unique_lists(lists: dict[int, list], n: int) -> list[list]:
+    """n lists: position k holds lists[k] without repeats (first occurrence order), else []."""
+    out: list[list] = [[] for _ in range(n)]
+    for k, items in lists.items():
+        out[k] = list(dict.fromkeys(items))
+    return out
 
 
 def _series_sizes(docs, source, series, years, chars) -> np.ndarray:
