@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -308,63 +308,91 @@ def lexicon_stage(
     sources: Iterable[SourceFrames],
     watch: Sequence[str] = (),
     config: LexiconConfig | None = None,
+    emit: Callable[[str, pd.DataFrame], None] | None = None,
 ) -> LexiconResult:
     """Discover the lexicon over every source, then count it in every document of every source.
 
     `sources` is iterated three times (discovery pass 1 and 2, counting); see the module doc.
+    `emit(source, terms)` takes each source's terms table as soon as it is counted (the result's
+    `terms` stays empty): memory holds one source's rows and every term's evidence, not the
+    corpus' rows.
     """
     cfg = config or LexiconConfig()
     entries, info = discover(sources, watch, cfg)
     watched = [normalize(w) for w in watch if w]
     matcher = Matcher(list(entries["term"]), list(entries["kind"]), watched=watched)
     terms: dict[str, pd.DataFrame] = {}
-    chosen: list[pd.DataFrame] = []
-    series_docs: dict[tuple[str, str], int] = {}
+    evidence: list[tuple[pd.DataFrame, pd.DataFrame]] = []
     for frames in sources:
         rows = count_documents(matcher, document_units(frames.documents, frames.items))
-        terms[frames.source] = rows
+        if emit is not None:
+            emit(frames.source, rows)
+        else:
+            terms[frames.source] = rows
         docs = select_documents(frames.documents, quiet=True)
-        chosen.append(rows[rows["doc_id"].isin(set(docs["doc_id"]))])
-        series_docs.update(docs.groupby(["source", "series"]).size().to_dict())
-    counted = pd.concat(chosen, ignore_index=True) if chosen else pd.DataFrame()
-    lexicon = _lexicon_table(entries, counted, series_docs, cfg)
+        series_docs = docs.groupby(["source", "series"]).size().to_dict()
+        chosen = rows[rows["doc_id"].isin(set(docs["doc_id"])) & (rows["count"] > 0)]
+        evidence.append(_evidence(chosen, series_docs))
+        del rows, chosen
+    lexicon = _lexicon_table(entries, evidence, cfg)
     return LexiconResult(lexicon=lexicon, terms=terms, stats=info)
+
+
+def _evidence(
+    c: pd.DataFrame, series_docs: dict[tuple[str, str], int]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One source's counted rows (latest version of each year, mentioned) reduced to one row per
+    term — documents, count, quoted, its first (year, source, series), the largest share of a
+    series' documents mentioning it — and its (term, year) pairs. `series_docs`: documents per
+    (source, series). Additive over sources (a file held by two sources counts in each)."""
+    cols = ["term", "documents", "count", "quoted", "share", "first_year", "first_source",
+            "first_series"]  # fmt: skip
+    if c.empty:
+        return pd.DataFrame(columns=cols), pd.DataFrame(columns=["term", "year"])
+    c = c.sort_values(["year", "source", "series"], kind="stable")
+    first = c.drop_duplicates("term").set_index("term")[["year", "source", "series"]]
+    ev = c.groupby("term").agg(
+        documents=("doc_id", "nunique"), count=("count", "sum"), quoted=("quoted", "sum")
+    )
+    per_series = c.groupby(["term", "source", "series"]).agg(df=("doc_id", "nunique"))
+    per_series["series_docs"] = [series_docs.get((src, ser), 1) for _, src, ser in per_series.index]
+    ev["share"] = (per_series["df"] / per_series["series_docs"]).groupby("term").max()
+    ev = ev.join(
+        first.rename(
+            columns={"year": "first_year", "source": "first_source", "series": "first_series"}
+        )
+    )
+    return ev.reset_index()[cols], c[["term", "year"]].drop_duplicates()
 
 
 def _lexicon_table(
     entries: pd.DataFrame,
-    counted: pd.DataFrame,
-    series_docs: dict[tuple[str, str], int],
+    evidence: list[tuple[pd.DataFrame, pd.DataFrame]],
     cfg: LexiconConfig,
 ) -> pd.DataFrame:
-    """Entries with their corpus evidence from counting (latest version of each year only);
-    `series_docs`: documents per (source, series)."""
+    """Entries with their corpus evidence from counting (latest version of each year only;
+    `evidence`: each source's `_evidence`)."""
     lex = entries.set_index("term")
-    if counted.empty:
+    parts = [ev for ev, _ in evidence if len(ev)]
+    if not parts:
         out = lex.reset_index().assign(
             first_year=0, first_source="", first_series="", documents=0, years=0, count=0,
             quoted=0, flag="",
         )  # fmt: skip
         return out[LEXICON_COLUMNS]
-    c = counted[counted["count"] > 0].sort_values(["year", "source", "series"], kind="stable")
-    first = c.drop_duplicates("term").set_index("term")
-    agg = c.groupby("term").agg(
-        documents=("doc_id", "nunique"),
-        count=("count", "sum"),
-        quoted=("quoted", "sum"),
-    )
-    agg["years"] = c.drop_duplicates(["term", "year"]).groupby("term").size()
-    # Share of its home series' documents that mention it (for the emphasis flag).
-    per_series = c.groupby(["term", "source", "series"]).agg(df=("doc_id", "nunique"))
-    per_series["series_docs"] = [series_docs.get((src, ser), 1) for _, src, ser in per_series.index]
-    share = (per_series["df"] / per_series["series_docs"]).groupby("term").max()
+    ev = pd.concat(parts, ignore_index=True)
+    agg = ev.groupby("term").agg(
+        documents=("documents", "sum"), count=("count", "sum"), quoted=("quoted", "sum"),
+        share=("share", "max"),
+    )  # fmt: skip
+    pairs = pd.concat([p for _, p in evidence if len(p)], ignore_index=True).drop_duplicates()
+    agg["years"] = pairs.groupby("term").size()
+    first = ev.sort_values(["first_year", "first_source", "first_series"], kind="stable")
+    first = first.drop_duplicates("term").set_index("term")
     out = lex.join(agg, how="left").join(
-        first[["year", "source", "series"]].rename(
-            columns={"year": "first_year", "source": "first_source", "series": "first_series"}
-        ),
-        how="left",
+        first[["first_year", "first_source", "first_series"]], how="left"
     )
-    out = out.assign(share=share.reindex(out.index).fillna(0.0))
+    out["share"] = out["share"].fillna(0.0)
     for col in ("documents", "count", "quoted", "years", "first_year"):
         out[col] = out[col].fillna(0).astype("int64")
     for col in ("first_source", "first_series"):

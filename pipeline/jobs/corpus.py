@@ -85,18 +85,19 @@ def corpus_stage(
     if _current(data_dir, key, names):
         return CorpusContext(key, str(folder / load_state(data_dir)["file"]))
     from policytrack.pipeline.analysis.lexicon import lexicon_stage
-    from policytrack.pipeline.store import schema
 
-    with progress.task(f"discovering the lexicon ({len(names)} source(s))"):
-        result = lexicon_stage(_ParsedSources(data_dir, names), watch, config)
-    # Files first (new names), states last: a build killed in between redoes the stage.
-    for s in names:
-        cache = SourceCache(data_dir, s)
+    # Each source's terms go to its cache as soon as they are counted (one source's rows in
+    # memory). Files first (new names), states last: a build killed in between redoes the stage.
+    def emit(source: str, terms) -> None:
+        cache = SourceCache(data_dir, source)
         st = cache.load_state([])
-        cache.write(st, "terms", result.terms.get(s, schema.empty("terms")), key)
+        cache.write(st, "terms", terms, key)
         st["terms_key"] = key
         cache.save_state(st)
         cache.collect(st)
+
+    with progress.task(f"discovering the lexicon ({len(names)} source(s))"):
+        result = lexicon_stage(_ParsedSources(data_dir, names), watch, config, emit=emit)
     path = folder / f"lexicon.{key}.parquet"
     rows = write_table(result.lexicon, path, "lexicon")
     state = {"key": key, "file": path.name, "rows": rows, "bytes": path.stat().st_size,
