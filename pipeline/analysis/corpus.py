@@ -8,8 +8,11 @@ timelines, diffs, evaluation, the report and the run summary all choose document
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +31,8 @@ def _ordered(documents: pd.DataFrame) -> pd.DataFrame:
 def latest_versions(documents: pd.DataFrame) -> pd.DataFrame:
     """One row per (source, series, year): its latest version, in (source, series, year) order."""
     if documents is None or documents.empty:
+        import pandas as pd
+
         return pd.DataFrame(columns=[*ORDER[:3], "doc_id", "recorded_at"])
     docs = _ordered(documents[documents["year"].notna()])
     return docs.drop_duplicates(KEY, keep="last").reset_index(drop=True)
@@ -67,3 +72,46 @@ def select_documents(documents: pd.DataFrame, *, quiet: bool = False) -> pd.Data
                 lost,
             )
     return latest_versions(docs)
+
+
+def latest_records(documents: Mapping[str, Sequence], *, quiet: bool = False) -> list[dict]:
+    """`select_documents` on plain columns (lists, None for a missing value), for commands that
+    do without pandas (`policytrack diff`): one dict of `source`, `series`, `year`, `doc_id`,
+    `recorded_at` per (source, series, year), the same version chosen, in the same order, with
+    the same messages."""
+    say = log.debug if quiet else log.warning
+    n = len(documents["year"]) if "year" in documents else 0
+    got = {c: documents[c] if c in documents else [None] * n for c in ORDER}
+    rows = [dict(zip(ORDER, r, strict=True)) for r in zip(*(got[c] for c in ORDER), strict=True)]
+    no_year = [r for r in rows if r["year"] is None]
+    if no_year:
+        say(
+            "skipping %d document(s) without a year: %s",
+            len(no_year),
+            ", ".join(str(r["doc_id"]) for r in no_year),
+        )
+    rows = [r for r in rows if r["year"] is not None]
+    for r in rows:
+        r["year"] = int(r["year"])
+        r["recorded_at"] = "" if r["recorded_at"] is None else str(r["recorded_at"])
+    rows.sort(key=lambda r: tuple(r[c] for c in ORDER))
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["source"], r["series"], r["year"]), []).append(r)
+    for (source, series, year), group in groups.items():
+        if len(group) > 1:
+            win = group[-1]
+            lost = ", ".join(f"{r['doc_id']} ({r['recorded_at'] or 'no time'})" for r in group[:-1])
+            tie = sum(r["recorded_at"] == win["recorded_at"] for r in group) > 1
+            say(
+                "%s / %s / %d: %d documents for one year; using the latest, %s (%s%s); ignoring %s",
+                source,
+                series,
+                year,
+                len(group),
+                win["doc_id"],
+                win["recorded_at"] or "no time",
+                ", a tie broken by the larger doc_id" if tie else "",
+                lost,
+            )
+    return [group[-1] for group in groups.values()]

@@ -5,14 +5,29 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from policytrack.pipeline.analysis import redline
-from policytrack.pipeline.analysis.corpus import select_documents
-from policytrack.pipeline.analysis.units import build_units
+from policytrack.pipeline.analysis.corpus import latest_records
+from policytrack.pipeline.analysis.units import unit_texts
 from policytrack.pipeline.core.errors import InputError, year_ranges
 from policytrack.pipeline.core.safe import terminal_text
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+    Table = pd.DataFrame | pa.Table
+
+# The columns diff reads (the CLI asks the store for these only); `similarity` and `recorded_at`
+# are read when the tables have them.
+DOCUMENT_COLUMNS = ["source", "series", "year", "doc_id"]
+DOCUMENT_OPTIONAL = ["recorded_at"]
+ITEM_COLUMNS = ["source", "series", "year", "doc_id", "level", "path", "parent_path"]
+ITEM_COLUMNS += ["ordinal", "heading", "text"]
+ALIGNMENT_COLUMNS = ["source", "series", "level", "year_from", "path_from", "year_to", "path_to"]
+ALIGNMENT_COLUMNS += ["relation", "score"]
+ALIGNMENT_OPTIONAL = ["similarity"]
 
 
 @dataclass
@@ -28,13 +43,41 @@ class DiffRow:
     similarity: float | None = None  # the two texts' similarity, 0–100
 
 
+def columns(table: Table | None, names, where: tuple[str, set] | None = None) -> dict[str, list]:
+    """Plain columns (python lists, None for a missing value) of a pandas DataFrame or a
+    pyarrow Table: those of `names` it has; only the rows whose `where[0]` is in `where[1]`."""
+    if table is None:
+        return {}
+    if hasattr(table, "to_pydict"):  # pyarrow: no pandas needed
+        from policytrack.pipeline.store.tables import select_rows
+
+        if where is not None:
+            table = select_rows(table, *where)
+        return {c: table.column(c).to_pylist() for c in names if c in table.column_names}
+    if where is not None:
+        table = table[table[where[0]].isin(list(where[1]))]
+    return {c: [_none(v) for v in table[c].tolist()] for c in names if c in table.columns}
+
+
+def _none(value: Any) -> Any:
+    missing = value is None or (isinstance(value, float) and value != value)
+    return None if missing or type(value).__name__ in ("NAType", "NaTType") else value
+
+
 def check_request(
-    documents: pd.DataFrame, source: str, year_a: int, year_b: int, series: str | None = None
+    documents: Table, source: str, year_a: int, year_b: int, series: str | None = None
 ) -> str:
     """The series to diff, or an InputError naming what exists and what to type: an unknown
     source (the sources), reversed or equal years, an unknown series (the series), a year
     without a document (the years there are, and the nearest pair that works)."""
-    sources = sorted(str(s) for s in documents["source"].dropna().unique())
+    return _request(columns(documents, DOCUMENT_COLUMNS + DOCUMENT_OPTIONAL), source, year_a, year_b, series)[0]  # fmt: skip
+
+
+def _request(
+    docs: dict[str, list], source: str, year_a: int, year_b: int, series: str | None
+) -> tuple[str, list[dict]]:
+    """check_request's series, and its chosen documents (latest_records)."""
+    sources = sorted({str(s) for s in docs.get("source", []) if s is not None})
     if source not in sources:
         close = [s for s in sources if s.lower() == source.lower()]
         hint = f"; try: policytrack diff {close[0]} {year_a} {year_b}" if close else ""
@@ -47,8 +90,13 @@ def check_request(
             f"{year_a} is after {year_b}: give the earlier year first; "
             f"try: policytrack diff {source} {year_b} {year_a}",
         )
-    docs = select_documents(documents[documents["source"] == source], quiet=True)
-    have = {str(k): sorted(int(y) for y in ys) for k, ys in docs.groupby("series")["year"]}
+    mine = [i for i, s in enumerate(docs["source"]) if s == source]
+    chosen = latest_records({c: [v[i] for i in mine] for c, v in docs.items()}, quiet=True)
+    have: dict[str, list[int]] = {}
+    for d in chosen:
+        if d["series"] is not None:
+            have.setdefault(str(d["series"]), []).append(d["year"])
+    have = {s: sorted(have[s]) for s in sorted(have)}
     if series is not None and series not in have:
         raise InputError(
             f"source {source!r}", f"no series {series!r}; series: {', '.join(sorted(have))}"
@@ -60,7 +108,7 @@ def check_request(
         raise InputError("diff", f"both years are {year_a}: give two different years{hint}")
     both = [s for s in names if year_a in have[s] and year_b in have[s]]
     if len(both) == 1:
-        return both[0]
+        return both[0], [d for d in chosen if d["series"] == both[0]]
     if both:
         raise InputError(
             f"source {source!r}",
@@ -88,82 +136,61 @@ def check_request(
 
 
 def diff_rows(
-    alignments: pd.DataFrame | None,
-    items: pd.DataFrame,
-    documents: pd.DataFrame,
+    alignments: Table | None,
+    items: Table,
+    documents: Table,
     source: str,
     year_a: int,
     year_b: int,
     *,
     series: str | None = None,
     level: str = "item",
-    sentences: pd.DataFrame | None = None,
+    sentences: Table | None = None,
 ) -> tuple[str, list[DiffRow], bool]:
     """(series, rows, computed_live). Uses the stored alignments for the pair when present;
-    otherwise aligns the two documents directly (years that are not neighbours)."""
-    series = check_request(documents, source, year_a, year_b, series)
-    docs = select_documents(documents[documents["source"] == source], quiet=True)
-    docs = docs[docs["series"] == series]
+    otherwise aligns the two documents directly (years that are not neighbours).
+
+    The tables are pandas DataFrames or pyarrow Tables (`policytrack diff` reads the latter, so
+    that showing stored links needs no pandas; only aligning live does)."""
+    docs = columns(documents, DOCUMENT_COLUMNS + DOCUMENT_OPTIONAL)
+    series, docs = _request(docs, source, year_a, year_b, series)
     # Items that come back in year_b after a gap link from a year before year_a: show them too.
     stored = None
-    if alignments is not None and not alignments.empty:
-        stored = alignments[
-            (alignments["source"] == source)
-            & (alignments["series"] == series)
-            & (alignments["level"] == level)
-            & (alignments["year_to"] == year_b)
-            & (
-                (alignments["year_from"] == year_a)
-                | ((alignments["relation"] == "reappeared") & (alignments["year_from"] < year_a))
-            )
+    al = columns(alignments, ALIGNMENT_COLUMNS + ALIGNMENT_OPTIONAL)
+    if al and al["source"]:
+        al.setdefault("similarity", [None] * len(al["source"]))
+        stored = [
+            r
+            for r in zip(*(al[c] for c in _LINK), strict=True)
+            if r[0] == source
+            and r[1] == series
+            and r[2] == level
+            and r[5] == year_b
+            and (r[3] == year_a or (r[7] == "reappeared" and r[3] is not None and r[3] < year_a))
         ]
     years = {year_a, year_b}
     if stored is not None:
-        years |= set(stored["year_from"].dropna().astype(int))
-    chosen = docs[docs["year"].isin(years)]
-    units = build_units(
-        items[items["doc_id"].isin(chosen["doc_id"])],
+        years |= {int(r[3]) for r in stored if r[3] is not None}
+    chosen = [d["doc_id"] for d in docs if d["year"] in years]
+    units = unit_texts(
+        columns(items, ITEM_COLUMNS, where=("doc_id", set(chosen))),
         level,
-        sentences[sentences["doc_id"].isin(chosen["doc_id"])] if sentences is not None else None,
+        columns(sentences, SENTENCE_COLUMNS, where=("doc_id", set(chosen)))
+        if sentences is not None
+        else None,
     )
-    text_of = {
-        (int(y), p): t for y, p, t in zip(units["year"], units["path"], units["body"], strict=True)
-    }
-    order = {
-        key: k for k, key in enumerate(zip(units["year"].astype(int), units["path"], strict=True))
-    }
+    text_of = {(y, p): t for y, p, t in units}
+    order = {(y, p): k for k, (y, p, _) in enumerate(units)}
     links = None
     live = False
-    if stored is not None and (stored["year_from"] == year_a).any():
+    if stored is not None and any(r[3] == year_a for r in stored):
         links = [
-            (
-                r.relation,
-                r.score,
-                int(r.year_from),
-                _s(r.path_from),
-                _s(r.path_to),
-                getattr(r, "similarity", None),
-            )
-            for r in stored.itertuples()
+            (relation, score, int(y_from), _s(p_from), _s(p_to), similarity)
+            for _src, _ser, _lvl, y_from, p_from, _yt, p_to, relation, score, similarity in stored
         ]
     if links is None:
-        # Only here is the scoring and assignment stack (scipy) needed: imported on demand.
-        from policytrack.pipeline.analysis.align import AlignConfig, align_series, alignable_units
-
         live = True
-        cfg = AlignConfig(lookback=0)
-        pair = alignable_units(
-            items[items["doc_id"].isin(chosen["doc_id"])],
-            chosen[chosen["year"].isin([year_a, year_b])],
-            level,
-            sentences,
-            cfg,
-        )
-        links = [
-            (lk.relation, lk.score, year_a, lk.path_from, lk.path_to, lk.similarity)
-            for lk in align_series(pair, cfg)
-            if lk.year_from == year_a
-        ]
+        links = _align_live(items, sentences, docs, chosen, year_a, year_b, level)
     rows = []
     for relation, score, year_from, pa, pb, similarity in links:
         ta = text_of.get((year_from, pa), "") if pa else ""
@@ -187,12 +214,37 @@ def diff_rows(
     return series, rows, live
 
 
+_LINK = [*ALIGNMENT_COLUMNS, "similarity"]
+SENTENCE_COLUMNS = ["source", "series", "year", "doc_id", "path", "sent_no", "text"]
+
+
+def _align_live(items, sentences, docs, chosen, year_a, year_b, level) -> list[tuple]:
+    """Links year_a → year_b aligned now. Only here are pandas and the scoring and assignment
+    stack (scipy) needed: imported on demand."""
+    import pandas as pd
+
+    from policytrack.pipeline.analysis.align import AlignConfig, align_series, alignable_units
+
+    def frame(table):
+        return table if table is None or isinstance(table, pd.DataFrame) else table.to_pandas()
+
+    items, sentences = frame(items), frame(sentences)
+    pair = pd.DataFrame({"doc_id": [d["doc_id"] for d in docs if d["year"] in (year_a, year_b)]})
+    cfg = AlignConfig(lookback=0)
+    units = alignable_units(items[items["doc_id"].isin(chosen)], pair, level, sentences, cfg)
+    return [
+        (lk.relation, lk.score, year_a, lk.path_from, lk.path_to, lk.similarity)
+        for lk in align_series(units, cfg)
+        if lk.year_from == year_a
+    ]
+
+
 def _num(value) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)
+    return None if _none(value) is None else float(value)
 
 
 def _s(value) -> str | None:
-    return None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+    return None if _none(value) is None else str(value)
 
 
 # ---------------------------------------------------------------------------- output

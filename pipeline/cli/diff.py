@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from policytrack.pipeline.cli import options
-from policytrack.pipeline.store.tables import read_table
 
 
 def diff_cmd(
@@ -32,23 +31,35 @@ def diff_cmd(
     from rich.table import Table
     from rich.text import Text
 
-    from policytrack.pipeline.analysis.diff import diff_rows, rich_text, score_text, to_html
+    from policytrack.pipeline.analysis import diff as d
+    from policytrack.pipeline.cli.grid import Grid
     from policytrack.pipeline.core.safe import terminal_text
     from policytrack.pipeline.store import atomic
+    from policytrack.pipeline.store.tables import read_arrow
 
     options.check_level(level)
-    # Only this source's partitions are read (store/tables.py).
-    items = read_table(data, "items", source=source)
-    documents = read_table(data, "documents", source=source)
-    if documents.empty:  # an unknown source: the error lists the sources there are
-        documents = read_table(data, "documents", columns=["source", "series", "year"])
-    alignments = read_table(data, "alignments", required=False, source=source)
+    # Only this source's partitions and the columns diff uses are read, as pyarrow tables:
+    # showing stored links needs no pandas (store/tables.py).
+    items = read_arrow(data, "items", d.ITEM_COLUMNS, source=source)
+    documents = read_arrow(
+        data, "documents", d.DOCUMENT_COLUMNS, optional=d.DOCUMENT_OPTIONAL, source=source
+    )
+    if documents.num_rows == 0:  # an unknown source: the error lists the sources there are
+        documents = read_arrow(data, "documents", ["source", "series", "year"])
+    alignments = read_arrow(
+        data,
+        "alignments",
+        d.ALIGNMENT_COLUMNS,
+        optional=d.ALIGNMENT_OPTIONAL,
+        required=False,
+        source=source,
+    )
     sentences = (
-        read_table(data, "sentences", required=False, source=source)
+        read_arrow(data, "sentences", required=False, source=source)
         if level == "sentence"
         else None
     )
-    series, rows, live = diff_rows(
+    series, rows, live = d.diff_rows(
         alignments,
         items,
         documents,
@@ -84,16 +95,16 @@ def diff_cmd(
     for r in rows:
         if changed_only and r.relation == "unchanged":
             continue
-        a = rich_text(r.segments_a)
-        b = rich_text(r.segments_b)
+        a = d.rich_text(r.segments_a)
+        b = d.rich_text(r.segments_b)
         if r.path_a:
-            a = rich_text([("equal", f"{r.path_a}  ")] + r.segments_a)
+            a = d.rich_text([("equal", f"{r.path_a}  ")] + r.segments_a)
         if r.path_b:
-            b = rich_text([("equal", f"{r.path_b}  ")] + r.segments_b)
-        table.add_row(Text(r.relation), Text(score_text(r)), a, b)
-    console.print(table)
+            b = d.rich_text([("equal", f"{r.path_b}  ")] + r.segments_b)
+        table.add_row(Text(r.relation), Text(d.score_text(r)), a, b)
+    console.print(Grid(table))  # the same characters, without rich's per-cell pass
     if html is not None:
-        atomic.write_text(html, to_html(source, series, year_a, year_b, level, rows))
+        atomic.write_text(html, d.to_html(source, series, year_a, year_b, level, rows))
         console.print(Text(f"wrote {html}"))
 
 

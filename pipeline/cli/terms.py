@@ -15,6 +15,10 @@ _MARK = {"new": "new", "persisting": "●", "returned": "returned", "fading": "f
 _SHORT = {"new": "N", "persisting": "●", "returned": "R", "fading": "F", "absent": "·"}
 _LEGEND = "N new · ● persisting · R returned · F fading (first year without it) · · absent"
 _FLAG = {"emphasis": "†", "one_off": "‡"}
+# What the timeline needs of a document: the latest version per year and its length (every
+# column with --watch: a watch term the build did not count is counted in its text).
+DOC_COLUMNS = ["doc_id", "source", "series", "year", "recorded_at", "n_chars"]
+_KEYS = ("source", "series", "term", "canonical", "status", "kinds", "flag")
 
 
 def terms_cmd(
@@ -47,12 +51,18 @@ def terms_cmd(
 
     wanted = parse_watch(watch, where="--watch")
     window = options.parse_years(years)
-    documents = read_table(data, "documents")
     from policytrack.pipeline.store.schema import TERM_TIMELINE
 
+    # The source's documents, the columns the timeline needs (all sources only to name them
+    # in the error for an unknown source).
+    doc_cols = None if wanted else DOC_COLUMNS
+    documents = read_table(data, "documents", doc_cols, source=source)
+    if documents.empty:
+        documents = read_table(data, "documents", doc_cols)
     # The table needs no paths (a list column, the slowest to read); the CSV has them all.
+    # Keys repeated on every year's row are read as categoricals: decoded and grouped once.
     cols = [c for c in TERM_TIMELINE.names if c != "paths" or csv or output]
-    rows = read_table(data, "term_timeline", cols, source=source)
+    rows = read_table(data, "term_timeline", cols, source=source, dictionary=_KEYS)
     if "paths" not in rows:
         rows["paths"] = [[]] * len(rows)
     timeline = select_terms(

@@ -316,7 +316,8 @@ def parse_source(
             fresh = _frame(new_rows[name], name)
             old = tables[name]
             tables[name] = fresh if old.empty else pd.concat([old, fresh], ignore_index=True)
-        sort = ["year", "doc_id", "ordinal"] if name == "items" else ["year", "doc_id"]
+        # Series first: each series is one run of rows, so one row group (store/tables.py).
+        sort = ["series", "year", "doc_id"] + (["ordinal"] if name == "items" else [])
         tables[name] = tables[name].sort_values(sort, kind="stable").reset_index(drop=True)
 
     doc_ids = sorted(set(tables["documents"]["doc_id"]))

@@ -88,13 +88,14 @@ def _restore(df: pd.DataFrame, name: str) -> pd.DataFrame:
     return df
 
 
-def _scan(gen, parts, name, columns, expr) -> pd.DataFrame:
+def _scan(gen, parts, name, columns, expr, dictionary=()) -> pd.DataFrame:
     import pyarrow.dataset as ds
 
     files = [str(p.file) for p in parts]
     where = parts[0].file if len(parts) == 1 else gen.path / name
+    fmt = ds.ParquetFileFormat(dictionary_columns=list(dictionary)) if dictionary else "parquet"
     try:
-        dataset = ds.dataset(files, format="parquet")
+        dataset = ds.dataset(files, format=fmt)
         have = dataset.schema.names
         if columns is not None:
             missing = [c for c in columns if c not in have]
@@ -120,13 +121,16 @@ def read_table(
     series: str | Sequence[str] | None = None,
     filters=None,
     required: bool = True,
+    dictionary: Sequence[str] = (),
 ) -> pd.DataFrame | None:
     """Table `name` of the current build as one frame.
 
     - `columns`: only these (each must exist), else every column;
     - `source`: a source name or names: only their partitions are opened;
     - `series`: a series key or keys; `filters`: a pyarrow expression or DNF tuples
-      (`[("year", ">=", 2018)]`), applied while scanning.
+      (`[("year", ">=", 2018)]`), applied while scanning;
+    - `dictionary`: text columns to read as pandas categoricals (keys repeated on many rows,
+      such as a timeline's terms: decoded once, grouped by code).
 
     No build yet, or no such table, raises InputError naming it and the command that makes it
     (or returns None when not `required`).
@@ -139,7 +143,7 @@ def read_table(
             frame = empty(name)
             return frame[list(columns)] if columns is not None else frame
         try:
-            return _scan(gen, parts, name, columns, _expression(series, filters))
+            return _scan(gen, parts, name, columns, _expression(series, filters), dictionary)
         except FileNotFoundError:
             # A newer build committed and removed this generation while we read: once more.
             if attempt == 2:
@@ -147,6 +151,109 @@ def read_table(
                     gen.path / name, "removed while reading (a build is committing); try again"
                 ) from None
     raise AssertionError("unreachable")
+
+
+def read_arrow(
+    data_dir: str | Path,
+    name: str,
+    columns: Sequence[str] | None = None,
+    *,
+    optional: Sequence[str] = (),
+    source: str | Sequence[str] | None = None,
+    series: str | Sequence[str] | None = None,
+    required: bool = True,
+) -> pa.Table | None:
+    """read_table's rows as a pyarrow Table, for commands that must start fast: each partition
+    file is read with pyarrow.parquet's file reader alone (pyarrow.dataset imports pandas, and
+    to_pandas is not called). `optional`: more columns, read when the files have them. `series`:
+    row groups whose statistics hold only other series are skipped, then the rows of other
+    series dropped. The same partitions, checks and one-line errors as read_table.
+    """
+    for attempt in (1, 2):
+        gen, parts = _partitions(data_dir, name, source, required)
+        if parts is None:
+            return None
+        try:
+            return _read_files(gen, parts, name, columns, optional, _sources(series))
+        except FileNotFoundError:
+            if attempt == 2:
+                raise InputError(
+                    gen.path / name, "removed while reading (a build is committing); try again"
+                ) from None
+    raise AssertionError("unreachable")
+
+
+def _read_files(gen, parts, name, columns, optional, series) -> pa.Table:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not parts:
+        schema = arrow_schema(name)
+        names = [*(columns or schema.names), *(c for c in optional if c in schema.names)]
+        return schema.empty_table().select(list(dict.fromkeys(names)))
+    where = parts[0].file if len(parts) == 1 else gen.path / name
+    pieces = []
+    try:
+        for part in parts:
+            with pq.ParquetFile(part.file) as pf:
+                have = pf.schema_arrow.names
+                wanted = list(columns) if columns is not None else list(have)
+                missing = [c for c in wanted if c not in have]
+                if missing:
+                    raise InputError(
+                        where, f"missing columns {', '.join(missing)} (rebuild with this version)"
+                    )
+                wanted += [c for c in optional if c in have and c not in wanted]
+                read = wanted + ["series"] if series and "series" not in wanted else wanted
+                groups = _row_groups(pf, series)
+                tbl = pf.read_row_groups(groups, columns=read) if groups else None
+                if tbl is None:
+                    tbl = pf.schema_arrow.empty_table().select(read)
+            if series:
+                tbl = select_rows(tbl, "series", series).select(wanted)
+            pieces.append(tbl)
+        return (
+            pieces[0] if len(pieces) == 1 else pa.concat_tables(pieces, promote_options="default")
+        )
+    except (InputError, FileNotFoundError):
+        raise
+    except Exception as err:  # pyarrow raises several types for a damaged file
+        text = (str(err).strip().splitlines() or [""])[0]
+        raise InputError(where, f"unreadable parquet ({type(err).__name__}: {text})") from None
+
+
+def _row_groups(pf, series: set[str] | None) -> list[int]:
+    """Row groups of an open ParquetFile that may hold rows of `series` (all when None)."""
+    meta = pf.metadata
+    groups = list(range(meta.num_row_groups))
+    if not series or "series" not in pf.schema_arrow.names:
+        return groups
+    at = pf.schema_arrow.names.index("series")
+    keep = []
+    for g in groups:
+        stats = meta.row_group(g).column(at).statistics
+        only = stats.min if stats is not None and stats.has_min_max else None
+        if only is None or only != stats.max or only in series:
+            keep.append(g)
+    return keep
+
+
+def select_rows(tbl: pa.Table, column: str, values) -> pa.Table:
+    """The rows of `tbl` whose `column` is in `values`, in order, without pyarrow.compute (a
+    slice per run of kept rows: rows of one document or series lie together)."""
+    import pyarrow as pa
+
+    keep = [v in values for v in tbl.column(column).to_pylist()]
+    runs, start = [], None
+    for i, k in enumerate([*keep, False]):
+        if k and start is None:
+            start = i
+        elif not k and start is not None:
+            runs.append(tbl.slice(start, i - start))
+            start = None
+    if len(runs) == 1:
+        return runs[0]
+    return pa.concat_tables(runs) if runs else tbl.slice(0, 0)
 
 
 def iter_table(

@@ -12,7 +12,9 @@ import sys
 
 import pytest
 
+from tests.support import tiny
 from tests.support.procs import REPO
+from tests.support.tiny import write_tiny_dataset
 
 # What a help screen must never pay for (scipy alone is ~0.5 s; pandas + numpy ~0.4 s).
 HEAVY = {
@@ -40,9 +42,9 @@ def top_level(stderr: str) -> set[str]:
     return names
 
 
-def imported(*args: str) -> set[str]:
-    """What `python -m policytrack.pipeline.cli ARGS` imported."""
-    proc = subprocess.run(
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    """`python -X importtime -m policytrack.pipeline.cli ARGS` in a fresh interpreter."""
+    return subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "policytrack.pipeline.cli", *args],
         capture_output=True,
         text=True,
@@ -50,6 +52,11 @@ def imported(*args: str) -> set[str]:
         env={**os.environ, "CI": "true", "COLUMNS": "200"},
         timeout=60,
     )
+
+
+def imported(*args: str) -> set[str]:
+    """What `python -m policytrack.pipeline.cli ARGS` (a help screen) imported."""
+    proc = run_cli(*args)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "Usage:" in proc.stdout
     return top_level(proc.stderr)
@@ -85,3 +92,25 @@ def test_the_reading_sees_a_heavy_import():
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert {"policytrack", "pandas", "numpy", "pyarrow"} <= top_level(proc.stderr)
+
+
+def test_diff_of_stored_links_imports_no_pandas(tmp_path):
+    """`policytrack diff` on built tables reads them with pyarrow alone and aligns nothing:
+    neither pandas nor the scoring stack is imported (issue 17.5)."""
+    data = write_tiny_dataset(tmp_path / "data")
+    proc = run_cli("diff", tiny.SOURCE, "2018", "2019", "--data", str(data))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "(no stored links" not in proc.stdout
+    assert "merged 2, new 1, revised 1, unchanged 1" in proc.stdout
+    names = top_level(proc.stderr)
+    assert {"policytrack", "pyarrow", "rich"} <= names
+    assert names & {"pandas", "scipy", "matplotlib", "dask", "scrapy"} == set()
+
+
+def test_diff_that_aligns_live_does_import_pandas(tmp_path):
+    """The check bites: years without stored links are aligned now, with pandas and scipy."""
+    data = write_tiny_dataset(tmp_path / "data")
+    proc = run_cli("diff", tiny.SOURCE, "2017", "2019", "--data", str(data))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "aligned these two years directly" in proc.stdout
+    assert {"pandas", "scipy"} <= top_level(proc.stderr)

@@ -9,6 +9,9 @@ import pyarrow.parquet as pq
 from policytrack.pipeline.store import tables
 from policytrack.pipeline.store.tables import read_table, write_tables
 from tests.store.test_layout import docs
+from tests.support.run import SAMPLE_DIR
+
+NOTICES = SAMPLE_DIR / "notices"
 
 
 def documents(series: list[str]):
@@ -49,3 +52,41 @@ def test_one_series_or_interleaved_series_stay_one_row_group(tmp_path, monkeypat
     assert pq.ParquetFile(file_of(gen)).metadata.num_row_groups == 1
     got = read_table(tmp_path, "documents", ["doc_id"], series="乙")
     assert list(got.doc_id) == ["d1", "d3"]
+
+
+def test_a_build_writes_each_series_of_a_source_as_its_own_row_groups(tmp_path):
+    """Two series of one source whose years interleave (2022, 2023 each): the build writes
+    every per-source table series by series, so each file holds one row group per series."""
+    from policytrack.pipeline.jobs.build import build
+    from policytrack.pipeline.jobs.ingest import ingest
+    from policytrack.pipeline.store.layout import current
+
+    data = tmp_path / "data"
+    for series, prefix in (("甲系列", "a"), ("乙系列", "b")):
+        files = [NOTICES / f"{prefix}-{year}.txt" for year in (2022, 2023)]
+        ingest(files, "mix", data, series=series)
+    build(data)
+    gen = current(tables.processed_dir(data)).path
+    docs = read_table(data, "documents", ["series", "year"])
+    assert list(zip(docs.series, docs.year, strict=True)) == [
+        ("乙系列", 2022), ("乙系列", 2023), ("甲系列", 2022), ("甲系列", 2023)
+    ]  # fmt: skip
+    for name in ("documents", "items", "sentences", "terms", "term_timeline", "alignments"):
+        path = file_of(gen, name, "mix")
+        meta = pq.ParquetFile(path).metadata
+        assert meta.num_row_groups == 2, name
+        assert row_groups_scanned(path, "甲系列") == 1, name
+    assert [pq.ParquetFile(file_of(gen, "documents", "mix")).metadata.row_group(i).num_rows
+            for i in range(2)] == [2, 2]  # fmt: skip
+
+
+def test_dictionary_columns_read_as_categoricals_with_the_same_values(tmp_path):
+    write_tables(tmp_path, {"documents": documents(["甲"] * 3 + ["乙"] * 2 + ["甲"])})
+    plain = read_table(tmp_path, "documents", ["doc_id", "series"])
+    coded = read_table(tmp_path, "documents", ["doc_id", "series"], dictionary=["series"])
+    assert str(coded["series"].dtype) == "category"
+    assert sorted(coded["series"].cat.categories) == ["乙", "甲"]
+    assert coded["series"].tolist() == plain["series"].tolist() == ["甲"] * 3 + ["乙"] * 2 + ["甲"]
+    assert coded["doc_id"].tolist() == plain["doc_id"].tolist()
+    one = read_table(tmp_path, "documents", ["series"], series="乙", dictionary=["series"])
+    assert one["series"].tolist() == ["乙", "乙"]
