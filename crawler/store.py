@@ -18,7 +18,9 @@ import hashlib
 import itertools
 import json
 import os
+import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,27 +124,22 @@ def notice_record(
 
 @dataclass
 class Staged:
-    """A notice version written to temporary files (not yet fsynced, renamed, recorded)."""
+    """A notice version ready to commit: its record (and its manifest line), and the bytes of
+    each file the store may not hold yet with the path they go to (the name is their hash)."""
 
     record: dict
-    temps: list[tuple[int, str, str]] = field(default_factory=list)  # (fd, temp path, final)
-
-    def discard(self) -> None:
-        for fd, tmp, _ in self.temps:
-            with contextlib.suppress(OSError):
-                os.close(fd)
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-        self.temps = []
+    line: bytes = b""
+    files: list[tuple[bytes, str]] = field(default_factory=list)  # (bytes, final path)
 
 
 class Commit:
     """Files and records of one crawl's notices (one per crawl and process: the pipeline's).
 
-    A notice goes through three steps, so the crawler's reactor thread only waits for what has
-    to wait: `stage` (hash, write temporary files: page cache only), `sync` (the one fsync per
-    file, then the rename into place: in a worker thread), `record` (append the manifest line
-    under the lock: the commit point). `store_notice` runs the three in a row."""
+    A notice goes through two steps: `stage` (hash and name the files, build the record and its
+    manifest line: no I/O; the crawler's reactor thread) and `commit` (blocking: a worker
+    thread, `Committer`, so the reactor never waits for the disk): each new file written under
+    a temporary name, fsynced once and renamed into place, then the record appended under the
+    manifest lock, the commit point. `store_notice` runs the two in a row."""
 
     def __init__(self, store: RawStore):
         self.store = store
@@ -157,70 +154,95 @@ class Commit:
         self._root = str(store.root)
         self._folders: set[str] = set()  # year folders known to exist
 
-    # -- files -----------------------------------------------------------------------------
-    def _temp(self, data: bytes, year: int | None, ext: str, staged: Staged) -> tuple[str, str]:
-        """Content-addressed name (as RawStore.store's) and sha256; the bytes go to a temporary
-        file unless that name exists (renamed into place whole: it holds these bytes)."""
+    # -- staging (no I/O) ------------------------------------------------------------------
+    def _name(self, data: bytes, year: int | None, ext: str, staged: Staged) -> tuple[str, str]:
+        """Content-addressed name (as RawStore.store's) and sha256; the bytes join the files
+        to write (once per name)."""
         sha = hashlib.sha256(data).hexdigest()
-        folder = str(int(year)) if year else "undated"
-        rel = f"{folder}/{sha[:16]}{safe_ext(ext)}"
+        rel = f"{int(year) if year else 'undated'}/{sha[:16]}{safe_ext(ext)}"
         final = os.path.join(self._root, rel)
-        if os.path.exists(final) or any(f == final for _, _, f in staged.temps):
-            return rel, sha
-        where = os.path.join(self._root, folder)
-        if where not in self._folders:
-            os.makedirs(where, exist_ok=True)
-            self._folders.add(where)
-        tmp = os.path.join(
-            where, f".{sha[:16]}{safe_ext(ext)}{atomic.TMP_MARK}{self._tag}-{next(self._names)}"
-        )
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-        staged.temps.append((fd, tmp, final))
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        if all(f != final for _, f in staged.files):
+            staged.files.append((data, final))
         return rel, sha
 
     def stage(self, item: NoticeItem, previous: dict | None) -> Staged | None:
-        """Write the notice's files to temporary names and build its record; None when the
-        page is the previous version's."""
+        """The notice's files named, its record and manifest line built (no I/O); None when
+        the page is the previous version's."""
         staged = Staged({})
-        try:
-            page = self._temp(item.body, item.year, f".{item.ext}", staged)
-            if previous and previous.get("sha256") == page[1]:
-                staged.discard()
-                return None
-            files = []
-            for f in item.attachments:
-                rel, sha = self._temp(f.body, item.year, f".{f.ext}", staged)
-                files.append({"name": f.name, "url": f.url, "path": rel, "sha256": sha,
-                              "content_type": f.content_type})  # fmt: skip
-            errors = []
-            for e in item.attachment_errors:
-                err = {k: v for k, v in e.items() if k != "body"}
-                if e.get("body"):  # keep what the site served, even when it is unusable
-                    err["path"], err["sha256"] = self._temp(
-                        e["body"], item.year, f".{e.get('ext', 'bin')}", staged
-                    )
-                errors.append(err)
-            staged.record = notice_record(item, page, files, errors, previous)
-        except BaseException:
-            staged.discard()
-            raise
+        page = self._name(item.body, item.year, f".{item.ext}", staged)
+        if previous and previous.get("sha256") == page[1]:
+            return None
+        files = []
+        for f in item.attachments:
+            rel, sha = self._name(f.body, item.year, f".{f.ext}", staged)
+            files.append({"name": f.name, "url": f.url, "path": rel, "sha256": sha,
+                          "content_type": f.content_type})  # fmt: skip
+        errors = []
+        for e in item.attachment_errors:
+            err = {k: v for k, v in e.items() if k != "body"}
+            if e.get("body"):  # keep what the site served, even when it is unusable
+                err["path"], err["sha256"] = self._name(
+                    e["body"], item.year, f".{e.get('ext', 'bin')}", staged
+                )
+            errors.append(err)
+        staged.record = notice_record(item, page, files, errors, previous)
+        staged.line = _line(staged.record)
         return staged
 
-    def sync(self, staged: Staged) -> None:
-        """The one fsync of each new file, then its rename into place (a worker thread)."""
-        try:
-            for fd, tmp, final in staged.temps:
-                os.fsync(fd)
-                os.close(fd)
+    # -- files (blocking) ------------------------------------------------------------------
+    def write(self, staged: Staged) -> None:
+        """Each file the store does not hold yet: written under a temporary name, fsynced once,
+        renamed into place (a name that exists holds these bytes: it is their hash)."""
+        for data, final in staged.files:
+            if os.path.exists(final):
+                continue
+            where = os.path.dirname(final)
+            if where not in self._folders:
+                os.makedirs(where, exist_ok=True)
+                self._folders.add(where)
+            name = os.path.basename(final)
+            tmp = os.path.join(where, f".{name}{atomic.TMP_MARK}{self._tag}-{next(self._names)}")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+            try:
+                try:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view) :]
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
                 os.replace(tmp, final)
-                self.dirs.add(os.path.dirname(final))
-            staged.temps = []
-        except BaseException:
-            staged.discard()
-            raise
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+                raise
+            self.dirs.add(where)
+
+    def commit(self, staged: Staged, index: ManifestIndex) -> dict | None:
+        """The files, then the record (the commit point); None when another worker recorded
+        this very page meanwhile."""
+        self.write(staged)
+        return self.record([staged], index)[0]
+
+    def commit_all(self, batch: list[Staged], index: ManifestIndex) -> list:
+        """`commit` of each notice in `batch`, with one append for all their records: a record
+        (or None, as `commit`), or the exception that kept that notice from being stored."""
+        results: list = [None] * len(batch)
+        written = []
+        for i, staged in enumerate(batch):
+            try:
+                self.write(staged)
+                written.append(i)
+            except Exception as exc:  # noqa: BLE001 - that notice fails, the others go on
+                results[i] = exc
+        if written:
+            try:
+                records = self.record([batch[i] for i in written], index)
+            except Exception as exc:  # noqa: BLE001
+                records = [exc] * len(written)
+            for i, rec in zip(written, records, strict=True):
+                results[i] = rec
+        return results
 
     # -- the record ------------------------------------------------------------------------
     def locked(self, wait: bool = True):
@@ -228,46 +250,42 @@ class Commit:
         process and one process at a time. wait=False: BlockingIOError instead of waiting."""
         return _Held(self, wait)
 
-    def record(self, staged: Staged, index: ManifestIndex, wait: bool = True) -> dict | None:
-        """Append the record unless the manifest has this very page as the URL's latest
-        version already (another worker stored it meanwhile): the commit point."""
-        record = staged.record
-
-        def stored_meanwhile() -> bool:  # runs inside the manifest lock
+    def record(self, batch: list[Staged], index: ManifestIndex) -> list[dict | None]:
+        """Append the records (their files are in place), each unless the manifest has this
+        very page as the URL's latest version already (another worker stored it meanwhile):
+        the commit point. One write for the batch; None for a record not appended."""
+        out: list[dict | None] = []
+        with self.locked():
             index.catch_up()
-            return index.latest.get(record["url"]) == record["sha256"]
+            lines = []
+            for staged in batch:
+                rec = staged.record
+                if index.latest.get(rec["url"]) == rec["sha256"]:
+                    out.append(None)
+                    continue
+                index.note(rec)
+                lines.append(staged.line)
+                out.append(rec)
+            if lines:
+                self._append(b"".join(lines), index)
+        return out
 
-        if not self.append(record, stored_meanwhile, index, wait):
-            return None
-        index.note(record)
-        return record
-
-    def append(
-        self,
-        record: dict,
-        unless: Callable[[], bool] | None = None,
-        index: ManifestIndex | None = None,
-        wait: bool = True,
-    ) -> bool:
-        """Append the record under the lock; False when `unless()`, called inside the lock,
-        says another writer recorded the same thing already."""
-        line = (json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
-        with self.locked(wait):
-            if unless is not None and unless():
-                return False
-            if self._manifest is None:
-                flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
-                self._manifest = os.open(self.store.manifest, flags, 0o666)
-            fd = self._manifest
-            size = os.fstat(fd).st_size
-            if size and size != self._end and os.pread(fd, 1, size - 1) != b"\n":
-                line = b"\n" + line  # a crash mid-write left a torn last line: fence it off
-            os.write(fd, line)
-            self._end = size + len(line)
-            if index is not None and index.offset == size:
-                index.offset = self._end  # our own line: no need to read it back
+    def _append(self, data: bytes, index: ManifestIndex | None = None) -> None:
+        """Write `data` (whole lines) at the manifest's end; inside the lock."""
+        if self._manifest is None:
+            flags = os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
+            self._manifest = os.open(self.store.manifest, flags, 0o666)
+        fd = self._manifest
+        size = os.fstat(fd).st_size
+        if size and size != self._end and os.pread(fd, 1, size - 1) != b"\n":
+            data = b"\n" + data  # a crash mid-write left a torn last line: fence it off
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        self._end = size + len(data)
+        if index is not None and index.offset == size:
+            index.offset = self._end  # our own lines: no need to read them back
         self.dirs.add(self._root)
-        return True
 
     def flush(self) -> None:
         """Make the crawl's records durable: the directories that gained files, the manifest."""
@@ -285,6 +303,10 @@ class Commit:
                 if fd is not None:
                     os.close(fd)
             self._lock = self._manifest = None
+
+
+def _line(record: dict) -> bytes:
+    return (json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
 
 
 class _Held:
@@ -311,6 +333,54 @@ class _Held:
         self.commit._threads.release()
 
 
+class Committer:
+    """One thread that commits staged notices (`Commit.commit_all`) in the order they come,
+    the ones waiting together (gathered for `gather` seconds after the first): one append of
+    their records, one `deliver` call (from this thread) with [(token, record | None |
+    exception)]. Every system call it makes hands the GIL back and forth with the crawler's
+    reactor thread, so it makes few: one wake-up and one hand-over per batch, and per new file
+    stat, open, write, fsync, close, rename."""
+
+    def __init__(
+        self,
+        commit: Commit,
+        index: ManifestIndex,
+        deliver: Callable,
+        most: int = 64,
+        gather: float = 0.02,
+    ):
+        self.commit, self.index, self.deliver, self.most = commit, index, deliver, most
+        self.gather = gather  # seconds to let a batch gather after the first notice
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="policytrack-commit", daemon=True)
+        self._thread.start()
+
+    def submit(self, staged: Staged, token) -> None:
+        self._queue.put((staged, token))
+
+    def _run(self) -> None:
+        done = False
+        while not done:
+            batch = [self._queue.get()]
+            if batch[0] is not None and self.gather:
+                time.sleep(self.gather)  # the notices parsed meanwhile join this batch
+            while len(batch) < self.most:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            done = batch[-1] is None
+            batch = [b for b in batch if b is not None]
+            if batch:
+                results = self.commit.commit_all([s for s, _ in batch], self.index)
+                self.deliver([(t, r) for (_, t), r in zip(batch, results, strict=True)])
+
+    def close(self) -> None:
+        """Commit what was submitted, then end the thread."""
+        self._queue.put(None)
+        self._thread.join()
+
+
 def store_notice(
     store: RawStore,
     item: NoticeItem,
@@ -330,10 +400,7 @@ def store_notice(
     index = index if index is not None else ManifestIndex(store.manifest)
     try:
         staged = commit.stage(item, previous)
-        if staged is None:
-            return None
-        commit.sync(staged)
-        return commit.record(staged, index)
+        return None if staged is None else commit.commit(staged, index)
     finally:
         if own:
             commit.close()
