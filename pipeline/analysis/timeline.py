@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -185,17 +186,32 @@ def term_timeline(
     """One row per (source, series, term, year) over every document year of the series, for
     every term counted in the series (terms rows, lexicon_count.TERM_COLUMNS) and every watch
     term. `flags`: term → noise flag from the lexicon (`emphasis`, `one_off`)."""
+    frames = list(timeline_parts(terms, documents, watch=watch, config=config, flags=flags))
+    if not frames:
+        return pd.DataFrame(columns=TIMELINE_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[TIMELINE_COLUMNS]
+
+
+def timeline_parts(
+    terms: pd.DataFrame,
+    documents: pd.DataFrame,
+    *,
+    watch: list[str] | tuple[str, ...] = (),
+    config: TimelineConfig | None = None,
+    flags: dict[str, str] | None = None,
+) -> Iterator[pd.DataFrame]:
+    """term_timeline's rows one (source, series) at a time, in its order (empty parts left
+    out): a build writes each as it comes, holding one series' rows, not the source's."""
     cfg = config or TimelineConfig()
     watch = [w.strip() for w in watch if w and w.strip()]
     docs = select_documents(documents, quiet=True)
     if docs.empty:
-        return pd.DataFrame(columns=TIMELINE_COLUMNS)
+        return
     terms = terms if terms is not None and not terms.empty else pd.DataFrame(
         columns=["source", "series", "year", "doc_id", "term", "kind", "count", "paths"]
     )  # fmt: skip
     terms = terms[terms["doc_id"].isin(set(docs["doc_id"])) & (terms["count"] > 0)]
     chars = _chars(docs)
-    frames = []
     for source, sdocs in docs.groupby("source", sort=True):
         sterms = terms[terms["source"] == source]
         freq = sterms.groupby("term")["year"].nunique().to_dict()
@@ -206,24 +222,20 @@ def term_timeline(
         for c in members:
             members[c].sort(key=lambda t: (t != c, -freq.get(t, 0), len(t), t))
         for series, gdocs in sdocs.groupby("series", sort=True):
-            frames.append(
-                _series_timeline(
-                    source,
-                    series,
-                    gdocs,
-                    sterms[sterms["series"] == series],
-                    canon,
-                    members,
-                    watch,
-                    chars,
-                    flags or {},
-                    cfg,
-                )  # fmt: skip
+            part = _series_timeline(
+                source,
+                series,
+                gdocs,
+                sterms[sterms["series"] == series],
+                canon,
+                members,
+                watch,
+                chars,
+                flags or {},
+                cfg,
             )
-    frames = [f for f in frames if not f.empty]
-    if not frames:
-        return pd.DataFrame(columns=TIMELINE_COLUMNS)
-    return pd.concat(frames, ignore_index=True)[TIMELINE_COLUMNS]
+            if not part.empty:
+                yield part[TIMELINE_COLUMNS]
 
 
 def _series_timeline(

@@ -391,13 +391,20 @@ def analyse_source(
         state["analysis_key"] = align_key
     if timeline:
         from policytrack.pipeline.analysis.lexicon_rank import term_ranks
-        from policytrack.pipeline.analysis.timeline import term_timeline
+        from policytrack.pipeline.analysis.timeline import timeline_parts
 
         terms = cache.read(state, "terms")
         flags = lexicon_flags(context)
-        df = term_timeline(terms, documents, watch=watch, flags=flags)
-        cache.write(state, "term_timeline", df, timeline_key)
-        cache.write(state, "term_ranks", term_ranks(df), timeline_key)
+        ranks: list[pd.DataFrame] = []
+
+        def parts():  # one series' timeline in memory at a time; its ranks kept (small)
+            for part in timeline_parts(terms, documents, watch=watch, flags=flags):
+                ranks.append(term_ranks(part))
+                yield part
+
+        cache.write_parts(state, "term_timeline", parts(), timeline_key)
+        ranked = pd.concat(ranks, ignore_index=True) if ranks else schema.empty("term_ranks")
+        cache.write(state, "term_ranks", ranked, timeline_key)
         state["timeline_key"] = timeline_key
     cache.save_state(state)
     cache.collect(state)

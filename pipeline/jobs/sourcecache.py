@@ -16,13 +16,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from policytrack.pipeline.core.errors import InputError
 from policytrack.pipeline.store import atomic, layout
-from policytrack.pipeline.store.tables import read_file, write_table
+from policytrack.pipeline.store.tables import read_file, write_frames, write_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -90,7 +90,14 @@ class SourceCache:
     def write(self, state: dict, table: str, df: pd.DataFrame, key: str) -> None:
         """Write `df` as `<table>.<key>.parquet` and record it in `state` (not saved yet)."""
         path = self.dir / f"{table}.{key}.parquet"
-        rows = write_table(df, path, table)
+        self._record(state, table, key, path, write_table(df, path, table))
+
+    def write_parts(self, state: dict, table: str, parts: Iterable[pd.DataFrame], key: str) -> None:
+        """write() for a table made in parts, each written as it comes (tables.write_frames)."""
+        path = self.dir / f"{table}.{key}.parquet"
+        self._record(state, table, key, path, write_frames(parts, path, table))
+
+    def _record(self, state: dict, table: str, key: str, path: Path, rows: int) -> None:
         state.setdefault("files", {})[table] = {
             "file": path.name,
             "key": key,

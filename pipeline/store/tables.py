@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -292,6 +292,25 @@ def write_table(df: pd.DataFrame, path: str | Path, name: str) -> int:
     out = conform(df, name)
     write_arrow(to_arrow(out, name), path)
     return len(out)
+
+
+def write_frames(frames: Iterable[pd.DataFrame], path: str | Path, name: str) -> int:
+    """write_table for a table made in parts (one series at a time): each part is conformed and
+    written as it comes (its series' row groups), so only one part is in memory; atomic like
+    write_table; returns the row count."""
+    import pyarrow.parquet as pq
+
+    rows = 0
+    with (
+        atomic.atomic_path(path, suffix=".parquet") as tmp,
+        pq.ParquetWriter(tmp, arrow_schema(name)) as writer,
+    ):
+        for df in frames:
+            tbl = to_arrow(conform(df, name), name)
+            for offset, length in series_runs(tbl) or [(0, tbl.num_rows)]:
+                writer.write_table(tbl.slice(offset, length))
+            rows += tbl.num_rows
+    return rows
 
 
 def to_arrow(df: pd.DataFrame, name: str) -> pa.Table:
