@@ -390,6 +390,8 @@ def analyse_source(
         cache.write(state, "threads", threads, align_key)
         state["analysis_key"] = align_key
     if timeline:
+        import pandas as pd
+
         from policytrack.pipeline.analysis.lexicon_rank import term_ranks
         from policytrack.pipeline.analysis.timeline import timeline_parts
 
