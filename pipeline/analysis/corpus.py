@@ -55,23 +55,27 @@ def select_documents(documents: pd.DataFrame, *, quiet: bool = False) -> pd.Data
     docs["year"] = docs["year"].astype(int)
     for (source, series, year), group in docs.groupby(KEY, sort=False):
         if len(group) > 1:
-            win = group.iloc[-1]
-            lost = ", ".join(
-                f"{r.doc_id} ({r.recorded_at or 'no time'})" for r in group.iloc[:-1].itertuples()
-            )
-            tie = (group["recorded_at"] == win["recorded_at"]).sum() > 1
-            say(
-                "%s / %s / %d: %d documents for one year; using the latest, %s (%s%s); ignoring %s",
-                source,
-                series,
-                year,
-                len(group),
-                win["doc_id"],
-                win["recorded_at"] or "no time",
-                ", a tie broken by the larger doc_id" if tie else "",
-                lost,
-            )
+            versions = list(zip(group["doc_id"], group["recorded_at"], strict=True))
+            _say_versions(say, source, series, year, versions)
     return latest_versions(docs)
+
+
+def _say_versions(say, source, series, year, versions: list[tuple[str, str]]) -> None:
+    """The message for several versions of one year ((doc_id, recorded_at), the last wins)."""
+    win_id, win_at = versions[-1]
+    lost = ", ".join(f"{d} ({at or 'no time'})" for d, at in versions[:-1])
+    tie = sum(at == win_at for _, at in versions) > 1
+    say(
+        "%s / %s / %d: %d documents for one year; using the latest, %s (%s%s); ignoring %s",
+        source,
+        series,
+        year,
+        len(versions),
+        win_id,
+        win_at or "no time",
+        ", a tie broken by the larger doc_id" if tie else "",
+        lost,
+    )
 
 
 def latest_records(documents: Mapping[str, Sequence], *, quiet: bool = False) -> list[dict]:
@@ -100,18 +104,6 @@ def latest_records(documents: Mapping[str, Sequence], *, quiet: bool = False) ->
         groups.setdefault((r["source"], r["series"], r["year"]), []).append(r)
     for (source, series, year), group in groups.items():
         if len(group) > 1:
-            win = group[-1]
-            lost = ", ".join(f"{r['doc_id']} ({r['recorded_at'] or 'no time'})" for r in group[:-1])
-            tie = sum(r["recorded_at"] == win["recorded_at"] for r in group) > 1
-            say(
-                "%s / %s / %d: %d documents for one year; using the latest, %s (%s%s); ignoring %s",
-                source,
-                series,
-                year,
-                len(group),
-                win["doc_id"],
-                win["recorded_at"] or "no time",
-                ", a tie broken by the larger doc_id" if tie else "",
-                lost,
-            )
+            versions = [(r["doc_id"], r["recorded_at"]) for r in group]
+            _say_versions(say, source, series, year, versions)
     return [group[-1] for group in groups.values()]

@@ -137,15 +137,25 @@ def read_table(
     No build yet, or no such table, raises InputError naming it and the command that makes it
     (or returns None when not `required`).
     """
+
+    def scan(gen, parts):
+        if not parts:
+            frame = empty(name)
+            return frame[list(columns)] if columns is not None else frame
+        return _scan(gen, parts, name, columns, _expression(series, filters), dictionary)
+
+    return _read_current(data_dir, name, source, required, scan)
+
+
+def _read_current(data_dir, name, source, required, read):
+    """read(generation, partitions) on the current generation's partitions of `name`; None when
+    the table is absent and not `required`."""
     for attempt in (1, 2):
         gen, parts = _partitions(data_dir, name, source, required)
         if parts is None:
             return None
-        if not parts:
-            frame = empty(name)
-            return frame[list(columns)] if columns is not None else frame
         try:
-            return _scan(gen, parts, name, columns, _expression(series, filters), dictionary)
+            return read(gen, parts)
         except FileNotFoundError:
             # A newer build committed and removed this generation while we read: once more.
             if attempt == 2:
@@ -171,18 +181,14 @@ def read_arrow(
     row groups whose statistics hold only other series are skipped, then the rows of other
     series dropped. The same partitions, checks and one-line errors as read_table.
     """
-    for attempt in (1, 2):
-        gen, parts = _partitions(data_dir, name, source, required)
-        if parts is None:
-            return None
-        try:
-            return _read_files(gen, parts, name, columns, optional, _sources(series))
-        except FileNotFoundError:
-            if attempt == 2:
-                raise InputError(
-                    gen.path / name, "removed while reading (a build is committing); try again"
-                ) from None
-    raise AssertionError("unreachable")
+    wanted = _sources(series)
+    return _read_current(
+        data_dir,
+        name,
+        source,
+        required,
+        lambda gen, parts: _read_files(gen, parts, name, columns, optional, wanted),
+    )
 
 
 def _read_files(gen, parts, name, columns, optional, series) -> pa.Table:
