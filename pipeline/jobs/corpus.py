@@ -33,6 +33,12 @@ class CorpusContext:
     lexicon: str = ""
 
 
+# What discovery and counting read of a source (not the original text, headers, trailers):
+# the latest version of each year, its preamble and its units' normalised text.
+DOCUMENT_COLUMNS = ["doc_id", "source", "series", "year", "recorded_at", "preamble"]
+ITEM_COLUMNS = ["doc_id", "ordinal", "path", "parent_path", "level", "text"]
+
+
 class _ParsedSources:
     """The sources' parsed documents and items, one source in memory at a time; iterable more
     than once (discovery reads the corpus twice, counting once more)."""
@@ -46,7 +52,11 @@ class _ParsedSources:
         for source in self.names:
             cache = SourceCache(self.data_dir, source)
             state = cache.load_state([])
-            yield SourceFrames(source, cache.read(state, "documents"), cache.read(state, "items"))
+            yield SourceFrames(
+                source,
+                cache.read(state, "documents", DOCUMENT_COLUMNS),
+                cache.read(state, "items", ITEM_COLUMNS),
+            )
 
 
 def _state_path(data_dir: Path) -> Path:
