@@ -1,5 +1,5 @@
 """`policytrack report` on the Government Work Reports: the code path before issue 17 and the
-report of main before wave 4 beside this checkout's, in one run, on the same tables.
+report of main at 29aa646 (before the faster explorer and kernels) beside this checkout's, in one run, on the same tables.
 
     .venv/bin/python bench/report_bench.py [--data DIR] [--runs 3] [--baseline REV] [--today REV]
 
@@ -13,7 +13,7 @@ interpreter with that copy first on PYTHONPATH (its kernels inherit it): each fi
 times (PNG, SVG, and a display PNG), the three notebooks one after another. The new path is this
 checkout: each figure drawn once per file written, the exported PNG embedded, one kernel per core.
 The today path is the report package and notebooks of commit `--today` (default: main before
-wave 4's faster report: four notebooks and the explorer, run on the same generation tables), taken
+the faster explorer and kernels: four notebooks and the explorer, run on the same generation tables), taken
 the same way. Runs alternate old/today/new; the median of each is printed, with the ratios, the
 target (≤ 8 s), whether every figure file both the old and the new path write is byte-identical,
 and whether every output of the today path (figures, CSVs, index.html with its findings, the
@@ -42,7 +42,7 @@ sys.path.insert(0, str(REPO))
 from tests.support.procs import policytrack  # noqa: E402
 
 BASELINE = "3a16d80"  # main before issue 17's faster report (three renders, notebooks in turn)
-TODAY = "29aa646"  # main before wave 4 (four notebooks, explorer; 19.3 s wall, 28.4 s CPU quiet)
+TODAY = "29aa646"  # main before the faster explorer and kernels (four notebooks, explorer; 19.3 s wall, 28.4 s CPU quiet)
 TARGET = 8.0  # seconds for GWR (issue 17; 22 s before)
 REPORT = (
     "import sys; from policytrack.pipeline.report.build import ReportParams, build_report; "
