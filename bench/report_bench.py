@@ -208,21 +208,10 @@ def main() -> int:
     print(f"  cores: {os.cpu_count()}; load average after: {os.getloadavg()[0]:.2f}")
     new_cpu = statistics.median(cpu["new"])
     if times["old"]:
-        old = statistics.median(times["old"])
-        old_cpu = statistics.median(cpu["old"])
-        print(
-            f"  old path ({args.baseline}):  wall {old:6.2f} s, CPU {old_cpu:6.2f} s"
-            f"  (runs: {_runs(times['old'])})"
-        )
-    print(
-        f"  new path (this checkout): wall {new:6.2f} s, CPU {new_cpu:6.2f} s"
-        f"  (runs: {_runs(times['new'])})"
-    )
+        old, old_cpu = _path_line(f"old path ({args.baseline}): ", times["old"], cpu["old"])
+    _path_line("new path (this checkout):", times["new"], cpu["new"])
     if times["old"]:
-        print(
-            f"  new/old: wall {new / old:.2f} ({old / new:.1f}× faster), "
-            f"CPU {new_cpu / old_cpu:.2f}"
-        )
+        _ratio_line("new/old", new, new_cpu, old, old_cpu)
         same = sorted(set(digests["old"]) & set(digests["new"]))
         differ = [n for n in same if digests["old"][n] != digests["new"][n]]
         added = sorted(set(digests["new"]) - set(digests["old"]))
@@ -232,16 +221,8 @@ def main() -> int:
         )
         print(f"  new files: {', '.join(added) or 'none'}")
     if times["today"]:
-        today = statistics.median(times["today"])
-        today_cpu = statistics.median(cpu["today"])
-        print(
-            f"  today's path ({args.today}): wall {today:6.2f} s, CPU {today_cpu:6.2f} s"
-            f"  (runs: {_runs(times['today'])})"
-        )
-        print(
-            f"  new/today: wall {new / today:.2f} ({today / new:.1f}× faster), "
-            f"CPU {new_cpu / today_cpu:.2f}"
-        )
+        today, today_cpu = _path_line(f"today's path ({args.today}):", times["today"], cpu["today"])
+        _ratio_line("new/today", new, new_cpu, today, today_cpu)
         t, n = outputs["today"], outputs["new"]
         differ = [k for k in sorted(t) if t[k] != n.get(k)]
         extra = sorted(set(n) - set(t))
@@ -256,8 +237,18 @@ def main() -> int:
     return 0
 
 
-def _runs(values: list[float]) -> str:
-    return ", ".join(f"{v:.2f}" for v in values)
+def _path_line(label: str, times: list[float], cpu: list[float]) -> tuple[float, float]:
+    """Print one path's medians (and every run's wall time); return (wall, CPU) medians."""
+    wall, used = statistics.median(times), statistics.median(cpu)
+    runs = ", ".join(f"{v:.2f}" for v in times)
+    print(f"  {label} wall {wall:6.2f} s, CPU {used:6.2f} s  (runs: {runs})")
+    return wall, used
+
+
+def _ratio_line(label: str, new: float, new_cpu: float, that: float, that_cpu: float) -> None:
+    print(
+        f"  {label}: wall {new / that:.2f} ({that / new:.1f}× faster), CPU {new_cpu / that_cpu:.2f}"
+    )
 
 
 if __name__ == "__main__":

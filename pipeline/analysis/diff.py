@@ -28,6 +28,8 @@ ITEM_COLUMNS += ["ordinal", "heading", "text"]
 ALIGNMENT_COLUMNS = ["source", "series", "level", "year_from", "path_from", "year_to", "path_to"]
 ALIGNMENT_COLUMNS += ["relation", "score"]
 ALIGNMENT_OPTIONAL = ["similarity"]
+SENTENCE_COLUMNS = ["source", "series", "year", "doc_id", "path", "sent_no", "text"]
+_LINK = [*ALIGNMENT_COLUMNS, "similarity"]  # a stored link's fields, in diff_rows' order
 
 
 @dataclass
@@ -212,10 +214,6 @@ def diff_rows(
 
     rows.sort(key=key)
     return series, rows, live
-
-
-_LINK = [*ALIGNMENT_COLUMNS, "similarity"]
-SENTENCE_COLUMNS = ["source", "series", "year", "doc_id", "path", "sent_no", "text"]
 
 
 def _align_live(items, sentences, docs, chosen, year_a, year_b, level) -> list[tuple]:

@@ -109,11 +109,12 @@ def top_terms(
 def with_variants(rows: pd.DataFrame, ranks: pd.DataFrame) -> pd.DataFrame:
     """Timeline rows read without their `variants` lists, given them from term_ranks (one list
     per series and term there: the list column is the costliest part of the timeline to read)."""
-    first = ranks.drop_duplicates(["source", "series", "term"])
-    lists = dict(zip(zip(first["source"].tolist(), first["series"].tolist(),
-                         first["term"].tolist(), strict=True), first["variants"], strict=True))  # fmt: skip
-    keys = zip(rows["source"].tolist(), rows["series"].tolist(), rows["term"].tolist(), strict=True)
-    return rows.assign(variants=[lists.get(k) for k in keys])
+
+    def keys(frame):
+        return zip(*(frame[c].tolist() for c in ("source", "series", "term")), strict=True)
+
+    lists = dict(zip(keys(ranks), ranks["variants"], strict=True))  # one row per key there
+    return rows.assign(variants=[lists.get(k) for k in keys(rows)])
 
 
 def select_terms(

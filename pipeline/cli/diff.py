@@ -55,7 +55,7 @@ def diff_cmd(
         source=source,
     )
     sentences = (
-        read_arrow(data, "sentences", required=False, source=source)
+        read_arrow(data, "sentences", d.SENTENCE_COLUMNS, required=False, source=source)
         if level == "sentence"
         else None
     )

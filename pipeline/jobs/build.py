@@ -360,9 +360,8 @@ def analyse_source(
     if not state.get("parse_id"):
         raise InputError(cache.dir, "not parsed (state.json has no parse)")
     align_key = fingerprint(state["parse_id"], level, ALIGN_VERSION)
-    timeline_key = fingerprint(
-        state["parse_id"], context.key, TIMELINE_VERSION
-    )  # key: watch list too
+    # The corpus key holds the watch list too.
+    timeline_key = fingerprint(state["parse_id"], context.key, TIMELINE_VERSION)
     align = state.get("analysis_key") != align_key
     if not align and (bad := cache.damaged(state, ALIGN_TABLES)):
         notes.append(f"{bad}; re-aligning {source}")

@@ -313,8 +313,7 @@ def write_frames(frames: Iterable[pd.DataFrame], path: str | Path, name: str) ->
     ):
         for df in frames:
             tbl = to_arrow(conform(df, name), name)
-            for offset, length in series_runs(tbl) or [(0, tbl.num_rows)]:
-                writer.write_table(tbl.slice(offset, length))
+            _write_groups(writer, tbl)
             rows += tbl.num_rows
     return rows
 
@@ -353,14 +352,17 @@ def series_runs(tbl: pa.Table) -> list[tuple[int, int]]:
 def write_arrow(tbl: pa.Table, path: str | Path) -> None:
     import pyarrow.parquet as pq
 
-    runs = series_runs(tbl)
-    with atomic.atomic_path(path, suffix=".parquet") as tmp:
-        if not runs:
-            pq.write_table(tbl, tmp)
-            return
-        with pq.ParquetWriter(tmp, tbl.schema) as writer:
-            for offset, length in runs:
-                writer.write_table(tbl.slice(offset, length))
+    with (
+        atomic.atomic_path(path, suffix=".parquet") as tmp,
+        pq.ParquetWriter(tmp, tbl.schema) as writer,
+    ):
+        _write_groups(writer, tbl)
+
+
+def _write_groups(writer, tbl: pa.Table) -> None:
+    """`tbl` as one row group per run of a series (series_runs), else as one row group."""
+    for offset, length in series_runs(tbl) or [(0, tbl.num_rows)]:
+        writer.write_table(tbl.slice(offset, length))
 
 
 def write_tables(
