@@ -65,11 +65,12 @@ def test_disk_full_during_build_leaves_previous_tables(data_dir, tmp_path, monke
     last_before = (data_dir / "logs" / "last_run.json").read_text()
     add_notices(data_dir, tmp_path, [2021])
 
-    def full_disk(table, where, *a, **kw):
-        Path(where).write_bytes(b"PAR1 half a table")  # the device fills up mid-write
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(where))
+    def full_disk(writer, table, *a, **kw):
+        Path(writer.where).write_bytes(b"PAR1 half a table")  # the device fills up mid-write
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(writer.where))
 
-    monkeypatch.setattr(pq, "write_table", full_disk)
+    # Every table file is written through a ParquetWriter (store/tables.py).
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", full_disk)
     result = offline(data_dir, tmp_path)
     text = format_summary(result)
     assert result.exit_code == 2, text  # offline and the build failed: nothing was done
