@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from policytrack.pipeline.core import memory
 from policytrack.pipeline.core.errors import InputError
 from policytrack.pipeline.core.progress import track
 from policytrack.pipeline.jobs.commit import commit_build
@@ -247,6 +248,7 @@ def _parse_only(state: dict) -> dict:
     }
 
 
+@memory.releasing
 def parse_source(
     data_dir: Path, source: str, watch: list[str], workers: int = 1, *, check_only: bool = False
 ) -> dict | None:
@@ -342,6 +344,7 @@ def parse_source(
 # one source: analyse
 
 
+@memory.releasing
 def analyse_source(
     data_dir: Path,
     source: str,

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from policytrack.pipeline.core import progress
+from policytrack.pipeline.core import memory, progress
 from policytrack.pipeline.jobs.sourcecache import SourceCache, fingerprint
 from policytrack.pipeline.store import atomic, layout
 from policytrack.pipeline.store.tables import read_file, write_table
@@ -50,6 +50,7 @@ class _ParsedSources:
         from policytrack.pipeline.analysis.lexicon import SourceFrames
 
         for source in self.names:
+            memory.release()  # what the last source's pass freed, before this one is read
             cache = SourceCache(self.data_dir, source)
             state = cache.load_state([])
             yield SourceFrames(
@@ -117,6 +118,8 @@ def corpus_stage(
         if old.name != path.name:
             with contextlib.suppress(OSError):
                 old.unlink()
+    del result
+    memory.release()  # the stage's heap, before the sources' analyses grow theirs
     return CorpusContext(key, str(path))
 
 
