@@ -152,6 +152,9 @@ class CandidateStats:
         self._clean = (_keys_by_len(clean_left), _keys_by_len(clean_right))
         self.lengths = sorted(n for n, k in candidates.items() if len(k))
         self.keys = {n: np.sort(candidates[n]) for n in self.lengths}
+        # A bitmap of the candidates' low key bits per length: most of a document's windows are
+        # not candidates, and a gather rules them out before the binary search.
+        self._maybe = {n: _bitmap(self.keys[n]) for n in self.lengths}
         self.offset = {}
         total = 0
         for n in self.lengths:
@@ -159,6 +162,7 @@ class CandidateStats:
             total += len(self.keys[n])
         self.size = total
         self.strings: list[str | None] = [None] * total
+        self._named = np.zeros(total, dtype=bool)  # strings[j] is set
         self.length = np.zeros(total, dtype=np.int64)
         for n in self.lengths:
             self.length[self.offset[n] : self.offset[n] + len(self.keys[n])] = n
@@ -226,14 +230,16 @@ class CandidateStats:
             if n not in self.keys:
                 continue
             cand = self.keys[n]
-            pos = np.nonzero(valid)[0]
+            pos = np.nonzero(valid & self._maybe[n][keys & _BITMASK])[0]
             k = keys[pos]
             i = np.minimum(np.searchsorted(cand, k), len(cand) - 1)
             hit = cand[i] == k
             pos, i = pos[hit], i[hit] + self.offset[n]
             if len(pos) == 0:
                 continue
-            u, first, cnt = np.unique(i, return_index=True, return_counts=True)
+            u, first, inv, cnt = np.unique(
+                i, return_index=True, return_inverse=True, return_counts=True
+            )
             self.mentions[u] += cnt
             cur["mentions"][u] += cnt
             cur["df"][u] += 1
@@ -243,14 +249,16 @@ class CandidateStats:
             tag = i.astype(np.uint64) << np.uint64(21)
             left = padded[pos].copy()  # codes[pos - 1]
             right = padded[pos + n + 1].copy()  # codes[pos + n]
-            np.add.at(self.numeric, i, (right >= 48) & (right <= 57))
+            digit = (right >= 48) & (right <= 57)
+            self.numeric[u] += np.bincount(inv, weights=digit, minlength=len(u)).astype(np.int64)
             left[self._affixed(by_len, pos, 0)] = BOUNDARY
             right[self._affixed(by_len, pos + n, 1)] = BOUNDARY
             self._neighbours[0].add(tag | left)
             self._neighbours[1].add(tag | right)
-            new = np.array([self.strings[j] is None for j in u], dtype=bool)
+            new = ~self._named[u]
             if new.any():
                 found.append((n, u[new], pos[first][new]))
+                self._named[u[new]] = True
         for n, idx, pos in found:
             for j, p in zip(idx, pos, strict=True):
                 self.strings[j] = _decode(codes[p : p + n])
@@ -267,7 +275,8 @@ class CandidateStats:
             start = at - a if side == 0 else at
             ok = (start >= 0) & (start < len(keys))
             k = keys[np.clip(start, 0, len(keys) - 1)]
-            out |= ok & np.isin(k, words)
+            j = np.minimum(np.searchsorted(words, k), len(words) - 1)  # words: sorted, small
+            out |= ok & (words[j] == k)
         return out
 
     def _cohesion(self, by_len: dict[int, np.ndarray], pos: np.ndarray, n: int) -> np.ndarray:
@@ -333,6 +342,17 @@ def merge_sorted(keys, values, new_keys, new_values):
         v[at[found]] += nv[found]  # in place: the old arrays are the caller's to drop
         sums.append(np.insert(v, at[~found], nv[~found]))
     return np.insert(keys, at[~found], new_keys[~found]), tuple(sums)
+
+
+_BITS = 22
+_BITMASK = np.uint64((1 << _BITS) - 1)
+
+
+def _bitmap(keys: np.ndarray) -> np.ndarray:
+    """bitmap[k & _BITMASK] is True for every key in `keys` (and, falsely, for ~keys/4M others)."""
+    out = np.zeros(1 << _BITS, dtype=bool)
+    out[keys & _BITMASK] = True
+    return out
 
 
 def _keys_by_len(words: Iterable[str]) -> dict[int, np.ndarray]:

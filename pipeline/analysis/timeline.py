@@ -278,29 +278,40 @@ def _series_timeline(
         term: ",".join(sorted(kinds.get(term, set()) | ({"watch"} if term in watched else set())))
         for term in term_list
     }
+    # Per-term values repeated over the years as object arrays (shared objects, no per-cell
+    # Python loop); paths: one shared empty list where a (term, year) has none.
+    flat_paths = [[]] * (n * t)
+    for (i, k), p in paths.items():
+        flat_paths[i * t + k] = p
     return pd.DataFrame(
         {
             "source": source,
             "series": series,
             "term": term_col,
-            "canonical": [canon.get(x, x) for x in term_list for _ in range(t)],
-            "variants": [members.get(canon.get(x, x), [x]) for x in term_list for _ in range(t)],
+            "canonical": _per_term([canon.get(x, x) for x in term_list], t),
+            "variants": _per_term([members.get(canon.get(x, x), [x]) for x in term_list], t),
             "year": np.tile(years, n),
             "present": present.ravel(),
             "count": counts.ravel(),
             "per_10k_chars": np.round(per10k.ravel(), 3),
             "status": status.ravel(),
-            "paths": [paths.get((i, k), []) for i in range(n) for k in range(t)],
+            "paths": flat_paths,
             "emergence": emer.ravel(),
             "first_year": np.repeat(first, t),
-            "kinds": [kind_of[x] for x in term_list for _ in range(t)],
-            "flag": [
-                flags.get(x, "") if x not in watched else "" for x in term_list for _ in range(t)
-            ],
+            "kinds": _per_term([kind_of[x] for x in term_list], t),
+            "flag": _per_term([flags.get(x, "") if x not in watched else "" for x in term_list], t),
             "watched": np.repeat(np.array([x in watched for x in term_list]), t),
         },
         columns=TIMELINE_COLUMNS,
     )
+
+
+def _per_term(values: list, t: int) -> np.ndarray:
+    """Each value repeated t times, as an object array holding the values themselves."""
+    out = np.empty(len(values), dtype=object)
+    for i, v in enumerate(values):  # item by item: a list value stays one cell
+        out[i] = v
+    return np.repeat(out, t)
 
 
 def group_timeline(
