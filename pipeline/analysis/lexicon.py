@@ -30,6 +30,7 @@ import pandas as pd
 from policytrack.pipeline.analysis.corpus import select_documents
 from policytrack.pipeline.analysis.lexicon_count import Matcher, count_documents, document_units
 from policytrack.pipeline.analysis.lexicon_ngrams import CandidateStats, NgramCounter
+from policytrack.pipeline.core import memory
 from policytrack.pipeline.text.normalize import normalize
 from policytrack.pipeline.text.terms import builtin_formulas, is_formula, quoted_candidates
 
@@ -150,6 +151,7 @@ def discover(
                 if term not in quoted or KIND_RANK[kind] < KIND_RANK[quoted[term]]:
                     quoted[term] = kind
     counter.flush()
+    memory.release()  # pass 1's churn, before pass 2 builds its tables beside the counts
     cands = {
         n: counter.recurrent(n, cfg.min_count, cfg.min_docs, cfg.min_one_doc, cfg.max_candidates)
         for n in range(cfg.min_len, cfg.max_len + 1)
@@ -165,6 +167,7 @@ def discover(
         for meta, units in _selected(frames):
             stats.add(_text(units), (meta["source"], meta["series"]))
     stats.finish()
+    memory.release()
     phrases = select_phrases(stats, metas, cfg)
     info = {
         "documents": len(metas),

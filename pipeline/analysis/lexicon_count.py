@@ -158,20 +158,22 @@ def document_units(documents: pd.DataFrame, items: pd.DataFrame):
         items = pd.DataFrame(columns=["doc_id", "path", "parent_path", "level", "text"])
     if "ordinal" in items and len(items):
         items = items.sort_values(["doc_id", "ordinal"], kind="stable")
-    parents = set(zip(items["doc_id"], items["parent_path"], strict=True))
-    by_doc: dict[str, list[tuple[str, str]]] = {}
-    for doc_id, path, level, text in zip(
-        items["doc_id"], items["path"], items["level"], items["text"], strict=True
-    ):
-        text = text if isinstance(text, str) else ""
-        nested = level == "section" or (doc_id, path) in parents
-        by_doc.setdefault(doc_id, []).append(
-            (str(path), text.split("\n", 1)[0] if nested else text)
-        )
+    # Each document's units are made when it comes (its rows' positions found once), so memory
+    # holds one document's unit strings, not the source's.
+    rows = items.groupby("doc_id", sort=False).indices if len(items) else {}
+    paths, parent_paths = items["path"].to_numpy(), items["parent_path"].to_numpy()
+    levels, texts = items["level"].to_numpy(), items["text"]
     pre = documents["preamble"] if "preamble" in documents else [""] * len(documents)
     for meta, preamble in zip(documents.to_dict("records"), pre, strict=True):
         units = [("preamble", preamble)] if isinstance(preamble, str) and preamble else []
-        yield meta, units + by_doc.get(meta["doc_id"], [])
+        at = rows.get(meta["doc_id"])
+        if at is not None:
+            parents = set(parent_paths[at])
+            for k, text in zip(at, texts.iloc[at].tolist(), strict=True):
+                text = text if isinstance(text, str) else ""
+                nested = levels[k] == "section" or paths[k] in parents
+                units.append((str(paths[k]), text.split("\n", 1)[0] if nested else text))
+        yield meta, units
 
 
 # ---------------------------------------------------------------------------- watch terms

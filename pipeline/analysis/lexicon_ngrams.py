@@ -3,7 +3,7 @@
 Two passes over the corpus, one document at a time; memory is bounded by the candidate tables,
 never by the corpus text:
 
-1. `NgramCounter.add` hashes every n-gram of length 1 … `max_len + 1` of a document's word runs
+1. `NgramCounter.add` hashes every n-gram of length 1 … `max_len` of a document's word runs
    (CJK characters, ASCII digits and letters; punctuation ends a run) to a 64-bit polynomial key
    and keeps, per length, sorted arrays of (key, total count, document frequency).
 2. `CandidateStats.add` re-hashes the n-grams of length `min_len … max_len` that passed the
@@ -93,8 +93,8 @@ class _Table:
 class NgramCounter:
     """Pass 1: total count and document frequency of every n-gram, by length."""
 
-    def __init__(self, max_len: int, flush_every: int = 64):
-        self.max_n = max_len + 1
+    def __init__(self, max_len: int, flush_every: int = 16):  # pending: ~3 MB per document
+        self.max_n = max_len  # pass 2 and cohesion look up lengths 1 … max_len, no longer
         self.tables = {n: _Table() for n in range(1, self.max_n + 1)}
         self.total = 0  # characters seen (the PMI denominator)
         self.docs = 0
@@ -344,12 +344,12 @@ def merge_sorted(keys, values, new_keys, new_values):
     return np.insert(keys, at[~found], new_keys[~found]), tuple(sums)
 
 
-_BITS = 22
+_BITS = 21
 _BITMASK = np.uint64((1 << _BITS) - 1)
 
 
 def _bitmap(keys: np.ndarray) -> np.ndarray:
-    """bitmap[k & _BITMASK] is True for every key in `keys` (and, falsely, for ~keys/4M others)."""
+    """bitmap[k & _BITMASK] is True for every key in `keys` (and, falsely, for ~keys/2M others)."""
     out = np.zeros(1 << _BITS, dtype=bool)
     out[keys & _BITMASK] = True
     return out

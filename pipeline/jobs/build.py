@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 ALIGN_TABLES = ("alignments", "threads")  # what the alignment writes (terms: jobs/corpus.py)
+# What a source's analysis reads (not the documents' headers and texts, nor the items' original
+# wording): one source's documents alone were ~80 MB in memory at 10x.
+ANALYSE_DOCUMENT_COLUMNS = ["doc_id", "source", "series", "year", "recorded_at", "n_chars"]
+ANALYSE_ITEM_COLUMNS = [c for c in schema.ITEMS.names if c != "original"]
 TIMELINE_TABLES = ("term_timeline", "term_ranks")
 
 
@@ -377,12 +381,12 @@ def analyse_source(
         return {"source": source, "aligned": False, "notes": notes}
     if check_only:
         return None
-    documents = cache.read(state, "documents")
+    documents = cache.read(state, "documents", ANALYSE_DOCUMENT_COLUMNS)
     if align:
         from policytrack.pipeline.analysis.align import align_corpus
 
         alignments, threads = align_corpus(
-            cache.read(state, "items"),
+            cache.read(state, "items", ANALYSE_ITEM_COLUMNS),
             documents,
             level=level,
             sentences=cache.read(state, "sentences"),

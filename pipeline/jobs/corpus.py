@@ -53,11 +53,14 @@ class _ParsedSources:
             memory.release()  # what the last source's pass freed, before this one is read
             cache = SourceCache(self.data_dir, source)
             state = cache.load_state([])
-            yield SourceFrames(
+            frames = SourceFrames(
                 source,
                 cache.read(state, "documents", DOCUMENT_COLUMNS),
                 cache.read(state, "items", ITEM_COLUMNS),
             )
+            memory.release()  # the read's buffers (parquet pages, arrow → pandas copies)
+            yield frames
+            del frames
 
 
 def _state_path(data_dir: Path) -> Path:
