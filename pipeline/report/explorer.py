@@ -17,7 +17,7 @@ import bisect
 import html
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -259,21 +259,41 @@ def explorer_html(data: dict) -> str:
     )
 
 
-def build_explorer(data_dir: str | Path, *, shown: int = 3, sources: Sequence[str] | None = None) -> str:  # fmt: skip
-    """The page for a data dir (its current build)."""
-    documents = read_table(data_dir, "documents", DOC_COLUMNS, source=sources)
-    items = read_table(data_dir, "items", ITEM_COLUMNS, source=sources)
-    timeline = read_table(data_dir, "term_timeline", TIMELINE_COLUMNS, source=sources)
-    threads = read_table(data_dir, "threads", required=False, source=sources)
+def build_explorer(
+    data_dir: str | Path,
+    *,
+    shown: int = 3,
+    sources: Sequence[str] | None = None,
+    read: Mapping[str, pd.DataFrame] | None = None,
+) -> str:
+    """The page for a data dir (its current build). `read`: tables of that build already read
+    whole (every source, every column: the report's), used instead of reading them again."""
+
+    def table(name, columns=None, required=True):
+        frame = (read or {}).get(name) if sources is None else None
+        if frame is not None and all(c in frame.columns for c in columns or ()):
+            return frame[list(columns)] if columns else frame
+        return read_table(data_dir, name, columns, required=required, source=sources)
+
+    documents = table("documents", DOC_COLUMNS)
+    items = table("items", ITEM_COLUMNS)
+    timeline = table("term_timeline", TIMELINE_COLUMNS)
+    threads = table("threads", required=False)
     if threads is not None and "level" in threads:
         threads = threads[threads["level"] == "item"]
     data = explorer_data(documents, items, timeline, threads, shown=shown)
     return explorer_html(data)
 
 
-def write_explorer(data_dir: str | Path, out: str | Path, *, shown: int = 3) -> int:
-    """Write the page atomically; returns its size in bytes."""
-    page = build_explorer(data_dir, shown=shown).encode("utf-8")
+def write_explorer(
+    data_dir: str | Path,
+    out: str | Path,
+    *,
+    shown: int = 3,
+    read: Mapping[str, pd.DataFrame] | None = None,
+) -> int:
+    """Write the page atomically; returns its size in bytes. `read`: as for build_explorer."""
+    page = build_explorer(data_dir, shown=shown, read=read).encode("utf-8")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic.write_bytes(out, page)
