@@ -174,20 +174,31 @@ def run_notebooks(
     kernels: KernelPool, paths: Sequence[Path], build: Path, params: ReportParams, timeout: int
 ) -> None:
     """Execute each notebook into `build` and write its HTML page, a progress line per notebook
-    (cells done) under one for the report (notebooks done)."""
+    (cells done) under one for the report (notebooks done).
 
-    def page(executed: Path) -> None:
+    A page is written by a thread of its own while the kernel that ran the notebook goes on to
+    the next one (converting a page took a second of this process, with the kernel idle)."""
+
+    def write_page(executed: Path) -> None:
         executed.with_suffix(".html").write_text(to_html(executed, params.lang), encoding="utf-8")
         overall.advance()
 
-    with contextlib.ExitStack() as bars:
+    # Leaving the block waits for every page submitted, also when a notebook failed.
+    with contextlib.ExitStack() as bars, ThreadPoolExecutor(1) as writer:
         overall = bars.enter_context(progress.task("report: notebooks", total=len(paths)))
+        pages = []
+
+        def done(executed: Path) -> None:
+            pages.append(writer.submit(write_page, executed))
+
         jobs = []
         for nb in paths:
             bar = bars.enter_context(progress.task(f"  {nb.stem}", total=code_cells(nb)))
-            jobs.append(Job(nb, build / nb.name, on_cell=bar.advance, on_done=page))
+            jobs.append(Job(nb, build / nb.name, on_cell=bar.advance, on_done=done))
         log.info("executing %s", ", ".join(nb.name for nb in paths))
         kernels.run(jobs, params.for_papermill(), build, timeout)
+        for page in pages:
+            page.result()
 
 
 def preflight(params: ReportParams, names: Sequence[str]):
