@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 
 # Run in each kernel once it is up, while the caller checks the tables: the imports every bundled
 # notebook makes, the CJK font, and one small figure drawn as PNG and SVG (the first drawing loads
-# the font's glyphs). A failure here is ignored: the notebook that needs it reports it properly.
+# the font's glyphs); the tables read are kept for the kernel's next notebooks (load.keep_tables).
+# A failure here is ignored: the notebook that needs it reports it properly.
 # Then the garbage collector: what is loaded now (the stack's modules, classes, caches) lives as
 # long as the kernel, so it is frozen out of every later collection, and the young generation
 # is collected every 50,000 allocations instead of 700 (a chart allocates hundreds of thousands
@@ -49,6 +50,7 @@ try:
     for fmt in ("png", "svg"):
         fig.savefig(io.BytesIO(), format=fmt, dpi=export.EXPORT_DPI)
     del fig
+    load.keep_tables()  # the notebooks this kernel runs share the tables they read
 except Exception:
     pass
 import gc
