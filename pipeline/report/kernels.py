@@ -32,9 +32,10 @@ from policytrack.pipeline.report.notebooks import ReportError
 log = logging.getLogger(__name__)
 
 # Run in each kernel once it is up, while the caller checks the tables: the imports every bundled
-# notebook makes, the CJK font, and one small figure drawn as PNG and SVG (the first drawing loads
-# the font's glyphs); the tables read are kept for the kernel's next notebooks (load.keep_tables).
-# A failure here is ignored: the notebook that needs it reports it properly.
+# notebook makes, matplotlib's figure module and the CJK font (one figure made, not drawn: a
+# drawing here cost ~0.4 s and made the first chart no cheaper); the tables read are kept for
+# the kernel's next notebooks (load.keep_tables). A failure here is ignored: the notebook that
+# needs it reports it properly.
 # Then the garbage collector: what is loaded now (the stack's modules, classes, caches) lives as
 # long as the kernel, so it is frozen out of every later collection, and the young generation
 # is collected every 50,000 allocations instead of 700 (a chart allocates hundreds of thousands
@@ -42,13 +43,10 @@ log = logging.getLogger(__name__)
 # the collector's, traversing the same long-lived objects again and again.
 WARM_UP = """
 try:
-    import io
     from policytrack.pipeline.report import draw, export, fonts, html, load, params, views
     from policytrack.pipeline.report import plots_corpus, plots_diffusion, plots_flows, plots_terms
     fig, _, _ = draw.start("zh")
     draw.decorate(fig, "提法 Term 2024", "来源：样例")
-    for fmt in ("png", "svg"):
-        fig.savefig(io.BytesIO(), format=fmt, dpi=export.EXPORT_DPI)
     del fig
     load.keep_tables()  # the notebooks this kernel runs share the tables they read
 except Exception:
