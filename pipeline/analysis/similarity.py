@@ -15,7 +15,6 @@ then score only those pairs with `process.cpdist`. docs/alignment.md has the mea
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,16 +38,9 @@ TOKENIZERS = ("jieba", "bigram", "char")
 SCORERS = ("bm25", "sort", "ratio", "set")
 MAX_HEADING_WEIGHT = 0.2  # headings are a minor signal for BM25 (docs/alignment.md)
 
-# Plan years change every year in recurring items ("办好2019年科技活动周"); they are masked so a
-# year-only change is not an edit. Other numbers (targets, amounts) stay: they are real changes.
-_NON_WORD = re.compile(r"[\W_]+")
-
-
-def match_form(text: str) -> str:
-    """Lower-cased text with plan years, punctuation and spaces removed."""
-    if not text:
-        return ""
-    return _NON_WORD.sub("", vocab.YEAR_MASK.sub("", text.lower()))
+# match_form lives with the year vocabulary (text/vocab.py): term grouping uses it without
+# importing this module's scipy.
+match_form = vocab.match_form
 
 
 @dataclass(frozen=True)

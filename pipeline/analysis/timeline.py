@@ -34,6 +34,7 @@ import pandas as pd
 from policytrack.pipeline.analysis.corpus import select_documents
 from policytrack.pipeline.store import schema
 from policytrack.pipeline.text.terms import is_formula
+from policytrack.pipeline.text.vocab import match_form
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,6 @@ def group_variants(
     itself. A numbered formula joins only a numbered formula.
     """
     from rapidfuzz import fuzz
-
-    from policytrack.pipeline.analysis.similarity import match_form  # scipy: only when grouping
 
     cfg = cfg or TimelineConfig()
     freq = freq or {}

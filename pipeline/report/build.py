@@ -13,6 +13,7 @@ plots_*.py and registry.py.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 from collections.abc import Sequence
@@ -92,7 +93,10 @@ def build_report(
         if not nb.is_file():
             raise ReportError(f"{nb}: notebook not found")
     jobs = jobs or default_jobs(len(paths))
-    with KernelPool(jobs, kernel_name) as kernels:  # kernels start while the tables are checked
+    with (
+        fewer_collections(),
+        KernelPool(jobs, kernel_name) as kernels,  # kernels start while the tables are checked
+    ):
         kernels.wait_spawned(timeout)
         from policytrack.pipeline.report.explorer import EXPLORER, write_explorer
         from policytrack.pipeline.report.index import figure_order, index_html
@@ -109,7 +113,9 @@ def build_report(
             # The explorer and the findings are written in this process while the kernels run
             # the notebooks (they are other processes; this one mostly waits on them).
             with ThreadPoolExecutor(1) as pool:
-                explorer = pool.submit(write_explorer, params.data_dir, build / EXPLORER)
+                explorer = pool.submit(
+                    write_explorer, params.data_dir, build / EXPLORER, read=tables.frames
+                )
                 summary = pool.submit(summary_of, tables, scope)
                 run_notebooks(kernels, paths, build, params, timeout)
                 explorer.result()
@@ -138,6 +144,20 @@ def build_report(
     return result
 
 
+@contextlib.contextmanager
+def fewer_collections(young: int = 50_000):
+    """The garbage collector's young generation collected every `young` allocations instead of
+    700, until the block ends: the explorer, the findings and the notebooks' HTML allocate
+    millions of objects that mostly live on, and each collection traversed them again (a
+    second of CPU on GWR, a few thousand collections). The kernels do the same (kernels.py)."""
+    before = gc.get_threshold()
+    gc.set_threshold(young, 20, 10)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def summary_of(tables, scope) -> str:
     """The index's findings summary (index.py), as HTML."""
     from policytrack.pipeline.report.index import report_findings, summary_html
@@ -154,20 +174,31 @@ def run_notebooks(
     kernels: KernelPool, paths: Sequence[Path], build: Path, params: ReportParams, timeout: int
 ) -> None:
     """Execute each notebook into `build` and write its HTML page, a progress line per notebook
-    (cells done) under one for the report (notebooks done)."""
+    (cells done) under one for the report (notebooks done).
 
-    def page(executed: Path) -> None:
+    A page is written by a thread of its own while the kernel that ran the notebook goes on to
+    the next one (converting a page took a second of this process, with the kernel idle)."""
+
+    def write_page(executed: Path) -> None:
         executed.with_suffix(".html").write_text(to_html(executed, params.lang), encoding="utf-8")
         overall.advance()
 
-    with contextlib.ExitStack() as bars:
+    # Leaving the block waits for every page submitted, also when a notebook failed.
+    with contextlib.ExitStack() as bars, ThreadPoolExecutor(1) as writer:
         overall = bars.enter_context(progress.task("report: notebooks", total=len(paths)))
+        pages = []
+
+        def done(executed: Path) -> None:
+            pages.append(writer.submit(write_page, executed))
+
         jobs = []
         for nb in paths:
             bar = bars.enter_context(progress.task(f"  {nb.stem}", total=code_cells(nb)))
-            jobs.append(Job(nb, build / nb.name, on_cell=bar.advance, on_done=page))
+            jobs.append(Job(nb, build / nb.name, on_cell=bar.advance, on_done=done))
         log.info("executing %s", ", ".join(nb.name for nb in paths))
         kernels.run(jobs, params.for_papermill(), build, timeout)
+        for page in pages:
+            page.result()
 
 
 def preflight(params: ReportParams, names: Sequence[str]):

@@ -17,7 +17,7 @@ import bisect
 import html
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -114,11 +114,18 @@ def _terms(timeline: pd.DataFrame, key_of: dict, unit_rows: list) -> dict[str, d
     if timeline is None or timeline.empty:
         return out
     texts = _YearTexts(unit_rows)
-    cols = {c: timeline[c].tolist() for c in ("term", "canonical", "variants", "kinds", "flag")}
     rows_of: dict[str, list[int]] = {}
-    for i, term in enumerate(cols["term"]):
+    for i, term in enumerate(timeline["term"].tolist()):
         if isinstance(term, str):  # groupby leaves out a missing term
             rows_of.setdefault(term, []).append(i)
+    # A term's canonical form, variants, kinds and flag: those of its first row (the variant
+    # lists are costly to convert: only those rows are).
+    firsts = [rows[0] for rows in rows_of.values()]
+    head = timeline.iloc[firsts]
+    cols = {
+        c: dict(zip(firsts, head[c].tolist(), strict=True))
+        for c in ("canonical", "variants", "kinds", "flag")
+    }
     s_of = [key_of.get(k) for k in zip(timeline["source"].tolist(), timeline["series"].tolist(), strict=True)]  # fmt: skip
     year = timeline["year"].tolist()
     count = timeline["count"].tolist()
@@ -150,6 +157,9 @@ def _terms(timeline: pd.DataFrame, key_of: dict, unit_rows: list) -> dict[str, d
                 entry["tl"].append([s, int(year[i]), int(count[i]), round(float(per_10k[i]), 2), code])  # fmt: skip
             if not present[i]:
                 continue
+            if not around:  # no variant to mark: the term's occurrences, unit by unit
+                entry["m"] += ([u, start, -1] for u, start in texts.occurrences(s, int(year[i]), term))  # fmt: skip
+                continue
             for u in texts.holding(s, int(year[i]), term):
                 for sp in find_mentions(unit_rows[u][4], term, around):
                     entry["m"].append([u, sp.start, around.index(sp.form) if sp.variant else -1])
@@ -175,6 +185,22 @@ class _YearTexts:
                 starts.append(at)
                 at += len(t) + 1
             self._joined[key] = ("\0".join(texts), starts, units)
+
+    def occurrences(self, s: int, year: int, term: str) -> list[tuple[int, int]]:
+        """(unit, start) of each occurrence of `term` in the units of series `s` in `year`, in
+        unit order, non-overlapping within a unit as find_mentions counts them (no occurrence
+        spans the NUL between two units, so one scan of the joined texts finds the same)."""
+        got = self._joined.get((s, year))
+        if got is None or not term:
+            return []
+        joined, starts, units = got
+        out: list[tuple[int, int]] = []
+        i = joined.find(term)
+        while i >= 0:
+            k = bisect.bisect_right(starts, i) - 1
+            out.append((units[k], i - starts[k]))
+            i = joined.find(term, i + len(term))
+        return out
 
     def holding(self, s: int, year: int, term: str) -> list[int]:
         """The units of series `s` in `year` whose text holds `term`, in unit order."""
@@ -259,21 +285,41 @@ def explorer_html(data: dict) -> str:
     )
 
 
-def build_explorer(data_dir: str | Path, *, shown: int = 3, sources: Sequence[str] | None = None) -> str:  # fmt: skip
-    """The page for a data dir (its current build)."""
-    documents = read_table(data_dir, "documents", DOC_COLUMNS, source=sources)
-    items = read_table(data_dir, "items", ITEM_COLUMNS, source=sources)
-    timeline = read_table(data_dir, "term_timeline", TIMELINE_COLUMNS, source=sources)
-    threads = read_table(data_dir, "threads", required=False, source=sources)
+def build_explorer(
+    data_dir: str | Path,
+    *,
+    shown: int = 3,
+    sources: Sequence[str] | None = None,
+    read: Mapping[str, pd.DataFrame] | None = None,
+) -> str:
+    """The page for a data dir (its current build). `read`: tables of that build already read
+    whole (every source, every column: the report's), used instead of reading them again."""
+
+    def table(name, columns=None, required=True):
+        frame = (read or {}).get(name) if sources is None else None
+        if frame is not None and all(c in frame.columns for c in columns or ()):
+            return frame[list(columns)] if columns else frame
+        return read_table(data_dir, name, columns, required=required, source=sources)
+
+    documents = table("documents", DOC_COLUMNS)
+    items = table("items", ITEM_COLUMNS)
+    timeline = table("term_timeline", TIMELINE_COLUMNS)
+    threads = table("threads", required=False)
     if threads is not None and "level" in threads:
         threads = threads[threads["level"] == "item"]
     data = explorer_data(documents, items, timeline, threads, shown=shown)
     return explorer_html(data)
 
 
-def write_explorer(data_dir: str | Path, out: str | Path, *, shown: int = 3) -> int:
-    """Write the page atomically; returns its size in bytes."""
-    page = build_explorer(data_dir, shown=shown).encode("utf-8")
+def write_explorer(
+    data_dir: str | Path,
+    out: str | Path,
+    *,
+    shown: int = 3,
+    read: Mapping[str, pd.DataFrame] | None = None,
+) -> int:
+    """Write the page atomically; returns its size in bytes. `read`: as for build_explorer."""
+    page = build_explorer(data_dir, shown=shown, read=read).encode("utf-8")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic.write_bytes(out, page)

@@ -52,8 +52,8 @@ def export(fig, name: str, figures_dir: str | Path) -> tuple[Path, ...]:
 @contextlib.contextmanager
 def _laid_out(fig):
     """The figure laid out once, as the PNG export would (constrained layout measured with the
-    Agg renderer at EXPORT_DPI), then both files drawn from those positions with the layout
-    engine off. savefig would otherwise lay out and pre-draw the figure for each file: four
+    Agg renderer at EXPORT_DPI), then both files drawn from those positions with no layout
+    engine. savefig would otherwise lay out and pre-draw the figure for each file: four
     passes over every text instead of one layout and two draws."""
     engine = fig.get_layout_engine()
     if engine is None or type(engine).__name__ == "PlaceHolderLayoutEngine":
@@ -66,7 +66,9 @@ def _laid_out(fig):
         fig.dpi = EXPORT_DPI
         FigureCanvasAgg(fig)  # a renderer at the export resolution to measure text with
         engine.execute(fig)
-        fig.set_layout_engine("none")
+        # No engine at all, not set_layout_engine("none"): that leaves a placeholder engine,
+        # and savefig pre-draws any figure with an engine (a whole draw per file, discarded).
+        fig._layout_engine = None
         fig.dpi = dpi
         yield
     finally:

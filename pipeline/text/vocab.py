@@ -19,6 +19,18 @@ TITLE_YEAR_CN = re.compile(rf"([{CN_YEAR_DIGITS}]{{4}})\s*年")
 YEAR_IN_NAME = re.compile(rf"{YEAR}\s*(?:年度|年|—|-|－)?")
 # Plan years masked when comparing texts (办好2019年科技活动周 = 办好2020年科技活动周).
 YEAR_MASK = re.compile(rf"{YEAR}(?=\s*(?:年|—|-|－|～|~))")
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def match_form(text: str) -> str:
+    """Lower-cased text with plan years, punctuation and spaces removed: the form texts and terms
+    are compared in. Plan years change every year in recurring items ("办好2019年科技活动周");
+    they are masked so a year-only change is not an edit. Other numbers (targets, amounts) stay:
+    they are real changes."""
+    if not text:
+        return ""
+    return _NON_WORD.sub("", YEAR_MASK.sub("", text.lower()))
+
 
 # 2019-03-18, 2019/3/18, 2019.3.18, 2019年3月18日, with an optional time 14:41(:05).
 DATE = re.compile(rf"({YEAR})\s*[-/.年]\s*(\d{{1,2}})\s*[-/.月]\s*(\d{{1,2}})\s*日?")

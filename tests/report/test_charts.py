@@ -593,3 +593,27 @@ def test_every_relation_and_status_has_a_label_and_a_colour():
     assert labels.labels("zh")["rel_regrouped"] == "重组"
     for status in labels.STATUSES:
         assert status in labels.STATUS_COLORS and status in labels.LABELS["en"]
+
+
+def test_kept_tables_are_read_once_per_build_and_given_as_copies(tmp_path, monkeypatch):
+    """The report's kernels keep the tables they read (load.keep_tables): the next notebook gets
+    a copy of the same build's table, and a new build is read again."""
+    data = write_tiny_dataset(tmp_path)
+    reads = []
+    real = load.read_table
+    monkeypatch.setattr(load, "read_table", lambda d, n: reads.append(n) or real(d, n))
+    load.keep_tables()
+    try:
+        first = load.load_tables(data, need=("documents",))["documents"]
+        first.loc[:, "title"] = "changed by a notebook"
+        again = load.load_tables(data, need=("documents",))["documents"]
+        assert reads == ["documents"]
+        assert again.equals(real(data, "documents"))
+        write_tables(data, {"documents": again.head(1)}, strict=False)  # a new build commits
+        newer = load.load_tables(data, need=("documents",))["documents"]
+        assert reads == ["documents", "documents"]
+        assert len(newer) == 1
+    finally:
+        load.keep_tables(False)
+    load.load_tables(data, need=("documents",))
+    assert reads == ["documents"] * 3  # not kept: read every time
