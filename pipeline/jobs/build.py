@@ -395,6 +395,8 @@ def analyse_source(
         cache.write(state, "alignments", alignments, align_key)
         cache.write(state, "threads", threads, align_key)
         state["analysis_key"] = align_key
+        del alignments, threads
+        memory.release()  # the alignment's heap, before the term timeline grows its own
     if timeline:
         import pandas as pd
 
