@@ -38,7 +38,7 @@ from policytrack.pipeline.analysis.linking import (  # noqa: F401  (re-exported)
     match,
     score,
 )
-from policytrack.pipeline.analysis.similarity import Encoder, match_form
+from policytrack.pipeline.analysis.similarity import Encoder
 from policytrack.pipeline.analysis.similarity import prepare as prepare_text
 from policytrack.pipeline.analysis.units import (  # noqa: F401  (re-exported)
     LEVELS,
@@ -47,6 +47,7 @@ from policytrack.pipeline.analysis.units import (  # noqa: F401  (re-exported)
 from policytrack.pipeline.core.progress import track
 from policytrack.pipeline.store import schema
 from policytrack.pipeline.store.versions import ALIGN_VERSION  # noqa: F401
+from policytrack.pipeline.text.vocab import match_form
 
 log = logging.getLogger(__name__)
 

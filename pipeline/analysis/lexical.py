@@ -32,7 +32,8 @@ from policytrack.pipeline.analysis.candidates import (
     row_dots,
     top_pairs,
 )
-from policytrack.pipeline.analysis.similarity import Encoder, Pairs, SimConfig, match_form
+from policytrack.pipeline.analysis.similarity import Encoder, Pairs, SimConfig
+from policytrack.pipeline.text.vocab import match_form
 
 log = logging.getLogger(__name__)
 

@@ -32,15 +32,11 @@ from policytrack.pipeline.analysis.candidates import (
     random_partners,
     top_pairs,
 )
-from policytrack.pipeline.text import vocab
+from policytrack.pipeline.text.vocab import match_form
 
 TOKENIZERS = ("jieba", "bigram", "char")
 SCORERS = ("bm25", "sort", "ratio", "set")
 MAX_HEADING_WEIGHT = 0.2  # headings are a minor signal for BM25 (docs/alignment.md)
-
-# match_form lives with the year vocabulary (text/vocab.py): term grouping uses it without
-# importing this module's scipy.
-match_form = vocab.match_form
 
 
 @dataclass(frozen=True)
