@@ -24,7 +24,7 @@ from pathlib import Path
 
 from policytrack.pipeline.core import progress
 from policytrack.pipeline.report import publish
-from policytrack.pipeline.report.kernels import Job, KernelPool
+from policytrack.pipeline.report.kernels import YOUNG_COLLECTION_EVERY, Job, KernelPool
 from policytrack.pipeline.report.notebooks import (
     NEEDS,
     NOTEBOOK_DIR,
@@ -145,7 +145,7 @@ def build_report(
 
 
 @contextlib.contextmanager
-def fewer_collections(young: int = 50_000):
+def fewer_collections(young: int = YOUNG_COLLECTION_EVERY):
     """The garbage collector's young generation collected every `young` allocations instead of
     700, until the block ends: the explorer, the findings and the notebooks' HTML allocate
     millions of objects that mostly live on, and each collection traversed them again (a

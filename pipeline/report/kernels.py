@@ -41,7 +41,9 @@ log = logging.getLogger(__name__)
 # is collected every 50,000 allocations instead of 700 (a chart allocates hundreds of thousands
 # of objects that mostly live until it is exported): about a tenth of the notebooks' CPU was
 # the collector's, traversing the same long-lived objects again and again.
-WARM_UP = """
+# Young-generation threshold while the report runs (kernels here, the report process in build.py).
+YOUNG_COLLECTION_EVERY = 50_000
+WARM_UP = f"""
 try:
     from policytrack.pipeline.report import draw, export, fonts, html, load, params, views
     from policytrack.pipeline.report import plots_corpus, plots_diffusion, plots_flows, plots_terms
@@ -54,7 +56,7 @@ except Exception:
 import gc
 gc.collect()
 gc.freeze()
-gc.set_threshold(50_000, 20, 10)
+gc.set_threshold({YOUNG_COLLECTION_EVERY}, 20, 10)
 del gc
 """
 # The kernels keep no input history: IPython would write every cell to its SQLite file in
