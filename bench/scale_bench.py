@@ -6,14 +6,14 @@ series each (at least 1 source); every copy is perturbed (a source/series mark i
 paragraph, ~3 % of paragraphs dropped, ~3 % repeated with a change), so no two documents are
 identical. 100× = 20 sources × 5 series = 5,200 documents.
 
-For each scale: a cold `build --jobs 1` with the baseline code (by default the commit where this
+For each scale: a cold `build --jobs 1` (or `--jobs N`) with the baseline code (by default the commit where this
 branch left main, run from a `git archive` of it) and with this code, on identical copies of the
 raw store: wall time and the build process's peak RSS (wait4's ru_maxrss); the tables checked
 equal; then `terms SOURCE` for one source with each. A 1,000× figure is projected from the 10×
 and 100× builds. Last, `build --dask` on a local scheduler with 2 workers against `--jobs 2`.
 
     .venv/bin/python bench/scale_bench.py [--scales 10,100] [--baseline REV | --no-baseline]
-                                          [--dask-scale 10] [--no-dask] [--keep DIR]
+                                          [--jobs N] [--dask-scale 10] [--no-dask] [--keep DIR]
 
 No figure here is asserted in a test (docs/distributed.md has the last run's).
 """
@@ -210,6 +210,11 @@ def main() -> None:
     ap.add_argument(
         "--this", default=None, help="git revision to run as 'this' (default: the working tree)"
     )
+    ap.add_argument(
+        "--jobs", type=int, default=1,
+        help="build with --jobs N (both codes; > 1: peak RSS and CPU are the build process's "
+        "own, its pool workers are not included: compare wall time)",
+    )  # fmt: skip
     ap.add_argument("--dask-scale", type=int, default=10)
     ap.add_argument("--no-dask", action="store_true")
     ap.add_argument("--keep", type=Path, default=None, help="work folder kept between runs")
@@ -244,7 +249,8 @@ def main() -> None:
             data = root / f"{label}-{scale}x"
             shutil.rmtree(data, ignore_errors=True)
             shutil.copytree(raw / "raw", data / "raw")
-            build = measured(command(code, "-q", "build", "--data", str(data)), root)
+            jobs = ["--jobs", str(args.jobs)] if args.jobs > 1 else []
+            build = measured(command(code, "-q", "build", "--data", str(data), *jobs), root)
             terms = measured(command(code, "terms", sources[0], "--data", str(data)), root)
             row[label] = {"build": build, "terms": terms, "data": data}
             print(

@@ -1,6 +1,10 @@
 """The corpus-wide lexicon of priority terms: discovery over every source, then counting.
 
-Stage contract (`lexicon_stage`, wired into the build after every source is parsed):
+The stage is made of per-source parts (`count_ngrams`, `source_stats`, `count_source`) that
+`Discovery` and `lexicon_table` add up in source order; the build runs each part as a task on
+its runner (jobs/corpus.py), `lexicon_stage` runs them here, one source after the other.
+
+Stage contract (`lexicon_stage`):
   reads   an iterable of `SourceFrames` (per source: its documents and items tables), iterated
           three times (a list, or anything that loads each source afresh on every iteration);
           memory is bounded by the candidate statistics and one source's tables, never by the
@@ -29,7 +33,7 @@ import pandas as pd
 
 from policytrack.pipeline.analysis.corpus import select_documents
 from policytrack.pipeline.analysis.lexicon_count import Matcher, count_documents, document_units
-from policytrack.pipeline.analysis.lexicon_ngrams import CandidateStats, NgramCounter
+from policytrack.pipeline.analysis.lexicon_ngrams import CandidateStats, NgramCounter, StatsPart
 from policytrack.pipeline.core import memory
 from policytrack.pipeline.text.normalize import normalize
 from policytrack.pipeline.text.terms import builtin_formulas, is_formula, quoted_candidates
@@ -133,78 +137,163 @@ def _text(units: list[tuple[str, str]]) -> str:
     return "\n".join(t for _, t in units)
 
 
+@dataclass
+class SourceCounts:
+    """One source's discovery pass 1: its n-gram counts, the coinages written in quotes, and
+    (source, series, year) of each of its documents, in order."""
+
+    counter: NgramCounter
+    quoted: dict[str, str]  # term → strongest kind written in the text
+    metas: list[tuple[str, str, int]]
+
+
+def _stronger(quoted: dict[str, str], term: str, kind: str) -> None:
+    if term not in quoted or KIND_RANK[kind] < KIND_RANK[quoted[term]]:
+        quoted[term] = kind
+
+
+def count_ngrams(
+    frames: SourceFrames, config: LexiconConfig | None = None, into: NgramCounter | None = None
+) -> SourceCounts:
+    """Discovery pass 1 over one source (a task of its own: sources are counted apart and their
+    counts added, in any grouping, with the same result). `into`: count into this counter (the
+    corpus', when the task runs where it lives) instead of a new one: no second table."""
+    cfg = config or LexiconConfig()
+    counter = NgramCounter(cfg.max_len) if into is None else into
+    quoted: dict[str, str] = {}
+    metas: list[tuple[str, str, int]] = []
+    for meta, units in _selected(frames):
+        counter.add(_text(units))
+        metas.append((meta["source"], meta["series"], int(meta["year"])))
+        for term, (kind, _) in quoted_candidates(units).items():
+            _stronger(quoted, term, kind)
+    counter.flush()
+    return SourceCounts(counter, quoted, metas)
+
+
+def candidate_stats(counter: NgramCounter, candidates: dict[int, np.ndarray]) -> CandidateStats:
+    """Empty pass-2 statistics over `candidates` (with the stop list's clean boundaries)."""
+    stop = stoplist()
+    return CandidateStats(
+        counter,
+        candidates,
+        clean_left=stop.get("left", frozenset()),
+        clean_right=stop.get("right", frozenset()),
+    )
+
+
+def source_stats(
+    frames: SourceFrames, stats: CandidateStats, here: bool = False
+) -> StatsPart | None:
+    """Discovery pass 2 over one source: its part of the candidates' statistics (`stats`: the
+    corpus' or a copy's, the template of the part). `here`: add the source's documents to
+    `stats` itself instead (where the task runs beside the corpus' statistics) and return None."""
+    into = stats if here else stats.fresh()
+    for meta, units in _selected(frames):
+        into.add(_text(units), (meta["source"], meta["series"]))
+    if here:
+        return None
+    into.finish()
+    return into.part()
+
+
+class Discovery:
+    """Discovery assembled from per-source parts, in source order: every source's pass-1
+    `SourceCounts` (`add_counts`), then the candidates (`candidates`), then every source's
+    pass-2 `StatsPart` (`add_stats`), then the entries. The parts can be made anywhere (pool or
+    Dask workers); the result is the same as one pass over the sources in order."""
+
+    def __init__(self, config: LexiconConfig | None = None):
+        self.cfg = config or LexiconConfig()
+        self.counter = NgramCounter(self.cfg.max_len)
+        self.quoted: dict[str, str] = {}
+        self.metas: list[tuple[str, str, int]] = []
+        self.stats: CandidateStats | None = None
+        self.cands: dict[int, np.ndarray] = {}
+
+    def add_counts(self, part: SourceCounts) -> None:
+        if part.counter is not self.counter:  # (counted `into` it: already there)
+            self.counter.absorb(part.counter)
+        for term, kind in part.quoted.items():
+            _stronger(self.quoted, term, kind)
+        self.metas += part.metas
+
+    def candidates(self) -> dict[int, np.ndarray]:
+        """After every source's counts: the recurrent n-grams by length (pass 2's candidates)."""
+        cfg = self.cfg
+        cands = {
+            n: self.counter.recurrent(
+                n, cfg.min_count, cfg.min_docs, cfg.min_one_doc, cfg.max_candidates
+            )
+            for n in range(cfg.min_len, cfg.max_len + 1)
+        }
+        self.stats = candidate_stats(self.counter, cands)
+        self.cands = cands
+        return cands
+
+    def add_stats(self, part: StatsPart | None) -> None:
+        if part is not None:  # (None: counted `here`, into self.stats)
+            self.stats.absorb(part)
+
+    def entries(self, watch: Sequence[str] = ()) -> tuple[pd.DataFrame, dict[str, float]]:
+        """Lexicon entries (term, kind, score, evidence) and the sizes of discovery."""
+        stats, metas = self.stats, self.metas
+        stats.finish()
+        phrases = select_phrases(stats, metas, self.cfg)
+        info = {
+            "documents": len(metas),
+            "characters": self.counter.total,
+            "ngram_table_mb": self.counter.nbytes / 1e6,
+            "candidates": stats.size,
+            "phrases": int((phrases["kind"] == "phrase").sum()) if len(phrases) else 0,
+        }
+        entries: dict[str, dict] = {}
+
+        def add(term: str, kind: str, score: float = 0.0, evidence: str = "") -> None:
+            if len(term) < 2:
+                return  # no one-character terms
+            old = entries.get(term)
+            if old is None or KIND_RANK[kind] < KIND_RANK[old["kind"]]:
+                entries[term] = {
+                    "term": term,
+                    "kind": kind,
+                    "score": max(score, old["score"]) if old else score,
+                    "evidence": evidence or (old["evidence"] if old else ""),
+                }
+            elif score > old["score"]:
+                old["score"], old["evidence"] = score, evidence or old["evidence"]
+
+        for term, kind in self.quoted.items():
+            add(term, kind)
+        for row in phrases.itertuples(index=False):
+            add(row.term, row.kind, float(row.score), row.evidence)
+        corpus_has = set(entries)
+        for term in builtin_formulas():
+            if term not in corpus_has:
+                add(term, "formula", evidence="pipeline/data/formulas.txt")
+        for term in dict.fromkeys(normalize(w) for w in watch):
+            if term:
+                add(term, "watch", evidence="watch list")
+        lex = pd.DataFrame(list(entries.values()), columns=["term", "kind", "score", "evidence"])
+        return lex.sort_values("term", ignore_index=True), info
+
+
 def discover(
     sources: Iterable[SourceFrames],
     watch: Sequence[str] = (),
     config: LexiconConfig | None = None,
 ) -> tuple[pd.DataFrame, dict[str, float]]:
-    """Lexicon entries (term, kind, score, evidence) from two passes over `sources`."""
-    cfg = config or LexiconConfig()
-    counter = NgramCounter(cfg.max_len)
-    quoted: dict[str, str] = {}  # term → strongest kind written in the text
-    metas: list[tuple[str, str, int]] = []  # (source, series, year) per document number
+    """Lexicon entries (term, kind, score, evidence) from two passes over `sources`, here, one
+    source at a time (jobs/corpus.py runs the same parts as tasks)."""
+    found = Discovery(config)
     for frames in sources:
-        for meta, units in _selected(frames):
-            counter.add(_text(units))
-            metas.append((meta["source"], meta["series"], int(meta["year"])))
-            for term, (kind, _) in quoted_candidates(units).items():
-                if term not in quoted or KIND_RANK[kind] < KIND_RANK[quoted[term]]:
-                    quoted[term] = kind
-    counter.flush()
+        found.add_counts(count_ngrams(frames, found.cfg, into=found.counter))
+    found.candidates()
     memory.release()  # pass 1's churn, before pass 2 builds its tables beside the counts
-    cands = {
-        n: counter.recurrent(n, cfg.min_count, cfg.min_docs, cfg.min_one_doc, cfg.max_candidates)
-        for n in range(cfg.min_len, cfg.max_len + 1)
-    }
-    stop = stoplist()
-    stats = CandidateStats(
-        counter,
-        cands,
-        clean_left=stop.get("left", frozenset()),
-        clean_right=stop.get("right", frozenset()),
-    )
     for frames in sources:
-        for meta, units in _selected(frames):
-            stats.add(_text(units), (meta["source"], meta["series"]))
-    stats.finish()
+        found.add_stats(source_stats(frames, found.stats, here=True))
     memory.release()
-    phrases = select_phrases(stats, metas, cfg)
-    info = {
-        "documents": len(metas),
-        "characters": counter.total,
-        "ngram_table_mb": counter.nbytes / 1e6,
-        "candidates": stats.size,
-        "phrases": int((phrases["kind"] == "phrase").sum()) if len(phrases) else 0,
-    }
-    entries: dict[str, dict] = {}
-
-    def add(term: str, kind: str, score: float = 0.0, evidence: str = "") -> None:
-        if len(term) < 2:
-            return  # no one-character terms
-        old = entries.get(term)
-        if old is None or KIND_RANK[kind] < KIND_RANK[old["kind"]]:
-            entries[term] = {
-                "term": term,
-                "kind": kind,
-                "score": max(score, old["score"]) if old else score,
-                "evidence": evidence or (old["evidence"] if old else ""),
-            }
-        elif score > old["score"]:
-            old["score"], old["evidence"] = score, evidence or old["evidence"]
-
-    for term, kind in quoted.items():
-        add(term, kind)
-    for row in phrases.itertuples(index=False):
-        add(row.term, row.kind, float(row.score), row.evidence)
-    corpus_has = set(entries)
-    for term in builtin_formulas():
-        if term not in corpus_has:
-            add(term, "formula", evidence="pipeline/data/formulas.txt")
-    for term in dict.fromkeys(normalize(w) for w in watch):
-        if term:
-            add(term, "watch", evidence="watch list")
-    lex = pd.DataFrame(list(entries.values()), columns=["term", "kind", "score", "evidence"])
-    return lex.sort_values("term", ignore_index=True), info
+    return found.entries(watch)
 
 
 def select_phrases(
@@ -322,23 +411,36 @@ def lexicon_stage(
     """
     cfg = config or LexiconConfig()
     entries, info = discover(sources, watch, cfg)
-    watched = [normalize(w) for w in watch if w]
-    matcher = Matcher(list(entries["term"]), list(entries["kind"]), watched=watched)
+    matcher = matcher_for(entries, watch)
     terms: dict[str, pd.DataFrame] = {}
     evidence: list[tuple[pd.DataFrame, pd.DataFrame]] = []
     for frames in sources:
-        rows = count_documents(matcher, document_units(frames.documents, frames.items))
+        rows, found = count_source(frames, matcher)
         if emit is not None:
             emit(frames.source, rows)
         else:
             terms[frames.source] = rows
-        docs = select_documents(frames.documents, quiet=True)
-        series_docs = docs.groupby(["source", "series"]).size().to_dict()
-        chosen = rows[rows["doc_id"].isin(set(docs["doc_id"])) & (rows["count"] > 0)]
-        evidence.append(_evidence(chosen, series_docs))
-        del rows, chosen
-    lexicon = _lexicon_table(entries, evidence, cfg)
-    return LexiconResult(lexicon=lexicon, terms=terms, stats=info)
+        evidence.append(found)
+        del rows
+    return LexiconResult(lexicon=lexicon_table(entries, evidence, cfg), terms=terms, stats=info)
+
+
+def matcher_for(entries: pd.DataFrame, watch: Sequence[str] = ()) -> Matcher:
+    """The counting automaton of the discovered entries (watch terms count every mention)."""
+    watched = [normalize(w) for w in watch if w]
+    return Matcher(list(entries["term"]), list(entries["kind"]), watched=watched)
+
+
+def count_source(
+    frames: SourceFrames, matcher: Matcher
+) -> tuple[pd.DataFrame, tuple[pd.DataFrame, pd.DataFrame]]:
+    """One source's terms rows (every entry in every document, all versions) and its evidence
+    for the lexicon table (latest version of each year; `_evidence`)."""
+    rows = count_documents(matcher, document_units(frames.documents, frames.items))
+    docs = select_documents(frames.documents, quiet=True)
+    series_docs = docs.groupby(["source", "series"]).size().to_dict()
+    chosen = rows[rows["doc_id"].isin(set(docs["doc_id"])) & (rows["count"] > 0)]
+    return rows, _evidence(chosen, series_docs)
 
 
 def _evidence(
@@ -368,7 +470,7 @@ def _evidence(
     return ev.reset_index()[cols], c[["term", "year"]].drop_duplicates()
 
 
-def _lexicon_table(
+def lexicon_table(
     entries: pd.DataFrame,
     evidence: list[tuple[pd.DataFrame, pd.DataFrame]],
     cfg: LexiconConfig,

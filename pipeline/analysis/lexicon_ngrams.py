@@ -20,6 +20,7 @@ at worst add a candidate, never a wrong count.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -78,6 +79,12 @@ class _Table:
         d = np.bincount(inv, weights=df, minlength=len(u)).astype(np.int64)
         self.keys, (self.freq, self.df) = merge_sorted(self.keys, (self.freq, self.df), u, (f, d))
 
+    def absorb(self, other: _Table) -> None:
+        """Add a table that is already sorted and unique (another counter's)."""
+        self.keys, (self.freq, self.df) = merge_sorted(
+            self.keys, (self.freq, self.df), other.keys, (other.freq, other.df)
+        )
+
     def lookup(self, keys: np.ndarray) -> np.ndarray:
         """Total counts of `keys` (0 where unknown)."""
         if len(self.keys) == 0:
@@ -119,6 +126,16 @@ class NgramCounter:
                 self.tables[n].merge(keys, freq, np.ones(len(keys), dtype=np.int64))
                 parts.clear()
 
+    def absorb(self, other: NgramCounter) -> None:
+        """Add another counter's counts (another source's documents): integer sums, so the
+        result is the same whatever way the corpus was split."""
+        other.flush()
+        self.flush()
+        for n, t in other.tables.items():
+            self.tables[n].absorb(t)
+        self.total += other.total
+        self.docs += other.docs
+
     def recurrent(
         self, n: int, min_count: int, min_docs: int, min_one_doc: int, cap: int = 0
     ) -> np.ndarray:
@@ -134,6 +151,20 @@ class NgramCounter:
     @property
     def nbytes(self) -> int:
         return sum(t.nbytes for t in self.tables.values())
+
+
+@dataclass
+class StatsPart:
+    """One source's pass-2 statistics (`CandidateStats.part`), to `absorb` into the corpus'."""
+
+    docs: int
+    mentions: np.ndarray
+    numeric: np.ndarray
+    home: dict[str, np.ndarray]  # first_doc numbered within the part
+    named: np.ndarray  # candidates the part saw …
+    strings: list[str | None]  # … their strings …
+    pmi: np.ndarray  # … and cohesion
+    neighbours: tuple  # ((keys, counts) left, (keys, counts) right)
 
 
 class CandidateStats:
@@ -161,11 +192,22 @@ class CandidateStats:
             self.offset[n] = total
             total += len(self.keys[n])
         self.size = total
-        self.strings: list[str | None] = [None] * total
-        self._named = np.zeros(total, dtype=bool)  # strings[j] is set
         self.length = np.zeros(total, dtype=np.int64)
         for n in self.lengths:
             self.length[self.offset[n] : self.offset[n] + len(self.keys[n])] = n
+        self._reset()
+
+    def fresh(self) -> CandidateStats:
+        """Empty statistics over the same candidates (one source's pass 2, to `absorb` later);
+        the candidate tables are shared, not copied."""
+        out = copy.copy(self)
+        out._reset()
+        return out
+
+    def _reset(self) -> None:
+        total = self.size
+        self.strings: list[str | None] = [None] * total
+        self._named = np.zeros(total, dtype=bool)  # strings[j] is set
         self.pmi = np.full(total, np.inf)
         self.numeric = np.zeros(total, dtype=np.int64)  # mentions followed by a digit
         self.mentions = np.zeros(total, dtype=np.int64)  # over the whole corpus
@@ -205,6 +247,44 @@ class CandidateStats:
         self._fold()
         for pairs in self._neighbours:
             pairs.flush()
+
+    def part(self) -> StatsPart:
+        """What these statistics add to another's (after `finish`): picklable, without the
+        candidate and pass-1 tables."""
+        named = np.nonzero(self._named)[0]
+        return StatsPart(
+            docs=self.docs,
+            mentions=self.mentions,
+            numeric=self.numeric,
+            home=self.home,
+            named=named,
+            strings=[self.strings[j] for j in named],
+            pmi=self.pmi[named],
+            neighbours=tuple((p.keys, p.counts) for p in self._neighbours),
+        )
+
+    def absorb(self, part: StatsPart) -> None:
+        """Add the statistics of documents that come after these (the next source's): the same
+        result as adding those documents here, one by one. Sums add; a candidate's home moves to
+        the part's only where the part mentions it more (ties: the earlier series, as `_fold`);
+        its string and cohesion come from its first sighting."""
+        self._fold()  # the series of documents added here before, if any
+        self._series = None
+        self.mentions += part.mentions
+        self.numeric += part.numeric
+        home, theirs = self.home, part.home
+        better = theirs["mentions"] > home["mentions"]
+        for key in ("mentions", "df", "before", "size"):
+            home[key][better] = theirs[key][better]
+        home["first_doc"][better] = theirs["first_doc"][better] + self.docs
+        new = ~self._named[part.named]
+        for j, text in zip(part.named[new], np.array(part.strings, dtype=object)[new], strict=True):
+            self.strings[j] = text
+        self.pmi[part.named[new]] = part.pmi[new]
+        self._named[part.named] = True
+        for pairs, (keys, counts) in zip(self._neighbours, part.neighbours, strict=True):
+            pairs.absorb(keys, counts)
+        self.docs += part.docs
 
     def add(self, text: str, series: object = None) -> int:
         """Collect one document of `series` (documents of one series must come together, in
@@ -315,6 +395,11 @@ class _Pairs:
         self._pending.append(packed)
         if len(self._pending) >= self._every:
             self.flush()
+
+    def absorb(self, keys: np.ndarray, counts: np.ndarray) -> None:
+        """Add another table of packed keys (sorted, unique) and their counts."""
+        self.flush()
+        self.keys, (self.counts,) = merge_sorted(self.keys, (self.counts,), keys, (counts,))
 
     def flush(self) -> None:
         if not self._pending:

@@ -487,6 +487,7 @@ def _build(data_dir: Path, lock, *, watch, jobs, level, only, dask) -> BuildResu
             data_dir,
             {s: st["parse_id"] for s, st in states.items() if st.get("parse_id")},
             watch_terms,
+            runner=runner,
         )
         lock.phase("analyse")
         args = [(data_dir, s, watch_terms, level, context) for s in names]

@@ -7,12 +7,20 @@ lexicon) under the same key. The key is the parse fingerprints of every source, 
 and LEXICON_VERSION: a warm build whose inputs did not change reads nothing here, and a new
 document anywhere recounts every source's terms (a new document can add a lexicon entry), but
 re-aligns only its own source (the alignment does not depend on the lexicon).
+
+Each of the stage's three passes is one task per source on the build's runner, so `--jobs N`
+and `--dask` spread the stage as they spread parsing and alignment; the stage's own process
+adds the parts up and picks the phrases (serial, a few seconds).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
+import pickle
+import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,28 +47,97 @@ DOCUMENT_COLUMNS = ["doc_id", "source", "series", "year", "recorded_at", "preamb
 ITEM_COLUMNS = ["doc_id", "ordinal", "path", "parent_path", "level", "text"]
 
 
-class _ParsedSources:
-    """The sources' parsed documents and items, one source in memory at a time; iterable more
-    than once (discovery reads the corpus twice, counting once more)."""
+def source_frames(data_dir: Path, source: str):
+    """One source's parsed documents and items, as the lexicon's passes read them."""
+    from policytrack.pipeline.analysis.lexicon import SourceFrames
 
-    def __init__(self, data_dir: Path, names: list[str]):
-        self.data_dir, self.names = data_dir, names
+    cache = SourceCache(data_dir, source)
+    state = cache.load_state([])
+    frames = SourceFrames(
+        source,
+        cache.read(state, "documents", DOCUMENT_COLUMNS),
+        cache.read(state, "items", ITEM_COLUMNS),
+    )
+    memory.release()  # the read's buffers (parquet pages, arrow → pandas copies)
+    return frames
 
-    def __iter__(self) -> Iterator:
-        from policytrack.pipeline.analysis.lexicon import SourceFrames
 
-        for source in self.names:
-            memory.release()  # what the last source's pass freed, before this one is read
-            cache = SourceCache(self.data_dir, source)
-            state = cache.load_state([])
-            frames = SourceFrames(
-                source,
-                cache.read(state, "documents", DOCUMENT_COLUMNS),
-                cache.read(state, "items", ITEM_COLUMNS),
-            )
-            memory.release()  # the read's buffers (parquet pages, arrow → pandas copies)
-            yield frames
-            del frames
+# -- the stage's tasks ------------------------------------------------------------------------
+# Each pass runs one task per source on the build's runner (this process, `--jobs` workers or a
+# Dask cluster) and the stage adds the results up in source order (analysis/lexicon.Discovery).
+# A task that runs in the stage's own thread (the local runner) counts straight into the
+# stage's Discovery, which `_here` names; a worker elsewhere returns its source's part, reading
+# pass 2's candidates from a file the stage shares on the data directory.
+_here: dict[str, tuple[int, object]] = {}  # stage key → (thread, Discovery)
+_loaded: dict[str, object] = {}  # this worker's pass-2 template or matcher, by file or key
+
+
+def _discovery(key: str):
+    held = _here.get(key)
+    return held[1] if held and held[0] == threading.get_ident() else None
+
+
+@memory.releasing
+def ngram_task(data_dir: Path, source: str, key: str, config, workers: int = 1):
+    """Discovery pass 1 over one source (SourceCounts)."""
+    from policytrack.pipeline.analysis.lexicon import count_ngrams
+
+    found = _discovery(key)
+    into = found.counter if found is not None else None
+    return count_ngrams(source_frames(data_dir, source), config, into=into)
+
+
+@memory.releasing
+def stats_task(data_dir: Path, source: str, key: str, shared: str, workers: int = 1):
+    """Discovery pass 2 over one source (StatsPart, or None when added to the stage's own)."""
+    from policytrack.pipeline.analysis.lexicon import candidate_stats, source_stats
+
+    found = _discovery(key)
+    if found is not None:
+        return source_stats(source_frames(data_dir, source), found.stats, here=True)
+    template = _loaded.get(shared)
+    if template is None:
+        _loaded.clear()
+        with open(shared, "rb") as fh:
+            template = _loaded[shared] = candidate_stats(*pickle.load(fh))
+    return source_stats(source_frames(data_dir, source), template)
+
+
+@memory.releasing
+def count_task(data_dir: Path, source: str, key: str, entries, watch, workers: int = 1):
+    """Count the lexicon in every document of one source, write the source's `terms` table to
+    its cache (files first, state last) and return its evidence for the lexicon table."""
+    from policytrack.pipeline.analysis.lexicon import count_source, matcher_for
+
+    matcher = _loaded.get(key)
+    if matcher is None:
+        _loaded.clear()  # pass 2's template: done with
+        matcher = _loaded[key] = matcher_for(entries, watch)
+    terms, evidence = count_source(source_frames(data_dir, source), matcher)
+    cache = SourceCache(data_dir, source)
+    st = cache.load_state([])
+    cache.write(st, "terms", terms, key)
+    st["terms_key"] = key
+    cache.save_state(st)
+    cache.collect(st)
+    return evidence
+
+
+@contextlib.contextmanager
+def _shared_candidates(folder: Path, key: str, found, runner) -> Iterator[str]:
+    """A file with pass 1's tables and the candidates, for workers in other processes (on the
+    shared data directory; a temp name the next build's sweep removes if this one is killed)."""
+    if not getattr(runner, "remote", True):
+        yield ""
+        return
+    fd, name = tempfile.mkstemp(prefix=f".ngrams.{key}{atomic.TMP_MARK}", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump((found.counter, found.cands), fh, protocol=5)
+        yield name
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
 
 
 def _state_path(data_dir: Path) -> Path:
@@ -90,38 +167,55 @@ def _current(data_dir: Path, key: str, sources: list[str]) -> bool:
 
 
 def corpus_stage(
-    data_dir: Path, parse_ids: dict[str, str], watch: list[str], config=None
+    data_dir: Path, parse_ids: dict[str, str], watch: list[str], config=None, runner=None
 ) -> CorpusContext:
-    """Run the lexicon stage over every parsed source unless its output is current."""
+    """Run the lexicon stage over every parsed source unless its output is current: each pass a
+    task per source on `runner` (the build's: this process, `--jobs` workers or `--dask`)."""
     names = sorted(parse_ids)
     key = fingerprint(sorted(parse_ids.items()), list(watch), LEXICON_VERSION)
     folder = _state_path(data_dir).parent
     if _current(data_dir, key, names):
         return CorpusContext(key, str(folder / load_state(data_dir)["file"]))
-    from policytrack.pipeline.analysis.lexicon import lexicon_stage
+    from policytrack.pipeline.analysis.lexicon import Discovery, lexicon_table
+    from policytrack.pipeline.jobs.pool import LocalRunner
 
-    # Each source's terms go to its cache as soon as they are counted (one source's rows in
-    # memory). Files first (new names), states last: a build killed in between redoes the stage.
-    def emit(source: str, terms) -> None:
-        cache = SourceCache(data_dir, source)
-        st = cache.load_state([])
-        cache.write(st, "terms", terms, key)
-        st["terms_key"] = key
-        cache.save_state(st)
-        cache.collect(st)
-
-    with progress.task(f"discovering the lexicon ({len(names)} source(s))"):
-        result = lexicon_stage(_ParsedSources(data_dir, names), watch, config, emit=emit)
+    runner = runner or LocalRunner()
+    found = Discovery(config)
+    folder.mkdir(parents=True, exist_ok=True)
+    _here[key] = (threading.get_ident(), found)
+    try:
+        with progress.task(f"discovering the lexicon ({len(names)} source(s))"):
+            args = [(data_dir, s, key, found.cfg) for s in names]
+            for part in runner.imap(ngram_task, args, "counting n-grams in"):
+                found.add_counts(part)
+            part = None  # a worker's tables: added, not kept
+            found.candidates()
+            memory.release()  # pass 1's churn, before pass 2 builds its tables
+            with _shared_candidates(folder, key, found, runner) as shared:
+                args = [(data_dir, s, key, shared) for s in names]
+                for part in runner.imap(stats_task, args, "scoring phrases in"):
+                    found.add_stats(part)
+                part = None
+            entries, info = found.entries(watch)
+    finally:
+        _here.pop(key, None)
+    cfg, found = found.cfg, None
+    memory.release()
+    with progress.task(f"counting the lexicon ({len(entries)} entries)"):
+        args = [(data_dir, s, key, entries[["term", "kind"]], list(watch)) for s in names]
+        evidence = list(runner.imap(count_task, args, "counting terms in"))
+    _loaded.clear()
+    lexicon = lexicon_table(entries, evidence, cfg)
     path = folder / f"lexicon.{key}.parquet"
-    rows = write_table(result.lexicon, path, "lexicon")
+    rows = write_table(lexicon, path, "lexicon")
     state = {"key": key, "file": path.name, "rows": rows, "bytes": path.stat().st_size,
-             "stats": {k: float(v) for k, v in result.stats.items()}}  # fmt: skip
+             "stats": {k: float(v) for k, v in info.items()}}  # fmt: skip
     atomic.write_text(_state_path(data_dir), json.dumps(state, indent=1))
     for old in folder.glob("lexicon.*.parquet"):
         if old.name != path.name:
             with contextlib.suppress(OSError):
                 old.unlink()
-    del result
+    del lexicon, evidence, entries
     memory.release()  # the stage's heap, before the sources' analyses grow theirs
     return CorpusContext(key, str(path))
 

@@ -1,8 +1,9 @@
 """`build --dask tcp://SCHEDULER:8786`: the per-source tasks on a Dask distributed cluster.
 
-Workers run the same parse and analyse tasks as `--jobs N` pool workers and write each source's
-cache files on the shared data directory (the same path on every machine); the client (the
-`build` process, holding the build lock) runs the corpus-wide stage and commits the generation.
+Workers run the same parse, lexicon and analyse tasks as `--jobs N` pool workers and write each
+source's cache files on the shared data directory (the same path on every machine); the client
+(the `build` process, holding the build lock) adds up the lexicon's per-source parts and commits
+the generation.
 A worker that dies mid-task loses nothing: the scheduler runs the task again elsewhere, and a
 task's files only count once its source's state.json names them (docs/distributed.md).
 """
@@ -21,6 +22,8 @@ def _sees(path: str) -> bool:
 
 
 class DaskRunner:
+    remote = True
+
     def __init__(self, address: str, data_dir: Path, timeout: float = 10.0):
         try:
             from distributed import Client
@@ -56,6 +59,19 @@ class DaskRunner:
         ]
         done = track(futures, f"{what} sources on {self.address}", total=len(futures))
         return [f.result() for f in done]
+
+    def imap(self, fn, arglists: list[tuple], what: str):
+        """Results in order, at most one task per worker thread (plus one) ahead of the
+        consumer (see PoolRunner.imap)."""
+        from policytrack.pipeline.jobs.pool import windowed
+
+        run = uuid.uuid4().hex[:8]
+
+        def submit(args):
+            return self.client.submit(fn, *args, 1, pure=False, key=f"{what}-{args[1]}-{run}")
+
+        window = sum(self.client.nthreads().values()) + 1
+        yield from windowed(submit, arglists, window, f"{what} sources on {self.address}")
 
     def close(self) -> None:
         client, self.client = getattr(self, "client", None), None

@@ -9,13 +9,17 @@ parent goes (PR_SET_PDEATHSIG), with a watchdog thread as a second line where pr
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import ctypes
+import functools
+import itertools
 import multiprocessing
 import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 
 PR_SET_PDEATHSIG = 1
@@ -63,8 +67,15 @@ class LocalRunner:
     """Every task in this process, one after the other (`--jobs 1`). Tasks take `workers`:
     how many cores one task may use (-1: all)."""
 
+    remote = False  # tasks run in this process: they may use what it holds
+
     def map(self, fn, arglists: list[tuple], what: str) -> list:
         return [fn(*args, workers=-1) for args in arglists]
+
+    def imap(self, fn, arglists: list[tuple], what: str) -> Iterator:
+        """Results in order, each made when it is asked for (one in memory at a time)."""
+        for args in arglists:
+            yield fn(*args, workers=-1)
 
     def close(self) -> None:
         pass
@@ -73,6 +84,8 @@ class LocalRunner:
 class PoolRunner:
     """Tasks on `jobs` local worker processes, one source each; the pool starts on first use
     (a warm build starts none)."""
+
+    remote = True
 
     def __init__(self, jobs: int):
         self.jobs = jobs
@@ -89,7 +102,39 @@ class PoolRunner:
         futures = [self._pool.submit(fn, *args, workers=1) for args in arglists]
         return [f.result() for f in track(futures, f"{what} sources", total=len(futures))]
 
+    def imap(self, fn, arglists: list[tuple], what: str) -> Iterator:
+        """Results in order, at most jobs + 1 tasks ahead of the consumer: a stage that adds up
+        large per-source results holds a few of them, not all."""
+        if len(arglists) == 1:
+            yield from LocalRunner().imap(fn, arglists, what)
+            return
+        if self._pool is None:
+            self._pool = process_pool(self.jobs)
+        submit = functools.partial(self._pool.submit, fn, workers=1)
+        yield from windowed(lambda args: submit(*args), arglists, self.jobs + 1, what)
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+def windowed(submit, arglists: list[tuple], window: int, what: str) -> Iterator:
+    """submit(args) → a future, for each; results yielded in order, keeping `window` futures
+    in flight."""
+    from policytrack.pipeline.core.progress import track
+
+    pending: collections.deque = collections.deque()
+    todo = iter(arglists)
+    for args in itertools.islice(todo, window):
+        pending.append(submit(args))
+
+    def results():
+        while pending:
+            result = pending.popleft().result()
+            nxt = next(todo, None)
+            if nxt is not None:
+                pending.append(submit(nxt))
+            yield result
+
+    yield from track(results(), f"{what} sources", total=len(arglists))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from policytrack.pipeline.jobs.build import build
-from tests.jobs.test_build_kill import add_year
+from tests.jobs.test_build_kill import SOURCES, add_year
 from tests.support.datadir import assert_same, reference
 from tests.support.run import env
 
@@ -100,6 +100,15 @@ def test_dask_build_equals_a_local_build(cluster, tmp_path):
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     assert "parsed 20, reused 0" in out
+    # Every pass ran on the cluster, one task per source: parsing, the lexicon's three passes
+    # (jobs/corpus.py), alignment.
+    keys = cluster.client.run_on_scheduler(
+        lambda dask_scheduler: sorted({str(t[0]) for t in dask_scheduler.transition_log})
+    )
+    passes = {k.rsplit("-", 2)[0] for k in keys}
+    assert passes == {"parsing", "counting n-grams in", "scoring phrases in", "counting terms in",
+                      "aligning"}, keys  # fmt: skip
+    assert sum(k.startswith("scoring phrases in-") for k in keys) == len(SOURCES)
     local = reference(data, tmp_path / "local", jobs=1)
     assert_same(data, local)
     # Warm: nothing is sent to the cluster, nothing committed.

@@ -1,0 +1,56 @@
+"""The runners' `imap`: results in order, a bounded number of tasks ahead of the consumer (the
+lexicon stage adds up per-source parts of tens of MB each; holding all of them would undo the
+build's memory bound)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from policytrack.pipeline.jobs.pool import LocalRunner, PoolRunner, windowed
+
+
+def test_windowed_yields_in_order_with_at_most_window_in_flight():
+    lock = threading.Lock()
+    state = {"running": 0, "most": 0, "submitted": 0}
+
+    def task(k: int) -> int:
+        with lock:
+            state["running"] += 1
+            state["most"] = max(state["most"], state["running"])
+        time.sleep(0.02 if k % 3 else 0.05)  # later tasks finish before earlier ones
+        with lock:
+            state["running"] -= 1
+        return k * k
+
+    with ThreadPoolExecutor(max_workers=8) as ex:
+
+        def submit(args):
+            state["submitted"] += 1
+            return ex.submit(task, *args)
+
+        out = windowed(submit, [(k,) for k in range(10)], 3, "testing")
+        first = next(out)
+        # The consumer took one result: one more task was submitted, no others.
+        assert (first, state["submitted"]) == (0, 4)
+        rest = list(out)
+    assert [first, *rest] == [k * k for k in range(10)]
+    assert state["most"] <= 3
+
+
+def _square(k: int, workers: int = 1) -> tuple[int, int]:
+    return k * k, workers
+
+
+def test_local_and_pool_imap_give_the_same_results_in_order():
+    args = [(k,) for k in range(5)]
+    local = LocalRunner()
+    lazy = local.imap(_square, args, "testing")
+    assert next(lazy) == (0, -1)  # made when asked for, on every core of this process
+    assert list(lazy) == [(k * k, -1) for k in range(1, 5)]
+    pool = PoolRunner(2)
+    try:
+        assert list(pool.imap(_square, args, "testing")) == [(k * k, 1) for k in range(5)]
+    finally:
+        pool.close()
