@@ -65,6 +65,7 @@ KNOWN_READINGS = {
 }
 
 
+@pytest.mark.slow
 def test_sample_relations_match_the_design(sample_tables):
     al = sample_tables["alignments"]
     intent = json.loads((SAMPLE / "gold" / "intent.json").read_text(encoding="utf-8"))
@@ -110,6 +111,7 @@ def test_sample_relations_match_the_design(sample_tables):
     ).any()  # 2021 is missing: bridged
 
 
+@pytest.mark.slow
 def test_sample_gold_f1(sample_tables):
     t = sample_tables
     [gold] = load_golds(SAMPLE / "gold")  # the per-pair files and intent.json, each pair once
@@ -122,6 +124,7 @@ def test_sample_gold_f1(sample_tables):
     assert (table["f1"] == 1.0).sum() >= 2 and table["f1"].min() >= 0.9, table
 
 
+@pytest.mark.slow
 def test_sample_threads_and_timeline(sample_tables):
     th = sample_tables["threads"]
     a = th[th["series"] == SERIES_A].set_index("label")

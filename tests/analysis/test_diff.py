@@ -158,6 +158,7 @@ def test_terms_counts_a_term_the_build_did_not_watch(data):
     ]
 
 
+@pytest.mark.slow
 def test_diff_shows_an_item_that_reappears(tmp_path):
     data = tmp_path / "data"
     notices = REPO / "sample" / "notices"

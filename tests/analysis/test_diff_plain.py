@@ -30,6 +30,7 @@ def sample(tmp_path_factory):
 
 
 @pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.slow
 def test_unit_texts_are_build_units(sample, level):
     items, sentences = read_table(sample, "items"), read_table(sample, "sentences")
     units = build_units(items, level, sentences)
@@ -58,6 +59,7 @@ def test_unit_texts_with_nested_paragraphs(level):
 
 
 @pytest.mark.parametrize("pair", [(2023, 2024), (2022, 2023), (2022, 2024)])
+@pytest.mark.slow
 def test_diff_rows_from_arrow_tables_equal_those_from_frames(sample, pair):
     frames = [read_table(sample, n) for n in ("alignments", "items", "documents")]
     arrow = [read_arrow(sample, n) for n in ("alignments", "items", "documents")]

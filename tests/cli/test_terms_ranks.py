@@ -36,6 +36,7 @@ def terms(data, *args):
     return result.output
 
 
+@pytest.mark.slow
 def test_term_ranks_hold_the_timelines_importance_with_canonical_and_variants(data):
     timeline = read_table(data, "term_timeline")
     ranks = read_table(data, "term_ranks")
@@ -53,6 +54,7 @@ def test_term_ranks_hold_the_timelines_importance_with_canonical_and_variants(da
         assert row["variants"][0] == row["canonical"]
 
 
+@pytest.mark.slow
 def test_ranking_on_term_ranks_chooses_what_ranking_the_timeline_chooses(data):
     documents = read_table(data, "documents")
     timeline = read_table(data, "term_timeline")
@@ -73,6 +75,7 @@ OPTIONS = [(), ("-n", "3"), ("--no-variants", "-n", "4"), ("--series", "乙", "-
            ("--years", "2019-2023", "-n", "3"), ("--all",), ("--csv", "-n", "2")]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_the_same_output_as_a_data_dir_without_term_ranks(data, tmp_path):
     """A data dir built before term_ranks: the timeline is ranked and read whole."""
     old = tmp_path / "old"
@@ -102,6 +105,7 @@ def _drop_table(obj, name):
             _drop_table(v, name)
 
 
+@pytest.mark.slow
 def test_a_capped_table_shows_the_top_groups_of_each_series(data):
     out = terms(data, "-n", "2", "--no-variants")
     ranks = read_table(data, "term_ranks")

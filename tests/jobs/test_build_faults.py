@@ -141,6 +141,7 @@ def test_damaged_committed_table_is_repaired_by_a_warm_build(data, tmp_path):
     assert_same(data, reference(data, tmp_path / "ref"))
 
 
+@pytest.mark.slow
 def test_warm_build_reads_no_table(copied, monkeypatch):
     data = copied
     import pyarrow.parquet as pq
@@ -176,6 +177,7 @@ def test_deleted_manifest_line_is_reported_until_ingested_again(data, tmp_path):
     assert sorted(read_table(data, "documents", source="alpha").year) == [2019, 2020]
 
 
+@pytest.mark.slow
 def test_readers_refuse_unfinished_or_unmarked_tables(copied):
     data = copied
     processed = data / "processed"
@@ -209,6 +211,7 @@ def test_readers_refuse_unfinished_or_unmarked_tables(copied):
     assert str(err.value) == f"{processed}: no tables yet; {hint} first"
 
 
+@pytest.mark.slow
 def test_read_table_partitions_columns_and_filters(built):
     data = built
     alpha = read_table(data, "items", ["source", "year", "path"], source="alpha")

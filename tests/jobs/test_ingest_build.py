@@ -72,6 +72,7 @@ def test_ingest_cli_formats_and_year_override(tmp_path):
     assert not (tmp_path / "evil").exists()
 
 
+@pytest.mark.slow
 def test_build_tables_and_warm_rebuild(tmp_path):
     data = tmp_path / "data"
     for y in (2019, 2020):
@@ -121,6 +122,7 @@ def test_build_tables_and_warm_rebuild(tmp_path):
     assert sorted(read_table(data, "documents").year) == [2019, 2020, 2021]
 
 
+@pytest.mark.slow
 def test_watch_terms_counted_unquoted(tmp_path):
     data = tmp_path / "data"
     p = tmp_path / "n.txt"
@@ -133,6 +135,7 @@ def test_watch_terms_counted_unquoted(tmp_path):
     assert list(row.paths.iloc[0]) == ["2.3"]
 
 
+@pytest.mark.slow
 def test_build_sweeps_temp_files_of_killed_writers(tmp_path):
     data = tmp_path / "data"
     p = tmp_path / "n.txt"
@@ -183,6 +186,7 @@ def test_ingest_year_overrides_the_title(tmp_path):
     assert docs.raw_path.iloc[0].startswith("2020/")
 
 
+@pytest.mark.slow
 def test_json_row_with_numeric_title_does_not_sink_the_build(tmp_path):
     data = tmp_path / "data"
     # Like the report corpus: paragraphs separated by blank lines.
@@ -219,6 +223,7 @@ def test_one_year_build_has_typed_empty_analysis_tables(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_short_watched_terms_count_bare(tmp_path):
     data = tmp_path / "data"
     p = tmp_path / "n.txt"

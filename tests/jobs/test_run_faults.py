@@ -42,6 +42,7 @@ def files(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*.parquet")}
 
 
+@pytest.mark.slow
 def test_offline_run_builds_what_is_on_disk(data_dir, tmp_path):
     add_notices(data_dir, tmp_path, [2019, 2020])
     result = offline(data_dir, tmp_path)
@@ -90,6 +91,7 @@ def test_disk_full_during_build_leaves_previous_tables(data_dir, tmp_path, monke
     assert [(c.year, c.title) for c in result.changes] == [(2021, "测试协会2021年工作要点")]
 
 
+@pytest.mark.slow
 def test_corrupt_raw_file_is_reported_and_skipped(data_dir, tmp_path):
     add_notices(data_dir, tmp_path, [2019, 2020])
     [bad] = add_notices(data_dir, tmp_path, [2021], docx=True)

@@ -244,6 +244,7 @@ def test_failing_notebook_fails_with_cell_error_and_keeps_previous_report(tmp_pa
     )
 
 
+@pytest.mark.slow
 def test_missing_tables_fail_before_any_kernel_starts(tmp_path):
     data = write_tiny_dataset(tmp_path / "data", with_alignment=False)
     out = tmp_path / "reports"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
+import pytest
 
 from policytrack.pipeline.store import tables
 from policytrack.pipeline.store.tables import read_table, write_tables
@@ -54,6 +55,7 @@ def test_one_series_or_interleaved_series_stay_one_row_group(tmp_path, monkeypat
     assert list(got.doc_id) == ["d1", "d3"]
 
 
+@pytest.mark.slow
 def test_a_build_writes_each_series_of_a_source_as_its_own_row_groups(tmp_path):
     """Two series of one source whose years interleave (2022, 2023 each): the build writes
     every per-source table series by series, so each file holds one row group per series."""

@@ -103,6 +103,7 @@ def test_stem_rules():
     )
 
 
+@pytest.mark.slow
 def test_series_option_overrides(tmp_path):
     data = tmp_path / "data"
     src = shutil.copy(FIXTURES / "plan_2018_work_plan.txt", tmp_path / "plan.txt")
@@ -113,6 +114,7 @@ def test_series_option_overrides(tmp_path):
     assert docs.series.tolist() == ["科协计划"]
 
 
+@pytest.mark.slow
 def test_ingest_reads_the_year_from_the_file_name(tmp_path):
     data = tmp_path / "data"
     src = shutil.copy(FIXTURES / "2017渔业渔政工作要点.txt", tmp_path / "2017渔业渔政工作要点.txt")
