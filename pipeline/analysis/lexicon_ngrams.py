@@ -417,8 +417,8 @@ def merge_sorted(keys, values, new_keys, new_values):
     values of a key in both are summed (into `values`, in place), new keys inserted in order. The
     table is copied once (np.insert), never concatenated and sorted again: memory ~2× the table,
     not ~6×."""
-    if len(keys) == 0:
-        return new_keys, tuple(new_values)
+    if len(keys) == 0:  # copies: later merges add into the table in place, not into the caller's
+        return new_keys.copy(), tuple(v.copy() for v in new_values)
     at = np.searchsorted(keys, new_keys)
     found = at < len(keys)
     found[found] = keys[at[found]] == new_keys[found]

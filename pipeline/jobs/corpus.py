@@ -67,14 +67,14 @@ def source_frames(data_dir: Path, source: str):
 # Dask cluster) and the stage adds the results up in source order (analysis/lexicon.Discovery).
 # A task that runs in the stage's own thread (the local runner) counts straight into the
 # stage's Discovery, which `_here` names; a worker elsewhere returns its source's part, reading
-# pass 2's candidates from a file the stage shares on the data directory.
-_here: dict[str, tuple[int, object]] = {}  # stage key → (thread, Discovery)
-_loaded: dict[str, object] = {}  # this worker's pass-2 template or matcher, by file or key
+# pass 2's candidates from a file the stage shares on the data directory. Workers keep nothing
+# between tasks (loading the candidates costs ≈ 0.3 s a task; a cache would outlive the stage in
+# pool and Dask workers).
+_here: dict[tuple[str, int], object] = {}  # (stage key, thread) → Discovery
 
 
 def _discovery(key: str):
-    held = _here.get(key)
-    return held[1] if held and held[0] == threading.get_ident() else None
+    return _here.get((key, threading.get_ident()))
 
 
 @memory.releasing
@@ -95,11 +95,8 @@ def stats_task(data_dir: Path, source: str, key: str, shared: str, workers: int 
     found = _discovery(key)
     if found is not None:
         return source_stats(source_frames(data_dir, source), found.stats, here=True)
-    template = _loaded.get(shared)
-    if template is None:
-        _loaded.clear()
-        with open(shared, "rb") as fh:
-            template = _loaded[shared] = candidate_stats(*pickle.load(fh))
+    with open(shared, "rb") as fh:
+        template = candidate_stats(*pickle.load(fh))
     return source_stats(source_frames(data_dir, source), template)
 
 
@@ -109,11 +106,7 @@ def count_task(data_dir: Path, source: str, key: str, entries, watch, workers: i
     its cache (files first, state last) and return its evidence for the lexicon table."""
     from policytrack.pipeline.analysis.lexicon import count_source, matcher_for
 
-    matcher = _loaded.get(key)
-    if matcher is None:
-        _loaded.clear()  # pass 2's template: done with
-        matcher = _loaded[key] = matcher_for(entries, watch)
-    terms, evidence = count_source(source_frames(data_dir, source), matcher)
+    terms, evidence = count_source(source_frames(data_dir, source), matcher_for(entries, watch))
     cache = SourceCache(data_dir, source)
     st = cache.load_state([])
     cache.write(st, "terms", terms, key)
@@ -124,14 +117,16 @@ def count_task(data_dir: Path, source: str, key: str, entries, watch, workers: i
 
 
 @contextlib.contextmanager
-def _shared_candidates(folder: Path, key: str, found, runner) -> Iterator[str]:
+def _shared_candidates(folder: Path, key: str, found, here: bool) -> Iterator[str]:
     """A file with pass 1's tables and the candidates, for workers in other processes (on the
-    shared data directory; a temp name the next build's sweep removes if this one is killed)."""
-    if not getattr(runner, "remote", True):
+    shared data directory, readable as the build's outputs are; a temp name the next build's
+    sweep removes if this one is killed). None when every task runs `here`."""
+    if here:
         yield ""
         return
     fd, name = tempfile.mkstemp(prefix=f".ngrams.{key}{atomic.TMP_MARK}", dir=folder)
     try:
+        os.fchmod(fd, atomic.FILE_MODE)  # mkstemp's 0600: workers may run as another user
         with os.fdopen(fd, "wb") as fh:
             pickle.dump((found.counter, found.cands), fh, protocol=5)
         yield name
@@ -182,7 +177,8 @@ def corpus_stage(
     runner = runner or LocalRunner()
     found = Discovery(config)
     folder.mkdir(parents=True, exist_ok=True)
-    _here[key] = (threading.get_ident(), found)
+    here = (key, threading.get_ident())
+    _here[here] = found
     try:
         with progress.task(f"discovering the lexicon ({len(names)} source(s))"):
             args = [(data_dir, s, key, found.cfg) for s in names]
@@ -191,20 +187,19 @@ def corpus_stage(
             part = None  # a worker's tables: added, not kept
             found.candidates()
             memory.release()  # pass 1's churn, before pass 2 builds its tables
-            with _shared_candidates(folder, key, found, runner) as shared:
+            with _shared_candidates(folder, key, found, runner.runs_here(len(names))) as shared:
                 args = [(data_dir, s, key, shared) for s in names]
                 for part in runner.imap(stats_task, args, "scoring phrases in"):
                     found.add_stats(part)
                 part = None
             entries, info = found.entries(watch)
     finally:
-        _here.pop(key, None)
+        _here.pop(here, None)
     cfg, found = found.cfg, None
     memory.release()
     with progress.task(f"counting the lexicon ({len(entries)} entries)"):
         args = [(data_dir, s, key, entries[["term", "kind"]], list(watch)) for s in names]
         evidence = list(runner.imap(count_task, args, "counting terms in"))
-    _loaded.clear()
     lexicon = lexicon_table(entries, evidence, cfg)
     path = folder / f"lexicon.{key}.parquet"
     rows = write_table(lexicon, path, "lexicon")

@@ -22,8 +22,6 @@ def _sees(path: str) -> bool:
 
 
 class DaskRunner:
-    remote = True
-
     def __init__(self, address: str, data_dir: Path, timeout: float = 10.0):
         try:
             from distributed import Client
@@ -70,8 +68,11 @@ class DaskRunner:
         def submit(args):
             return self.client.submit(fn, *args, 1, pure=False, key=f"{what}-{args[1]}-{run}")
 
-        window = sum(self.client.nthreads().values()) + 1
+        window = max(sum(self.client.nthreads().values()), 1) + 1  # (workers may join later)
         yield from windowed(submit, arglists, window, f"{what} sources on {self.address}")
+
+    def runs_here(self, tasks: int) -> bool:
+        return False
 
     def close(self) -> None:
         client, self.client = getattr(self, "client", None), None

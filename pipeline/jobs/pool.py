@@ -67,7 +67,9 @@ class LocalRunner:
     """Every task in this process, one after the other (`--jobs 1`). Tasks take `workers`:
     how many cores one task may use (-1: all)."""
 
-    remote = False  # tasks run in this process: they may use what it holds
+    def runs_here(self, tasks: int) -> bool:
+        """True when `tasks` tasks would all run in this process (and thread)."""
+        return True
 
     def map(self, fn, arglists: list[tuple], what: str) -> list:
         return [fn(*args, workers=-1) for args in arglists]
@@ -85,8 +87,6 @@ class PoolRunner:
     """Tasks on `jobs` local worker processes, one source each; the pool starts on first use
     (a warm build starts none)."""
 
-    remote = True
-
     def __init__(self, jobs: int):
         self.jobs = jobs
         self._pool: ProcessPoolExecutor | None = None
@@ -102,10 +102,13 @@ class PoolRunner:
         futures = [self._pool.submit(fn, *args, workers=1) for args in arglists]
         return [f.result() for f in track(futures, f"{what} sources", total=len(futures))]
 
+    def runs_here(self, tasks: int) -> bool:
+        return tasks <= 1  # one task runs here (map, imap), without a pool
+
     def imap(self, fn, arglists: list[tuple], what: str) -> Iterator:
         """Results in order, at most jobs + 1 tasks ahead of the consumer: a stage that adds up
         large per-source results holds a few of them, not all."""
-        if len(arglists) == 1:
+        if self.runs_here(len(arglists)):
             yield from LocalRunner().imap(fn, arglists, what)
             return
         if self._pool is None:
@@ -137,4 +140,8 @@ def windowed(submit, arglists: list[tuple], window: int, what: str) -> Iterator:
                 pending.append(submit(nxt))
             yield result
 
-    yield from track(results(), f"{what} sources", total=len(arglists))
+    try:
+        yield from track(results(), f"{what} sources", total=len(arglists))
+    finally:  # the consumer stopped or a task raised: the tasks not started yet never run
+        for future in pending:
+            future.cancel()

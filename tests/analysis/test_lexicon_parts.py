@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -16,11 +17,10 @@ from policytrack.pipeline.analysis.lexicon import (
     discover,
     source_stats,
 )
+from policytrack.pipeline.analysis.lexicon_ngrams import NgramCounter, key_of
 from policytrack.pipeline.jobs.build import build
 from policytrack.pipeline.jobs.corpus import source_frames
 from policytrack.pipeline.jobs.ingest import ingest
-
-pytestmark = pytest.mark.slow
 
 PERIODS = {"early": (1954, 1989), "middle": (1990, 2009), "late": (2010, 2025)}
 
@@ -45,6 +45,7 @@ def frames(gwr_path, tmp_path_factory):
     return [source_frames(data, s) for s in sorted(PERIODS)]
 
 
+@pytest.mark.slow
 def test_parts_add_up_to_one_pass(frames):
     whole, whole_info = discover(frames)
     found = Discovery()
@@ -79,3 +80,22 @@ def test_parts_add_up_to_one_pass(frames):
     assert seq.stats.strings == found.stats.strings
     assert (seq.stats.entropies()[0] == found.stats.entropies()[0]).all()
     assert (seq.stats.entropies()[1] == found.stats.entropies()[1]).all()
+
+
+def test_absorbing_parts_leaves_them_as_they_were():
+    """The corpus' tables never share arrays with a part: a later part adds into the corpus'
+    counts, not into the first part's (a part may be reused: a rerun, a comparison)."""
+    a, b = NgramCounter(3), NgramCounter(3)
+    a.add("政府工作报告")
+    b.add("政府工作")
+    a.flush()
+    b.flush()
+    kept = a.tables[1].freq.copy()
+    whole = NgramCounter(3)
+    whole.absorb(a)
+    whole.absorb(b)
+    assert (a.tables[1].freq == kept).all()
+    chars = np.array([key_of(c) for c in "政府报"], dtype=np.uint64)
+    assert whole.tables[1].lookup(chars).tolist() == [2, 2, 1]
+    assert whole.tables[2].lookup(np.array([key_of("工作")], dtype=np.uint64)).tolist() == [2]
+    assert (whole.total, whole.docs) == (10, 2)

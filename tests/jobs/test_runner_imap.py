@@ -54,3 +54,29 @@ def test_local_and_pool_imap_give_the_same_results_in_order():
         assert list(pool.imap(_square, args, "testing")) == [(k * k, 1) for k in range(5)]
     finally:
         pool.close()
+
+
+def test_windowed_cancels_what_has_not_started_when_the_consumer_stops():
+    ran = []
+
+    def task(k: int) -> int:
+        time.sleep(0.05)
+        ran.append(k)
+        return k
+
+    with ThreadPoolExecutor(max_workers=1) as ex:
+        futures = []
+
+        def submit(args):
+            futures.append(ex.submit(task, *args))
+            return futures[-1]
+
+        out = windowed(submit, [(k,) for k in range(10)], 3, "testing")
+        assert next(out) == 0
+        out.close()  # the consumer stops (a failed stage)
+    # Submitted: the first 3, and one more after the first result; those still queued behind
+    # the running task (2, or 3 if the worker had not picked task 1 yet) were cancelled, and
+    # nothing else was submitted or ran.
+    assert len(futures) == 4
+    cancelled = sum(f.cancelled() for f in futures)
+    assert cancelled >= 2 and ran == list(range(4 - cancelled))
