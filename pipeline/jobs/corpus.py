@@ -120,7 +120,7 @@ def count_task(data_dir: Path, source: str, key: str, entries, watch, workers: i
 def _shared_candidates(folder: Path, key: str, found, here: bool) -> Iterator[str]:
     """A file with pass 1's tables and the candidates, for workers in other processes (on the
     shared data directory, readable as the build's outputs are; a temp name the next build's
-    sweep removes if this one is killed). None when every task runs `here`."""
+    sweep removes if this one is killed); "" when every task runs `here`."""
     if here:
         yield ""
         return
