@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import pickle
-import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -124,15 +122,16 @@ def _shared_candidates(folder: Path, key: str, found, here: bool) -> Iterator[st
     if here:
         yield ""
         return
-    fd, name = tempfile.mkstemp(prefix=f".ngrams.{key}{atomic.TMP_MARK}", dir=folder)
+    # Written like every output (atomic_path: readable by workers running as another user) under
+    # a temp-marked name, so a sweep finds it.
+    path = folder / f".ngrams.{key}{atomic.TMP_MARK}shared"
     try:
-        os.fchmod(fd, atomic.FILE_MODE)  # mkstemp's 0600: workers may run as another user
-        with os.fdopen(fd, "wb") as fh:
+        with atomic.atomic_path(path) as tmp, open(tmp, "wb") as fh:
             pickle.dump((found.counter, found.cands), fh, protocol=5)
-        yield name
+        yield str(path)
     finally:
         with contextlib.suppress(OSError):
-            os.unlink(name)
+            path.unlink()
 
 
 def _state_path(data_dir: Path) -> Path:

@@ -44,17 +44,24 @@ class DaskRunner:
                 "(the data directory must be on storage every worker shares, at the same path)"
             )
 
+    def _submitter(self, fn, what: str):
+        """submit(args) → a future of fn(*args) on some worker, one core each; keys name the
+        pass, the source and this call."""
+        run = uuid.uuid4().hex[:8]
+
+        def submit(args):
+            # `workers` (1: one core per task) goes by position: submit() keeps that keyword.
+            return self.client.submit(fn, *args, 1, pure=False, key=f"{what}-{args[1]}-{run}")
+
+        return submit
+
     def map(self, fn, arglists: list[tuple], what: str) -> list:
         """Each task once on some worker (one core each), results in order. A task whose worker
         died is rerun by the scheduler; one that raised raises here."""
         from policytrack.pipeline.core.progress import track
 
-        run = uuid.uuid4().hex[:8]
-        # `workers` (1: one core per task) goes by position: submit() keeps that keyword.
-        futures = [
-            self.client.submit(fn, *args, 1, pure=False, key=f"{what}-{args[1]}-{run}")
-            for args in arglists
-        ]
+        submit = self._submitter(fn, what)
+        futures = [submit(args) for args in arglists]
         done = track(futures, f"{what} sources on {self.address}", total=len(futures))
         return [f.result() for f in done]
 
@@ -63,12 +70,8 @@ class DaskRunner:
         consumer (see PoolRunner.imap)."""
         from policytrack.pipeline.jobs.pool import windowed
 
-        run = uuid.uuid4().hex[:8]
-
-        def submit(args):
-            return self.client.submit(fn, *args, 1, pure=False, key=f"{what}-{args[1]}-{run}")
-
         window = max(sum(self.client.nthreads().values()), 1) + 1  # (workers may join later)
+        submit = self._submitter(fn, what)
         yield from windowed(submit, arglists, window, f"{what} sources on {self.address}")
 
     def runs_here(self, tasks: int) -> bool:

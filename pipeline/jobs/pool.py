@@ -12,7 +12,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import ctypes
-import functools
 import itertools
 import multiprocessing
 import os
@@ -72,7 +71,7 @@ class LocalRunner:
         return True
 
     def map(self, fn, arglists: list[tuple], what: str) -> list:
-        return [fn(*args, workers=-1) for args in arglists]
+        return list(self.imap(fn, arglists, what))
 
     def imap(self, fn, arglists: list[tuple], what: str) -> Iterator:
         """Results in order, each made when it is asked for (one in memory at a time)."""
@@ -113,8 +112,10 @@ class PoolRunner:
             return
         if self._pool is None:
             self._pool = process_pool(self.jobs)
-        submit = functools.partial(self._pool.submit, fn, workers=1)
-        yield from windowed(lambda args: submit(*args), arglists, self.jobs + 1, what)
+        pool = self._pool
+        yield from windowed(
+            lambda args: pool.submit(fn, *args, workers=1), arglists, self.jobs + 1, what
+        )
 
     def close(self) -> None:
         if self._pool is not None:

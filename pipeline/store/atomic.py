@@ -15,7 +15,7 @@ from policytrack.pipeline.core.safe import csv_frame
 TMP_MARK = ".tmp-"
 _umask = os.umask(0)
 os.umask(_umask)
-FILE_MODE = 0o666 & ~_umask
+_FILE_MODE = 0o666 & ~_umask
 
 
 @contextlib.contextmanager
@@ -36,7 +36,7 @@ def atomic_path(target: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
             yield tmp_path
             with open(tmp_path, "rb") as fh:
                 os.fsync(fh.fileno())
-            os.chmod(tmp_path, FILE_MODE)  # mkstemp creates 0600; outputs are for sharing
+            os.chmod(tmp_path, _FILE_MODE)  # mkstemp creates 0600; outputs are for sharing
             os.replace(tmp_path, target)
         except OSError as exc:
             # Library errors (pyarrow's "Error writing bytes … [errno 28] …") rarely name the
