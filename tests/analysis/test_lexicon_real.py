@@ -22,6 +22,7 @@ from policytrack.pipeline.analysis.lexicon_count import watch_timeline
 from policytrack.pipeline.jobs.build import build
 from policytrack.pipeline.jobs.ingest import ingest
 from policytrack.pipeline.store.tables import read_table
+from tests.support.gwr import built_gwr
 from tests.support.lexicon import built_lexicon
 from tests.support.procs import policytrack
 
@@ -62,9 +63,7 @@ FOLDED = {"互联网+": [2021], "互联网＋": None}
 
 @pytest.fixture(scope="module")
 def gwr(gwr_path, tmp_path_factory):
-    data = tmp_path_factory.mktemp("gwr_lexicon") / "data"
-    ingest([gwr_path], "gwr", data)
-    build(data)
+    _, _, data = built_gwr(gwr_path, tmp_path_factory, "gwr_lexicon")
     result = built_lexicon(data)
     timeline = read_table(data, "term_timeline")
     return data, result, timeline

@@ -58,10 +58,11 @@ class Cluster:
     def stop(self) -> None:
         if getattr(self, "client", None) is not None:
             self.client.close()
+        # One at a time, the workers before the scheduler: a worker told to stop while the
+        # scheduler closes can hang in its own close (distributed's rpc.close, cancelled).
         for p in reversed(self.procs):
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
-        for p in self.procs:
             try:
                 p.wait(15)
             except subprocess.TimeoutExpired:

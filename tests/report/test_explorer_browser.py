@@ -17,6 +17,7 @@ from policytrack.pipeline.jobs.build import build
 from policytrack.pipeline.jobs.ingest import ingest
 from policytrack.pipeline.report.explorer import write_explorer
 from tests.report.test_browser import browser  # noqa: F401  (the shared chromium fixture)
+from tests.support.gwr import built_gwr
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("report-browser")]
 
@@ -151,10 +152,8 @@ def test_sample_hostile_heading_is_shown_as_text(browser, sample_page):  # noqa:
 
 @pytest.fixture(scope="module")
 def gwr_page(gwr_path, tmp_path_factory):
-    root = tmp_path_factory.mktemp("explorer-gwr")
-    data = root / "data"
-    ingest([gwr_path], "gwr", data)
-    build(data)
+    _, _, data = built_gwr(gwr_path, tmp_path_factory, "explorer-gwr")
+    root = data.parent
     page = root / "explorer.html"
     write_explorer(data, page)
     return page

@@ -25,6 +25,7 @@ from policytrack.pipeline.report import draw, load, registry, views
 from policytrack.pipeline.report.notebooks import NOTEBOOKS
 from policytrack.pipeline.report.scope import choose_scope
 from policytrack.pipeline.text.watch import default_watch
+from tests.support.gwr import built_gwr
 from tests.support.notebooks import leftovers
 from tests.support.tiny import write_tiny_dataset
 
@@ -333,10 +334,8 @@ def test_jupyterlab_serves_the_notebooks(project, tmp_path):
 
 @pytest.fixture(scope="module")
 def gwr_report(gwr_path, tmp_path_factory):
-    root = tmp_path_factory.mktemp("gwr-report")
-    data = root / "data"
-    cli("ingest", str(gwr_path), "--source", "gwr", "--data", str(data))
-    cli("build", "--data", str(data))
+    _, _, data = built_gwr(gwr_path, tmp_path_factory, "gwr-report")
+    root = data.parent
     out = cli("report", "--data", str(data), "--out", str(root / "reports"))
     day = next(p for p in (root / "reports").iterdir() if not p.name.startswith("."))
     return data, day, out

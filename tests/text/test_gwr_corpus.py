@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from policytrack.pipeline.jobs.build import build
-from policytrack.pipeline.jobs.ingest import ingest
 from policytrack.pipeline.store import layout
 from policytrack.pipeline.store.tables import read_table
+from tests.support.gwr import built_gwr
 
 pytestmark = pytest.mark.xdist_group("gwr")
 
@@ -98,9 +97,7 @@ ALL_YEARS = sorted(
 
 @pytest.fixture(scope="module")
 def gwr_build(gwr_path, tmp_path_factory):
-    data = tmp_path_factory.mktemp("gwr") / "data"
-    result = ingest([gwr_path], "gwr", data)
-    built = build(data)
+    result, built, data = built_gwr(gwr_path, tmp_path_factory)
     items = read_table(data, "items")
     return result, built, items, data
 
