@@ -17,6 +17,7 @@ from policytrack.pipeline.text.title import (
     INNER_TITLE,
     TERMINAL,
     cn_year,
+    is_prose,
     is_title_like,
     unspace,
     venue_of,
@@ -283,6 +284,8 @@ def _notice_title(h: Header, norm: list[str]) -> tuple[int | None, int | None]:
     for i, p in enumerate(norm):
         t = unspace(p)
         before = [at for at in (h.addressees_at, h.salutation_at) if at is not None]
+        if i not in h.used and is_prose(t):
+            break  # the body has begun: a title-like line below it is a heading (…基本总结)
         if i not in h.used and is_title_like(t) and all(i < at for at in before):
             h.page_title, page_at = t, i
             h.used.add(i)

@@ -16,6 +16,7 @@ TERMINAL = "。！？；!?;"
 SUFFIX = re.compile(r"\s*[（(](?:摘要|草案|全文|修订稿|征求意见稿|节选|定稿)[）)]$")
 _CJK = r"\u4e00-\u9fff"
 _SPACED = re.compile(rf"[{_CJK}](?:[ \u3000]+[{_CJK}])+")
+_COMMAS = re.compile(r"[，,]")
 
 
 def cn_year(s: str) -> int:
@@ -35,9 +36,22 @@ def year_from_title(title: str) -> int | None:
 
 
 def is_title_like(line: str) -> bool:
+    """Short, no closing punctuation, ends with a genre word, and at most one comma: titles
+    have one at most (高举…旗帜，为…而奋斗); a line with more is a sentence that happens to end
+    with one (…，请各位代表审议，并请全国政协委员提出意见)."""
     return (
-        len(line) <= 60 and line[-1] not in TERMINAL + "：:，," and bool(TITLE_WORDS.search(line))
+        len(line) <= 60
+        and line[-1] not in TERMINAL + "：:，,"
+        and bool(TITLE_WORDS.search(line))
+        and len(_COMMAS.findall(line)) <= 1
     )
+
+
+def is_prose(line: str) -> bool:
+    """A sentence of the body: it closes with sentence punctuation and has a comma or some
+    length (a short exclamation such as a site's greeting is not the body yet)."""
+    line = line.rstrip()
+    return bool(line) and line[-1] in TERMINAL and (len(line) > 30 or bool(_COMMAS.search(line)))
 
 
 def unspace(line: str) -> str:
