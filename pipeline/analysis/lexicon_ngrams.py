@@ -73,21 +73,11 @@ class _Table:
     freq: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     df: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
-    def merge(self, keys: np.ndarray, freq: np.ndarray) -> None:
-        """Add a batch of per-document (sorted, unique) key runs, one after the other: each key
-        once per document, so its document frequency is how many runs hold it."""
-        # A stable sort merges the batch's sorted runs (timsort) instead of sorting from
-        # scratch, and integer sums over the sorted groups replace unique's inverse + bincount.
-        if not len(keys):
-            return
-        order = np.argsort(keys, kind="stable")
-        k = keys[order]
-        start = np.flatnonzero(np.concatenate(([True], k[1:] != k[:-1])))
-        f = np.add.reduceat(freq[order], start)
-        d = np.diff(np.append(start, len(k))).astype(np.int64)
-        self.keys, (self.freq, self.df) = merge_sorted(
-            self.keys, (self.freq, self.df), k[start], (f, d)
-        )
+    def merge(self, keys: np.ndarray, freq: np.ndarray, df: np.ndarray) -> None:
+        u, inv = np.unique(keys, return_inverse=True)
+        f = np.bincount(inv, weights=freq, minlength=len(u)).astype(np.int64)
+        d = np.bincount(inv, weights=df, minlength=len(u)).astype(np.int64)
+        self.keys, (self.freq, self.df) = merge_sorted(self.keys, (self.freq, self.df), u, (f, d))
 
     def absorb(self, other: _Table) -> None:
         """Add a table that is already sorted and unique (another counter's)."""
@@ -133,7 +123,7 @@ class NgramCounter:
             if parts:
                 keys = np.concatenate([p[0] for p in parts])
                 freq = np.concatenate([p[1] for p in parts]).astype(np.int64)
-                self.tables[n].merge(keys, freq)
+                self.tables[n].merge(keys, freq, np.ones(len(keys), dtype=np.int64))
                 parts.clear()
 
     def absorb(self, other: NgramCounter) -> None:
@@ -316,7 +306,7 @@ class CandidateStats:
         padded = np.concatenate([[BOUNDARY], codes, [BOUNDARY]]).astype(np.uint64)
         found = []
         for n, keys, valid in _windows(codes, max_n):
-            by_len[n] = keys  # (a new array each length: _windows keeps no reference)
+            by_len[n] = keys.copy()
             if n not in self.keys:
                 continue
             cand = self.keys[n]
@@ -395,7 +385,7 @@ class _Pairs:
     """A running count of packed (candidate, neighbour) keys, merged every few documents so
     memory holds distinct pairs, not occurrences."""
 
-    def __init__(self, every: int = 64):
+    def __init__(self, every: int = 32):
         self.keys = np.zeros(0, dtype=np.uint64)
         self.counts = np.zeros(0, dtype=np.int64)
         self._pending: list[np.ndarray] = []
