@@ -27,16 +27,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
-from scale_bench import code_tree  # noqa: E402
+from scale_bench import DROP_EDITABLE, code_tree  # noqa: E402
 
 # The child: for an older revision, the editable install's finder dropped so that the tree
 # given first on sys.path is the policytrack imported.
 LAUNCH = (
     "import sys, runpy; tree = sys.argv.pop(1); sys.argv.pop(0)\n"
-    "if tree:\n"
-    "    sys.meta_path[:] = [f for f in sys.meta_path if 'editable' not in "
-    "getattr(f, '__module__', '') + getattr(f, '__name__', '')]\n"
-    "    sys.path.insert(0, tree)\n"
+    f"if tree:\n    {DROP_EDITABLE}\n    sys.path.insert(0, tree)\n"
     "runpy.run_path(sys.argv[0], run_name='__main__')"
 )
 

@@ -40,9 +40,12 @@ GWR = SHARED / "corpus" / "government_work_reports.jsonl"
 ENV = {**os.environ, "CI": "true"}
 SERIES_PER_SOURCE = 5
 # Run the baseline from an archived tree: drop the editable install's finder, import from there.
+DROP_EDITABLE = (
+    "sys.meta_path[:] = [f for f in sys.meta_path if 'editable' not in "
+    "getattr(f, '__module__', '') + getattr(f, '__name__', '')]"
+)
 LAUNCH = (
-    "import sys; sys.meta_path[:] = [f for f in sys.meta_path if 'editable' not in "
-    "getattr(f, '__module__', '') + getattr(f, '__name__', '')]; sys.path.insert(0, sys.argv.pop(1)); "
+    f"import sys; {DROP_EDITABLE}; sys.path.insert(0, sys.argv.pop(1)); "
     "sys.argv[0] = 'policytrack'; from policytrack.pipeline.cli.app import main; main()"
 )
 
