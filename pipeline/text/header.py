@@ -281,12 +281,14 @@ def _notice_title(h: Header, norm: list[str]) -> tuple[int | None, int | None]:
     own title is the last title-like line with a year, or X (the seed repeats it under the cover
     letter), or else the page's title itself."""
     page_at = None
+    before = [at for at in (h.addressees_at, h.salutation_at) if at is not None]
     for i, p in enumerate(norm):
+        if i in h.used:
+            continue
         t = unspace(p)
-        before = [at for at in (h.addressees_at, h.salutation_at) if at is not None]
-        if i not in h.used and is_prose(t):
+        if is_prose(t):
             break  # the body has begun: a title-like line below it is a heading (…基本总结)
-        if i not in h.used and is_title_like(t) and all(i < at for at in before):
+        if is_title_like(t) and all(i < at for at in before):
             h.page_title, page_at = t, i
             h.used.add(i)
             break
