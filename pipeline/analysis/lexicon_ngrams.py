@@ -180,12 +180,13 @@ class CandidateStats:
         """`clean_left`/`clean_right`: words that mark a clean boundary when they stand just
         before/after a mention; such a neighbour counts as a distinct context, like punctuation."""
         self.counter = counter
-        self._clean = (_keys_by_len(clean_left), _keys_by_len(clean_right))
+        self._clean = tuple(
+            {a: _KeyIndex(k) for a, k in _keys_by_len(words).items()}
+            for words in (clean_left, clean_right)
+        )
         self.lengths = sorted(n for n, k in candidates.items() if len(k))
         self.keys = {n: np.sort(candidates[n]) for n in self.lengths}
-        # A bitmap of the candidates' low key bits per length: most of a document's windows are
-        # not candidates, and a gather rules them out before the binary search.
-        self._maybe = {n: _bitmap(self.keys[n]) for n in self.lengths}
+        self._index = {n: _KeyIndex(self.keys[n]) for n in self.lengths}
         self.offset = {}
         total = 0
         for n in self.lengths:
@@ -301,25 +302,24 @@ class CandidateStats:
         codes = encode(text)
         if len(codes) == 0 or not self.lengths:
             return doc_no
-        by_len = {}
-        max_n = self.lengths[-1]
+        windows = list(_windows(codes, self.lengths[-1]))
+        by_len = {n: keys for n, keys, _ in windows}
+        # Where a clean-boundary word ends (left) or starts (right), once per document:
+        clean_end, clean_start = self._clean_marks(by_len, len(codes))
         padded = np.concatenate([[BOUNDARY], codes, [BOUNDARY]]).astype(np.uint64)
         found = []
-        for n, keys, valid in _windows(codes, max_n):
-            by_len[n] = keys.copy()
+        for n, keys, valid in windows:
             if n not in self.keys:
                 continue
-            cand = self.keys[n]
-            pos = np.nonzero(valid & self._maybe[n][keys & _BITMASK])[0]
-            k = keys[pos]
-            i = np.minimum(np.searchsorted(cand, k), len(cand) - 1)
-            hit = cand[i] == k
-            pos, i = pos[hit], i[hit] + self.offset[n]
+            pos, local = self._index[n].find(keys, valid)
             if len(pos) == 0:
                 continue
-            u, first, inv, cnt = np.unique(
-                i, return_index=True, return_inverse=True, return_counts=True
-            )
+            # Counts by candidate with a bincount over the length's candidates, not a sort:
+            cnt = np.bincount(local, minlength=len(self.keys[n]))
+            u = np.nonzero(cnt)[0]
+            cnt = cnt[u]
+            u += self.offset[n]
+            i = local + self.offset[n]
             self.mentions[u] += cnt
             cur["mentions"][u] += cnt
             cur["df"][u] += 1
@@ -330,34 +330,42 @@ class CandidateStats:
             left = padded[pos].copy()  # codes[pos - 1]
             right = padded[pos + n + 1].copy()  # codes[pos + n]
             digit = (right >= 48) & (right <= 57)
-            self.numeric[u] += np.bincount(inv, weights=digit, minlength=len(u)).astype(np.int64)
-            left[self._affixed(by_len, pos, 0)] = BOUNDARY
-            right[self._affixed(by_len, pos + n, 1)] = BOUNDARY
+            if digit.any():
+                du, dc = np.unique(i[digit], return_counts=True)
+                self.numeric[du] += dc
+            left[clean_end[pos]] = BOUNDARY
+            right[clean_start[pos + n]] = BOUNDARY
             self._neighbours[0].add(tag | left)
             self._neighbours[1].add(tag | right)
             new = ~self._named[u]
             if new.any():
-                found.append((n, u[new], pos[first][new]))
-                self._named[u[new]] = True
+                at = ~self._named[i]  # occurrences of candidates seen for the first time
+                idx, first = np.unique(i[at], return_index=True)
+                found.append((n, idx, pos[at][first]))
+                self._named[idx] = True
         for n, idx, pos in found:
-            for j, p in zip(idx, pos, strict=True):
-                self.strings[j] = _decode(codes[p : p + n])
+            joined = _decode(codes[pos[:, None] + np.arange(n)].ravel())  # one decode, n per string
+            for j, at in zip(idx.tolist(), range(0, len(joined), n), strict=True):
+                self.strings[j] = joined[at : at + n]
             self.pmi[idx] = self._cohesion(by_len, pos, n)
         return doc_no
 
-    def _affixed(self, by_len: dict[int, np.ndarray], at: np.ndarray, side: int) -> np.ndarray:
-        """Which positions have a clean-boundary word just before (side 0) or from (side 1) `at`."""
-        out = np.zeros(len(at), dtype=bool)
-        for a, words in self._clean[side].items():
-            keys = by_len.get(a)
-            if keys is None or not len(words):
-                continue
-            start = at - a if side == 0 else at
-            ok = (start >= 0) & (start < len(keys))
-            k = keys[np.clip(start, 0, len(keys) - 1)]
-            j = np.minimum(np.searchsorted(words, k), len(words) - 1)  # words: sorted, small
-            out |= ok & (words[j] == k)
-        return out
+    def _clean_marks(
+        self, by_len: dict[int, np.ndarray], size: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(end, start): end[p] when a clean-left word ends just before position p, start[p] when
+        a clean-right word starts at p (p = 0 … size)."""
+        marks = []
+        for side, words_by_len in enumerate(self._clean):
+            out = np.zeros(size + 1, dtype=bool)
+            for a, words in words_by_len.items():
+                keys = by_len.get(a)
+                if keys is None:
+                    continue
+                hit, _ = words.find(keys)
+                out[hit + (a if side == 0 else 0)] = True
+            marks.append(out)
+        return marks[0], marks[1]
 
     def _cohesion(self, by_len: dict[int, np.ndarray], pos: np.ndarray, n: int) -> np.ndarray:
         """min over split points of log(f(w)·T / (f(a)·f(b))) with pass-1 counts."""
@@ -429,15 +437,39 @@ def merge_sorted(keys, values, new_keys, new_values):
     return np.insert(keys, at[~found], new_keys[~found]), tuple(sums)
 
 
-_BITS = 21
-_BITMASK = np.uint64((1 << _BITS) - 1)
+_MIX = np.uint64(0xD6E8FEB86659FD93)  # odd: spreads the keys over the high bits
 
 
-def _bitmap(keys: np.ndarray) -> np.ndarray:
-    """bitmap[k & _BITMASK] is True for every key in `keys` (and, falsely, for ~keys/2M others)."""
-    out = np.zeros(1 << _BITS, dtype=bool)
-    out[keys & _BITMASK] = True
-    return out
+class _KeyIndex:
+    """Where a document's windows are in a sorted key table: a slot table (one gather per
+    window, ~16 slots per key) instead of a binary search; the few slots two keys share fall
+    back to the search."""
+
+    def __init__(self, keys: np.ndarray):
+        self.keys = keys
+        bits = max(8, int(len(keys)).bit_length() + 4)
+        self._shift = np.uint64(64 - bits)
+        slot = self._slot(keys)
+        self._table = np.full(1 << bits, -1, dtype=np.int32)
+        self._table[slot] = np.arange(len(keys), dtype=np.int32)
+        self._table[np.bincount(slot, minlength=1 << bits) > 1] = -2  # shared
+
+    def _slot(self, keys: np.ndarray) -> np.ndarray:
+        return ((keys * _MIX) >> self._shift).astype(np.intp)
+
+    def find(
+        self, keys: np.ndarray, valid: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, indices) of the (valid) `keys` that are in the table, in position order."""
+        t = self._table[self._slot(keys)]
+        pos = np.nonzero(t != -1 if valid is None else valid & (t != -1))[0]
+        i = t[pos].astype(np.int64)
+        shared = np.nonzero(i == -2)[0]
+        if len(shared):
+            k = keys[pos[shared]]
+            i[shared] = np.minimum(np.searchsorted(self.keys, k), len(self.keys) - 1)
+        hit = self.keys[i] == keys[pos]
+        return pos[hit], i[hit]
 
 
 def _keys_by_len(words: Iterable[str]) -> dict[int, np.ndarray]:
