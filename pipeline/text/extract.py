@@ -128,11 +128,15 @@ def decode_text(data: bytes, declared: str | None = None, where: str = "") -> tu
     return str(best), best.encoding
 
 
+# C0 controls other than \t \n \f \r, and the replacement character: a binary file's marks.
+_BAD_CHAR = re.compile("[\x00-\x08\x0b\x0e-\x1f\ufffd]")
+
+
 def _check_text(text: str, where: str) -> None:
     if not text.strip():
         raise InputError(where, "empty document (no text)")
     sample = text[:20000]
-    bad = sum(1 for c in sample if (ord(c) < 32 and c not in "\r\n\t\f") or c == "\ufffd")
+    bad = len(_BAD_CHAR.findall(sample))
     if bad / max(len(sample), 1) > 0.02:
         raise InputError(where, "binary or undecodable content (control characters in text)")
 

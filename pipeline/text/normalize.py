@@ -19,8 +19,11 @@ _FW.update({0xFF0B: ord("+"), 0xFF0E: ord("."), 0x3000: ord(" "), 0xFF05: ord("%
 # Invisible characters that break matching (zero-width space/joiners, BOM, soft hyphen).
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _FW_TABLE = {**_FW, **_INVISIBLE, 0xA0: ord(" ")}
+# Any character _FW_TABLE changes: most lines have none, and a scan is cheaper than translate.
+_FW_ANY = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_FW_TABLE)) + "]")
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 
 
@@ -45,12 +48,21 @@ def is_traditional(text: str, threshold: float = 0.02, min_hits: int = 5) -> boo
     """True when enough characters are traditional-only to call the text traditional Chinese.
 
     A short text (a title) needs a lower `min_hits` and a higher `threshold`."""
-    trad_only, _ = _ts_tables()
-    cjk = _CJK.findall(text[:20000])
+    text = text[:20000]
+    cjk = sum(map(len, _CJK_RUN.findall(text)))  # runs, not one string per character
     if not cjk:
         return False
-    hits = sum(1 for c in cjk if c in trad_only)
-    return hits >= min_hits and hits / len(cjk) >= threshold
+    hits = len(_traditional_only().findall(text))
+    return hits >= min_hits and hits / cjk >= threshold
+
+
+@functools.cache
+def _traditional_only() -> re.Pattern:
+    """The traditional-only characters of the CJK block as one character class (a C scan
+    instead of a set lookup per character)."""
+    trad_only, _ = _ts_tables()
+    chars = sorted(c for c in trad_only if _CJK.fullmatch(c))
+    return re.compile("[" + "".join(map(re.escape, chars)) + "]")
 
 
 def to_simplified(text: str) -> str:
@@ -66,7 +78,7 @@ def to_simplified(text: str) -> str:
 
 
 def fold_width(text: str) -> str:
-    return text.translate(_FW_TABLE)
+    return text.translate(_FW_TABLE) if _FW_ANY.search(text) else text
 
 
 def clean_spaces(text: str) -> str:
