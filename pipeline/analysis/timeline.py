@@ -248,7 +248,10 @@ def _series_timeline(
         agg = sub.groupby(["term", "year"], sort=False).agg(
             count=("count", "max"), paths=("paths", "first")
         )
-        kinds = sub.groupby("term")["kind"].agg(lambda s: set(s)).to_dict()
+        kinds: dict[str, set] = {}
+        pairs = sub[["term", "kind"]].drop_duplicates()  # a few per term: no per-group call
+        for term, kind in zip(pairs["term"], pairs["kind"], strict=True):
+            kinds.setdefault(term, set()).add(kind)
     else:
         agg = pd.DataFrame(columns=["count", "paths"])
         kinds = {}
