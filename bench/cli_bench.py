@@ -18,25 +18,23 @@ issue's targets. Nothing here is asserted in a test.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+# An older revision's tree (`git archive`) and the launcher that runs its CLI with the editable
+# install's finder dropped: the scale bench's.
+from scale_bench import LAUNCH, code_tree  # noqa: E402
 
 ENV = {**os.environ, "CI": "true", "COLUMNS": "160"}
-LAUNCH = (
-    "import sys; sys.meta_path[:] = [f for f in sys.meta_path if 'editable' not in "
-    "getattr(f, '__module__', '') + getattr(f, '__name__', '')]; sys.path.insert(0, sys.argv.pop(1)); "
-    "sys.argv[0] = 'policytrack'; from policytrack.pipeline.cli.app import main; main()"
-)
 RUSAGE = (
     "import os, subprocess, sys; p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, "
     "stderr=subprocess.PIPE); err = p.stderr.read(); _, st, ru = os.wait4(p.pid, 0); "
@@ -63,21 +61,6 @@ def build_gwr(work: Path) -> Path:
         cmd = [sys.executable, "-m", "policytrack.pipeline.cli", "-q", *args, "--data", str(data)]
         subprocess.run(cmd, env=ENV, check=True, capture_output=True)
     return data
-
-
-def code_tree(rev: str, work: Path) -> tuple[str, Path]:
-    sha = subprocess.run(
-        ["git", "-C", str(REPO), "rev-parse", rev], check=True, capture_output=True, text=True
-    ).stdout.strip()
-    tree = work / f"tree-{sha[:12]}"
-    archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", sha, "pipeline", "crawler", "sample"],
-        check=True,
-        capture_output=True,
-    ).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(tree / "policytrack", filter="data")
-    return sha[:12], tree
 
 
 def flat_copy(data: Path, work: Path) -> Path:
@@ -123,7 +106,8 @@ def main() -> int:
         paths = {"this checkout": ([sys.executable, "-m", "policytrack.pipeline.cli"], data)}
         flat = None
         for rev in revs:
-            sha, tree = code_tree(rev, work)
+            tree = code_tree(rev, work)
+            sha = tree.name.removeprefix("tree-")
             layout = (tree / "policytrack" / "pipeline" / "store" / "layout.py").exists()
             if not layout and flat is None:
                 flat = flat_copy(data, work)
