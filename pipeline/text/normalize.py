@@ -62,7 +62,7 @@ def _traditional_only() -> re.Pattern:
     instead of a set lookup per character)."""
     trad_only, _ = _ts_tables()
     chars = sorted(c for c in trad_only if _CJK.fullmatch(c))
-    return re.compile("[" + "".join(map(re.escape, chars)) + "]")
+    return re.compile("[" + "".join(map(re.escape, chars)) + "]" if chars else "(?!)")
 
 
 def to_simplified(text: str) -> str:
