@@ -185,6 +185,9 @@ class CandidateStats:
             for words in (clean_left, clean_right)
         )
         self.lengths = sorted(n for n, k in candidates.items() if len(k))
+        # Windows as long as the longest candidate or clean-boundary word: a boundary word
+        # longer than a candidate still marks its edge.
+        self._longest = max([*self.lengths[-1:], *(max(by) for by in self._clean if by)], default=0)
         self.keys = {n: np.sort(candidates[n]) for n in self.lengths}
         self._index = {n: _KeyIndex(self.keys[n]) for n in self.lengths}
         self.offset = {}
@@ -302,7 +305,7 @@ class CandidateStats:
         codes = encode(text)
         if len(codes) == 0 or not self.lengths:
             return doc_no
-        windows = list(_windows(codes, self.lengths[-1]))
+        windows = list(_windows(codes, self._longest))
         by_len = {n: keys for n, keys, _ in windows}
         # Where a clean-boundary word ends (left) or starts (right), once per document:
         clean_end, clean_start = self._clean_marks(by_len, len(codes))

@@ -28,3 +28,29 @@ def test_merge_sorted_sums_shared_keys_and_inserts_new_ones_in_order():
         k2, (c2,) = merge_sorted(a, (ca.astype(np.int64),), b, (cb.astype(np.int64),))
         assert dict(zip(k2.tolist(), c2.tolist(), strict=True)) == want
         assert k2.tolist() == sorted(want)
+
+
+def test_a_clean_boundary_word_longer_than_the_candidate_marks_its_edge():
+    """乡村 after 党中央 (a clean-left word, three characters) has a clean left edge each time:
+    two boundary contexts, entropy log 2; without the word its left neighbour is 央 twice:
+    entropy 0. Right of it, 振 twice: 0 either way."""
+    import numpy as np
+
+    from policytrack.pipeline.analysis.lexicon_ngrams import CandidateStats, NgramCounter, key_of
+
+    def entropies(clean_left):
+        counter = NgramCounter(2)
+        for _ in range(2):
+            counter.add("党中央乡村振兴")
+        counter.flush()
+        stats = CandidateStats(
+            counter, {2: np.array([key_of("乡村")], dtype=np.uint64)}, clean_left=clean_left
+        )
+        for _ in range(2):
+            stats.add("党中央乡村振兴", "s")
+        stats.finish()
+        left, right = stats.entropies()
+        return round(float(left[0]), 4), round(float(right[0]), 4)
+
+    assert entropies(["党中央"]) == (round(float(np.log(2)), 4), 0.0)
+    assert entropies([]) == (0.0, 0.0)
