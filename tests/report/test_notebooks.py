@@ -184,14 +184,25 @@ def project(tmp_path_factory):
     return root
 
 
+# A papermill run's kernel died at start once in ~10 full runs (its stderr cut off). Likely
+# cause: jupyter_client picks the kernel's TCP ports by binding port 0 and letting go, and one
+# of the suite's many loopback servers can take a port in between. Such a run is repeated once;
+# any other failure, or a second one, fails the test.
+KERNEL_START_RACE = "RuntimeError: Kernel died before replying to kernel_info"
+
+
 def shell(line: str, cwd: Path, tmp: Path, **env) -> subprocess.CompletedProcess:
     """A documented command line, run as written except that /tmp/ is a test folder."""
     environ = {k: v for k, v in os.environ.items() if k != "POLICYTRACK_DATA"}
     environ |= {"CI": "true", **env}
-    return subprocess.run(
-        ["bash", "-c", re.sub(r"/tmp\b", str(tmp), line).replace("$PWD", str(cwd))],
-        cwd=cwd, env=environ, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+    for _ in range(2):
+        proc = subprocess.run(
+            ["bash", "-c", re.sub(r"/tmp\b", str(tmp), line).replace("$PWD", str(cwd))],
+            cwd=cwd, env=environ, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+        if proc.returncode == 0 or KERNEL_START_RACE not in proc.stderr:
+            break
+    return proc
 
 
 def documented(kind: str) -> list[str]:
