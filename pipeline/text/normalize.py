@@ -22,7 +22,6 @@ _FW_TABLE = {**_FW, **_INVISIBLE, 0xA0: ord(" ")}
 # Any character _FW_TABLE changes: most lines have none, and a scan is cheaper than translate.
 _FW_ANY = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_FW_TABLE)) + "]")
 
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 
@@ -61,7 +60,7 @@ def _traditional_only() -> re.Pattern:
     """The traditional-only characters of the CJK block as one character class (a C scan
     instead of a set lookup per character)."""
     trad_only, _ = _ts_tables()
-    chars = sorted(c for c in trad_only if _CJK.fullmatch(c))
+    chars = sorted(c for c in trad_only if _CJK_RUN.fullmatch(c))
     return re.compile("[" + "".join(map(re.escape, chars)) + "]" if chars else "(?!)")
 
 
