@@ -1,16 +1,18 @@
 """Item pipeline: NoticeItem → raw files + manifest record; only then is the notice known.
-One Commit per crawl: one fsync per stored file, the record as the commit point, and the
-directories and manifest fsynced when the spider closes (crawler/store.py). The blocking part
-runs in one committing thread (store.Committer), so the reactor keeps downloading and parsing
-while the disk works."""
+
+Each notice is staged here (its files named by their hash, its record and manifest line built:
+no I/O) and committed by the crawl's committing process (crawler/commitd.py): one fsync per
+stored file, the record appended as the commit point, the directories and the manifest fsynced
+when the spider closes (crawler/store.py). The reactor keeps downloading and parsing meanwhile,
+on its own core."""
 
 from __future__ import annotations
 
-import itertools
 import logging
 
+from policytrack.crawler.commitd import Client
 from policytrack.crawler.items import NoticeItem
-from policytrack.crawler.store import Commit, Committer, ManifestIndex
+from policytrack.crawler.store import Commit
 
 log = logging.getLogger("policytrack.crawler")
 
@@ -18,50 +20,27 @@ log = logging.getLogger("policytrack.crawler")
 class StorePipeline:
     def __init__(self, crawler):
         self.crawler = crawler
-        self._commit: Commit | None = None
-        self._committer: Committer | None = None
-        self._waiting: dict = {}  # token → the Deferred of a notice being committed
-        self._tokens = itertools.count()
+        self._commit: Commit | None = None  # stages notices (its I/O half runs in commitd)
+        self._client: Client | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
-    def _deliver(self, results) -> None:
-        """The committing thread's results, handed to the reactor thread."""
-        from twisted.internet import reactor
-
-        reactor.callFromThread(self._fire, results)
-
-    def _fire(self, results) -> None:
-        for token, result in results:
-            d = self._waiting.pop(token)
-            if isinstance(result, BaseException):
-                d.errback(result)
-            else:
-                d.callback(result)
-
     async def process_item(self, item, spider=None):
         if not isinstance(item, NoticeItem):
             return item
         from scrapy.utils.defer import maybe_deferred_to_future
-        from twisted.internet.defer import Deferred
 
         spider = spider or self.crawler.spider
         if self._commit is None:
             self._commit = Commit(spider.store)
-            index = ManifestIndex(spider.store.manifest)  # caught up under the lock per batch
-            self._committer = Committer(self._commit, index, self._deliver)
+            self._client = Client(spider.store, log.warning)
         try:
-            # The record is built here (no I/O); its files' writes, one fsync each, renames
-            # and the record's append (the commit point) happen in the committing thread.
             staged = self._commit.stage(item, spider.state.latest(item.key))
             record = None
             if staged is not None:
-                token = next(self._tokens)
-                self._waiting[token] = done = Deferred()
-                self._committer.submit(staged, token)
-                record = await maybe_deferred_to_future(done)
+                record = await maybe_deferred_to_future(self._client.submit(staged))
         except Exception as exc:  # noqa: BLE001 - an item never vanishes without a failure line
             # Disk full, permissions...: the notice stays unknown, so the next crawl retries it.
             entry = {"url": item.url, "title": item.list_title, "date": item.list_date}
@@ -85,11 +64,10 @@ class StorePipeline:
         )
         return record  # the bytes are on disk now; don't keep them in memory
 
-    def close_spider(self, spider=None):
-        if self._commit is None:
-            return
-        try:
-            self._committer.close()  # what was submitted is committed (nothing, normally)
-            self._commit.close()  # the directories and the manifest, fsynced once
-        except OSError as exc:
-            log.warning("%s: could not sync the manifest: %s", self._commit.store.root, exc)
+    async def close_spider(self, spider=None):
+        # what was submitted is committed, then the directories and the manifest fsynced once
+        ended = self._client.close() if self._client is not None else None
+        if ended is not None:
+            from scrapy.utils.defer import maybe_deferred_to_future
+
+            await maybe_deferred_to_future(ended)

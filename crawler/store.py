@@ -18,10 +18,7 @@ import hashlib
 import itertools
 import json
 import os
-import queue
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -136,10 +133,10 @@ class Commit:
     """Files and records of one crawl's notices (one per crawl and process: the pipeline's).
 
     A notice goes through two steps: `stage` (hash and name the files, build the record and its
-    manifest line: no I/O; the crawler's reactor thread) and `commit` (blocking: a worker
-    thread, `Committer`, so the reactor never waits for the disk): each new file written under
-    a temporary name, fsynced once and renamed into place, then the record appended under the
-    manifest lock, the commit point. `store_notice` runs the two in a row."""
+    manifest line: no I/O; the crawler's reactor thread) and `commit` (blocking: the crawl's
+    committing process, crawler/commitd.py, so the reactor never waits for the disk): each new
+    file written under a temporary name, fsynced once and renamed into place, then the record
+    appended under the manifest lock, the commit point. `store_notice` runs the two in a row."""
 
     def __init__(self, store: RawStore):
         self.store = store
@@ -331,54 +328,6 @@ class _Held:
     def __exit__(self, *exc):
         fcntl.flock(self.commit._lock, fcntl.LOCK_UN)
         self.commit._threads.release()
-
-
-class Committer:
-    """One thread that commits staged notices (`Commit.commit_all`) in the order they come,
-    the ones waiting together (gathered for `gather` seconds after the first): one append of
-    their records, one `deliver` call (from this thread) with [(token, record | None |
-    exception)]. Every system call it makes hands the GIL back and forth with the crawler's
-    reactor thread, so it makes few: one wake-up and one hand-over per batch, and per new file
-    stat, open, write, fsync, close, rename."""
-
-    def __init__(
-        self,
-        commit: Commit,
-        index: ManifestIndex,
-        deliver: Callable,
-        most: int = 64,
-        gather: float = 0.02,
-    ):
-        self.commit, self.index, self.deliver, self.most = commit, index, deliver, most
-        self.gather = gather  # seconds to let a batch gather after the first notice
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="policytrack-commit", daemon=True)
-        self._thread.start()
-
-    def submit(self, staged: Staged, token) -> None:
-        self._queue.put((staged, token))
-
-    def _run(self) -> None:
-        done = False
-        while not done:
-            batch = [self._queue.get()]
-            if batch[0] is not None and self.gather:
-                time.sleep(self.gather)  # the notices parsed meanwhile join this batch
-            while len(batch) < self.most:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            done = batch[-1] is None
-            batch = [b for b in batch if b is not None]
-            if batch:
-                results = self.commit.commit_all([s for s, _ in batch], self.index)
-                self.deliver([(t, r) for (_, t), r in zip(batch, results, strict=True)])
-
-    def close(self) -> None:
-        """Commit what was submitted, then end the thread."""
-        self._queue.put(None)
-        self._thread.join()
 
 
 def store_notice(

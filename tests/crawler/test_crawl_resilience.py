@@ -75,6 +75,52 @@ def test_crash_between_files_and_record_does_not_lose_the_notice(tmp_path):
     assert {str(p.relative_to(data / "raw" / "hbkx")) for p in stored} <= paths  # files reused
 
 
+def committing_processes(data: Path) -> list[int]:
+    """Pids of the crawler/commitd.py processes storing into `data`."""
+    out = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"policytrack.crawler.commitd" in args and str(data).encode() in args:
+            out.append(int(cmdline.parent.name))
+    return out
+
+
+def test_a_killed_committing_process_fails_its_notices_and_loses_nothing(tmp_path):
+    """The committing process dies holding notices (here: blocked on the manifest lock): they
+    fail with the reason, stay unknown, and the next crawl stores every notice once."""
+    site = small_site()
+    data = tmp_path / "data"
+    manifest = data / "raw" / "hbkx" / "manifest.jsonl"
+    with site.serve() as base:
+        with locked(manifest):
+            proc = subprocess.Popen(
+                crawl_command(data, base, "hbkx"),
+                cwd=tmp_path, env={**os.environ, "CI": "true"},
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            )  # fmt: skip
+            deadline = time.monotonic() + 30
+            while not (pids := committing_processes(data)) or not list(data.glob("raw/hbkx/20*/*")):
+                assert time.monotonic() < deadline, "no committing process with files on disk"
+                time.sleep(0.05)
+            for pid in pids:
+                os.kill(pid, signal.SIGKILL)
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 1, err
+        failed = [ln for ln in err.splitlines() if ln.strip().startswith("failed: ")]
+        assert failed and all(
+            "could not store: RuntimeError: the committing process ended" in ln for ln in failed
+        ), err
+        stored_first = collected(data)
+        assert len(stored_first) + len(failed) == len(EXPECTED)  # each notice: stored or failed
+        again = run_crawl(data, base, "hbkx")
+    assert again.returncode == 0, again.stderr
+    assert collected(data) == EXPECTED  # every notice exactly once
+    assert committing_processes(data) == []  # none left behind
+
+
 def test_transient_failure_is_retried_by_the_next_crawl(tmp_path):
     site = small_site(dropdown=False)  # 通知公告 only reachable through 新闻中心
     a2023 = next(n for n in site.notices if n.sample == "notices/a-2023.txt")

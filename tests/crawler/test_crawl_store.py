@@ -110,33 +110,3 @@ def test_stage_does_no_io_and_skips_the_previous_version(tmp_path):
     assert json.loads(staged.line) == staged.record and staged.line.endswith(b"\n")
     assert [path for _, path in staged.files] == [str(store.root / staged.record["path"])]
     assert commit.stage(item(), {"sha256": staged.record["sha256"]}) is None
-
-
-def test_the_committer_commits_a_batch_in_order_and_a_failing_notice_alone(tmp_path):
-    from policytrack.crawler.store import Commit, Committer
-
-    store = RawStore(tmp_path / "data", "hbkx")
-    store.root.mkdir(parents=True)
-    (store.root / "2019").write_text("not a folder")  # the 2019 notice cannot be written
-    commit, index = Commit(store), ManifestIndex(store.manifest)
-    delivered = []
-    committer = Committer(commit, index, delivered.append, gather=0.5)
-    years = [2023, 2019, 2024, 2023]
-    for i, year in enumerate(years):
-        it = replace(item(f"<p>{i}</p>".encode()), url=f"{URL}{i}", key=f"/k{i}", year=year)
-        committer.submit(commit.stage(it, None), f"t{i}")
-    committer.close()
-    commit.close()
-    assert len(delivered) == 1  # gathered into one batch: one hand-over
-    assert [token for token, _ in delivered[0]] == ["t0", "t1", "t2", "t3"]
-    results = [result for _, result in delivered[0]]
-    assert isinstance(results[1], OSError)
-    assert [r["url"] for r in lines(store)] == [f"{URL}0", f"{URL}2", f"{URL}3"]
-    assert [r["url"] for r in (results[0], results[2], results[3])] == [
-        f"{URL}0",
-        f"{URL}2",
-        f"{URL}3",
-    ]
-    for rec in lines(store):
-        assert (store.root / rec["path"]).read_bytes() == f"<p>{rec['url'][-1]}</p>".encode()
-    assert not list(store.root.rglob(".*tmp-*"))  # no temporary file left behind

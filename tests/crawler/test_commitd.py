@@ -1,0 +1,136 @@
+"""crawler/commitd.py, the crawl's committing process, driven through its pipes as the crawler
+drives it: a batch committed in order with a failing notice failing alone, a page another worker
+stored answered as known, Ctrl-C left to the crawler, and death with the crawler."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from policytrack.crawler import commitd
+from policytrack.crawler.store import Commit
+from policytrack.pipeline.store.rawstore import RawStore
+
+from .test_crawl_store import URL, item, lines
+
+
+def command(store: RawStore, parent: int | None = None) -> list[str]:
+    return [sys.executable, "-m", "policytrack.crawler.commitd", str(store.data_dir),
+            store.source, str(parent or os.getpid())]  # fmt: skip
+
+
+def notices(store: RawStore, years: list[int]) -> list[bytes]:
+    """One request frame per year: notice i at URL + i, its page "<p>i</p>"."""
+    commit = Commit(store)
+    out = []
+    for i, year in enumerate(years):
+        it = replace(item(f"<p>{i}</p>".encode()), url=f"{URL}{i}", key=f"/k{i}", year=year)
+        out.append(commitd.request(f"t{i}", commit.stage(it, None)))
+    return out
+
+
+def answers(out: bytes) -> list[list]:
+    buf = bytearray(out)
+    got = commitd.frames(buf)
+    assert not buf, "a partial answer frame"
+    return got
+
+
+def run(store: RawStore, frames: list[bytes]) -> tuple[int, list[list]]:
+    """Send the frames in one write (one batch), close the input; (exit code, answer frames)."""
+    proc = subprocess.run(command(store), input=b"".join(frames), capture_output=True, timeout=60)
+    assert proc.stderr == b""
+    return proc.returncode, answers(proc.stdout)
+
+
+def test_a_batch_is_committed_in_order_and_a_failing_notice_fails_alone(tmp_path):
+    store = RawStore(tmp_path / "data", "hbkx")
+    store.root.mkdir(parents=True)
+    (store.root / "2019").write_text("not a folder")  # the 2019 notice cannot be written
+    code, got = run(store, notices(store, [2023, 2019, 2024, 2023]))
+    assert code == 0
+    assert len(got) == 1  # arrived together: one batch, one answer
+    assert [token for token, _ in got[0]] == ["t0", "t1", "t2", "t3"]
+    outcomes = [outcome for _, outcome in got[0]]
+    assert outcomes[0] == outcomes[2] == outcomes[3] == commitd.STORED
+    assert isinstance(outcomes[1], FileExistsError)  # makedirs on the file: the exception itself
+    assert [r["url"] for r in lines(store)] == [f"{URL}0", f"{URL}2", f"{URL}3"]
+    for rec in lines(store):
+        assert (store.root / rec["path"]).read_bytes() == f"<p>{rec['url'][-1]}</p>".encode()
+    assert not list(store.root.rglob(".*tmp-*"))  # no temporary file left behind
+
+
+def test_a_page_the_manifest_has_as_latest_is_answered_known(tmp_path):
+    store = RawStore(tmp_path / "data", "hbkx")
+    assert run(store, notices(store, [2023]))[1] == [[("t0", commitd.STORED)]]
+    # Another worker's committing process, sent the same page: nothing appended.
+    assert run(store, notices(store, [2023]))[1] == [[("t0", commitd.KNOWN)]]
+    assert len(lines(store)) == 1
+
+
+def test_ctrl_c_is_left_to_the_crawler_and_end_of_input_commits(tmp_path):
+    store = RawStore(tmp_path / "data", "hbkx")
+    proc = subprocess.Popen(command(store), stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        first, second = notices(store, [2023, 2024])
+        proc.stdin.write(first)
+        proc.stdin.flush()
+        head = os.read(proc.stdout.fileno(), 4)  # the first answer: it is up and committing
+        proc.send_signal(signal.SIGINT)  # the terminal's Ctrl-C reaches the whole group
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.2)
+        assert proc.poll() is None
+        proc.stdin.write(second)
+        proc.stdin.close()  # the crawler has stopped
+        rest = proc.stdout.read()
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()
+    outcomes = [a for frame in answers(head + rest) for a in frame]
+    assert outcomes == [("t0", commitd.STORED), ("t1", commitd.STORED)]
+    assert [r["url"] for r in lines(store)] == [f"{URL}0", f"{URL}1"]
+
+
+def state(pid: int) -> str | None:
+    """The process's state letter, None once it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return None
+    return next(line.split()[1] for line in text.splitlines() if line.startswith("State:"))
+
+
+def test_it_dies_with_the_crawler(tmp_path):
+    """Its input held open elsewhere (here: by the test), only the crawler's death ends it."""
+    store = RawStore(tmp_path / "data", "hbkx")
+    read, write = os.pipe()
+    crawler = subprocess.Popen(
+        [sys.executable, "-c", "import os, subprocess, sys; "
+         f"p = subprocess.Popen({command(store, 0)[:-1]!r} + [str(os.getpid())]); "
+         "print(p.pid, flush=True); p.wait()"],
+        stdin=read, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    os.close(read)
+    try:
+        child = int(crawler.stdout.readline())
+        os.write(write, notices(store, [2023])[0])
+        deadline = time.monotonic() + 30
+        while not (store.manifest.exists() and lines(store)):
+            assert time.monotonic() < deadline, "never committed"
+            time.sleep(0.02)
+        assert state(child) not in (None, "Z")
+        crawler.send_signal(signal.SIGKILL)
+        crawler.wait()
+        deadline = time.monotonic() + 10
+        while state(child) not in (None, "Z"):  # a zombie, when nobody reaps orphans here
+            assert time.monotonic() < deadline, "the committing process outlived the crawler"
+            time.sleep(0.02)
+    finally:
+        os.close(write)
+    assert [json.loads(x)["url"] for x in store.manifest.read_text().splitlines()] == [f"{URL}0"]
