@@ -16,6 +16,7 @@ terminal; it is kept beside the failed build when a notebook fails.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
@@ -62,6 +63,10 @@ del gc
 # The kernels keep no input history: IPython would write every cell to its SQLite file in
 # ~/.ipython (a thread and a database write per cell) for a session nobody reopens.
 KERNEL_ARGS = ["--HistoryManager.enabled=False"]
+# A kernel that dies while starting (seen about once in a few hundred starts: it exits before
+# replying to kernel_info, most likely a TCP port taken between jupyter_client's choice and the
+# kernel's bind) is replaced once; a notebook never runs twice.
+START_ATTEMPTS = 2
 # Before each notebook: a namespace as empty as a fresh kernel's, the build folder as cwd.
 RESET = "get_ipython().run_line_magic('reset', '-f')\nimport os as _os\n_os.chdir({cwd!r})\ndel _os"
 
@@ -144,20 +149,19 @@ class KernelPool:
         kernel: _Kernel | None = None
         error: BaseException | None = None
         try:
-            try:
-                kernel = _Kernel(self.kernel_name, self.logs[i], self.startup_timeout)
-            finally:
-                self._spawned[i].set()
-            # While the kernel boots: what executing a notebook imports here (papermill alone
-            # is half a second), so the first notebook does not wait for it.
-            import nbclient  # noqa: F401
-            import nbformat  # noqa: F401
-            import papermill.execute  # noqa: F401
-
-            if not (self._go.is_set() and self._task is None):  # not shut down unused
-                kernel.hidden(WARM_UP)
-        except BaseException as err:  # reported against the first notebook it would run
+            for _ in range(START_ATTEMPTS):
+                try:
+                    kernel, error = self._boot(i), None
+                    break
+                except Exception as err:  # noqa: BLE001 - reported against its first notebook
+                    error = err
+                    if self._stop.is_set():
+                        break
+                    _note(self.logs[i], f"kernel start failed, starting another: {err!r}")
+        except BaseException as err:  # Ctrl-C: not retried
             error = err
+        finally:
+            self._spawned[i].set()
         self._go.wait()
         try:
             if self._task is not None:
@@ -166,6 +170,25 @@ class KernelPool:
             if kernel is not None:
                 kernel.shutdown()
             _close_loop()
+
+    def _boot(self, i: int) -> _Kernel:
+        """A started and warmed-up kernel; shut down again if its warm-up fails (it died
+        before replying to kernel_info, or did not answer in time)."""
+        kernel = _Kernel(self.kernel_name, self.logs[i], self.startup_timeout)
+        self._spawned[i].set()
+        try:
+            # While the kernel boots: what executing a notebook imports here (papermill alone
+            # is half a second), so the first notebook does not wait for it.
+            import nbclient  # noqa: F401
+            import nbformat  # noqa: F401
+            import papermill.execute  # noqa: F401
+
+            if not (self._go.is_set() and self._task is None):  # not shut down unused
+                kernel.hidden(WARM_UP)
+        except BaseException:
+            kernel.shutdown()
+            raise
+        return kernel
 
     def _work(self, kernel: _Kernel | None, error: BaseException | None) -> None:
         todo, parameters, cwd, timeout = self._task
@@ -195,6 +218,11 @@ def _close_loop() -> None:
     loop = ensure_event_loop()
     if not loop.is_running():
         loop.close()
+
+
+def _note(path: Path, line: str) -> None:
+    with contextlib.suppress(OSError), open(path, "a", encoding="utf-8") as fh:
+        fh.write(f"policytrack: {line}\n")
 
 
 def _new_log() -> Path:
@@ -289,6 +317,11 @@ class _SharedClient:
         self.client.kc = self.kernel.kc  # None the first time: nbclient opens it
         try:
             return self.client.execute()
+        except Exception:
+            # nbclient registers an exit hook before opening the client and leaves it behind
+            # when the kernel dies first; at exit it would fail on the manager it cleared.
+            atexit.unregister(self.client._cleanup_kernel)
+            raise
         finally:
             self.kernel.kc = self.client.kc
 

@@ -1,7 +1,12 @@
 """The faster report's paths (issue 17): the explorer's term entries from plain column lists and
-joined unit texts, and one kernel client per kernel for every notebook it runs."""
+joined unit texts, one kernel client per kernel for every notebook it runs, and a kernel that
+dies while starting replaced once."""
 
 from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -135,3 +140,53 @@ def test_one_kernel_runs_notebooks_on_one_client_each_in_a_fresh_namespace(tmp_p
     assert printed[0][1] == "True" and printed[1][1] == "False"  # b does not see a's x
     assert printed[0][0] == printed[1][0]  # one kernel process ran both
     assert len(opened) == 1  # warm-up, two resets and two notebooks: one client
+
+
+def _kernelspec(root: Path, name: str, dies: int) -> Path:
+    """A kernelspec `name` under root/kernels whose first `dies` starts exit at once (before
+    replying to kernel_info); each start appends a line to the returned file."""
+    starts = root / f"{name}.starts"
+    wrapper = root / f"{name}.py"
+    wrapper.write_text(
+        "import sys\n"
+        f"with open({str(starts)!r}, 'a') as fh:\n"
+        "    fh.write('start\\n')\n"
+        f"if len(open({str(starts)!r}).readlines()) <= {dies}:\n"
+        "    sys.exit(1)\n"
+        "from ipykernel import kernelapp\n"
+        "kernelapp.launch_new_instance()\n"
+    )
+    spec = root / "kernels" / name
+    spec.mkdir(parents=True)
+    argv = [sys.executable, str(wrapper), "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": name, "language": "python"})
+    )
+    return starts
+
+
+@pytest.mark.slow
+def test_a_kernel_that_dies_while_starting_is_replaced_once(tmp_path, monkeypatch):
+    from policytrack.pipeline.report.kernels import Job, KernelPool
+    from policytrack.pipeline.report.notebooks import ReportError
+
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    flaky = _kernelspec(tmp_path, "flaky", dies=1)
+    dead = _kernelspec(tmp_path, "dead", dies=99)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "flaky", "language": "python", "display_name": "flaky"}
+    nb.cells = [nbformat.v4.new_code_cell("print(6 * 7)")]
+    nbformat.write(nb, tmp_path / "a.ipynb")
+    out = tmp_path / "out"
+    out.mkdir()
+    with KernelPool(1, kernel_name="flaky", startup_timeout=30) as pool:
+        pool.run([Job(tmp_path / "a.ipynb", out / "a.ipynb")], {}, out, timeout=60)
+    assert nbformat.read(out / "a.ipynb", as_version=4).cells[-1].outputs[0]["text"] == "42\n"
+    assert flaky.read_text().count("start") == 2  # died once, replaced once
+
+    with (
+        pytest.raises(ReportError, match=r"^a\.ipynb: kernel did not start: "),
+        KernelPool(1, kernel_name="dead", startup_timeout=30) as pool,
+    ):
+        pool.run([Job(tmp_path / "a.ipynb", out / "b.ipynb")], {}, out, timeout=60)
+    assert dead.read_text().count("start") == 2  # two attempts, then the notebook fails
