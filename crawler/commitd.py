@@ -25,6 +25,8 @@ What arrived together is committed together (one manifest append).
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import pickle
 import signal
@@ -32,19 +34,31 @@ import struct
 import sys
 from collections.abc import Callable
 
+from twisted.internet import protocol  # not the reactor: importing this installs none
+
 from policytrack.crawler.store import Commit, ManifestIndex, Staged
 from policytrack.pipeline.store.rawstore import RawStore
 
+log = logging.getLogger("policytrack.crawler")
 HEADER = struct.Struct(">I")
 STORED, KNOWN = "stored", "known"
+STOPS = {signal.SIGINT, signal.SIGTERM}  # a terminal's Ctrl-C, a service manager's stop
+# Started with the parent's import path and without the working directory's (-P), so both ends
+# run the same code; then main() as `python -m policytrack.crawler.commitd` would.
+BOOT = (
+    "import json, sys; sys.path[:0] = [p for p in json.loads(sys.argv.pop(1)) if p not in sys.path]; "
+    "from policytrack.crawler.commitd import main; sys.exit(main(sys.argv[1:]))"
+)
+MAX_STARTS = 5  # committing processes one crawl starts (one more after each that died) at most
 
 
-def frame(obj) -> bytes:
+def frame(obj) -> list[bytes]:
+    """[header, payload]: written one after the other (joining them would copy the payload)."""
     data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    return HEADER.pack(len(data)) + data
+    return [HEADER.pack(len(data)), data]
 
 
-def request(token, staged: Staged) -> bytes:
+def request(token, staged: Staged) -> list[bytes]:
     """The frame asking for `staged` to be committed: what committing reads of it (the record's
     url and sha256, its manifest line, the files), not the whole record."""
     rec = staged.record
@@ -94,10 +108,10 @@ def serve(data_dir: str, source: str, inp: int = 0, out: int = 1) -> None:
                 Staged({"url": u, "sha256": s}, line, files) for _, u, s, line, files in batch
             ]
             results = commit.commit_all(staged, index)
-            _write_all(out, frame([
+            _write_all(out, b"".join(frame([
                 (req[0], _portable(r) if isinstance(r, BaseException) else STORED if r else KNOWN)
                 for req, r in zip(batch, results, strict=True)
-            ]))  # fmt: skip
+            ])))  # fmt: skip
     finally:
         commit.close()
 
@@ -117,8 +131,11 @@ def _die_with(parent: int) -> None:
 
 def main(argv: list[str]) -> int:
     data_dir, source, parent = argv
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the crawler decides when to stop
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for sig in STOPS:  # the crawler decides when to stop
+        signal.signal(sig, signal.SIG_IGN)
+    # Blocked by the crawler from before the spawn until now, so a Ctrl-C during start-up was
+    # held back; ignored now, a held one is discarded.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPS)
     _die_with(int(parent))
     try:
         serve(data_dir, source)
@@ -130,29 +147,37 @@ def main(argv: list[str]) -> int:
 
 class Client:
     """The crawler's end (in its reactor thread): `submit` a staged notice, get a Deferred of
-    its outcome, `close` to have the rest committed (a Deferred fired when the process exits).
-    The process is started with the first notice, and again after one has died."""
+    its outcome; `close` to have the rest committed (a Deferred fired once the process has
+    exited, or None when none runs). The process starts with the first notice, and again after
+    one was killed (at most MAX_STARTS in all); one that exits with an error before it answered
+    anything cannot start, and is not started again: every later notice fails with its reason."""
 
-    def __init__(self, store: RawStore, warn: Callable[[str], None]):
-        self.store, self.warn = store, warn
-        self._proc = None
-        self._ended = None
+    def __init__(self, store: RawStore, warn: Callable[[str], None], python: str = sys.executable):
+        self.store, self.warn, self.python = store, warn, python
+        self._proc = None  # the running process's transport
+        self._ended = None  # fired when it has exited
         self._waiting: dict = {}  # token → (Deferred, the staged record)
         self._tokens = 0
+        self._starts = 0
+        self._broken: str | None = None  # why no committing process can run
 
     def submit(self, staged: Staged):
         from twisted.internet.defer import Deferred
 
+        if self._broken:
+            raise ChildProcessError(self._broken)
+        data = request(self._tokens + 1, staged)
         if self._proc is None:
             self._start()
         self._tokens += 1
         self._waiting[self._tokens] = (done := Deferred(), staged.record)
-        self._proc.write(request(self._tokens, staged))
+        self._proc.writeSequence(data)
         return done
 
     def close(self):
-        if self._proc is not None:
-            self._proc.closeStdin()  # it commits what it has, syncs, exits
+        if self._proc is None:
+            return None
+        self._proc.closeStdin()  # it commits what it has, syncs, exits
         return self._ended
 
     def _answer(self, answers) -> None:
@@ -164,30 +189,71 @@ class Client:
                 done.callback(record if outcome == STORED else None)
 
     def _start(self) -> None:
-        from twisted.internet import defer, error, protocol, reactor
+        from twisted.internet import defer, reactor
 
-        client, buf = self, bytearray()
-        self._ended = ended = defer.Deferred()
+        if self._starts >= MAX_STARTS:
+            self._broken = f"the committing process ended {MAX_STARTS} times in this crawl"
+            raise ChildProcessError(self._broken)
+        self._starts += 1
+        args = [self.python, "-P", "-c", BOOT, json.dumps(sys.path)]
+        args += [str(self.store.data_dir), self.store.source, str(os.getpid())]
+        pipe = _Pipe(self)
+        pipe.ended = defer.Deferred()
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)  # until it ignores them (main)
+        try:
+            self._proc = reactor.spawnProcess(
+                pipe, self.python, args, env=None, childFDs={0: "w", 1: "r", 2: "r"}
+            )
+        except OSError as exc:
+            self._broken = f"could not start the committing process ({self.python}): {exc}"
+            raise ChildProcessError(self._broken) from exc
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        self._ended = pipe.ended
 
-        class Pipe(protocol.ProcessProtocol):
-            def outReceived(self, data):
-                buf.extend(data)
-                for answers in frames(buf):
-                    client._answer(answers)
+    def _exited(self, pipe: _Pipe, reason) -> None:
+        self._proc = None
+        status = reason.value
+        if status.signal is not None:
+            how = f"killed by signal {status.signal}"
+        else:
+            how = f"exit status {status.exitCode}"
+        why = f"the committing process ended ({how})" + (f": {pipe.said}" if pipe.said else "")
+        if status.exitCode and not pipe.answered:
+            self._broken = why  # it could not start: another would fail the same way
+        if status.signal is not None or status.exitCode or self._waiting:
+            self.warn(f"{self.store.root}: {why}")
+            self._answer([(t, ChildProcessError(why)) for t in list(self._waiting)])
+        pipe.ended.callback(None)
 
-            def processEnded(self, reason):
-                client._proc = None
-                if not reason.check(error.ProcessDone) or client._waiting:
-                    why = f"the committing process ended ({reason.value})"
-                    client.warn(f"{client.store.root}: {why}")
-                    client._answer([(t, RuntimeError(why)) for t in list(client._waiting)])
-                ended.callback(None)
 
-        args = [sys.executable, "-m", __name__, str(self.store.data_dir), self.store.source]
-        self._proc = reactor.spawnProcess(
-            Pipe(), sys.executable, [*args, str(os.getpid())], env=None,
-            childFDs={0: "w", 1: "r", 2: 2},
-        )  # fmt: skip
+class _Pipe(protocol.ProcessProtocol):
+    """One committing process's pipes: answers in, its stderr kept (the last line is the reason
+    given when it ends badly; every line goes to the debug log)."""
+
+    def __init__(self, client: Client):
+        self.client, self.buf, self.err = client, bytearray(), bytearray()
+        self.answered, self.said, self.ended = False, "", None
+
+    def outReceived(self, data):
+        self.buf += data
+        for answers in frames(self.buf):
+            self.answered = True
+            self.client._answer(answers)
+
+    def errReceived(self, data):
+        self.err += data
+        *lines, rest = self.err.split(b"\n")
+        self.err = bytearray(rest)
+        for line in lines:
+            text = line.decode("utf-8", "replace").strip()
+            if text:
+                log.debug("committing process: %s", text)
+                self.said = text
+
+    def processEnded(self, reason):
+        self.errReceived(b"\n")
+        self.client._exited(self, reason)
 
 
 if __name__ == "__main__":

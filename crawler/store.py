@@ -82,9 +82,6 @@ class ManifestIndex:
     def offset(self, value: int) -> None:
         self._tail.offset = value
 
-    def note(self, record: dict) -> None:
-        self.latest[record["url"]] = record["sha256"]
-
 
 # NoticeItem fields a record carries as they are: those manifest.record names, then the crawl's.
 _COMMON = ("source", "content_type", "encoding", "title", "year", "series")
@@ -147,7 +144,7 @@ class Commit:
         # flock excludes other processes only: this process's threads take turns here.
         self._threads = threading.Lock()
         self._names = itertools.count(1)  # temporary names (next() is atomic in CPython)
-        self._tag = os.getpid()
+        self._tag = f"{os.getpid()}-{os.urandom(3).hex()}"  # a reused pid: other names
         self._root = str(store.root)
         self._folders: set[str] = set()  # year folders known to exist
 
@@ -191,9 +188,11 @@ class Commit:
         """Each file the store does not hold yet: written under a temporary name, fsynced once,
         renamed into place (a name that exists holds these bytes: it is their hash)."""
         for data, final in staged.files:
-            if os.path.exists(final):
-                continue
             where = os.path.dirname(final)
+            if os.path.exists(final):
+                # a file an earlier writer renamed into place may not be in a synced folder yet
+                self.dirs.add(where)
+                continue
             if where not in self._folders:
                 os.makedirs(where, exist_ok=True)
                 self._folders.add(where)
@@ -209,9 +208,11 @@ class Commit:
                 finally:
                     os.close(fd)
                 os.replace(tmp, final)
-            except BaseException:
+            except BaseException as exc:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp)
+                if isinstance(exc, OSError) and exc.filename is None:  # write, fsync: name it
+                    raise OSError(exc.errno, exc.strerror, final) from exc
                 raise
             self.dirs.add(where)
 
@@ -254,17 +255,18 @@ class Commit:
         out: list[dict | None] = []
         with self.locked():
             index.catch_up()
-            lines = []
+            lines, batch_latest = [], {}
             for staged in batch:
                 rec = staged.record
-                if index.latest.get(rec["url"]) == rec["sha256"]:
+                if batch_latest.get(rec["url"], index.latest.get(rec["url"])) == rec["sha256"]:
                     out.append(None)
                     continue
-                index.note(rec)
+                batch_latest[rec["url"]] = rec["sha256"]
                 lines.append(staged.line)
                 out.append(rec)
             if lines:
                 self._append(b"".join(lines), index)
+                index.latest.update(batch_latest)  # only once they are in the manifest
         return out
 
     def _append(self, data: bytes, index: ManifestIndex | None = None) -> None:
@@ -277,8 +279,14 @@ class Commit:
         if size and size != self._end and os.pread(fd, 1, size - 1) != b"\n":
             data = b"\n" + data  # a crash mid-write left a torn last line: fence it off
         view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        try:
+            while view:
+                view = view[os.write(fd, view) :]
+        except OSError as exc:
+            # All or nothing: no partial batch (nor a torn line) stays behind.
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)
+            raise OSError(exc.errno, exc.strerror, str(self.store.manifest)) from exc
         self._end = size + len(data)
         if index is not None and index.offset == size:
             index.offset = self._end  # our own lines: no need to read them back

@@ -31,7 +31,7 @@ def notices(store: RawStore, years: list[int]) -> list[bytes]:
     out = []
     for i, year in enumerate(years):
         it = replace(item(f"<p>{i}</p>".encode()), url=f"{URL}{i}", key=f"/k{i}", year=year)
-        out.append(commitd.request(f"t{i}", commit.stage(it, None)))
+        out.append(b"".join(commitd.request(f"t{i}", commit.stage(it, None))))
     return out
 
 
@@ -134,3 +134,109 @@ def test_it_dies_with_the_crawler(tmp_path):
     finally:
         os.close(write)
     assert [json.loads(x)["url"] for x in store.manifest.read_text().splitlines()] == [f"{URL}0"]
+
+
+# -- the crawler's end (commitd.Client), under Scrapy's reactor in a process of its own --------
+
+
+def client(tmp_path: Path, n: int, *extra: str) -> dict:
+    data = tmp_path / "data"
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.support.commitd_client", str(data), str(n), *extra],
+        cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_the_client_commits_and_closes(tmp_path):
+    got = client(tmp_path, 3)
+    assert got == {"outcomes": ["stored"] * 3, "warnings": [], "closed": True}
+    assert [r["url"][-1] for r in lines(RawStore(tmp_path / "data", "hbkx"))] == ["0", "1", "2"]
+
+
+def test_ctrl_c_while_it_starts_is_held_back_then_ignored(tmp_path):
+    """SIGINT and SIGTERM sent the moment it is spawned (Python not even started): blocked by
+    the crawler across the spawn, ignored by the child before it unblocks them."""
+    got = client(tmp_path, 2, "--interrupt")
+    assert got == {"outcomes": ["stored", "stored"], "warnings": [], "closed": True}
+
+
+def test_an_interpreter_that_cannot_be_run_fails_each_notice_and_close_returns(tmp_path):
+    got = client(tmp_path, 2, "--python", str(tmp_path / "no-python"))
+    why = (
+        f"error: could not start the committing process ({tmp_path / 'no-python'}): "
+        f"[Errno 2] No such file or directory: '{tmp_path / 'no-python'}'"
+    )
+    assert got == {"outcomes": [why, why], "warnings": [], "closed": True}
+
+
+def test_a_process_that_cannot_start_is_not_started_again_and_its_reason_is_given(tmp_path):
+    starts = tmp_path / "starts"
+    fake = tmp_path / "python"  # an interpreter without policytrack, as it fails
+    fake.write_text(
+        f"#!/bin/sh\necho start >> {starts}\necho 'Traceback (most recent call last):' >&2\n"
+        "echo \"ModuleNotFoundError: No module named 'policytrack'\" >&2\nexit 1\n"
+    )
+    fake.chmod(0o755)
+    got = client(tmp_path, 3, "--python", str(fake))
+    why = "the committing process ended (exit status 1): ModuleNotFoundError: No module named 'policytrack'"  # fmt: skip
+    assert got == {
+        "outcomes": [f"error: {why}"] * 3,
+        "warnings": [f"{tmp_path / 'data' / 'raw' / 'hbkx'}: {why}"],
+        "closed": True,
+    }
+    assert starts.read_text() == "start\n"  # once: the next notices fail at once
+
+
+def test_frames_split_anywhere_are_read_whole(tmp_path):
+    store = RawStore(tmp_path / "data", "hbkx")
+    big = replace(item(b"x" * (3 << 20)), url=URL + "big")  # a 3 MB page
+    stream = b"".join(commitd.request(1, Commit(store).stage(big, None)))
+    stream += b"".join(notices(store, [2023]))
+    buf, got = bytearray(), []
+    for at in range(0, len(stream), 65_521):  # pieces that cut headers and payloads
+        buf += stream[at : at + 65_521]
+        got += commitd.frames(buf)
+    assert not buf
+    assert [(f[0], f[1], len(f[4][0][0])) for f in got] == [
+        (1, URL + "big", 3 << 20),
+        ("t0", URL + "0", len(b"<p>0</p>")),
+    ]
+
+
+def test_a_batch_the_manifest_cannot_take_is_rolled_back_whole(tmp_path):
+    """The manifest hits the file-size limit part-way through a batch's append: the partial
+    lines are cut off again, every notice of the batch fails naming the manifest, and none of
+    them counts as recorded (sent again, it is stored)."""
+    import resource
+
+    store = RawStore(tmp_path / "data", "hbkx")
+    batch = notices(store, [2023] * 5)
+    line = len(Commit(store).stage(item(), None).line)
+    limit = 2 * line + line // 2  # two records and a half
+
+    def small_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    proc = subprocess.Popen(
+        command(store), stdin=subprocess.PIPE, stdout=subprocess.PIPE, preexec_fn=small_files
+    )
+    try:
+        proc.stdin.write(b"".join(batch))
+        proc.stdin.flush()
+        first = os.read(proc.stdout.fileno(), 1 << 20)
+        assert store.manifest.read_bytes() == b""  # the partial append, cut off again
+        proc.stdin.write(batch[0])  # the same notice again: not known, so stored
+        proc.stdin.close()
+        rest = proc.stdout.read()
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()
+    got = answers(first + rest)
+    assert [token for token, _ in got[0]] == ["t0", "t1", "t2", "t3", "t4"]
+    assert {str(outcome) for _, outcome in got[0]} == {
+        f"[Errno 27] File too large: '{store.manifest}'"
+    }
+    assert got[1] == [("t0", commitd.STORED)]
+    assert [r["url"] for r in lines(store)] == [f"{URL}0"]
