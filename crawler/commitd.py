@@ -49,6 +49,10 @@ BOOT = (
     "import json, sys; sys.path[:0] = [p for p in json.loads(sys.argv.pop(1)) if p not in sys.path]; "
     "from policytrack.crawler.commitd import main; sys.exit(main(sys.argv[1:]))"
 )
+# Bytes sent and not yet answered, at most (unless a single notice is larger): the pipeline waits
+# for `room` before sending more, so a disk slower than the network holds the crawl back instead
+# of filling the crawler's memory with notices waiting for the pipe.
+BUDGET = 64 << 20
 MAX_STARTS = 5  # committing processes one crawl starts (one more after each that died) at most
 
 
@@ -156,8 +160,10 @@ class Client:
         self.store, self.warn, self.python = store, warn, python
         self._proc = None  # the running process's transport
         self._ended = None  # fired when it has exited
-        self._waiting: dict = {}  # token → (Deferred, the staged record)
+        self._waiting: dict = {}  # token → (Deferred, the staged record, bytes sent)
         self._tokens = 0
+        self.in_flight = 0  # bytes sent and not answered yet
+        self._room: list = []  # Deferreds of callers waiting for the in-flight bytes to fall
         self._starts = 0
         self._broken: str | None = None  # why no committing process can run
 
@@ -170,9 +176,20 @@ class Client:
         if self._proc is None:
             self._start()
         self._tokens += 1
-        self._waiting[self._tokens] = (done := Deferred(), staged.record)
+        size = sum(map(len, data))
+        self._waiting[self._tokens] = (done := Deferred(), staged.record, size)
+        self.in_flight += size
         self._proc.writeSequence(data)
         return done
+
+    def room(self):
+        """None when another notice may be sent now, else a Deferred fired when it may."""
+        from twisted.internet.defer import Deferred
+
+        if self.in_flight < BUDGET:
+            return None
+        self._room.append(wait := Deferred())
+        return wait
 
     def close(self):
         if self._proc is None:
@@ -182,11 +199,14 @@ class Client:
 
     def _answer(self, answers) -> None:
         for token, outcome in answers:
-            done, record = self._waiting.pop(token)
+            done, record, size = self._waiting.pop(token)
+            self.in_flight -= size
             if isinstance(outcome, BaseException):
                 done.errback(outcome)
             else:
                 done.callback(record if outcome == STORED else None)
+        while self._room and self.in_flight < BUDGET:
+            self._room.pop(0).callback(None)
 
     def _start(self) -> None:
         from twisted.internet import defer, reactor

@@ -40,6 +40,8 @@ class StorePipeline:
             staged = self._commit.stage(item, spider.state.latest(item.key))
             record = None
             if staged is not None:
+                while (room := self._client.room()) is not None:  # the disk is behind
+                    await maybe_deferred_to_future(room)
                 record = await maybe_deferred_to_future(self._client.submit(staged))
         except Exception as exc:  # noqa: BLE001 - an item never vanishes without a failure line
             # Disk full, permissions...: the notice stays unknown, so the next crawl retries it.

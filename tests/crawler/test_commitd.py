@@ -151,7 +151,7 @@ def client(tmp_path: Path, n: int, *extra: str) -> dict:
 
 def test_the_client_commits_and_closes(tmp_path):
     got = client(tmp_path, 3)
-    assert got == {"outcomes": ["stored"] * 3, "warnings": [], "closed": True}
+    assert (got["outcomes"], got["warnings"], got["closed"]) == (["stored"] * 3, [], True)
     assert [r["url"][-1] for r in lines(RawStore(tmp_path / "data", "hbkx"))] == ["0", "1", "2"]
 
 
@@ -159,7 +159,7 @@ def test_ctrl_c_while_it_starts_is_held_back_then_ignored(tmp_path):
     """SIGINT and SIGTERM sent the moment it is spawned (Python not even started): blocked by
     the crawler across the spawn, ignored by the child before it unblocks them."""
     got = client(tmp_path, 2, "--interrupt")
-    assert got == {"outcomes": ["stored", "stored"], "warnings": [], "closed": True}
+    assert (got["outcomes"], got["warnings"], got["closed"]) == (["stored", "stored"], [], True)
 
 
 def test_an_interpreter_that_cannot_be_run_fails_each_notice_and_close_returns(tmp_path):
@@ -168,7 +168,7 @@ def test_an_interpreter_that_cannot_be_run_fails_each_notice_and_close_returns(t
         f"error: could not start the committing process ({tmp_path / 'no-python'}): "
         f"[Errno 2] No such file or directory: '{tmp_path / 'no-python'}'"
     )
-    assert got == {"outcomes": [why, why], "warnings": [], "closed": True}
+    assert (got["outcomes"], got["warnings"], got["closed"]) == ([why, why], [], True)
 
 
 def test_a_process_that_cannot_start_is_not_started_again_and_its_reason_is_given(tmp_path):
@@ -181,12 +181,21 @@ def test_a_process_that_cannot_start_is_not_started_again_and_its_reason_is_give
     fake.chmod(0o755)
     got = client(tmp_path, 3, "--python", str(fake))
     why = "the committing process ended (exit status 1): ModuleNotFoundError: No module named 'policytrack'"  # fmt: skip
-    assert got == {
-        "outcomes": [f"error: {why}"] * 3,
-        "warnings": [f"{tmp_path / 'data' / 'raw' / 'hbkx'}: {why}"],
-        "closed": True,
-    }
+    assert (got["outcomes"], got["warnings"], got["closed"]) == (
+        [f"error: {why}"] * 3,
+        [f"{tmp_path / 'data' / 'raw' / 'hbkx'}: {why}"],
+        True,
+    )
     assert starts.read_text() == "start\n"  # once: the next notices fail at once
+
+
+def test_notices_wait_for_room_when_the_bytes_in_flight_reach_the_budget(tmp_path):
+    """20 notices of 1 MB sent at once with a 3 MB budget: at most 3 MB and one notice are ever
+    waiting for an answer, and all are stored."""
+    got = client(tmp_path, 20, "--concurrent", "--budget", str(3 << 20), "--size", str(1 << 20))
+    assert got["outcomes"] == ["stored"] * 20 and got["closed"]
+    assert (3 << 20) <= got["max_in_flight"] < (4 << 20) + 4096
+    assert len(lines(RawStore(tmp_path / "data", "hbkx"))) == 20
 
 
 def test_frames_split_anywhere_are_read_whole(tmp_path):
