@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from policytrack.crawler.runreport import Problem
 from policytrack.crawler.sources import select
 from policytrack.crawler.spiders.registry import spider_class
 from policytrack.pipeline.core.errors import ConfigError
@@ -86,13 +87,21 @@ def crawl(
     level = max(logging.getLogger().getEffectiveLevel(), logging.WARNING)
     for name in ("scrapy", "twisted", "py.warnings"):
         logging.getLogger(name).setLevel(level)
-    crawlers = []
+    crawlers, failed = [], []
     for cls, kwargs in jobs:
         crawler = process.create_crawler(cls)
-        process.crawl(crawler, data=str(data_dir), **kwargs)
+        process.crawl(crawler, data=str(data_dir), **kwargs).addErrback(failed.append)
         crawlers.append(crawler)
     process.start()
+    # A Ctrl-C while Scrapy was still importing its components lands in the crawl's Deferred,
+    # not here: the crawl never ran, so it must not end as a successful one.
+    if any(f.check(KeyboardInterrupt) for f in failed):
+        raise KeyboardInterrupt
     reports = [c.spider.run for c in crawlers if getattr(c, "spider", None) is not None]
-    if len(reports) != len(crawlers):
-        raise ConfigError("a spider failed to start; see the log above")
+    if failed or len(reports) != len(crawlers):
+        why = f": {failed[0].type.__name__}: {failed[0].getErrorMessage()}" if failed else ""
+        raise ConfigError(f"a spider failed to start{why}; see the log above")
+    for run in reports:
+        if run.close_reason is None:  # stopped (a Ctrl-C) before its spider opened: no crawl
+            run.problems.append(Problem(run.source, "crawl stopped before it started"))
     return CrawlResult(reports)
