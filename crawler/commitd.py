@@ -34,9 +34,9 @@ import struct
 import sys
 from collections.abc import Callable
 
-from twisted.internet import protocol  # not the reactor: importing this installs none
+from twisted.internet import defer, protocol  # not the reactor: these install none
 
-from policytrack.crawler.store import Commit, ManifestIndex, Staged
+from policytrack.crawler.store import Commit, ManifestIndex, Staged, write_all
 from policytrack.pipeline.store.rawstore import RawStore
 
 log = logging.getLogger("policytrack.crawler")
@@ -91,12 +91,6 @@ def _portable(exc: BaseException) -> BaseException:
         return RuntimeError(f"{type(exc).__name__}: {exc}")
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
 def serve(data_dir: str, source: str, inp: int = 0, out: int = 1) -> None:
     """Commit what arrives on `inp` and answer on `out` until end of input."""
     commit = Commit(RawStore(data_dir, source))
@@ -112,7 +106,7 @@ def serve(data_dir: str, source: str, inp: int = 0, out: int = 1) -> None:
                 Staged({"url": u, "sha256": s}, line, files) for _, u, s, line, files in batch
             ]
             results = commit.commit_all(staged, index)
-            _write_all(out, b"".join(frame([
+            write_all(out, b"".join(frame([
                 (req[0], _portable(r) if isinstance(r, BaseException) else STORED if r else KNOWN)
                 for req, r in zip(batch, results, strict=True)
             ])))  # fmt: skip
@@ -168,8 +162,6 @@ class Client:
         self._broken: str | None = None  # why no committing process can run
 
     def submit(self, staged: Staged):
-        from twisted.internet.defer import Deferred
-
         if self._broken:
             raise ChildProcessError(self._broken)
         data = request(self._tokens + 1, staged)
@@ -177,18 +169,16 @@ class Client:
             self._start()
         self._tokens += 1
         size = sum(map(len, data))
-        self._waiting[self._tokens] = (done := Deferred(), staged.record, size)
+        self._waiting[self._tokens] = (done := defer.Deferred(), staged.record, size)
         self.in_flight += size
         self._proc.writeSequence(data)
         return done
 
     def room(self):
         """None when another notice may be sent now, else a Deferred fired when it may."""
-        from twisted.internet.defer import Deferred
-
         if self.in_flight < BUDGET:
             return None
-        self._room.append(wait := Deferred())
+        self._room.append(wait := defer.Deferred())
         return wait
 
     def close(self):
@@ -209,7 +199,7 @@ class Client:
             self._room.pop(0).callback(None)
 
     def _start(self) -> None:
-        from twisted.internet import defer, reactor
+        from twisted.internet import reactor
 
         if self._starts >= MAX_STARTS:
             self._broken = f"the committing process ended {MAX_STARTS} times in this crawl"
@@ -218,7 +208,6 @@ class Client:
         args = [self.python, "-P", "-c", BOOT, json.dumps(sys.path)]
         args += [str(self.store.data_dir), self.store.source, str(os.getpid())]
         pipe = _Pipe(self)
-        pipe.ended = defer.Deferred()
         held = signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)  # until it ignores them (main)
         try:
             self._proc = reactor.spawnProcess(
@@ -253,7 +242,8 @@ class _Pipe(protocol.ProcessProtocol):
 
     def __init__(self, client: Client):
         self.client, self.buf, self.err = client, bytearray(), bytearray()
-        self.answered, self.said, self.ended = False, "", None
+        self.answered, self.said = False, ""
+        self.ended = defer.Deferred()  # fired once the process has exited
 
     def outReceived(self, data):
         self.buf += data

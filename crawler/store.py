@@ -201,9 +201,7 @@ class Commit:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
             try:
                 try:
-                    view = memoryview(data)
-                    while view:
-                        view = view[os.write(fd, view) :]
+                    write_all(fd, data)
                     os.fsync(fd)
                 finally:
                     os.close(fd)
@@ -278,10 +276,8 @@ class Commit:
         size = os.fstat(fd).st_size
         if size and size != self._end and os.pread(fd, 1, size - 1) != b"\n":
             data = b"\n" + data  # a crash mid-write left a torn last line: fence it off
-        view = memoryview(data)
         try:
-            while view:
-                view = view[os.write(fd, view) :]
+            write_all(fd, data)
         except OSError as exc:
             # All or nothing: no partial batch (nor a torn line) stays behind.
             with contextlib.suppress(OSError):
@@ -308,6 +304,13 @@ class Commit:
                 if fd is not None:
                     os.close(fd)
             self._lock = self._manifest = None
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """os.write until every byte is written (a write may take fewer)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _line(record: dict) -> bytes:
