@@ -167,7 +167,6 @@ def count_ngrams(
         metas.append((meta["source"], meta["series"], int(meta["year"])))
         for term, (kind, _) in quoted_candidates(units).items():
             _stronger(quoted, term, kind)
-    counter.flush()
     return SourceCounts(counter, quoted, metas)
 
 
@@ -227,6 +226,7 @@ class Discovery:
             )
             for n in range(cfg.min_len, cfg.max_len + 1)
         }
+        self.counter.compact()
         self.stats = candidate_stats(self.counter, cands)
         self.cands = cands
         return cands

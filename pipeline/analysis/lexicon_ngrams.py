@@ -5,7 +5,8 @@ never by the corpus text:
 
 1. `NgramCounter.add` hashes every n-gram of length 1 … `max_len` of a document's word runs
    (CJK characters, ASCII digits and letters; punctuation ends a run) to a 64-bit polynomial key
-   and keeps, per length, sorted arrays of (key, total count, document frequency).
+   and counts, per length, its total count and document frequency in a hash table
+   (ngram_table.CountTable, compiled with Numba).
 2. `CandidateStats.add` re-hashes the n-grams of length `min_len … max_len` that passed the
    recurrence filter and keeps, per candidate: its string, its mentions and its home series
    (the series that mentions it most: documents there, documents before its first mention),
@@ -23,9 +24,12 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
+
+from policytrack.pipeline.analysis import candidate_scan
+from policytrack.pipeline.analysis.ngram_table import CountTable, SumTable
 
 _RUN = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]+")
 _B = np.uint64(0x9E3779B97F4A7C15)  # odd: invertible mod 2^64
@@ -67,70 +71,25 @@ def _windows(codes: np.ndarray, max_n: int):
             yield n, key, valid
 
 
-@dataclass
-class _Table:
-    keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
-    freq: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    df: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-
-    def merge(self, keys: np.ndarray, freq: np.ndarray, df: np.ndarray) -> None:
-        u, inv = np.unique(keys, return_inverse=True)
-        f = np.bincount(inv, weights=freq, minlength=len(u)).astype(np.int64)
-        d = np.bincount(inv, weights=df, minlength=len(u)).astype(np.int64)
-        self.keys, (self.freq, self.df) = merge_sorted(self.keys, (self.freq, self.df), u, (f, d))
-
-    def absorb(self, other: _Table) -> None:
-        """Add a table that is already sorted and unique (another counter's)."""
-        self.keys, (self.freq, self.df) = merge_sorted(
-            self.keys, (self.freq, self.df), other.keys, (other.freq, other.df)
-        )
-
-    def lookup(self, keys: np.ndarray) -> np.ndarray:
-        """Total counts of `keys` (0 where unknown)."""
-        if len(self.keys) == 0:
-            return np.zeros(len(keys), dtype=np.int64)
-        i = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
-        return np.where(self.keys[i] == keys, self.freq[i], 0)
-
-    @property
-    def nbytes(self) -> int:
-        return self.keys.nbytes + self.freq.nbytes + self.df.nbytes
-
-
 class NgramCounter:
     """Pass 1: total count and document frequency of every n-gram, by length."""
 
-    def __init__(self, max_len: int, flush_every: int = 16):  # pending: ~3 MB per document
+    def __init__(self, max_len: int):
         self.max_n = max_len  # pass 2 and cohesion look up lengths 1 … max_len, no longer
-        self.tables = {n: _Table() for n in range(1, self.max_n + 1)}
+        self.tables = {n: CountTable() for n in range(1, self.max_n + 1)}
         self.total = 0  # characters seen (the PMI denominator)
         self.docs = 0
-        self._pending: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {n: [] for n in self.tables}
-        self._flush_every = flush_every
 
     def add(self, text: str) -> None:
         codes = encode(text)
         self.total += int((codes != BOUNDARY).sum())
         self.docs += 1
         for n, keys, valid in _windows(codes, self.max_n):
-            u, c = np.unique(keys[valid], return_counts=True)
-            self._pending[n].append((u, c))
-        if self.docs % self._flush_every == 0:
-            self.flush()
-
-    def flush(self) -> None:
-        for n, parts in self._pending.items():
-            if parts:
-                keys = np.concatenate([p[0] for p in parts])
-                freq = np.concatenate([p[1] for p in parts]).astype(np.int64)
-                self.tables[n].merge(keys, freq, np.ones(len(keys), dtype=np.int64))
-                parts.clear()
+            self.tables[n].add(keys, valid, mark=self.docs)
 
     def absorb(self, other: NgramCounter) -> None:
         """Add another counter's counts (another source's documents): integer sums, so the
         result is the same whatever way the corpus was split."""
-        other.flush()
-        self.flush()
         for n, t in other.tables.items():
             self.tables[n].absorb(t)
         self.total += other.total
@@ -142,11 +101,16 @@ class NgramCounter:
         """Keys of length n seen `min_count` times and in `min_docs` documents (or, within one
         document, `min_one_doc` times); the `cap` most frequent of them when `cap` > 0 (copied
         text makes every n-gram of the copied passages recurrent: the cap bounds pass 2)."""
-        t = self.tables[n]
-        ok = np.nonzero((t.freq >= min_count) & ((t.df >= min_docs) | (t.freq >= min_one_doc)))[0]
+        keys, freq, df = self.tables[n].entries()
+        ok = np.nonzero((freq >= min_count) & ((df >= min_docs) | (freq >= min_one_doc)))[0]
         if cap and len(ok) > cap:
-            ok = ok[np.argsort(-t.freq[ok], kind="stable")[:cap]]
-        return t.keys[ok]
+            ok = ok[np.argsort(-freq[ok], kind="stable")[:cap]]
+        return keys[ok]
+
+    def compact(self) -> None:
+        """Size the tables to their keys, after the last document: pass 2 only looks up."""
+        for t in self.tables.values():
+            t.compact()
 
     @property
     def nbytes(self) -> int:
@@ -189,7 +153,6 @@ class CandidateStats:
         # longer than a candidate still marks its edge.
         self._longest = max([*self.lengths[-1:], *(max(by) for by in self._clean if by)], default=0)
         self.keys = {n: np.sort(candidates[n]) for n in self.lengths}
-        self._index = {n: _KeyIndex(self.keys[n]) for n in self.lengths}
         self.offset = {}
         total = 0
         for n in self.lengths:
@@ -199,6 +162,11 @@ class CandidateStats:
         self.length = np.zeros(total, dtype=np.int64)
         for n in self.lengths:
             self.length[self.offset[n] : self.offset[n] + len(self.keys[n])] = n
+        # Candidate j: key self.keys[n][j - offset[n]], length n; one table over all of them.
+        every = [self.keys[n] for n in self.lengths]
+        self._table = candidate_scan.index(
+            np.concatenate(every) if every else np.zeros(0, dtype=np.uint64), self.length
+        )
         self._reset()
 
     def fresh(self) -> CandidateStats:
@@ -214,7 +182,11 @@ class CandidateStats:
         self._named = np.zeros(total, dtype=bool)  # strings[j] is set
         self.pmi = np.full(total, np.inf)
         self.numeric = np.zeros(total, dtype=np.int64)  # mentions followed by a digit
-        self.mentions = np.zeros(total, dtype=np.int64)  # over the whole corpus
+        # What every mention updates, side by side (one cache line per mention, not four):
+        # mentions over the whole corpus, the series' mentions and documents, the last document.
+        self._hot = np.zeros((total, 4), dtype=np.int64)
+        self._hot[:, 3] = -1
+        self.mentions = self._hot[:, 0]
         # The home series (most mentions) of each candidate, folded series by series:
         self.home = {
             "mentions": np.zeros(total, dtype=np.int64),
@@ -225,13 +197,14 @@ class CandidateStats:
         }
         self._series: object = None
         self._cur = self._fresh_series()
-        self._neighbours = [_Pairs(), _Pairs()]  # (idx << 21 | code) → count, left and right
+        self._neighbours = [SumTable(), SumTable()]  # (idx << 21 | code) → count, left and right
         self.docs = 0
 
     def _fresh_series(self) -> dict:
+        self._hot[:, 1:3] = 0
         return {
-            "mentions": np.zeros(self.size, dtype=np.int64),
-            "df": np.zeros(self.size, dtype=np.int64),
+            "mentions": self._hot[:, 1],
+            "df": self._hot[:, 2],
             "before": np.full(self.size, -1, dtype=np.int64),
             "first_doc": np.full(self.size, -1, dtype=np.int64),
             "n": 0,
@@ -249,8 +222,6 @@ class CandidateStats:
     def finish(self) -> None:
         """Call once after the last document (folds the last series, merges neighbours)."""
         self._fold()
-        for pairs in self._neighbours:
-            pairs.flush()
 
     def part(self) -> StatsPart:
         """What these statistics add to another's (after `finish`): picklable, without the
@@ -264,7 +235,7 @@ class CandidateStats:
             named=named,
             strings=[self.strings[j] for j in named],
             pmi=self.pmi[named],
-            neighbours=tuple((p.keys, p.counts) for p in self._neighbours),
+            neighbours=tuple(p.entries() for p in self._neighbours),
         )
 
     def absorb(self, part: StatsPart) -> None:
@@ -309,43 +280,22 @@ class CandidateStats:
         by_len = {n: keys for n, keys, _ in windows}
         # Where a clean-boundary word ends (left) or starts (right), once per document:
         clean_end, clean_start = self._clean_marks(by_len, len(codes))
-        padded = np.concatenate([[BOUNDARY], codes, [BOUNDARY]]).astype(np.uint64)
+        room = len(codes) * len(self.lengths)  # at most one mention per position and length
+        left, right = np.empty(room, dtype=np.uint64), np.empty(room, dtype=np.uint64)
+        first_j, first_pos = np.empty(room, dtype=np.int64), np.empty(room, dtype=np.int64)
+        occ, firsts = candidate_scan.scan(
+            codes, *self._table, self.lengths[0], self.lengths[-1], clean_end, clean_start,
+            doc_no, rank, self._hot, self.numeric, cur["before"], cur["first_doc"], self._named,
+            left, right, first_j, first_pos,
+        )  # fmt: skip
+        if occ:
+            self._neighbours[0].add(left[:occ])
+            self._neighbours[1].add(right[:occ])
+        first_j, first_pos = first_j[:firsts], first_pos[:firsts]
         found = []
-        for n, keys, valid in windows:
-            if n not in self.keys:
-                continue
-            pos, local = self._index[n].find(keys, valid)
-            if len(pos) == 0:
-                continue
-            # Counts by candidate with a bincount over the length's candidates, not a sort:
-            cnt = np.bincount(local, minlength=len(self.keys[n]))
-            u = np.nonzero(cnt)[0]
-            cnt = cnt[u]
-            u += self.offset[n]
-            i = local + self.offset[n]
-            self.mentions[u] += cnt
-            cur["mentions"][u] += cnt
-            cur["df"][u] += 1
-            unseen = cur["before"][u] < 0
-            cur["before"][u[unseen]] = rank
-            cur["first_doc"][u[unseen]] = doc_no
-            tag = i.astype(np.uint64) << np.uint64(21)
-            left = padded[pos].copy()  # codes[pos - 1]
-            right = padded[pos + n + 1].copy()  # codes[pos + n]
-            digit = (right >= 48) & (right <= 57)
-            if digit.any():
-                du, dc = np.unique(i[digit], return_counts=True)
-                self.numeric[du] += dc
-            left[clean_end[pos]] = BOUNDARY
-            right[clean_start[pos + n]] = BOUNDARY
-            self._neighbours[0].add(tag | left)
-            self._neighbours[1].add(tag | right)
-            new = ~self._named[u]
-            if new.any():
-                at = ~self._named[i]  # occurrences of candidates seen for the first time
-                idx, first = np.unique(i[at], return_index=True)
-                found.append((n, idx, pos[at][first]))
-                self._named[idx] = True
+        for n in np.unique(self.length[first_j]).tolist():
+            at = np.nonzero(self.length[first_j] == n)[0]
+            found.append((n, first_j[at], first_pos[at]))
         for n, idx, pos in found:
             joined = _decode(codes[pos[:, None] + np.arange(n)].ravel())  # one decode, n per string
             for j, at in zip(idx.tolist(), range(0, len(joined), n), strict=True):
@@ -392,54 +342,6 @@ class CandidateStats:
         )
 
 
-class _Pairs:
-    """A running count of packed (candidate, neighbour) keys, merged every few documents so
-    memory holds distinct pairs, not occurrences."""
-
-    def __init__(self, every: int = 32):
-        self.keys = np.zeros(0, dtype=np.uint64)
-        self.counts = np.zeros(0, dtype=np.int64)
-        self._pending: list[np.ndarray] = []
-        self._every = every
-
-    def add(self, packed: np.ndarray) -> None:
-        self._pending.append(packed)
-        if len(self._pending) >= self._every:
-            self.flush()
-
-    def absorb(self, keys: np.ndarray, counts: np.ndarray) -> None:
-        """Add another table of packed keys (sorted, unique) and their counts."""
-        self.flush()
-        self.keys, (self.counts,) = merge_sorted(self.keys, (self.counts,), keys, (counts,))
-
-    def flush(self) -> None:
-        if not self._pending:
-            return
-        new = np.concatenate(self._pending)
-        self._pending.clear()
-        u, c = np.unique(new, return_counts=True)
-        self.keys, (self.counts,) = merge_sorted(
-            self.keys, (self.counts,), u, (c.astype(np.int64),)
-        )
-
-
-def merge_sorted(keys, values, new_keys, new_values):
-    """(keys, values) of a sorted-unique key table with `new_keys` (sorted, unique) added: the
-    values of a key in both are summed (into `values`, in place), new keys inserted in order. The
-    table is copied once (np.insert), never concatenated and sorted again: memory ~2× the table,
-    not ~6×."""
-    if len(keys) == 0:  # copies: later merges add into the table in place, not into the caller's
-        return new_keys.copy(), tuple(v.copy() for v in new_values)
-    at = np.searchsorted(keys, new_keys)
-    found = at < len(keys)
-    found[found] = keys[at[found]] == new_keys[found]
-    sums = []
-    for v, nv in zip(values, new_values, strict=True):
-        v[at[found]] += nv[found]  # in place: the old arrays are the caller's to drop
-        sums.append(np.insert(v, at[~found], nv[~found]))
-    return np.insert(keys, at[~found], new_keys[~found]), tuple(sums)
-
-
 _MIX = np.uint64(0xD6E8FEB86659FD93)  # odd: spreads the keys over the high bits
 
 
@@ -483,12 +385,11 @@ def _keys_by_len(words: Iterable[str]) -> dict[int, np.ndarray]:
     return {n: np.array(sorted(k), dtype=np.uint64) for n, k in by.items()}
 
 
-def _entropy(pairs: _Pairs, size: int) -> np.ndarray:
+def _entropy(pairs: SumTable, size: int) -> np.ndarray:
     out = np.zeros(size)
-    pairs.flush()
-    if not len(pairs.keys):
+    u, c = pairs.entries()  # in key order: the float sums below add up in a fixed order
+    if not len(u):
         return out
-    u, c = pairs.keys, pairs.counts
     idx = (u >> np.uint64(21)).astype(np.int64)
     code = (u & np.uint64((1 << 21) - 1)).astype(np.int64)
     total = np.bincount(idx, weights=c, minlength=size)

@@ -1,33 +1,78 @@
-"""The n-gram tables' merge (lexicon_ngrams.merge_sorted): exact sums, order kept."""
+"""The n-gram tables (ngram_table: compiled hash tables) and pass 2's neighbour contexts."""
 
 from __future__ import annotations
 
 
-def test_merge_sorted_sums_shared_keys_and_inserts_new_ones_in_order():
+def _documents(rng, docs: int, vocab: int):
     import numpy as np
 
-    from policytrack.pipeline.analysis.lexicon_ngrams import merge_sorted
+    # Keys from a small vocabulary (many repeats within and across documents), spread over
+    # the whole 64-bit range as hashes are (high bits set: the table probes from the high bits).
+    words = rng.integers(0, 2**63, size=vocab, dtype=np.uint64) | np.uint64(1 << 63)
+    return [words[rng.integers(0, vocab, size=rng.integers(0, 400))] for _ in range(docs)]
 
-    keys = np.array([2, 5, 9], dtype=np.uint64)
-    counts = np.array([1, 1, 4], dtype=np.int64)
-    new = np.array([1, 5, 7, 12], dtype=np.uint64)
-    got_keys, (got,) = merge_sorted(keys, (counts,), new, (np.array([3, 2, 1, 6], dtype=np.int64),))
-    assert got_keys.tolist() == [1, 2, 5, 7, 9, 12]
-    assert got.tolist() == [3, 1, 3, 1, 4, 6]
-    rng = np.random.default_rng(7)
-    for _ in range(100):  # against a dict, tables and additions of any overlap
-        a = np.unique(rng.integers(0, 40, size=rng.integers(0, 25)).astype(np.uint64))
-        b = np.unique(rng.integers(0, 50, size=rng.integers(0, 25)).astype(np.uint64))
-        ca, cb = rng.integers(1, 9, size=len(a)), rng.integers(1, 9, size=len(b))
-        want: dict[int, int] = {}
-        for k, c in [
-            *zip(a.tolist(), ca.tolist(), strict=True),
-            *zip(b.tolist(), cb.tolist(), strict=True),
-        ]:
-            want[k] = want.get(k, 0) + c
-        k2, (c2,) = merge_sorted(a, (ca.astype(np.int64),), b, (cb.astype(np.int64),))
-        assert dict(zip(k2.tolist(), c2.tolist(), strict=True)) == want
-        assert k2.tolist() == sorted(want)
+
+def test_count_table_counts_every_key_and_each_document_once_like_a_dict():
+    """CountTable (pass 1) against a dict: total counts, document frequencies (a document that
+    repeats a key counts once), keys left out by `valid`, growth from the smallest table, parts
+    added up (`absorb`) and a pickled copy (how a worker's part travels)."""
+    import pickle
+
+    import numpy as np
+
+    from policytrack.pipeline.analysis.ngram_table import CountTable
+
+    rng = np.random.default_rng(11)
+    docs = _documents(rng, 60, 3000)
+    valid = [rng.random(len(d)) > 0.1 for d in docs]
+    freq: dict[int, int] = {}
+    df: dict[int, int] = {}
+    for d, v in zip(docs, valid, strict=True):
+        kept = d[v].tolist()
+        for k in kept:
+            freq[k] = freq.get(k, 0) + 1
+        for k in set(kept):
+            df[k] = df.get(k, 0) + 1
+    whole, first, second = CountTable(), CountTable(), CountTable()
+    for i, (d, v) in enumerate(zip(docs, valid, strict=True), start=1):
+        whole.add(d, v, mark=i)
+        (first if i <= 30 else second).add(d, v, mark=i)
+    added = CountTable()
+    added.absorb(first)
+    added.absorb(pickle.loads(pickle.dumps(second)))
+    want = sorted(freq)
+    for table in (whole, added):
+        keys, f, d = table.entries()
+        assert keys.tolist() == want
+        assert f.tolist() == [freq[k] for k in want]
+        assert d.tolist() == [df[k] for k in want]
+        assert table.size == len(want)
+    unknown = np.array([3, 5], dtype=np.uint64)
+    probe = np.concatenate([np.array(want[:50], dtype=np.uint64), unknown])
+    assert whole.lookup(probe).tolist() == [freq[k] for k in want[:50]] + [0, 0]
+    # The parts are left as they were (a part may be reused).
+    assert sum(first.entries()[1]) == sum(int(v.sum()) for v in valid[:30])
+
+
+def test_sum_table_counts_like_a_dict():
+    """SumTable (pass 2's neighbour pairs): occurrences per key, and other tables' entries."""
+    import numpy as np
+
+    from policytrack.pipeline.analysis.ngram_table import SumTable
+
+    rng = np.random.default_rng(5)
+    docs = _documents(rng, 40, 2000)
+    want: dict[int, int] = {}
+    for d in docs:
+        for k in d.tolist():
+            want[k] = want.get(k, 0) + 1
+    table, part = SumTable(), SumTable()
+    for i, d in enumerate(docs):
+        (table if i % 2 else part).add(d)
+    table.absorb(*part.entries())
+    keys, counts = table.entries()
+    assert keys.tolist() == sorted(want)
+    assert counts.tolist() == [want[k] for k in sorted(want)]
 
 
 def test_a_clean_boundary_word_longer_than_the_candidate_marks_its_edge():
@@ -42,7 +87,6 @@ def test_a_clean_boundary_word_longer_than_the_candidate_marks_its_edge():
         counter = NgramCounter(2)
         for _ in range(2):
             counter.add("党中央乡村振兴")
-        counter.flush()
         stats = CandidateStats(
             counter, {2: np.array([key_of("乡村")], dtype=np.uint64)}, clean_left=clean_left
         )
