@@ -9,7 +9,10 @@ identical. 100× = 20 sources × 5 series = 5,200 documents.
 For each scale: a cold `build --jobs 1` (or `--jobs N`) with the baseline code (by default the commit where this
 branch left main, run from a `git archive` of it) and with this code, on identical copies of the
 raw store: wall time and the build process's peak RSS (wait4's ru_maxrss); the tables checked
-equal; then `terms SOURCE` for one source with each. A 1,000× figure is projected from the 10×
+equal; then `terms SOURCE` for one source with each. The build report's wall seconds per stage
+(parse, lexicon, analyse) are printed where the code records them, and this build's wall time
+without its lexicon stage beside the baseline's whole build (a baseline from before the lexicon,
+3a16d80, does no discovery or corpus-wide counting at all). A 1,000× figure is projected from the 10×
 and 100× builds. Last, `build --dask` on a local scheduler with 2 workers against `--jobs 2`.
 
     .venv/bin/python bench/scale_bench.py [--scales 10,100] [--baseline REV | --no-baseline]
@@ -183,6 +186,18 @@ def tables_equal(old: Path, new: Path, sources: list[str]) -> str:
     return "identical"
 
 
+def stage_seconds(data: Path) -> dict[str, float]:
+    """Wall seconds per build stage from the committed build report (empty for a build that
+    did not record them: the baseline's)."""
+    try:
+        processed = data / "processed"
+        gen = json.loads((processed / "CURRENT").read_text("utf-8"))["generation"]
+        report = json.loads((processed / gen / "build_report.json").read_text("utf-8"))
+    except (OSError, ValueError, KeyError):
+        return {}
+    return report.get("seconds") or {}
+
+
 def dask_cluster(root: Path, workers: int = 2):
     dask = str(Path(sys.executable).with_name("dask"))
     sched = root / "scheduler.json"
@@ -255,12 +270,18 @@ def main() -> None:
             jobs = ["--jobs", str(args.jobs)] if args.jobs > 1 else []
             build = measured(command(code, "-q", "build", "--data", str(data), *jobs), root)
             terms = measured(command(code, "terms", sources[0], "--data", str(data)), root)
-            row[label] = {"build": build, "terms": terms, "data": data}
+            stages = stage_seconds(data)
+            row[label] = {"build": build, "terms": terms, "data": data, "stages": stages}
             print(
                 f"  {label:<9} build {build[0]:7.1f} s wall {build[3]:7.1f} s CPU  peak "
                 f"{build[1]:6.0f} MB (exit {build[2]})  |  terms {sources[0]} {terms[0]:6.1f} s "
                 f"wall {terms[3]:6.1f} s CPU  peak {terms[1]:5.0f} MB (exit {terms[2]})  [{load()}]"
             )
+            if stages:
+                print(
+                    "            stages (wall): "
+                    + ", ".join(f"{k} {v:.1f} s" for k, v in stages.items())
+                )
         if "baseline" in row:
             b, n = row["baseline"]["build"], row["this"]["build"]
             t, u = row["baseline"]["terms"], row["this"]["terms"]
@@ -270,6 +291,14 @@ def main() -> None:
                 f"RSS ×{n[1] / b[1]:.2f}; terms CPU ×{u[3] / t[3]:.2f} (wall ×{u[0] / t[0]:.2f}), "
                 f"peak ×{u[1] / t[1]:.2f}; tables {same}"
             )
+            lexicon = row["this"]["stages"].get("lexicon")
+            if lexicon is not None:
+                # The lexicon stage (discovery and counting over the corpus) is work the
+                # baseline may not do at all: its time shown apart, never left out of the ratio.
+                print(
+                    f"  this without its lexicon stage ({lexicon:.1f} s): wall "
+                    f"×{(n[0] - lexicon) / b[0]:.2f} of the baseline's whole build"
+                )
         results[scale] = row
         for label in ("baseline", "this"):
             if label in row and scale != max(scales):

@@ -2,7 +2,7 @@
 
 Rules (docs/terms.md, "Counting"):
 - every entry is counted in every document, quoted or not, with one Aho–Corasick automaton
-  (pyahocorasick) over each unit's own text: never one scan per term;
+  (term_scan, compiled) over each unit's own text: never one scan per term;
 - `count` is the number of non-overlapping mentions, left to right (as `str.count`), including
   mentions that lie inside a longer lexicon entry: a researcher says 八项规定 is said in a report
   that says 中央八项规定;
@@ -20,10 +20,10 @@ Watch terms that are not in the lexicon are counted on the fly from the stored i
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from policytrack.pipeline.text.terms import marked_spans
@@ -41,10 +41,10 @@ class Tally:
 
 
 class Matcher:
-    """An Aho–Corasick automaton over the lexicon's entries."""
+    """The lexicon's entries as one automaton (term_scan.Automaton, compiled)."""
 
     def __init__(self, terms: Sequence[str], kinds: Sequence[str], watched: Iterable[str] = ()):
-        import ahocorasick
+        from policytrack.pipeline.analysis.term_scan import Automaton
 
         watched = set(watched)
         self.terms = list(terms)
@@ -52,95 +52,95 @@ class Matcher:
         self.lengths = [len(t) for t in self.terms]
         # 0: every mention; 1: quoted mentions only.
         self.mode = [int(len(t) < MIN_BARE and t not in watched) for t in self.terms]
-        self._auto = ahocorasick.Automaton()
-        for i, t in enumerate(self.terms):
-            if t:
-                self._auto.add_word(t, i)
         self._empty = not any(self.terms)
-        if not self._empty:
-            self._auto.make_automaton()
+        self._auto = Automaton(self.terms, self.mode)
 
     def count(self, units: Iterable[tuple[str, str]]) -> dict[int, Tally]:
-        """Entry index → tally over a document's (path, own text) units."""
-        out: dict[int, Tally] = {}
-        if self._empty:
-            return out
-        for path, text in units:
-            if not text:
-                continue
-            last_end: dict[int, int] = {}
-            accepted = []  # (start, -length, end, index)
-            spans = None
-            for end, i in self._auto.iter(text):
-                start = end - self.lengths[i] + 1
-                if last_end.get(i, -1) >= start:
-                    continue  # overlaps this entry's previous mention
-                mode = self.mode[i]
-                if spans is None:
-                    spans = _Spans(text)
-                inside = spans.inside(start, end + 1, mode)
-                if mode and not inside:
-                    continue
-                last_end[i] = end
-                accepted.append((start, -self.lengths[i], end, i, inside))
-            if not accepted:
-                continue
-            accepted.sort()
-            reach = -1
-            for _start, _neg, end, i, inside in accepted:
-                t = out.get(i)
-                if t is None:
-                    t = out[i] = Tally(paths=[])
-                t.count += 1
-                t.quoted += inside
-                if end > reach:
-                    t.own += 1  # not inside a longer (earlier-starting or same-start) mention
-                reach = max(reach, end)
-                if not t.paths or t.paths[-1] != path:
-                    t.paths.append(path)
-        for t in out.values():
-            t.paths = list(dict.fromkeys(t.paths))
-        return out
+        """Entry index → tally over a document's (path, own text) units (in the order of each
+        entry's first counted mention)."""
+        found = self.tallies(units)
+        if found is None:
+            return {}
+        touched, count, own, quoted, paths = found
+        return {
+            i: Tally(c, o, q, p)
+            for i, c, o, q, p in zip(
+                touched.tolist(), count.tolist(), own.tolist(), quoted.tolist(), paths, strict=True
+            )
+        }
+
+    def tallies(self, units: Iterable[tuple[str, str]]):
+        """`count` as arrays: (entries, counts, own, quoted, paths), or None without mentions."""
+        units = [(path, text) for path, text in units if text]
+        if self._empty or not units:
+            return None
+        texts = [text for _, text in units]
+        # One walk over the document: its units joined by code 0, which no entry holds.
+        joined = "\x00".join(texts).encode("utf-32-le", "surrogatepass")
+        codes = np.frombuffer(joined, dtype=np.uint32)
+        starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
+        ends, idx = self._auto.walk(codes)
+        if not len(ends):
+            return None
+        unit = np.searchsorted(starts, ends, side="right") - 1
+        spans = _unit_spans(texts, np.unique(unit).tolist())
+        touched, (count, own, quoted), pair_entry, pair_unit = self._auto.tally(
+            ends, idx, unit, starts, *spans
+        )
+        # Each entry's units, in order (the pairs come in unit order, one per entry and unit).
+        row = np.empty(len(self.terms), dtype=np.int64)
+        row[touched] = np.arange(len(touched))
+        names = [path for path, _ in units]
+        paths: list[list[str]] = [[] for _ in range(len(touched))]
+        for r, u in zip(row[pair_entry].tolist(), pair_unit.tolist(), strict=True):
+            paths[r].append(names[u])
+        if len(set(names)) < len(names):  # two units of one path: a path is listed once
+            paths = [list(dict.fromkeys(p)) for p in paths]
+        return touched, count, own, quoted, paths
 
 
-class _Spans:
-    """Quote and title spans of one text, for 'is this mention inside one' questions."""
-
-    def __init__(self, text: str):
-        quoted, titled = marked_spans(text)
-        # mode 0: inside quotes or 《》 (the `quoted` tally); 1: inside quotes
-        self.by_mode = (sorted(quoted + titled), sorted(quoted))
-
-    def inside(self, start: int, end: int, mode: int = 0) -> bool:
-        spans = self.by_mode[mode]
-        if not spans:
-            return False
-        k = bisect.bisect_right(spans, (start, float("inf")))
-        return any(s <= start and end <= e for s, e in spans[max(0, k - 3) : k])
+def _unit_spans(texts: list[str], with_mentions: list[int]):
+    """Quote spans of the units that have mentions, per mode (0: quotes and 《》, 1: quotes),
+    each as (starts, ends, per-unit offsets), sorted by (start, end) within a unit."""
+    found = {}
+    for u in with_mentions:
+        quoted, titled = marked_spans(texts[u])
+        found[u] = (sorted(quoted + titled), sorted(quoted))
+    out = []
+    for mode in (0, 1):
+        starts, ends, offsets = [], [], [0]
+        for u in range(len(texts)):
+            for s, e in found[u][mode] if u in found else ():
+                starts.append(s)
+                ends.append(e)
+            offsets.append(len(starts))
+        out.append((np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64),
+                    np.array(offsets, dtype=np.int64)))  # fmt: skip
+    return out
 
 
 def count_documents(
     matcher: Matcher, docs: Iterable[tuple[dict, list[tuple[str, str]]]]
 ) -> pd.DataFrame:
     """Terms rows (TERM_COLUMNS) for (document meta, units) pairs."""
-    rows = []
+    cols: dict[str, list] = {c: [] for c in TERM_COLUMNS}
+    terms, kinds = np.array(matcher.terms, dtype=object), np.array(matcher.kinds, dtype=object)
     for meta, units in docs:
-        for i, t in matcher.count(units).items():
-            rows.append(
-                (
-                    meta["source"],
-                    meta["series"],
-                    int(meta["year"]),
-                    meta["doc_id"],
-                    matcher.terms[i],
-                    matcher.kinds[i],
-                    t.count,
-                    t.own,
-                    t.quoted,
-                    t.paths,
-                )
-            )
-    out = pd.DataFrame(rows, columns=TERM_COLUMNS)
+        found = matcher.tallies(units)
+        if found is None:
+            continue
+        touched, count, own, quoted, paths = found
+        n = len(touched)
+        for col in ("source", "series", "doc_id"):
+            cols[col] += [meta[col]] * n
+        cols["year"] += [int(meta["year"])] * n
+        cols["term"] += terms[touched].tolist()
+        cols["kind"] += kinds[touched].tolist()
+        cols["count"] += count.tolist()
+        cols["own"] += own.tolist()
+        cols["quoted"] += quoted.tolist()
+        cols["paths"] += paths
+    out = pd.DataFrame(cols, columns=TERM_COLUMNS)
     for col in ("year", "count", "own", "quoted"):
         out[col] = out[col].astype("int64")
     return out

@@ -15,6 +15,7 @@ Memory is bounded by the largest source: no step holds more than one source's ta
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -476,11 +477,22 @@ def _build(data_dir: Path, lock, *, watch, jobs, level, only, dask) -> BuildResu
     every = sources(data_dir)
     names = [s for s in every if s in only] if only else every
     runner = _runner(jobs, dask, data_dir)
+    # Wall seconds per stage, in the build report: where a nightly build spends its time.
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[stage] = round(now - clock, 2)
+        clock = now
+
     try:
         lock.phase("parse")
         parsed = _stage(
             runner, parse_source, [(data_dir, s, watch_terms) for s in names], "parsing"
         )
+        lap("parse")
         lock.phase("corpus")
         states = {s: SourceCache(data_dir, s).load_state([]) for s in every}
         context = corpus_stage(
@@ -489,9 +501,11 @@ def _build(data_dir: Path, lock, *, watch, jobs, level, only, dask) -> BuildResu
             watch_terms,
             runner=runner,
         )
+        lap("lexicon")
         lock.phase("analyse")
         args = [(data_dir, s, watch_terms, level, context) for s in names]
         analysed = _stage(runner, analyse_source, args, "aligning")
+        lap("analyse")
     finally:
         runner.close()
     notes = [n for s in (*parsed, *analysed) for n in s["notes"]]
@@ -511,6 +525,7 @@ def _build(data_dir: Path, lock, *, watch, jobs, level, only, dask) -> BuildResu
         "failures": [{"file": f, "reason": r} for f, r in failures],
         "parsed": sum(s["parsed"] for s in parsed),
         "aligned_sources": [s["source"] for s in analysed if s["aligned"]],
+        "seconds": seconds,
     }
     gen, committed = commit_build(data_dir, every, report, notes)
     return BuildResult(

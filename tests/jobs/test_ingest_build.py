@@ -10,6 +10,7 @@ import pytest
 
 from policytrack.pipeline.jobs.build import build
 from policytrack.pipeline.jobs.ingest import ingest
+from policytrack.pipeline.store import layout
 from policytrack.pipeline.store.rawstore import RawStore
 from policytrack.pipeline.store.tables import read_table
 from tests.support.documents import notice_docx, notice_html, notice_text
@@ -110,6 +111,10 @@ def test_build_tables_and_warm_rebuild(tmp_path):
         ["服务发展年", "quote", 1],
     ]
     assert list(t[t.term == "三大攻坚战"].paths.iloc[0]) == ["1.1"]
+    # The build report says where the time went, stage by stage.
+    seconds = layout.current(data / "processed").report["seconds"]
+    assert list(seconds) == ["parse", "lexicon", "analyse"]
+    assert all(isinstance(v, float) and v >= 0 for v in seconds.values())
 
     warm = build(data)
     assert (warm.parsed, warm.reused, warm.changed) == (0, 2, False)

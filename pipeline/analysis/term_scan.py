@@ -1,0 +1,261 @@
+"""The counting automaton (lexicon_count.Matcher): an Aho–Corasick automaton over the lexicon's
+entries whose walk and tally are compiled with Numba.
+
+Every entry is counted in every unit of every document, and a corpus yields a few hundred
+thousand mentions per source; taking each mention through Python (the automaton's iterator, then
+the rules of lexicon_count) cost more than finding it. Here a document's units are joined by
+code 0 (no entry holds it, so no mention crosses units) and walked once; the rules of
+lexicon_count's module docstring are then applied to the mentions in compiled code, and Python
+sees one tally per entry and document.
+
+The trie is built in Python (a few ten thousand nodes); its transitions are a hash table of
+(node << 21 | character) → child, with failure links and, per node, the entry it spells and the
+next node on its failure chain that spells one (`out`).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+
+import numpy as np
+from numba import njit
+
+_MIX = np.uint64(0xD6E8FEB86659FD93)
+_HIGH = np.uint64(32)
+_CHAR_BITS = np.uint64(21)  # a code point fits in 21 bits
+_MAX_LEN = 1 << 16  # sort key: (start << 16) | (_MAX_LEN - 1 - length)
+
+
+@njit(cache=True, nogil=True)
+def _child(keys, vals, node, c) -> int:
+    """The child of `node` by character `c`, or -1."""
+    key = (np.uint64(node) << _CHAR_BITS) | c
+    n = np.uint64(keys.shape[0])
+    s = np.int64((((key * _MIX) >> _HIGH) * n) >> _HIGH)
+    while vals[s] != 0:
+        if keys[s] == key:
+            return vals[s] - 1
+        s += 1
+        if s == keys.shape[0]:
+            s = 0
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _fill(keys, vals, edges, children) -> None:
+    n = np.uint64(keys.shape[0])
+    for i in range(edges.shape[0]):
+        key = edges[i]
+        s = np.int64((((key * _MIX) >> _HIGH) * n) >> _HIGH)
+        while vals[s] != 0:
+            s += 1
+            if s == keys.shape[0]:
+                s = 0
+        keys[s] = key
+        vals[s] = children[i] + 1
+
+
+@njit(cache=True, nogil=True)
+def _walk(codes, keys, vals, fail, word, out, ends, idx) -> int:
+    """Every (end position, entry) mention in `codes`, in order of end (at one end: longest
+    first); -1 when `ends` has no room for them all."""
+    state = 0
+    m = 0
+    for pos in range(codes.shape[0]):
+        c = codes[pos]
+        while True:
+            nxt = _child(keys, vals, state, c)
+            if nxt >= 0:
+                state = nxt
+                break
+            if state == 0:
+                break
+            state = fail[state]
+        t = state if word[state] >= 0 else out[state]
+        while t > 0:
+            if m == ends.shape[0]:
+                return -1
+            ends[m] = pos
+            idx[m] = word[t]
+            m += 1
+            t = out[t]
+    return m
+
+
+@njit(cache=True, nogil=True)
+def _inside(ss, se, lo, hi, start, end) -> bool:
+    """Is [start, end) inside one of the spans ss[lo:hi], se[lo:hi] (sorted by (start, end))?
+    As lexicon_count: only the last three spans that start at or before `start` are asked."""
+    k, top = lo, hi  # k: the first span starting after `start` (a binary search)
+    while k < top:
+        mid = (k + top) // 2
+        if ss[mid] <= start:
+            k = mid + 1
+        else:
+            top = mid
+    for j in range(max(lo, k - 3), k):  # noqa: SIM110 (a loop: Numba has no any(generator))
+        if ss[j] <= start and end <= se[j]:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _tally(
+    ends, idx, unit, unit_start, lengths, modes,
+    s0, e0, p0, s1, e1, p1,
+    last_end, last_unit, path_unit, count, own, quoted,
+    touched, pairs_entry, pairs_unit,
+):  # fmt: skip
+    """Apply lexicon_count's rules to one document's mentions (grouped by unit, in walk order):
+    per unit, an entry's mention overlapping its previous one is skipped, a quoted-only entry's
+    bare mention too; the rest, sorted by (start, longest first), count, count as `own` when not
+    inside an earlier longer mention, and as quoted when inside a quote (or 《》). Returns (entries
+    touched, in order of their first counted mention; (entry, unit) pairs, in order)."""
+    n = ends.shape[0]
+    n_touched = 0
+    n_pairs = 0
+    acc_key = np.empty(n, dtype=np.int64)
+    acc_at = np.empty(n, dtype=np.int64)
+    acc_in = np.empty(n, dtype=np.bool_)
+    a = 0
+    while a < n:
+        u = unit[a]
+        b = a
+        while b < n and unit[b] == u:
+            b += 1
+        base = unit_start[u]
+        k = 0
+        for m in range(a, b):
+            i = idx[m]
+            end = ends[m] - base
+            start = end - lengths[i] + 1
+            if last_unit[i] == u and last_end[i] >= start:
+                continue  # overlaps this entry's previous mention
+            if modes[i] == 0:
+                inside = _inside(s0, e0, p0[u], p0[u + 1], start, end + 1)
+            else:
+                inside = _inside(s1, e1, p1[u], p1[u + 1], start, end + 1)
+                if not inside:
+                    continue
+            last_unit[i] = u
+            last_end[i] = end
+            acc_key[k] = start * _MAX_LEN + (_MAX_LEN - 1 - lengths[i])
+            acc_at[k] = m
+            acc_in[k] = inside
+            k += 1
+        order = np.argsort(acc_key[:k], kind="mergesort")
+        reach = -1
+        for r in range(k):
+            q = order[r]
+            m = acc_at[q]
+            i = idx[m]
+            end = ends[m] - base
+            if count[i] == 0:
+                touched[n_touched] = i
+                n_touched += 1
+            count[i] += 1
+            if acc_in[q]:
+                quoted[i] += 1
+            if end > reach:
+                own[i] += 1
+            reach = max(reach, end)
+            if path_unit[i] != u:
+                path_unit[i] = u
+                pairs_entry[n_pairs] = i
+                pairs_unit[n_pairs] = u
+                n_pairs += 1
+        a = b
+    return n_touched, n_pairs
+
+
+class Automaton:
+    """The lexicon's entries as a compiled Aho–Corasick automaton (entry i: `terms[i]`; an
+    empty term is never matched; a term given twice matches as its last index)."""
+
+    def __init__(self, terms: Sequence[str], modes: Sequence[int]):
+        children: list[dict[int, int]] = [{}]
+        word = [-1]
+        for i, t in enumerate(terms):
+            if not t:
+                continue
+            node = 0
+            for ch in t:
+                nxt = children[node].get(ord(ch))
+                if nxt is None:
+                    nxt = len(children)
+                    children[node][ord(ch)] = nxt
+                    children.append({})
+                    word.append(-1)
+                node = nxt
+            word[node] = i
+        size = len(children)
+        fail = [0] * size
+        out = [0] * size  # the next node on the failure chain that spells an entry (0: none)
+        queue = deque(children[0].values())
+        while queue:
+            u = queue.popleft()
+            for c, v in children[u].items():
+                f = fail[u]
+                while f and c not in children[f]:
+                    f = fail[f]
+                g = children[f].get(c, 0) if u else 0
+                fail[v] = g if g != v else 0
+                out[v] = fail[v] if word[fail[v]] >= 0 else out[fail[v]]
+                queue.append(v)
+        edges = [(u << 21) | c for u in range(size) for c in children[u]]
+        kids = [v for u in range(size) for v in children[u].values()]
+        slots = max(16, int(len(edges) / 0.5) + 1)
+        self._keys = np.zeros(slots, dtype=np.uint64)
+        self._vals = np.zeros(slots, dtype=np.int64)
+        _fill(self._keys, self._vals, np.array(edges, dtype=np.uint64),
+              np.array(kids, dtype=np.int64))  # fmt: skip
+        self._fail = np.array(fail, dtype=np.int64)
+        self._word = np.array(word, dtype=np.int64)
+        self._out = np.array(out, dtype=np.int64)
+        self.lengths = np.array([len(t) for t in terms], dtype=np.int64)
+        self.modes = np.array(modes, dtype=np.int64)
+        n = len(terms)
+        self._last_end = np.zeros(n, dtype=np.int64)
+        self._last_unit = np.full(n, -1, dtype=np.int64)
+        self._path_unit = np.full(n, -1, dtype=np.int64)
+        self._count = np.zeros(n, dtype=np.int64)
+        self._own = np.zeros(n, dtype=np.int64)
+        self._quoted = np.zeros(n, dtype=np.int64)
+
+    def walk(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(end positions, entries) of every mention in `codes` (uint32 code points)."""
+        room = len(codes) // 4 + 64
+        while True:
+            ends = np.empty(room, dtype=np.int64)
+            idx = np.empty(room, dtype=np.int64)
+            m = _walk(codes, self._keys, self._vals, self._fail, self._word, self._out, ends, idx)
+            if m >= 0:
+                return ends[:m], idx[:m]
+            room *= 4
+
+    def tally(self, ends, idx, unit, unit_start, spans0, spans1):
+        """Counts of one document's mentions (`unit`: each mention's unit; spansK: (starts, ends,
+        per-unit offsets) of the quote spans of mode K). Returns (entries in order of their first
+        counted mention, their count, own and quoted, and the (entry, unit) pairs in order)."""
+        n = len(ends)
+        touched = np.empty(n, dtype=np.int64)
+        pairs_entry = np.empty(n, dtype=np.int64)
+        pairs_unit = np.empty(n, dtype=np.int64)
+        # Per-entry state is reset for the entries this document touched only (below), so a
+        # document costs its mentions, not the lexicon's size.
+        self._last_unit[idx] = -1
+        self._path_unit[idx] = -1
+        t, p = _tally(ends, idx, unit, unit_start, self.lengths, self.modes, *spans0, *spans1,
+                      self._last_end, self._last_unit, self._path_unit, self._count, self._own,
+                      self._quoted, touched, pairs_entry, pairs_unit)  # fmt: skip
+        touched = touched[:t]
+        counts = (
+            self._count[touched].copy(),
+            self._own[touched].copy(),
+            self._quoted[touched].copy(),
+        )
+        self._count[touched] = 0
+        self._own[touched] = 0
+        self._quoted[touched] = 0
+        return touched, counts, pairs_entry[:p], pairs_unit[:p]
