@@ -160,6 +160,15 @@ def code_tree(rev: str, root: Path) -> Path:
             check=True, capture_output=True,
         ).stdout  # fmt: skip
         subprocess.run(["tar", "-x", "-C", str(pkg)], input=archive, check=True)
+        if (pkg / "pipeline" / "analysis" / "warm.py").exists():
+            # The install step of that code (`make venv`): compile its Numba loops into the
+            # tree's cache, so no timed run pays for compiling.
+            warm = "from policytrack.pipeline.analysis.warm import warm; warm()"
+            subprocess.run(
+                [sys.executable, "-c", f"import sys; {DROP_EDITABLE}; "
+                 f"sys.path.insert(0, {str(tree)!r}); {warm}"],
+                check=True, cwd=tree,
+            )  # fmt: skip
     return tree
 
 

@@ -44,8 +44,10 @@ class Matcher:
     """The lexicon's entries as one automaton (term_scan.Automaton, compiled)."""
 
     def __init__(self, terms: Sequence[str], kinds: Sequence[str], watched: Iterable[str] = ()):
+        from policytrack.pipeline.analysis import warm
         from policytrack.pipeline.analysis.term_scan import Automaton
 
+        warm.ready()
         watched = set(watched)
         self.terms = list(terms)
         self.kinds = list(kinds)

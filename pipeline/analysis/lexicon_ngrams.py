@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from policytrack.pipeline.analysis import candidate_scan
+from policytrack.pipeline.analysis import candidate_scan, warm
 from policytrack.pipeline.analysis.ngram_table import CountTable, SumTable
 
 _RUN = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]+")
@@ -75,6 +75,7 @@ class NgramCounter:
     """Pass 1: total count and document frequency of every n-gram, by length."""
 
     def __init__(self, max_len: int):
+        warm.ready()
         self.max_n = max_len  # pass 2 and cohesion look up lengths 1 … max_len, no longer
         self.tables = {n: CountTable() for n in range(1, self.max_n + 1)}
         self.total = 0  # characters seen (the PMI denominator)
@@ -143,6 +144,7 @@ class CandidateStats:
     ):
         """`clean_left`/`clean_right`: words that mark a clean boundary when they stand just
         before/after a mention; such a neighbour counts as a distinct context, like punctuation."""
+        warm.ready()  # (a worker's counter comes unpickled: this is its first compiled object)
         self.counter = counter
         self._clean = tuple(
             {a: _KeyIndex(k) for a, k in _keys_by_len(words).items()}
