@@ -30,6 +30,7 @@ from policytrack.pipeline.text.terms import marked_spans
 
 TERM_COLUMNS = ["source", "series", "year", "doc_id", "term", "kind", "count", "own", "quoted", "paths"]  # fmt: skip
 MIN_BARE = 3  # shorter entries count only quoted mentions unless watched
+SEPARATOR = 0x110000  # between a document's units in the automaton's walk: not a code point
 
 
 @dataclass
@@ -77,10 +78,12 @@ class Matcher:
         if self._empty or not units:
             return None
         texts = [text for _, text in units]
-        # One walk over the document: its units joined by code 0, which no entry holds.
+        # One walk over the document: its units joined by a code past Unicode's last, which no
+        # text or entry holds, so no mention crosses units.
         joined = "\x00".join(texts).encode("utf-32-le", "surrogatepass")
-        codes = np.frombuffer(joined, dtype=np.uint32)
+        codes = np.frombuffer(bytearray(joined), dtype=np.uint32)
         starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
+        codes[starts[1:] - 1] = SEPARATOR
         ends, idx = self._auto.walk(codes)
         if not len(ends):
             return None

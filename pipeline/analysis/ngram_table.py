@@ -69,6 +69,8 @@ def _add_counts(tab, keys, freq, df) -> int:
     """Add (key, count, document frequency) rows of another table; returns the new keys."""
     new = 0
     for i in range(keys.shape[0]):
+        if freq[i] == 0:
+            continue  # a count of 0 would leave a slot that reads as empty
         k = keys[i]
         s = _slot(tab, k)
         if tab[s, 1] == 0:
@@ -97,6 +99,8 @@ def _add_each(tab, keys) -> int:
 def _add_sums(tab, keys, counts) -> int:
     new = 0
     for i in range(keys.shape[0]):
+        if counts[i] == 0:
+            continue  # a count of 0 would leave a slot that reads as empty
         s = _slot(tab, keys[i])
         if tab[s, 1] == 0:
             tab[s, 0] = keys[i]

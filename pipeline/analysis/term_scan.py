@@ -3,10 +3,10 @@ entries whose walk and tally are compiled with Numba.
 
 Every entry is counted in every unit of every document, and a corpus yields a few hundred
 thousand mentions per source; taking each mention through Python (the automaton's iterator, then
-the rules of lexicon_count) cost more than finding it. Here a document's units are joined by
-code 0 (no entry holds it, so no mention crosses units) and walked once; the rules of
-lexicon_count's module docstring are then applied to the mentions in compiled code, and Python
-sees one tally per entry and document.
+the rules of lexicon_count) cost more than finding it. Here a document's units are joined by a
+code past Unicode's last (no text or entry holds it, so no mention crosses units) and walked
+once; the rules of lexicon_count's module docstring are then applied to the mentions in compiled
+code, and Python sees one tally per entry and document.
 
 The trie is built in Python (a few ten thousand nodes); its transitions are a hash table of
 (node << 21 | character) → child, with failure links and, per node, the entry it spells and the
@@ -24,7 +24,6 @@ from numba import njit
 _MIX = np.uint64(0xD6E8FEB86659FD93)
 _HIGH = np.uint64(32)
 _CHAR_BITS = np.uint64(21)  # a code point fits in 21 bits
-_MAX_LEN = 1 << 16  # sort key: (start << 16) | (_MAX_LEN - 1 - length)
 
 
 @njit(cache=True, nogil=True)
@@ -102,7 +101,7 @@ def _inside(ss, se, lo, hi, start, end) -> bool:
 
 @njit(cache=True, nogil=True)
 def _tally(
-    ends, idx, unit, unit_start, lengths, modes,
+    ends, idx, unit, unit_start, lengths, longest, modes,
     s0, e0, p0, s1, e1, p1,
     last_end, last_unit, path_unit, count, own, quoted,
     touched, pairs_entry, pairs_unit,
@@ -140,7 +139,7 @@ def _tally(
                     continue
             last_unit[i] = u
             last_end[i] = end
-            acc_key[k] = start * _MAX_LEN + (_MAX_LEN - 1 - lengths[i])
+            acc_key[k] = start * (longest + 1) + (longest - lengths[i])  # start, longest first
             acc_at[k] = m
             acc_in[k] = inside
             k += 1
@@ -214,14 +213,8 @@ class Automaton:
         self._word = np.array(word, dtype=np.int64)
         self._out = np.array(out, dtype=np.int64)
         self.lengths = np.array([len(t) for t in terms], dtype=np.int64)
+        self.longest = int(self.lengths.max()) if len(terms) else 0
         self.modes = np.array(modes, dtype=np.int64)
-        n = len(terms)
-        self._last_end = np.zeros(n, dtype=np.int64)
-        self._last_unit = np.full(n, -1, dtype=np.int64)
-        self._path_unit = np.full(n, -1, dtype=np.int64)
-        self._count = np.zeros(n, dtype=np.int64)
-        self._own = np.zeros(n, dtype=np.int64)
-        self._quoted = np.zeros(n, dtype=np.int64)
 
     def walk(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(end positions, entries) of every mention in `codes` (uint32 code points)."""
@@ -238,24 +231,21 @@ class Automaton:
         """Counts of one document's mentions (`unit`: each mention's unit; spansK: (starts, ends,
         per-unit offsets) of the quote spans of mode K). Returns (entries in order of their first
         counted mention, their count, own and quoted, and the (entry, unit) pairs in order)."""
-        n = len(ends)
+        n, size = len(ends), len(self.lengths)
         touched = np.empty(n, dtype=np.int64)
         pairs_entry = np.empty(n, dtype=np.int64)
         pairs_unit = np.empty(n, dtype=np.int64)
-        # Per-entry state is reset for the entries this document touched only (below), so a
-        # document costs its mentions, not the lexicon's size.
-        self._last_unit[idx] = -1
-        self._path_unit[idx] = -1
-        t, p = _tally(ends, idx, unit, unit_start, self.lengths, self.modes, *spans0, *spans1,
-                      self._last_end, self._last_unit, self._path_unit, self._count, self._own,
-                      self._quoted, touched, pairs_entry, pairs_unit)  # fmt: skip
+        # Per-entry working state of this call only (one Matcher may count in several threads).
+        last_end = np.zeros(size, dtype=np.int64)
+        last_unit, path_unit = np.full(size, -1, dtype=np.int64), np.full(size, -1, dtype=np.int64)
+        count, own, quoted = (np.zeros(size, dtype=np.int64) for _ in range(3))
+        t, p = _tally(ends, idx, unit, unit_start, self.lengths, self.longest, self.modes,
+                      *spans0, *spans1, last_end, last_unit, path_unit, count, own, quoted,
+                      touched, pairs_entry, pairs_unit)  # fmt: skip
         touched = touched[:t]
-        counts = (
-            self._count[touched].copy(),
-            self._own[touched].copy(),
-            self._quoted[touched].copy(),
+        return (
+            touched,
+            (count[touched], own[touched], quoted[touched]),
+            pairs_entry[:p],
+            pairs_unit[:p],
         )
-        self._count[touched] = 0
-        self._own[touched] = 0
-        self._quoted[touched] = 0
-        return touched, counts, pairs_entry[:p], pairs_unit[:p]

@@ -18,20 +18,31 @@ from __future__ import annotations
 
 import gc
 import pickle
+import threading
 import time
 
-_loaded = False
+_lock = threading.RLock()
+_state = "cold"  # → "loading" (in the thread running warm) → "ready"
 
 
 def ready() -> None:
-    """Load every compiled loop (≈ 0.3 s from the cache), once per process, then gc.freeze."""
-    global _loaded
-    if _loaded:
+    """Load every compiled loop (≈ 0.3 s from the cache), once per process, then gc.freeze.
+    Other threads wait for the first; a failed load is tried again by the next call."""
+    global _state
+    if _state == "ready":
         return
-    _loaded = True  # before warm(): its own counters and matcher call here
-    warm()
-    gc.collect()  # what is garbage now is not frozen with the rest
-    gc.freeze()
+    with _lock:
+        if _state != "cold":  # ready, or loading in this thread: warm()'s own objects
+            return
+        _state = "loading"
+        try:
+            warm()
+        except BaseException:
+            _state = "cold"
+            raise
+        gc.collect()  # what is garbage now is not frozen with the rest
+        gc.freeze()
+        _state = "ready"
 
 
 def warm() -> float:

@@ -100,3 +100,39 @@ def test_no_mention_crosses_units_and_empty_units_are_skipped():
     assert m.count([("1", "改革"), ("2", ""), ("3", "开放")]) == {}
     got = m.count([("1", ""), ("2", "改革开放"), ("3", "改革开放改革开放")])
     assert (got[0].count, got[0].paths) == (3, ["2", "3"])
+
+
+def test_an_entry_holding_a_nul_matches_inside_a_unit_only():
+    """Units are walked joined by a separator that is no code point: even an entry with \\x00 in
+    it (a watch term is taken as typed) never spans two units."""
+    m = Matcher(["改革\x00开放", "开放"], ["watch", "watch"], watched=["改革\x00开放", "开放"])
+    assert list(m.count([("1", "改革"), ("2", "开放")])) == [1]
+    assert m.count([("1", "改革\x00开放")])[0].count == 1
+
+
+def test_an_entry_longer_than_any_sort_key_width_is_still_ordered_by_start():
+    """Mentions are taken by start, longest first, whatever the lengths (a watch term may be
+    long): 70,000 characters."""
+    long = "b" + "a" * 69_999
+    m = Matcher([long, "xba"], ["watch", "watch"], watched=[long, "xba"])
+    got = m.count([("p", "x" + long)])
+    assert [(i, t.count, t.own) for i, t in got.items()] == [(1, 1, 1), (0, 1, 1)]
+
+
+def test_one_matcher_counts_in_several_threads_at_once():
+    """The compiled loops release the GIL; a Matcher keeps no state between calls, so threads
+    sharing one get the counts one thread gets."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = random.Random(3)
+    terms = ["改革开放", "开放", "改革", "国家发展"]
+    m = Matcher(terms, ["phrase"] * 4, watched=terms)
+    docs = [[(f"{k}", random_text(rng, terms) * 200) for k in range(3)] for _ in range(8)]
+
+    def tallies(units):
+        return {i: (t.count, t.own, t.quoted, t.paths) for i, t in m.count(units).items()}
+
+    want = [tallies(units) for units in docs]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(5):
+            assert list(pool.map(tallies, docs)) == want
