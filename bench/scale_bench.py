@@ -321,8 +321,9 @@ def main() -> None:
         rss_slope = (rb - ra) / (db - da)
         print(f"\nprojected 1,000× ({target} documents, {target // 52 // SERIES_PER_SOURCE} sources): "
               f"build ≈ {(wb + per_doc * (target - db)) / 60:.0f} CPU min (one core), "
-              f"peak ≈ {rb + rss_slope * (target - db):.0f} MB (the largest source does not grow; "
-              f"{rss_slope * 1000:.1f} MB per 1,000 more documents)")  # fmt: skip
+              f"peak ≤ {rb + rss_slope * (target - db):.0f} MB (an upper bound: the 10×→100× "
+              f"growth, {rss_slope * 1000:.1f} MB per 1,000 more documents, carried on linearly; "
+              f"the build holds one source at a time and the largest does not grow)")  # fmt: skip
     if not args.no_dask:
         scale = args.dask_scale
         raw, sources = make_corpus(scale, root)
