@@ -7,8 +7,8 @@ compiled code costs one probe per window, where NumPy needed a dozen whole-array
 length and document.
 
 The candidate table: rows of two uint64, the key and (length << 32) | (index + 1), 0 when empty;
-a window matches a row with its key and its length. Keys are the polynomial hashes of
-lexicon_ngrams (`key = key * B + code`, from 0), rolled here the same way.
+a window matches a row with its key and its length (so it has its own probe, not ngram_table's).
+Keys are rolled here as ngram_table defines them (`key = key * KEY_BASE + code`, from 0).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-_MIX = np.uint64(0xD6E8FEB86659FD93)
-_B = np.uint64(0x9E3779B97F4A7C15)
+from policytrack.pipeline.analysis.ngram_table import KEY_BASE, MIX
+
 _HIGH = np.uint64(32)
 _LOW = np.uint64(0xFFFFFFFF)
 _TAG = np.uint64(21)  # a pair is (candidate << 21) | neighbour code
@@ -28,7 +28,7 @@ _ZERO, _NINE = np.uint64(48), np.uint64(57)
 def _probe(tab, shift, key, n) -> int:
     """The row index of candidate (key, length n), or -1."""
     mask = np.int64(tab.shape[0] - 1)
-    s = np.int64((key * _MIX) >> shift)
+    s = np.int64((key * MIX) >> shift)
     while tab[s, 1] != 0:
         if tab[s, 0] == key and (tab[s, 1] >> _HIGH) == n:
             return np.int64(tab[s, 1] & _LOW) - 1
@@ -40,7 +40,7 @@ def _probe(tab, shift, key, n) -> int:
 def _fill(tab, shift, keys, lengths, first) -> None:
     mask = np.int64(tab.shape[0] - 1)
     for i in range(keys.shape[0]):
-        s = np.int64((keys[i] * _MIX) >> shift)
+        s = np.int64((keys[i] * MIX) >> shift)
         while tab[s, 1] != 0:
             s = (s + np.int64(1)) & mask
         tab[s, 0] = keys[i]
@@ -96,7 +96,7 @@ def scan(
             c = codes[end - 1]
             if c == 0:
                 break
-            key = key * _B + c
+            key = key * KEY_BASE + c
             if n < min_n:
                 continue
             j = _probe(tab, shift, key, n)

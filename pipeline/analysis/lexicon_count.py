@@ -52,7 +52,6 @@ class Matcher:
         watched = set(watched)
         self.terms = list(terms)
         self.kinds = list(kinds)
-        self.lengths = [len(t) for t in self.terms]
         # 0: every mention; 1: quoted mentions only.
         self.mode = [int(len(t) < MIN_BARE and t not in watched) for t in self.terms]
         self._empty = not any(self.terms)

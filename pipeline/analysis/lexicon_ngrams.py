@@ -29,10 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from policytrack.pipeline.analysis import candidate_scan, warm
-from policytrack.pipeline.analysis.ngram_table import CountTable, SumTable
+from policytrack.pipeline.analysis.ngram_table import KEY_BASE, MIX, CountTable, SumTable
 
 _RUN = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]+")
-_B = np.uint64(0x9E3779B97F4A7C15)  # odd: invertible mod 2^64
 _MASK = (1 << 64) - 1
 BOUNDARY = 0  # the separator code between runs
 
@@ -49,7 +48,7 @@ def encode(text: str) -> np.ndarray:
 def key_of(s: str) -> int:
     """The 64-bit key of a string (the same polynomial hash the tables use)."""
     k = 0
-    b = int(_B)
+    b = int(KEY_BASE)
     for ch in s:
         k = (k * b + ord(ch)) & _MASK
     return k
@@ -66,7 +65,7 @@ def _windows(codes: np.ndarray, max_n: int):
             m = len(codes) - n + 1
             if m <= 0:
                 return
-            key = key[:m] * _B + codes[n - 1 : n - 1 + m]
+            key = key[:m] * KEY_BASE + codes[n - 1 : n - 1 + m]
             valid = (csep[n : n + m] - csep[:m]) == 0
             yield n, key, valid
 
@@ -151,9 +150,7 @@ class CandidateStats:
             for words in (clean_left, clean_right)
         )
         self.lengths = sorted(n for n, k in candidates.items() if len(k))
-        # Windows as long as the longest candidate or clean-boundary word: a boundary word
-        # longer than a candidate still marks its edge.
-        self._longest = max([*self.lengths[-1:], *(max(by) for by in self._clean if by)], default=0)
+        self._clean_longest = max((max(by) for by in self._clean if by), default=0)
         self.keys = {n: np.sort(candidates[n]) for n in self.lengths}
         self.offset = {}
         total = 0
@@ -278,9 +275,9 @@ class CandidateStats:
         codes = encode(text)
         if len(codes) == 0 or not self.lengths:
             return doc_no
-        windows = list(_windows(codes, self._longest))
-        by_len = {n: keys for n, keys, _ in windows}
-        # Where a clean-boundary word ends (left) or starts (right), once per document:
+        # Where a clean-boundary word ends (left) or starts (right), once per document (a
+        # boundary word longer than any candidate still marks its edge):
+        by_len = {n: keys for n, keys, _ in _windows(codes, self._clean_longest)}
         clean_end, clean_start = self._clean_marks(by_len, len(codes))
         room = len(codes) * len(self.lengths)  # at most one mention per position and length
         left, right = np.empty(room, dtype=np.uint64), np.empty(room, dtype=np.uint64)
@@ -293,12 +290,15 @@ class CandidateStats:
         if occ:
             self._neighbours[0].add(left[:occ])
             self._neighbours[1].add(right[:occ])
+        if not firsts:
+            return doc_no
+        # Candidates seen for the first time: their strings, and cohesion from the windows of
+        # every length up to theirs (made only for such documents: mostly the first ones).
+        by_len = {n: keys for n, keys, _ in _windows(codes, self.lengths[-1])}
         first_j, first_pos = first_j[:firsts], first_pos[:firsts]
-        found = []
-        for n in np.unique(self.length[first_j]).tolist():
-            at = np.nonzero(self.length[first_j] == n)[0]
-            found.append((n, first_j[at], first_pos[at]))
-        for n, idx, pos in found:
+        lengths = self.length[first_j]
+        for n in np.unique(lengths).tolist():
+            idx, pos = first_j[lengths == n], first_pos[lengths == n]
             joined = _decode(codes[pos[:, None] + np.arange(n)].ravel())  # one decode, n per string
             for j, at in zip(idx.tolist(), range(0, len(joined), n), strict=True):
                 self.strings[j] = joined[at : at + n]
@@ -344,9 +344,6 @@ class CandidateStats:
         )
 
 
-_MIX = np.uint64(0xD6E8FEB86659FD93)  # odd: spreads the keys over the high bits
-
-
 class _KeyIndex:
     """Where a document's windows are in a sorted key table: a slot table (one gather per
     window, ~16 slots per key) instead of a binary search; the few slots two keys share fall
@@ -362,7 +359,7 @@ class _KeyIndex:
         self._table[np.bincount(slot, minlength=1 << bits) > 1] = -2  # shared
 
     def _slot(self, keys: np.ndarray) -> np.ndarray:
-        return ((keys * _MIX) >> self._shift).astype(np.intp)
+        return ((keys * MIX) >> self._shift).astype(np.intp)
 
     def find(
         self, keys: np.ndarray, valid: np.ndarray | None = None

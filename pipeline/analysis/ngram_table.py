@@ -21,7 +21,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-_MIX = np.uint64(0xD6E8FEB86659FD93)  # odd: spreads the keys over the high bits
+# An n-gram's key: key = key * KEY_BASE + code over its characters, from 0 (lexicon_ngrams rolls
+# it in NumPy, candidate_scan in compiled code).
+KEY_BASE = np.uint64(0x9E3779B97F4A7C15)  # odd: invertible mod 2^64
+MIX = np.uint64(0xD6E8FEB86659FD93)  # odd: spreads the keys over the high bits
 _LOW = np.uint64(0xFFFFFFFF)
 _HIGH = np.uint64(32)
 MIN_SLOTS = 256
@@ -29,11 +32,12 @@ MAX_LOAD = 0.75  # linear probing: ~2.5 probes to find a key at this load
 
 
 @njit(cache=True, nogil=True)
-def _slot(tab: np.ndarray, key: np.uint64) -> int:
-    """The slot of `key`: where it is, or the empty slot where it would go."""
+def slot(tab: np.ndarray, key: np.uint64) -> int:
+    """The slot of `key` in a table of rows (key, value, …) whose value 0 marks an empty slot:
+    where it is, or the empty slot where it would go (term_scan's transitions use it too)."""
     n = np.uint64(tab.shape[0])  # < 2^32 slots
     # (uint64 mixed with int64 is float64 in Numba: every step stays unsigned, then int64)
-    s = np.int64((((key * _MIX) >> _HIGH) * n) >> _HIGH)
+    s = np.int64((((key * MIX) >> _HIGH) * n) >> _HIGH)
     while tab[s, 1] != 0 and tab[s, 0] != key:
         s += 1
         if s == tab.shape[0]:
@@ -50,7 +54,7 @@ def _add_doc(tab, keys, valid, mark) -> int:
         if not valid[i]:
             continue
         k = keys[i]
-        s = _slot(tab, k)
+        s = slot(tab, k)
         if tab[s, 1] == 0:
             tab[s, 0] = k
             tab[s, 1] = one
@@ -72,7 +76,7 @@ def _add_counts(tab, keys, freq, df) -> int:
         if freq[i] == 0:
             continue  # a count of 0 would leave a slot that reads as empty
         k = keys[i]
-        s = _slot(tab, k)
+        s = slot(tab, k)
         if tab[s, 1] == 0:
             tab[s, 0] = k
             new += 1
@@ -87,7 +91,7 @@ def _add_each(tab, keys) -> int:
     new = 0
     one = np.uint64(1)
     for i in range(keys.shape[0]):
-        s = _slot(tab, keys[i])
+        s = slot(tab, keys[i])
         if tab[s, 1] == 0:
             tab[s, 0] = keys[i]
             new += 1
@@ -101,7 +105,7 @@ def _add_sums(tab, keys, counts) -> int:
     for i in range(keys.shape[0]):
         if counts[i] == 0:
             continue  # a count of 0 would leave a slot that reads as empty
-        s = _slot(tab, keys[i])
+        s = slot(tab, keys[i])
         if tab[s, 1] == 0:
             tab[s, 0] = keys[i]
             new += 1
@@ -112,14 +116,14 @@ def _add_sums(tab, keys, counts) -> int:
 @njit(cache=True, nogil=True)
 def _lookup(tab, keys, out) -> None:
     for i in range(keys.shape[0]):
-        out[i] = tab[_slot(tab, keys[i]), 1]
+        out[i] = tab[slot(tab, keys[i]), 1]
 
 
 @njit(cache=True, nogil=True)
 def _rehash(old, tab) -> None:
     for r in range(old.shape[0]):
         if old[r, 1] != 0:
-            s = _slot(tab, old[r, 0])
+            s = slot(tab, old[r, 0])
             for c in range(old.shape[1]):
                 tab[s, c] = old[r, c]
 
@@ -154,6 +158,11 @@ class _Hashed:
         if _slots_for(self.size) < len(self._tab):
             self._resize(_slots_for(self.size))
 
+    def _rows(self) -> np.ndarray:
+        """The occupied rows, sorted by key."""
+        rows = self._tab[self._tab[:, 1] != 0]
+        return rows[np.argsort(rows[:, 0], kind="stable")]
+
     @property
     def nbytes(self) -> int:
         return self._tab.nbytes
@@ -173,8 +182,7 @@ class SumTable(_Hashed):
 
     def entries(self) -> tuple[np.ndarray, np.ndarray]:
         """(keys, counts), sorted by key."""
-        rows = self._tab[self._tab[:, 1] != 0]
-        rows = rows[np.argsort(rows[:, 0], kind="stable")]
+        rows = self._rows()
         return rows[:, 0].copy(), rows[:, 1].astype(np.int64)
 
 
@@ -203,8 +211,7 @@ class CountTable(_Hashed):
 
     def entries(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(keys, total counts, document frequencies), sorted by key."""
-        rows = self._tab[self._tab[:, 1] != 0]
-        rows = rows[np.argsort(rows[:, 0], kind="stable")]
+        rows = self._rows()
         return (
             rows[:, 0].copy(),
             rows[:, 1].astype(np.int64),

@@ -9,7 +9,7 @@ once; the rules of lexicon_count's module docstring are then applied to the ment
 code, and Python sees one tally per entry and document.
 
 The trie is built in Python (a few ten thousand nodes); its transitions are a hash table of
-(node << 21 | character) → child, with failure links and, per node, the entry it spells and the
+(node << 21 | character) → child (rows probed by ngram_table.slot), with failure links and, per node, the entry it spells and the
 next node on its failure chain that spells one (`out`).
 """
 
@@ -21,42 +21,27 @@ from collections.abc import Sequence
 import numpy as np
 from numba import njit
 
-_MIX = np.uint64(0xD6E8FEB86659FD93)
-_HIGH = np.uint64(32)
+from policytrack.pipeline.analysis.ngram_table import slot
+
 _CHAR_BITS = np.uint64(21)  # a code point fits in 21 bits
 
 
 @njit(cache=True, nogil=True)
-def _child(keys, vals, node, c) -> int:
+def _child(moves, node, c) -> int:
     """The child of `node` by character `c`, or -1."""
-    key = (np.uint64(node) << _CHAR_BITS) | c
-    n = np.uint64(keys.shape[0])
-    s = np.int64((((key * _MIX) >> _HIGH) * n) >> _HIGH)
-    while vals[s] != 0:
-        if keys[s] == key:
-            return vals[s] - 1
-        s += 1
-        if s == keys.shape[0]:
-            s = 0
-    return -1
+    return np.int64(moves[slot(moves, (np.uint64(node) << _CHAR_BITS) | c), 1]) - 1
 
 
 @njit(cache=True, nogil=True)
-def _fill(keys, vals, edges, children) -> None:
-    n = np.uint64(keys.shape[0])
+def _fill(moves, edges, children) -> None:
     for i in range(edges.shape[0]):
-        key = edges[i]
-        s = np.int64((((key * _MIX) >> _HIGH) * n) >> _HIGH)
-        while vals[s] != 0:
-            s += 1
-            if s == keys.shape[0]:
-                s = 0
-        keys[s] = key
-        vals[s] = children[i] + 1
+        s = slot(moves, edges[i])
+        moves[s, 0] = edges[i]
+        moves[s, 1] = children[i] + np.uint64(1)
 
 
 @njit(cache=True, nogil=True)
-def _walk(codes, keys, vals, fail, word, out, ends, idx) -> int:
+def _walk(codes, moves, fail, word, out, ends, idx) -> int:
     """Every (end position, entry) mention in `codes`, in order of end (at one end: longest
     first); -1 when `ends` has no room for them all."""
     state = 0
@@ -64,7 +49,7 @@ def _walk(codes, keys, vals, fail, word, out, ends, idx) -> int:
     for pos in range(codes.shape[0]):
         c = codes[pos]
         while True:
-            nxt = _child(keys, vals, state, c)
+            nxt = _child(moves, state, c)
             if nxt >= 0:
                 state = nxt
                 break
@@ -204,11 +189,9 @@ class Automaton:
                 queue.append(v)
         edges = [(u << 21) | c for u in range(size) for c in children[u]]
         kids = [v for u in range(size) for v in children[u].values()]
-        slots = max(16, int(len(edges) / 0.5) + 1)
-        self._keys = np.zeros(slots, dtype=np.uint64)
-        self._vals = np.zeros(slots, dtype=np.int64)
-        _fill(self._keys, self._vals, np.array(edges, dtype=np.uint64),
-              np.array(kids, dtype=np.int64))  # fmt: skip
+        # Rows (node << 21 | character, child + 1), at most half full: ngram_table's layout.
+        self._moves = np.zeros((max(16, 2 * len(edges) + 1), 2), dtype=np.uint64)
+        _fill(self._moves, np.array(edges, dtype=np.uint64), np.array(kids, dtype=np.uint64))
         self._fail = np.array(fail, dtype=np.int64)
         self._word = np.array(word, dtype=np.int64)
         self._out = np.array(out, dtype=np.int64)
@@ -222,7 +205,7 @@ class Automaton:
         while True:
             ends = np.empty(room, dtype=np.int64)
             idx = np.empty(room, dtype=np.int64)
-            m = _walk(codes, self._keys, self._vals, self._fail, self._word, self._out, ends, idx)
+            m = _walk(codes, self._moves, self._fail, self._word, self._out, ends, idx)
             if m >= 0:
                 return ends[:m], idx[:m]
             room *= 4
