@@ -118,7 +118,10 @@ def make_corpus(scale: int, root: Path) -> tuple[Path, list[str]]:
 def command(code: Path | None, *args: str) -> list[str]:
     if code is None:
         return [sys.executable, "-m", "policytrack.pipeline.cli", *args]
-    return [sys.executable, "-c", LAUNCH, str(code), *args]
+    # PYTHONPATH: every process started from the tree runs its sitecustomize (code_tree), pool
+    # workers included; the launcher's own drop reaches only the first process, and a forkserver
+    # imports the preloaded modules before it takes the parent's sys.path.
+    return ["env", f"PYTHONPATH={code}", sys.executable, "-c", LAUNCH, str(code), *args]
 
 
 # Peak RSS is read by a small launcher process, not by this one: Linux carries a process's
@@ -160,6 +163,8 @@ def code_tree(rev: str, root: Path) -> Path:
             check=True, capture_output=True,
         ).stdout  # fmt: skip
         subprocess.run(["tar", "-x", "-C", str(pkg)], input=archive, check=True)
+        # Imported at start-up by every interpreter with the tree on PYTHONPATH (`command`).
+        (tree / "sitecustomize.py").write_text(f"import sys\n{DROP_EDITABLE}\n")
         if (pkg / "pipeline" / "analysis" / "warm.py").exists():
             # The install step of that code (`make venv`): compile its Numba loops into the
             # tree's cache, so no timed run pays for compiling.
@@ -173,7 +178,8 @@ def code_tree(rev: str, root: Path) -> Path:
 
 
 def tables_equal(old: Path, new: Path, sources: list[str]) -> str:
-    """Compare the baseline's flat tables with this code's, one source at a time."""
+    """Compare the baseline's tables (flat files before the partitioned layout) with this
+    code's, one source at a time."""
     import pandas as pd
     import pyarrow.parquet as pq
 
@@ -182,9 +188,12 @@ def tables_equal(old: Path, new: Path, sources: list[str]) -> str:
 
     for name in TABLES:
         for source in sources:
-            a = pq.read_table(old / "processed" / f"{name}.parquet",
-                              filters=[("source", "=", source)]).to_pandas()  # fmt: skip
-            a = conform(a, name) if name != "documents" else a
+            flat = old / "processed" / f"{name}.parquet"
+            if flat.exists():
+                a = pq.read_table(flat, filters=[("source", "=", source)]).to_pandas()
+                a = conform(a, name) if name != "documents" else a
+            else:
+                a = read_table(old, name, source=source)
             b = read_table(new, name, source=source)
             drop = [c for c in ("recorded_at",) if c in a.columns]
             a, b = a.drop(columns=drop).reset_index(drop=True), b.drop(columns=drop)
