@@ -152,6 +152,20 @@ def _stronger(quoted: dict[str, str], term: str, kind: str) -> None:
         quoted[term] = kind
 
 
+def join_counts(parts: list[SourceCounts]) -> SourceCounts:
+    """Consecutive sources counted in turn into one counter, as one part: what
+    `Discovery.add_counts` makes of them one by one (quotes and documents in order)."""
+    quoted: dict[str, str] = {}
+    metas: list[tuple[str, str, int]] = []
+    for part in parts:
+        if part.counter is not parts[0].counter:
+            raise ValueError("join_counts: the parts were not counted into one counter")
+        for term, kind in part.quoted.items():
+            _stronger(quoted, term, kind)
+        metas += part.metas
+    return SourceCounts(parts[0].counter, quoted, metas)
+
+
 def count_ngrams(
     frames: SourceFrames, config: LexiconConfig | None = None, into: NgramCounter | None = None
 ) -> SourceCounts:
@@ -319,7 +333,7 @@ def select_phrases(
     mentions = stats.mentions[c]
     left, right = stats.entropies()
     strings = np.array(stats.strings, dtype=object)[c]
-    pmi = stats.pmi[c]
+    pmi = stats.cohesion()[c]
     numeric = stats.numeric[c] / np.maximum(mentions, 1)
     numbered = np.array([bool(s and _NUMBERED.match(s)) for s in strings])
     ent = np.where(numbered, right[c], np.minimum(left[c], right[c]))

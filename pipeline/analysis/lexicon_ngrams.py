@@ -11,8 +11,9 @@ never by the corpus text:
    recurrence filter and keeps, per candidate: its string, its mentions and its home series
    (the series that mentions it most: documents there, documents before its first mention),
    folded series by series, and counts of its distinct left and right neighbour characters (for
-   branching entropy). Cohesion (PMI) is looked up in the pass-1 tables. Memory: a few arrays
-   per candidate plus the distinct (candidate, neighbour) pairs.
+   branching entropy). Memory: a few arrays per candidate plus the distinct (candidate,
+   neighbour) pairs. Cohesion (PMI) is worked out once after pass 2, from the candidates'
+   strings and the pass-1 tables (`CandidateStats.cohesion`).
 
 Keys are hashes, so two different strings could share a key (about 1 in 10^12 at GWR scale);
 every phrase that survives is recounted from its string by the counting step, so a collision can
@@ -89,9 +90,13 @@ class NgramCounter:
 
     def absorb(self, other: NgramCounter) -> None:
         """Add another counter's counts (another source's documents): integer sums, so the
-        result is the same whatever way the corpus was split."""
-        for n, t in other.tables.items():
-            self.tables[n].absorb(t)
+        result is the same whatever way the corpus was split. `other` is left as it was."""
+        if self.docs == 0 and self.max_n == other.max_n:
+            # (the first part of a pool or Dask build: a copy of its tables, not a key at a time)
+            self.tables = {n: t.copy() for n, t in other.tables.items()}
+        else:
+            for n, t in other.tables.items():
+                self.tables[n].absorb(t)
         self.total += other.total
         self.docs += other.docs
 
@@ -101,11 +106,12 @@ class NgramCounter:
         """Keys of length n seen `min_count` times and in `min_docs` documents (or, within one
         document, `min_one_doc` times); the `cap` most frequent of them when `cap` > 0 (copied
         text makes every n-gram of the copied passages recurrent: the cap bounds pass 2)."""
-        keys, freq, df = self.tables[n].entries()
-        ok = np.nonzero((freq >= min_count) & ((df >= min_docs) | (freq >= min_one_doc)))[0]
-        if cap and len(ok) > cap:
-            ok = ok[np.argsort(-freq[ok], kind="stable")[:cap]]
-        return keys[ok]
+        keys, freq, df = self.tables[n].entries(
+            lambda f, d: (f >= min_count) & ((d >= min_docs) | (f >= min_one_doc))
+        )
+        if cap and len(keys) > cap:
+            keys = keys[np.argsort(-freq, kind="stable")[:cap]]  # ties: in key order
+        return keys
 
     def compact(self) -> None:
         """Size the tables to their keys, after the last document: pass 2 only looks up."""
@@ -126,9 +132,8 @@ class StatsPart:
     numeric: np.ndarray
     home: dict[str, np.ndarray]  # first_doc numbered within the part
     named: np.ndarray  # candidates the part saw …
-    strings: list[str | None]  # … their strings …
-    pmi: np.ndarray  # … and cohesion
-    neighbours: tuple  # ((keys, counts) left, (keys, counts) right)
+    strings: list[str | None]  # … and their strings
+    neighbours: tuple  # ((keys, counts) left, (keys, counts) right), in no order
 
 
 class CandidateStats:
@@ -136,13 +141,15 @@ class CandidateStats:
 
     def __init__(
         self,
-        counter: NgramCounter,
+        counter: NgramCounter | None,
         candidates: dict[int, np.ndarray],
         clean_left: Iterable[str] = (),
         clean_right: Iterable[str] = (),
     ):
-        """`clean_left`/`clean_right`: words that mark a clean boundary when they stand just
-        before/after a mention; such a neighbour counts as a distinct context, like punctuation."""
+        """`counter`: pass 1's, for `cohesion` (None in a part made elsewhere: the corpus'
+        statistics compute it). `clean_left`/`clean_right`: words that mark a clean boundary
+        when they stand just before/after a mention; such a neighbour counts as a distinct
+        context, like punctuation."""
         warm.ready()  # (a worker's counter comes unpickled: this is its first compiled object)
         self.counter = counter
         self._clean = tuple(
@@ -179,7 +186,6 @@ class CandidateStats:
         total = self.size
         self.strings: list[str | None] = [None] * total
         self._named = np.zeros(total, dtype=bool)  # strings[j] is set
-        self.pmi = np.full(total, np.inf)
         self.numeric = np.zeros(total, dtype=np.int64)  # mentions followed by a digit
         # What every mention updates, side by side (one cache line per mention, not four):
         # mentions over the whole corpus, the series' mentions and documents, the last document.
@@ -233,15 +239,14 @@ class CandidateStats:
             home=self.home,
             named=named,
             strings=[self.strings[j] for j in named],
-            pmi=self.pmi[named],
-            neighbours=tuple(p.entries() for p in self._neighbours),
+            neighbours=tuple(p.unordered() for p in self._neighbours),
         )
 
     def absorb(self, part: StatsPart) -> None:
         """Add the statistics of documents that come after these (the next source's): the same
         result as adding those documents here, one by one. Sums add; a candidate's home moves to
         the part's only where the part mentions it more (ties: the earlier series, as `_fold`);
-        its string and cohesion come from its first sighting."""
+        its string comes from its first sighting."""
         self._fold()  # the series of documents added here before, if any
         self._series = None
         self.mentions += part.mentions
@@ -254,7 +259,6 @@ class CandidateStats:
         new = ~self._named[part.named]
         for j, text in zip(part.named[new], np.array(part.strings, dtype=object)[new], strict=True):
             self.strings[j] = text
-        self.pmi[part.named[new]] = part.pmi[new]
         self._named[part.named] = True
         for pairs, (keys, counts) in zip(self._neighbours, part.neighbours, strict=True):
             pairs.absorb(keys, counts)
@@ -292,9 +296,7 @@ class CandidateStats:
             self._neighbours[1].add(right[:occ])
         if not firsts:
             return doc_no
-        # Candidates seen for the first time: their strings, and cohesion from the windows of
-        # every length up to theirs (made only for such documents: mostly the first ones).
-        by_len = {n: keys for n, keys, _ in _windows(codes, self.lengths[-1])}
+        # Candidates seen for the first time: their strings.
         first_j, first_pos = first_j[:firsts], first_pos[:firsts]
         lengths = self.length[first_j]
         for n in np.unique(lengths).tolist():
@@ -302,7 +304,6 @@ class CandidateStats:
             joined = _decode(codes[pos[:, None] + np.arange(n)].ravel())  # one decode, n per string
             for j, at in zip(idx.tolist(), range(0, len(joined), n), strict=True):
                 self.strings[j] = joined[at : at + n]
-            self.pmi[idx] = self._cohesion(by_len, pos, n)
         return doc_no
 
     def _clean_marks(
@@ -322,18 +323,38 @@ class CandidateStats:
             marks.append(out)
         return marks[0], marks[1]
 
-    def _cohesion(self, by_len: dict[int, np.ndarray], pos: np.ndarray, n: int) -> np.ndarray:
-        """min over split points of log(f(w)·T / (f(a)·f(b))) with pass-1 counts."""
+    def cohesion(self) -> np.ndarray:
+        """Per candidate, min over split points w = ab of log(f(w)·T / (f(a)·f(b))) with pass-1
+        counts (inf for a candidate pass 2 never saw). From the strings, once, after pass 2:
+        a part made elsewhere would otherwise work it out for every candidate it sees first,
+        every candidate in every part."""
+        out = np.full(self.size, np.inf)
         tables = self.counter.tables
-        fw = tables[n].lookup(by_len[n][pos]).astype(np.float64)
-        best = np.full(len(pos), np.inf)
-        for k in range(1, n):
-            fa = tables[k].lookup(by_len[k][pos]).astype(np.float64)
-            fb = tables[n - k].lookup(by_len[n - k][pos + k]).astype(np.float64)
-            with np.errstate(divide="ignore"):
-                v = np.log(np.maximum(fw, 1) * self.counter.total / np.maximum(fa * fb, 1))
-            best = np.minimum(best, v)
-        return best
+        for n in self.lengths:
+            idx = np.arange(self.offset[n], self.offset[n] + len(self.keys[n]))
+            idx = idx[self._named[idx]]
+            if not len(idx):
+                continue
+            text = "".join(self.strings[j] for j in idx.tolist())
+            codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+            codes = codes.reshape(len(idx), n)
+            with np.errstate(over="ignore"):
+                prefix = [np.zeros(len(idx), dtype=np.uint64)]  # prefix[k]: key of w[:k]
+                for k in range(n):
+                    prefix.append(prefix[-1] * KEY_BASE + codes[:, k])
+                fw = tables[n].lookup(prefix[n]).astype(np.float64)
+                best = np.full(len(idx), np.inf)
+                for k in range(1, n):
+                    suffix = np.zeros(len(idx), dtype=np.uint64)  # key of w[k:]
+                    for i in range(k, n):
+                        suffix = suffix * KEY_BASE + codes[:, i]
+                    fa = tables[k].lookup(prefix[k]).astype(np.float64)
+                    fb = tables[n - k].lookup(suffix).astype(np.float64)
+                    with np.errstate(divide="ignore"):
+                        v = np.log(np.maximum(fw, 1) * self.counter.total / np.maximum(fa * fb, 1))
+                    best = np.minimum(best, v)
+            out[idx] = best
+        return out
 
     def entropies(self) -> tuple[np.ndarray, np.ndarray]:
         """Left and right branching entropy (nats) per candidate; a run boundary counts as a

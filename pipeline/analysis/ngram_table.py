@@ -18,6 +18,8 @@ document in turn, and `entries` (sorted by key) does not depend on the order of 
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 from numba import njit
 
@@ -69,19 +71,21 @@ def _add_doc(tab, keys, valid, mark) -> int:
 
 
 @njit(cache=True, nogil=True)
-def _add_counts(tab, keys, freq, df) -> int:
-    """Add (key, count, document frequency) rows of another table; returns the new keys."""
+def _add_rows(tab, rows) -> int:
+    """Add another CountTable's occupied rows (key, count, frequency | mark); returns the new
+    keys."""
     new = 0
-    for i in range(keys.shape[0]):
-        if freq[i] == 0:
+    for i in range(rows.shape[0]):
+        if rows[i, 1] == 0:
             continue  # a count of 0 would leave a slot that reads as empty
-        k = keys[i]
+        k = rows[i, 0]
         s = slot(tab, k)
         if tab[s, 1] == 0:
             tab[s, 0] = k
             new += 1
-        tab[s, 1] += freq[i]
-        tab[s, 2] += df[i] << _HIGH  # the mark stays: the other table's documents are others
+        tab[s, 1] += rows[i, 1]
+        # Their frequency only: the mark stays, the other table's documents are others.
+        tab[s, 2] += (rows[i, 2] >> _HIGH) << _HIGH
     return new
 
 
@@ -158,9 +162,20 @@ class _Hashed:
         if _slots_for(self.size) < len(self._tab):
             self._resize(_slots_for(self.size))
 
+    def copy(self):
+        """The same counts in a table of its own."""
+        out = copy.copy(self)
+        out._tab = self._tab.copy()
+        return out
+
+    def _occupied(self) -> np.ndarray:
+        """The occupied rows, in slot order (which depends on the order of insertion: for sums
+        and StatsPart, where order does not matter and a sort would cost more than the rest)."""
+        return self._tab[self._tab[:, 1] != 0]
+
     def _rows(self) -> np.ndarray:
         """The occupied rows, sorted by key."""
-        rows = self._tab[self._tab[:, 1] != 0]
+        rows = self._occupied()
         return rows[np.argsort(rows[:, 0], kind="stable")]
 
     @property
@@ -185,9 +200,18 @@ class SumTable(_Hashed):
         rows = self._rows()
         return rows[:, 0].copy(), rows[:, 1].astype(np.int64)
 
+    def unordered(self) -> tuple[np.ndarray, np.ndarray]:
+        """(keys, counts) in no particular order: what `absorb` takes."""
+        rows = self._occupied()
+        return rows[:, 0].copy(), rows[:, 1].astype(np.int64)
+
 
 class CountTable(_Hashed):
-    """Total count and document frequency of each 64-bit key."""
+    """Total count and document frequency of each 64-bit key.
+
+    Pickled (a pool or Dask worker's part, pass 2's shared candidates) as the table itself: at
+    most twice its rows (the load stays over MAX_LOAD / 1.5 as it grows; compact after pass 1),
+    and unpickling is a copy, where sorted entries cost a sort and every key inserted again."""
 
     _COLUMNS = 3
 
@@ -199,9 +223,9 @@ class CountTable(_Hashed):
 
     def absorb(self, other: CountTable) -> None:
         """Add another table's counts (documents that are not this table's)."""
-        keys, freq, df = other.entries()
-        self._reserve(len(keys))
-        self.size += _add_counts(self._tab, keys, freq.astype(np.uint64), df.astype(np.uint64))
+        rows = other._occupied()
+        self._reserve(len(rows))
+        self.size += _add_rows(self._tab, rows)
 
     def lookup(self, keys: np.ndarray) -> np.ndarray:
         """Total counts of `keys` (0 where unknown)."""
@@ -209,20 +233,15 @@ class CountTable(_Hashed):
         _lookup(self._tab, np.ascontiguousarray(keys, dtype=np.uint64), out)
         return out.astype(np.int64)
 
-    def entries(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(keys, total counts, document frequencies), sorted by key."""
-        rows = self._rows()
+    def entries(self, where=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(keys, total counts, document frequencies), sorted by key; `where(counts,
+        frequencies)`: only the rows where it is true (chosen before the sort)."""
+        rows = self._occupied()
+        if where is not None:
+            rows = rows[where(rows[:, 1], rows[:, 2] >> _HIGH)]
+        rows = rows[np.argsort(rows[:, 0], kind="stable")]
         return (
             rows[:, 0].copy(),
             rows[:, 1].astype(np.int64),
             (rows[:, 2] >> _HIGH).astype(np.int64),
         )
-
-    # Pickled (a pool or Dask worker's part) as its entries: no empty slots on the wire.
-    def __getstate__(self) -> dict:
-        return {"entries": self.entries()}
-
-    def __setstate__(self, state: dict) -> None:
-        keys, freq, df = state["entries"]
-        self._tab = self._empty(_slots_for(len(keys)))
-        self.size = _add_counts(self._tab, keys, freq.astype(np.uint64), df.astype(np.uint64))

@@ -70,6 +70,7 @@ def warm() -> float:
     stats.absorb(other.part())
     stats.finish()
     stats.entropies()
+    stats.cohesion()
     Matcher(["改革开放", "报告", "政府工作"], ["quote", "phrase", "phrase"]).count(
         [("1", text), ("2", "改革开放")]
     )

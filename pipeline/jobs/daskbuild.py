@@ -51,7 +51,10 @@ class DaskRunner:
 
         def submit(args):
             # `workers` (1: one core per task) goes by position: submit() keeps that keyword.
-            return self.client.submit(fn, *args, 1, pure=False, key=f"{what}-{args[1]}-{run}")
+            subject = args[1]  # a source, or a run of them (pass 1): first..last
+            if not isinstance(subject, str):
+                subject = "..".join(dict.fromkeys((subject[0], subject[-1])))
+            return self.client.submit(fn, *args, 1, pure=False, key=f"{what}-{subject}-{run}")
 
         return submit
 
@@ -70,12 +73,15 @@ class DaskRunner:
         consumer (see PoolRunner.imap)."""
         from policytrack.pipeline.jobs.pool import windowed
 
-        window = max(sum(self.client.nthreads().values()), 1) + 1  # (workers may join later)
+        window = self.width() + 1
         submit = self._submitter(fn, what)
         yield from windowed(submit, arglists, window, f"{what} sources on {self.address}")
 
     def runs_here(self, tasks: int) -> bool:
         return False
+
+    def width(self) -> int:
+        return max(sum(self.client.nthreads().values()), 1)  # (workers may join later)
 
     def close(self) -> None:
         client, self.client = getattr(self, "client", None), None

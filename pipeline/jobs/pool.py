@@ -70,6 +70,10 @@ class LocalRunner:
         """True when `tasks` tasks would all run in this process (and thread)."""
         return True
 
+    def width(self) -> int:
+        """How many tasks run at once."""
+        return 1
+
     def map(self, fn, arglists: list[tuple], what: str) -> list:
         return list(self.imap(fn, arglists, what))
 
@@ -103,6 +107,9 @@ class PoolRunner:
 
     def runs_here(self, tasks: int) -> bool:
         return tasks <= 1  # one task runs here (map, imap), without a pool
+
+    def width(self) -> int:
+        return self.jobs
 
     def imap(self, fn, arglists: list[tuple], what: str) -> Iterator:
         """Results in order, at most jobs + 1 tasks ahead of the consumer: a stage that adds up

@@ -74,8 +74,9 @@ def test_parts_add_up_to_one_pass(frames):
     for term, source in (("人民公社", "early"), ("高质量发展", "late")):
         assert found.metas[first[strings.index(term)]][0] == source, term
     # Pass 2's statistics themselves (not only what survives selection) are equal.
-    for name in ("mentions", "numeric", "pmi"):
+    for name in ("mentions", "numeric"):
         assert (getattr(seq.stats, name) == getattr(found.stats, name)).all(), name
+    assert (seq.stats.cohesion() == found.stats.cohesion()).all()
     for key, values in seq.stats.home.items():
         assert (values == found.stats.home[key]).all(), key
     assert seq.stats.strings == found.stats.strings

@@ -101,15 +101,19 @@ def test_dask_build_equals_a_local_build(cluster, tmp_path):
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     assert "parsed 20, reused 0" in out
-    # Every pass ran on the cluster, one task per source: parsing, the lexicon's three passes
+    # Every pass ran on the cluster, one task per source (the lexicon's discovery passes: per
+    # run of consecutive sources, two per worker): parsing, the lexicon's three passes
     # (jobs/corpus.py), alignment.
     keys = cluster.client.run_on_scheduler(
         lambda dask_scheduler: sorted({str(t[0]) for t in dask_scheduler.transition_log})
     )
     passes = {k.rsplit("-", 2)[0] for k in keys}
-    assert passes == {"parsing", "counting n-grams in", "scoring phrases in", "counting terms in",
-                      "aligning"}, keys  # fmt: skip
-    assert sum(k.startswith("scoring phrases in-") for k in keys) == len(SOURCES)
+    assert passes == {"parsing", "counting n-grams in runs of", "scoring phrases in runs of",
+                      "counting terms in", "aligning"}, keys  # fmt: skip
+    assert sum(k.startswith("counting terms in-") for k in keys) == len(SOURCES)
+    for discovery in ("counting n-grams in runs of-", "scoring phrases in runs of-"):
+        runs = sorted(k.rsplit("-", 2)[1] for k in keys if k.startswith(discovery))
+        assert runs == ["alpha..beta", "delta", "epsilon", "gamma"]  # 5 sources, 2 workers
     local = reference(data, tmp_path / "local", jobs=1)
     assert_same(data, local)
     # Warm: nothing is sent to the cluster, nothing committed.

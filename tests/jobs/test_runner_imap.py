@@ -80,3 +80,49 @@ def test_windowed_cancels_what_has_not_started_when_the_consumer_stops():
     assert len(futures) == 4
     cancelled = sum(f.cancelled() for f in futures)
     assert cancelled >= 2 and ran == list(range(4 - cancelled))
+
+
+def test_pass_one_counts_runs_of_consecutive_sources_two_per_worker():
+    """The lexicon's pass 1 sends a counter per run of sources, not per source (jobs/corpus.py):
+    every source once, in order, in about two runs per worker; a source each where tasks run
+    in the stage's own process (they all count into its tables)."""
+    from policytrack.pipeline.jobs.corpus import _runs
+
+    names = [f"s{k:02d}" for k in range(20)]
+    assert _runs(names, PoolRunner(2)) == [tuple(names[k : k + 5]) for k in range(0, 20, 5)]
+    assert _runs(names[:7], PoolRunner(3)) == [
+        ("s00", "s01"), ("s02",), ("s03",), ("s04",), ("s05",), ("s06",)
+    ]  # fmt: skip
+    assert _runs(names[:3], PoolRunner(4)) == [("s00",), ("s01",), ("s02",)]
+    assert _runs(names[:5], LocalRunner()) == [(s,) for s in names[:5]]
+    assert _runs(names[:1], PoolRunner(2)) == [("s00",)]  # one task: runs here
+
+
+def test_joined_counts_are_the_sources_counted_one_by_one():
+    """join_counts: one part for consecutive sources counted into one counter — their quoted
+    terms (the strongest kind, first seen first) and documents in order; parts counted into
+    different counters are refused."""
+    import pytest
+
+    from policytrack.pipeline.analysis.lexicon import Discovery, SourceCounts, join_counts
+    from policytrack.pipeline.analysis.lexicon_ngrams import NgramCounter
+
+    counter = NgramCounter(3)
+    a = SourceCounts(counter, {"乡村振兴": "phrase", "三农": "quote"}, [("a", "x", 2019)])
+    b = SourceCounts(counter, {"乡村振兴": "quote", "双碳": "book"}, [("b", "y", 2020)])
+    joined = join_counts([a, b])
+    one_by_one = Discovery()
+    one_by_one.counter = counter
+    for part in (a, b):
+        one_by_one.add_counts(part)
+    assert joined.counter is counter
+    # 乡村振兴: quoted in b, written unquoted in a (a quote is the stronger kind).
+    assert list(joined.quoted.items()) == [
+        ("乡村振兴", "quote"),
+        ("三农", "quote"),
+        ("双碳", "book"),
+    ]
+    assert list(one_by_one.quoted.items()) == list(joined.quoted.items())
+    assert joined.metas == one_by_one.metas == [("a", "x", 2019), ("b", "y", 2020)]
+    with pytest.raises(ValueError, match="one counter"):
+        join_counts([a, SourceCounts(NgramCounter(3), {}, [])])
