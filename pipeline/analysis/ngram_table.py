@@ -209,9 +209,10 @@ class SumTable(_Hashed):
 class CountTable(_Hashed):
     """Total count and document frequency of each 64-bit key.
 
-    Pickled (a pool or Dask worker's part, pass 2's shared candidates) as the table itself: at
-    most twice its rows (the load stays over MAX_LOAD / 1.5 as it grows; compact after pass 1),
-    and unpickling is a copy, where sorted entries cost a sort and every key inserted again."""
+    Pickled (a pool or Dask worker's part) as the table itself: unpickling is a copy, where
+    sorted entries cost a sort and every key inserted again. A table still counting keeps room
+    for a whole document's keys (32 slots a key for single characters), so a part is compacted
+    before it travels (about 1.33 slots a key)."""
 
     _COLUMNS = 3
 

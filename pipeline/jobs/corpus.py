@@ -88,6 +88,8 @@ def ngram_task(data_dir: Path, sources: tuple[str, ...], key: str, config, worke
     for source in sources:
         parts.append(count_ngrams(source_frames(data_dir, source), config, into=into))
         into = parts[-1].counter
+    if found is None:
+        into.compact()  # what travels and what the stage holds: no room kept for more keys
     return join_counts(parts)
 
 
@@ -97,7 +99,7 @@ def _runs(names: list[str], runner) -> list[tuple[str, ...]]:
     receives and adds up a part per run, not per source: at 100× (20 sources, --jobs 2),
     adding pass 1's 20 parts took the stage's process 3.7 s and the pass 24 s; 4 runs, 0.6 s
     and 16 s. (A part of pass 2 names every candidate it sees: each run names them once.)"""
-    if runner.runs_here(len(names)):
+    if not names or runner.runs_here(len(names)):
         return [(s,) for s in names]
     k = max(1, min(len(names), 2 * runner.width()))
     size, extra = divmod(len(names), k)

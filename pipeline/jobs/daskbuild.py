@@ -21,6 +21,15 @@ def _sees(path: str) -> bool:
     return os.path.isdir(path)
 
 
+def task_subject(subject: str | tuple[str, ...]) -> str:
+    """A task's key names its source, or its run of sources (the discovery passes) by the first
+    and how many more, joined by a character no source name has: runs are disjoint, so two
+    tasks of a pass never share a key (the scheduler would hand back the first one's result)."""
+    if isinstance(subject, str):
+        return subject
+    return subject[0] if len(subject) == 1 else f"{subject[0]}+{len(subject) - 1}"
+
+
 class DaskRunner:
     def __init__(self, address: str, data_dir: Path, timeout: float = 10.0):
         try:
@@ -51,10 +60,8 @@ class DaskRunner:
 
         def submit(args):
             # `workers` (1: one core per task) goes by position: submit() keeps that keyword.
-            subject = args[1]  # a source, or a run of them (pass 1): first..last
-            if not isinstance(subject, str):
-                subject = "..".join(dict.fromkeys((subject[0], subject[-1])))
-            return self.client.submit(fn, *args, 1, pure=False, key=f"{what}-{subject}-{run}")
+            key = f"{what}-{task_subject(args[1])}-{run}"
+            return self.client.submit(fn, *args, 1, pure=False, key=key)
 
         return submit
 

@@ -113,12 +113,17 @@ def test_dask_build_equals_a_local_build(cluster, tmp_path):
     assert sum(k.startswith("counting terms in-") for k in keys) == len(SOURCES)
     for discovery in ("counting n-grams in runs of-", "scoring phrases in runs of-"):
         runs = sorted(k.rsplit("-", 2)[1] for k in keys if k.startswith(discovery))
-        assert runs == ["alpha..beta", "delta", "epsilon", "gamma"]  # 5 sources, 2 workers
+        assert runs == ["alpha+1", "delta", "epsilon", "gamma"]  # 5 sources, 2 workers
     local = reference(data, tmp_path / "local", jobs=1)
     assert_same(data, local)
     # Warm: nothing is sent to the cluster, nothing committed.
     again = build(data, dask=cluster.address)
     assert (again.parsed, again.aligned_sources, again.changed) == (0, [], False)
+    # A data directory with nothing to parse yet builds empty tables, as it does locally.
+    empty = tmp_path / "empty"
+    (empty / "raw").mkdir(parents=True)
+    first = build(empty, dask=cluster.address)
+    assert (first.parsed, first.doc_ids, first.failures) == (0, [], [])
 
 
 def test_a_worker_killed_mid_task_loses_nothing(cluster, tmp_path):

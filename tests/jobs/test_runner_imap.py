@@ -96,6 +96,7 @@ def test_pass_one_counts_runs_of_consecutive_sources_two_per_worker():
     assert _runs(names[:3], PoolRunner(4)) == [("s00",), ("s01",), ("s02",)]
     assert _runs(names[:5], LocalRunner()) == [(s,) for s in names[:5]]
     assert _runs(names[:1], PoolRunner(2)) == [("s00",)]  # one task: runs here
+    assert _runs([], PoolRunner(2)) == []
 
 
 def test_joined_counts_are_the_sources_counted_one_by_one():
@@ -126,3 +127,14 @@ def test_joined_counts_are_the_sources_counted_one_by_one():
     assert joined.metas == one_by_one.metas == [("a", "x", 2019), ("b", "y", 2020)]
     with pytest.raises(ValueError, match="one counter"):
         join_counts([a, SourceCounts(NgramCounter(3), {}, [])])
+
+
+def test_dask_task_keys_of_runs_never_collide():
+    """Source names may hold dots: naming a run first..last gave ('a', 'a.') and ('a..a.',) one
+    key, and the scheduler answered the second with the first's result (a source never
+    counted). First and how many more, joined by '+' (no source name has it)."""
+    from policytrack.pipeline.jobs.daskbuild import task_subject
+
+    runs = [("a", "a."), ("a..a.",), ("a.-b", "c", "d"), ("e",)]
+    assert [task_subject(r) for r in runs] == ["a+1", "a..a.", "a.-b+2", "e"]
+    assert task_subject("a..a.") == "a..a."
