@@ -93,22 +93,43 @@ def ngram_task(data_dir: Path, sources: tuple[str, ...], key: str, config, worke
     return join_counts(parts)
 
 
-def _runs(names: list[str], runner) -> list[tuple[str, ...]]:
+def _runs(names: list[str], runner, weights: list[float] | None = None) -> list[tuple[str, ...]]:
     """The discovery passes' tasks. Where they run here, a source each (all count into the
     stage's tables); elsewhere about two runs of consecutive sources per worker, so the stage
     receives and adds up a part per run, not per source: at 100× (20 sources, --jobs 2),
     adding pass 1's 20 parts took the stage's process 3.7 s and the pass 24 s; 4 runs, 0.6 s
-    and 16 s. (A part of pass 2 names every candidate it sees: each run names them once.)"""
+    and 16 s. (A part of pass 2 names every candidate it sees: each run names them once.)
+    `weights` (the sources' text sizes; equal if not given): a run ends once it holds its share
+    of what is left, so a large source runs alone and small ones together."""
     if not names or runner.runs_here(len(names)):
         return [(s,) for s in names]
     k = max(1, min(len(names), 2 * runner.width()))
-    size, extra = divmod(len(names), k)
-    runs, at = [], 0
-    for i in range(k):
-        end = at + size + (i < extra)
-        runs.append(tuple(names[at:end]))
-        at = end
+    weights = [max(float(w), 0.0) for w in weights] if weights else [1.0] * len(names)
+    left = sum(weights)
+    runs: list[tuple[str, ...]] = []
+    run: list[str] = []
+    held = 0.0
+    for i, (name, weight) in enumerate(zip(names, weights, strict=True)):
+        run.append(name)
+        held += weight
+        to_come = k - 1 - len(runs)  # runs after this one
+        if to_come and (held >= left / (to_come + 1) or len(names) - i - 1 == to_come):
+            runs.append(tuple(run))
+            left -= held
+            run, held = [], 0.0
+    if run:
+        runs.append(tuple(run))
     return runs
+
+
+def _text_sizes(data_dir: Path, names: list[str]) -> list[float]:
+    """The size of each source's parsed units (its cache's items file, compressed): about what
+    the passes read of it."""
+    sizes = []
+    for s in names:
+        files = SourceCache(data_dir, s).load_state([]).get("files") or {}
+        sizes.append(float((files.get("items") or {}).get("bytes") or 1))
+    return sizes
 
 
 @memory.releasing
@@ -213,14 +234,15 @@ def corpus_stage(
     _here[here] = found
     try:
         with progress.task(f"discovering the lexicon ({len(names)} source(s))"):
-            args = [(data_dir, run, key, found.cfg) for run in _runs(names, runner)]
+            runs = _runs(names, runner, _text_sizes(data_dir, names))
+            args = [(data_dir, run, key, found.cfg) for run in runs]
             for part in runner.imap(ngram_task, args, "counting n-grams in runs of"):
                 found.add_counts(part)
             part = None  # a worker's tables: added, not kept
             found.candidates()
             memory.release()  # pass 1's churn, before pass 2 builds its tables
             with _shared_candidates(folder, key, found, runner.runs_here(len(names))) as shared:
-                args = [(data_dir, run, key, shared) for run in _runs(names, runner)]
+                args = [(data_dir, run, key, shared) for run in runs]
                 for part in runner.imap(stats_task, args, "scoring phrases in runs of"):
                     found.add_stats(part)
                 part = None

@@ -113,7 +113,7 @@ def test_dask_build_equals_a_local_build(cluster, tmp_path):
     assert sum(k.startswith("counting terms in-") for k in keys) == len(SOURCES)
     for discovery in ("counting n-grams in runs of-", "scoring phrases in runs of-"):
         runs = sorted(k.rsplit("-", 2)[1] for k in keys if k.startswith(discovery))
-        assert runs == ["alpha+1", "delta", "epsilon", "gamma"]  # 5 sources, 2 workers
+        assert runs == ["alpha+1", "delta", "epsilon", "gamma"]  # 5 like sources, 2 workers
     local = reference(data, tmp_path / "local", jobs=1)
     assert_same(data, local)
     # Warm: nothing is sent to the cluster, nothing committed.

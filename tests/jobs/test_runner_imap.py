@@ -97,6 +97,11 @@ def test_pass_one_counts_runs_of_consecutive_sources_two_per_worker():
     assert _runs(names[:5], LocalRunner()) == [(s,) for s in names[:5]]
     assert _runs(names[:1], PoolRunner(2)) == [("s00",)]  # one task: runs here
     assert _runs([], PoolRunner(2)) == []
+    # Sizes: a run ends once it holds its share of what is left (a large source runs alone).
+    sizes = [10.0] + [1.0] * 10
+    assert _runs(names[:11], PoolRunner(2), sizes) == [
+        ("s00",), ("s01", "s02", "s03", "s04"), ("s05", "s06", "s07"), ("s08", "s09", "s10")
+    ]  # fmt: skip
 
 
 def test_joined_counts_are_the_sources_counted_one_by_one():
