@@ -239,7 +239,7 @@ class CandidateStats:
             home=self.home,
             named=named,
             strings=[self.strings[j] for j in named],
-            neighbours=tuple(p.unordered() for p in self._neighbours),
+            neighbours=tuple(p.entries(ordered=False) for p in self._neighbours),
         )
 
     def absorb(self, part: StatsPart) -> None:

@@ -168,15 +168,14 @@ class _Hashed:
         out._tab = self._tab.copy()
         return out
 
-    def _occupied(self) -> np.ndarray:
-        """The occupied rows, in slot order (which depends on the order of insertion: for sums
-        and StatsPart, where order does not matter and a sort would cost more than the rest)."""
-        return self._tab[self._tab[:, 1] != 0]
-
-    def _rows(self) -> np.ndarray:
-        """The occupied rows, sorted by key."""
-        rows = self._occupied()
-        return rows[np.argsort(rows[:, 0], kind="stable")]
+    def _rows(self, keep=None, ordered: bool = True) -> np.ndarray:
+        """The occupied rows (those `keep(rows)` marks), sorted by key; `ordered=False`: in slot
+        order, which depends on the order of insertion (for sums, where order does not matter
+        and a sort would cost more than the rest)."""
+        rows = self._tab[self._tab[:, 1] != 0]
+        if keep is not None:
+            rows = rows[keep(rows)]
+        return rows[np.argsort(rows[:, 0], kind="stable")] if ordered else rows
 
     @property
     def nbytes(self) -> int:
@@ -195,14 +194,9 @@ class SumTable(_Hashed):
         self._reserve(len(keys))
         self.size += _add_sums(self._tab, keys, counts.astype(np.uint64))
 
-    def entries(self) -> tuple[np.ndarray, np.ndarray]:
-        """(keys, counts), sorted by key."""
-        rows = self._rows()
-        return rows[:, 0].copy(), rows[:, 1].astype(np.int64)
-
-    def unordered(self) -> tuple[np.ndarray, np.ndarray]:
-        """(keys, counts) in no particular order: what `absorb` takes."""
-        rows = self._occupied()
+    def entries(self, ordered: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """(keys, counts), sorted by key (`ordered=False`: in no order, enough for `absorb`)."""
+        rows = self._rows(ordered=ordered)
         return rows[:, 0].copy(), rows[:, 1].astype(np.int64)
 
 
@@ -224,7 +218,7 @@ class CountTable(_Hashed):
 
     def absorb(self, other: CountTable) -> None:
         """Add another table's counts (documents that are not this table's)."""
-        rows = other._occupied()
+        rows = other._rows(ordered=False)
         self._reserve(len(rows))
         self.size += _add_rows(self._tab, rows)
 
@@ -237,10 +231,7 @@ class CountTable(_Hashed):
     def entries(self, where=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(keys, total counts, document frequencies), sorted by key; `where(counts,
         frequencies)`: only the rows where it is true (chosen before the sort)."""
-        rows = self._occupied()
-        if where is not None:
-            rows = rows[where(rows[:, 1], rows[:, 2] >> _HIGH)]
-        rows = rows[np.argsort(rows[:, 0], kind="stable")]
+        rows = self._rows(None if where is None else lambda r: where(r[:, 1], r[:, 2] >> _HIGH))
         return (
             rows[:, 0].copy(),
             rows[:, 1].astype(np.int64),

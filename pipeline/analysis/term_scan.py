@@ -9,8 +9,8 @@ once; the rules of lexicon_count's module docstring are then applied to the ment
 code, and Python sees one tally per entry and document.
 
 The trie is built in Python (a few ten thousand nodes); its transitions are a hash table of
-(node << 21 | character) → child (rows probed by ngram_table.slot), with failure links and, per node, the entry it spells and the
-next node on its failure chain that spells one (`out`).
+(node << 21 | character) → child (rows probed by ngram_table.slot), with failure links and, per
+node, the entry it spells and the next node on its failure chain that spells one (`out`).
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ re-aligns only its own source (the alignment does not depend on the lexicon).
 Each of the stage's three passes is a set of tasks on the build's runner, so `--jobs N` and
 `--dask` spread the stage as they spread parsing and alignment: counting is a task per source,
 the two discovery passes a task per run of consecutive sources (two runs per worker, balanced
-by size: `_runs`).
-The stage's own process adds the parts up and picks the phrases (serial, a few seconds).
+by size: `_runs`). The stage's own process adds the parts up and picks the phrases (serial, a
+few seconds).
 """
 
 from __future__ import annotations
