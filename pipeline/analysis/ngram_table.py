@@ -222,16 +222,21 @@ class CountTable(_Hashed):
         self._reserve(len(rows))
         self.size += _add_rows(self._tab, rows)
 
+    def select(self, where) -> tuple[np.ndarray, np.ndarray]:
+        """(keys, total counts) of the rows where `where(counts, frequencies)` is true, in no
+        order (`entries` sorts them)."""
+        rows = self._rows(lambda r: where(r[:, 1], r[:, 2] >> _HIGH), ordered=False)
+        return rows[:, 0].copy(), rows[:, 1].astype(np.int64)
+
     def lookup(self, keys: np.ndarray) -> np.ndarray:
         """Total counts of `keys` (0 where unknown)."""
         out = np.zeros(len(keys), dtype=np.uint64)
         _lookup(self._tab, np.ascontiguousarray(keys, dtype=np.uint64), out)
         return out.astype(np.int64)
 
-    def entries(self, where=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(keys, total counts, document frequencies), sorted by key; `where(counts,
-        frequencies)`: only the rows where it is true (chosen before the sort)."""
-        rows = self._rows(None if where is None else lambda r: where(r[:, 1], r[:, 2] >> _HIGH))
+    def entries(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(keys, total counts, document frequencies), sorted by key."""
+        rows = self._rows()
         return (
             rows[:, 0].copy(),
             rows[:, 1].astype(np.int64),

@@ -98,3 +98,18 @@ def test_a_clean_boundary_word_longer_than_the_candidate_marks_its_edge():
 
     assert entropies(["党中央"]) == (round(float(np.log(2)), 4), 0.0)
     assert entropies([]) == (0.0, 0.0)
+
+
+def test_most_frequent_keeps_the_cap_highest_counts_ties_to_the_smaller_key():
+    """Pass 2's cap: the first `cap` keys in (-count, key) order, worked out by hand — counts
+    4, 4, 2, 2, 1 for keys 1, 3, 5, 9, 7; ties at the threshold go to the smaller key."""
+    import numpy as np
+
+    from policytrack.pipeline.analysis.lexicon_ngrams import _most_frequent
+
+    keys = np.array([5, 3, 9, 1, 7], dtype=np.uint64)
+    freq = np.array([2, 4, 2, 4, 1], dtype=np.int64)
+    picked = {cap: sorted(_most_frequent(keys, freq, cap).tolist()) for cap in (1, 2, 3, 4)}
+    assert picked == {1: [1], 2: [1, 3], 3: [1, 3, 5], 4: [1, 3, 5, 9]}
+    # A tie across the whole table: the smallest keys.
+    assert sorted(_most_frequent(keys, np.ones(5, dtype=np.int64), 2).tolist()) == [1, 3]
