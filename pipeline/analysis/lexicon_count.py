@@ -166,14 +166,15 @@ def document_units(documents: pd.DataFrame, items: pd.DataFrame):
     # holds one document's unit strings, not the source's.
     rows = items.groupby("doc_id", sort=False).indices if len(items) else {}
     paths, parent_paths = items["path"].to_numpy(), items["parent_path"].to_numpy()
-    levels, texts = items["level"].to_numpy(), items["text"]
+    # (one conversion of the text column, not a pandas take per document)
+    levels, texts = items["level"].to_numpy(), items["text"].to_numpy(dtype=object)
     pre = documents["preamble"] if "preamble" in documents else [""] * len(documents)
     for meta, preamble in zip(documents.to_dict("records"), pre, strict=True):
         units = [("preamble", preamble)] if isinstance(preamble, str) and preamble else []
         at = rows.get(meta["doc_id"])
         if at is not None:
             parents = set(parent_paths[at])
-            for k, text in zip(at, texts.iloc[at].tolist(), strict=True):
+            for k, text in zip(at, texts[at].tolist(), strict=True):
                 text = text if isinstance(text, str) else ""
                 nested = levels[k] == "section" or paths[k] in parents
                 units.append((str(paths[k]), text.split("\n", 1)[0] if nested else text))
