@@ -27,6 +27,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,9 @@ from policytrack.pipeline.analysis.corpus import select_documents
 from policytrack.pipeline.store import schema
 from policytrack.pipeline.text.terms import is_formula
 from policytrack.pipeline.text.vocab import match_form
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 log = logging.getLogger(__name__)
 
@@ -123,22 +127,28 @@ def group_variants(
 # ---------------------------------------------------------------------------- status, trend
 
 
-def statuses(present: np.ndarray) -> np.ndarray:
-    """Status per (term, year) from a boolean terms × years matrix (years ascending)."""
+def status_codes(present: np.ndarray) -> np.ndarray:
+    """Status per (term, year) as indices into STATUSES, from a boolean terms × years matrix
+    (years ascending). The four conditions are disjoint; every other cell is absent."""
     present = np.asarray(present, dtype=bool)
     n, t = present.shape
-    out = np.full((n, t), "absent", dtype=object)
+    out = np.full((n, t), STATUSES.index("absent"), dtype=np.int8)
     if t == 0:
         return out
     prev = np.zeros((n, t), dtype=bool)
     prev[:, 1:] = present[:, :-1]
     seen_before = np.zeros((n, t), dtype=bool)
     seen_before[:, 1:] = np.cumsum(present, axis=1)[:, :-1] > 0
-    out[present & ~seen_before] = "new"
-    out[present & prev] = "persisting"
-    out[present & seen_before & ~prev] = "returned"
-    out[~present & prev] = "fading"
+    out[present & ~seen_before] = STATUSES.index("new")
+    out[present & prev] = STATUSES.index("persisting")
+    out[present & seen_before & ~prev] = STATUSES.index("returned")
+    out[~present & prev] = STATUSES.index("fading")
     return out
+
+
+def statuses(present: np.ndarray) -> np.ndarray:
+    """Status per (term, year) from a boolean terms × years matrix (years ascending)."""
+    return np.array(STATUSES, dtype=object)[status_codes(present)]
 
 
 def emergence(present: np.ndarray, window: int = 3) -> np.ndarray:
@@ -201,6 +211,23 @@ def timeline_parts(
 ) -> Iterator[pd.DataFrame]:
     """term_timeline's rows one (source, series) at a time, in its order (empty parts left
     out): a build writes each as it comes, holding one series' rows, not the source's."""
+    for grid in series_grids(terms, documents, watch=watch, config=config, flags=flags):
+        part = grid.frame()
+        if not part.empty:
+            yield part
+
+
+def series_grids(
+    terms: pd.DataFrame,
+    documents: pd.DataFrame,
+    *,
+    watch: list[str] | tuple[str, ...] = (),
+    config: TimelineConfig | None = None,
+    flags: dict[str, str] | None = None,
+) -> Iterator[SeriesGrid]:
+    """timeline_parts as term × year matrices, one (source, series) at a time (series without
+    a term left out): the build writes them as arrow tables (SeriesGrid.table) and ranks them
+    without making the rows a frame."""
     cfg = config or TimelineConfig()
     watch = [w.strip() for w in watch if w and w.strip()]
     docs = select_documents(documents, quiet=True)
@@ -221,7 +248,7 @@ def timeline_parts(
         for c in members:
             members[c].sort(key=lambda t: (t != c, -freq.get(t, 0), len(t), t))
         for series, gdocs in sdocs.groupby("series", sort=True):
-            part = _series_timeline(
+            grid = _series_grid(
                 source,
                 series,
                 gdocs,
@@ -233,13 +260,118 @@ def timeline_parts(
                 flags or {},
                 cfg,
             )
-            if not part.empty:
-                yield part[TIMELINE_COLUMNS]
+            if grid is not None:
+                yield grid
 
 
-def _series_timeline(
+@dataclass
+class SeriesGrid:
+    """One series' timeline as terms × years matrices: row i is terms[i] (sorted), column k is
+    years[k] (ascending); its rows are (term, year) in that order."""
+
+    source: str
+    series: str
+    terms: list[str]
+    years: np.ndarray  # int64
+    counts: np.ndarray  # int64, terms × years
+    per10k: np.ndarray  # float64, terms × years, rounded
+    status: np.ndarray  # int8 indices into STATUSES, terms × years
+    emergence: np.ndarray  # float64, terms × years
+    first: np.ndarray  # per term: first year mentioned, 0 if never
+    canonical: list[str]  # per term
+    variants: list[list[str]]  # per term (the canonical form's members)
+    kinds: list[str]  # per term
+    flags: list[str]  # per term
+    watched: np.ndarray  # bool per term
+    paths: dict[tuple[int, int], object]  # (term row, year column) → the terms row's paths
+
+    @property
+    def present(self) -> np.ndarray:
+        return self.counts > 0
+
+    def frame(self) -> pd.DataFrame:
+        """The rows as a frame (term_timeline's)."""
+        n, t = self.counts.shape
+        # Per-term values repeated over the years as object arrays (shared objects, no per-cell
+        # Python loop); paths: one shared empty list where a (term, year) has none.
+        flat_paths = [[]] * (n * t)
+        for (i, k), plist in self.paths.items():
+            flat_paths[i * t + k] = [str(p) for p in plist] if plist is not None else []
+        return pd.DataFrame(
+            {
+                "source": self.source,
+                "series": self.series,
+                "term": np.repeat(np.array(self.terms, dtype=object), t),
+                "canonical": _per_term(self.canonical, t),
+                "variants": _per_term(self.variants, t),
+                "year": np.tile(self.years, n),
+                "present": self.present.ravel(),
+                "count": self.counts.ravel(),
+                "per_10k_chars": self.per10k.ravel(),
+                "status": np.array(STATUSES, dtype=object)[self.status.ravel()],
+                "paths": flat_paths,
+                "emergence": self.emergence.ravel(),
+                "first_year": np.repeat(self.first, t),
+                "kinds": _per_term(self.kinds, t),
+                "flag": _per_term(self.flags, t),
+                "watched": np.repeat(self.watched, t),
+            },
+            columns=TIMELINE_COLUMNS,
+        )
+
+    def table(self) -> pa.Table:
+        """The rows as an arrow table of the term_timeline schema: to_arrow(conform(frame())),
+        built from the matrices without a Python object per row (path items must be text, as
+        a terms table holds them)."""
+        import pyarrow as pa
+
+        n, t = self.counts.shape
+        per_term = pa.array(np.repeat(np.arange(n, dtype=np.int64), t))
+        strings = {  # per-term text, one copy per row by index
+            "term": self.terms, "canonical": self.canonical, "kinds": self.kinds,
+            "flag": self.flags,
+        }  # fmt: skip
+        cols = {name: pa.array(v, pa.string()).take(per_term) for name, v in strings.items()}
+        every = pa.array(np.zeros(n * t, dtype=np.int64))
+        cols["source"] = pa.array([self.source], pa.string()).take(every)
+        cols["series"] = pa.array([self.series], pa.string()).take(every)
+        cols["variants"] = pa.array(self.variants, pa.list_(pa.string())).take(per_term)
+        cols["status"] = pa.array(STATUSES, pa.string()).take(pa.array(self.status.ravel()))
+        cols["paths"] = _paths_array(self.paths, n, t)
+        # from_pandas: a NaN float is null, as pyarrow converts a frame's float column.
+        numbers = {
+            "year": np.tile(self.years.astype(np.int64), n),
+            "present": self.present.ravel(),
+            "count": self.counts.ravel(),
+            "per_10k_chars": self.per10k.ravel(),
+            "emergence": self.emergence.ravel(),
+            "first_year": np.repeat(self.first.astype(np.int64), t),
+            "watched": np.repeat(self.watched, t),
+        }
+        cols.update({k: pa.array(v, from_pandas=True) for k, v in numbers.items()})
+        return pa.Table.from_arrays(
+            [cols[c] for c in TIMELINE_COLUMNS], schema=schema.arrow_schema("term_timeline")
+        )
+
+
+def _paths_array(paths: dict[tuple[int, int], object], n: int, t: int) -> pa.Array:
+    """The paths column (n × t rows): the given (term row, year column) cells' lists, in row
+    order, every other row an empty list. Cells are converted once, as one arrow array."""
+    import pyarrow as pa
+
+    keys = sorted(paths, key=lambda ik: ik[0] * t + ik[1])
+    given = pa.array(
+        [paths[k] if paths[k] is not None else [] for k in keys], pa.list_(pa.string())
+    )
+    lengths = np.zeros(n * t, dtype=np.int32)
+    lengths[[i * t + k for i, k in keys]] = given.value_lengths().to_numpy(zero_copy_only=False)
+    offsets = np.concatenate([np.zeros(1, dtype=np.int32), np.cumsum(lengths, dtype=np.int32)])
+    return pa.ListArray.from_arrays(pa.array(offsets), given.values)
+
+
+def _series_grid(
     source, series, gdocs, sub, canon, members, watch, chars, flags, cfg
-) -> pd.DataFrame:
+) -> SeriesGrid | None:
     gdocs = gdocs.sort_values("year")
     years = gdocs["year"].astype(int).to_numpy()
     doc_ids = gdocs["doc_id"].to_numpy()
@@ -257,54 +389,39 @@ def _series_timeline(
         kinds = {}
     term_list = sorted({t for t, _ in agg.index} | set(watch))
     if not term_list:
-        return pd.DataFrame(columns=TIMELINE_COLUMNS)
+        return None
     index = {t: i for i, t in enumerate(term_list)}
     col = {int(y): k for k, y in enumerate(years)}
     counts = np.zeros((len(term_list), len(years)), dtype=np.int64)
-    paths: dict[tuple[int, int], list] = {}
+    paths: dict[tuple[int, int], object] = {}
     for (term, year), count, plist in zip(agg.index, agg["count"], agg["paths"], strict=True):
         k = col.get(int(year))
         if k is not None:
             counts[index[term], k] = count
-            paths[(index[term], k)] = [str(p) for p in plist] if plist is not None else []
+            paths[(index[term], k)] = plist
     present = counts > 0
     size = np.array([chars.get(d, 0.0) for d in doc_ids])
     per10k = np.where(size > 0, counts * 10000.0 / np.maximum(size, 1.0), 0.0)
-    status = statuses(present)
-    emer = emergence(present, cfg.window)
-    first = np.where(present.any(axis=1), years[present.argmax(axis=1)], 0)
-    n, t = counts.shape
     watched = set(watch)
-    term_col = np.repeat(np.array(term_list, dtype=object), t)
-    kind_of = {
-        term: ",".join(sorted(kinds.get(term, set()) | ({"watch"} if term in watched else set())))
-        for term in term_list
-    }
-    # Per-term values repeated over the years as object arrays (shared objects, no per-cell
-    # Python loop); paths: one shared empty list where a (term, year) has none.
-    flat_paths = [[]] * (n * t)
-    for (i, k), p in paths.items():
-        flat_paths[i * t + k] = p
-    return pd.DataFrame(
-        {
-            "source": source,
-            "series": series,
-            "term": term_col,
-            "canonical": _per_term([canon.get(x, x) for x in term_list], t),
-            "variants": _per_term([members.get(canon.get(x, x), [x]) for x in term_list], t),
-            "year": np.tile(years, n),
-            "present": present.ravel(),
-            "count": counts.ravel(),
-            "per_10k_chars": np.round(per10k.ravel(), 3),
-            "status": status.ravel(),
-            "paths": flat_paths,
-            "emergence": emer.ravel(),
-            "first_year": np.repeat(first, t),
-            "kinds": _per_term([kind_of[x] for x in term_list], t),
-            "flag": _per_term([flags.get(x, "") if x not in watched else "" for x in term_list], t),
-            "watched": np.repeat(np.array([x in watched for x in term_list]), t),
-        },
-        columns=TIMELINE_COLUMNS,
+    return SeriesGrid(
+        source=source,
+        series=series,
+        terms=term_list,
+        years=years,
+        counts=counts,
+        per10k=np.round(per10k, 3),
+        status=status_codes(present),
+        emergence=emergence(present, cfg.window),
+        first=np.where(present.any(axis=1), years[present.argmax(axis=1)], 0),
+        canonical=[canon.get(x, x) for x in term_list],
+        variants=[members.get(canon.get(x, x), [x]) for x in term_list],
+        kinds=[
+            ",".join(sorted(kinds.get(x, set()) | ({"watch"} if x in watched else set())))
+            for x in term_list
+        ],
+        flags=[flags.get(x, "") if x not in watched else "" for x in term_list],
+        watched=np.array([x in watched for x in term_list], dtype=bool),
+        paths=paths,
     )
 
 

@@ -401,17 +401,19 @@ def analyse_source(
     if timeline:
         import pandas as pd
 
-        from policytrack.pipeline.analysis.lexicon_rank import term_ranks
-        from policytrack.pipeline.analysis.timeline import timeline_parts
+        from policytrack.pipeline.analysis.lexicon_rank import series_ranks
+        from policytrack.pipeline.analysis.timeline import series_grids
 
         terms = cache.read(state, "terms")
         flags = lexicon_flags(context)
         ranks: list[pd.DataFrame] = []
 
-        def parts():  # one series' timeline in memory at a time; its ranks kept (small)
-            for part in timeline_parts(terms, documents, watch=watch, flags=flags):
-                ranks.append(term_ranks(part))
-                yield part
+        # One series' timeline in memory at a time, written as arrow (no frame of its rows);
+        # its ranks kept (small).
+        def parts():
+            for grid in series_grids(terms, documents, watch=watch, flags=flags):
+                ranks.append(series_ranks(grid))
+                yield grid.table()
 
         cache.write_parts(state, "term_timeline", parts(), timeline_key)
         ranked = pd.concat(ranks, ignore_index=True) if ranks else schema.empty("term_ranks")

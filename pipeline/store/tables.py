@@ -300,19 +300,27 @@ def write_table(df: pd.DataFrame, path: str | Path, name: str) -> int:
     return len(out)
 
 
-def write_frames(frames: Iterable[pd.DataFrame], path: str | Path, name: str) -> int:
+def write_frames(frames: Iterable[pd.DataFrame | pa.Table], path: str | Path, name: str) -> int:
     """write_table for a table made in parts (one series at a time): each part is conformed and
     written as it comes (its series' row groups), so only one part is in memory; atomic like
-    write_table; returns the row count."""
+    write_table; returns the row count. A part may be an arrow table already of the table's
+    arrow schema (made without a frame): it is written as it is."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     rows = 0
+    schema = arrow_schema(name)
     with (
         atomic.atomic_path(path, suffix=".parquet") as tmp,
-        pq.ParquetWriter(tmp, arrow_schema(name)) as writer,
+        pq.ParquetWriter(tmp, schema) as writer,
     ):
-        for df in frames:
-            tbl = to_arrow(conform(df, name), name)
+        for part in frames:
+            if isinstance(part, pa.Table):
+                if not part.schema.equals(schema):
+                    raise ValueError(f"{name}: a part's arrow schema is not the table's")
+                tbl = part
+            else:
+                tbl = to_arrow(conform(part, name), name)
             _write_groups(writer, tbl)
             rows += tbl.num_rows
     return rows

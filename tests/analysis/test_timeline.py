@@ -257,3 +257,38 @@ def test_count_watch_counts_every_mention_of_a_watched_term():
     assert out.loc["三大攻坚战", "paths"] == ["preamble", "1", "1.1"]
     # A watched term counts bare whatever its length (an unwatched 稳 would count quoted only).
     assert out.loc["稳", "count"] == 2 and out.loc["稳", "paths"] == ["preamble", "1.1"]
+
+
+def test_the_build_path_writes_and_ranks_what_the_frames_give():
+    """A build writes each series' grid as arrow (SeriesGrid.table) and ranks it from its
+    matrices (series_ranks): the same table and ranks as from the rows as a frame."""
+    from policytrack.pipeline.analysis.lexicon_rank import series_ranks, term_ranks
+    from policytrack.pipeline.analysis.timeline import series_grids
+    from policytrack.pipeline.store.schema import conform
+    from policytrack.pipeline.store.tables import to_arrow
+
+    terms = _terms(
+        [
+            (2018, "三大攻坚战", "formula", 3, ["preamble", "3.9"], None),
+            (2019, "三大攻坚战", "formula", 3, np.array(["4.10", "preamble"], dtype=object), None),
+            (2019, "打好三大攻坚战", "quote", 1, None, None),
+            (2021, "双碳", "quote", 2, ["2.1"], None),
+        ]
+    )
+    grids = list(series_grids(terms, _docs([2018, 2019, 2021]), watch=["服务发展年"],
+                              flags={"双碳": "one_off"}))  # fmt: skip
+    assert [(g.source, g.series, g.terms) for g in grids] == [
+        ("s", "x", ["三大攻坚战", "双碳", "打好三大攻坚战", "服务发展年"])
+    ]
+    frame = grids[0].frame()
+    assert grids[0].table().equals(to_arrow(conform(frame, "term_timeline"), "term_timeline"))
+    pd.testing.assert_frame_equal(series_ranks(grids[0]), term_ranks(frame), check_exact=True)
+
+
+def test_paths_array_puts_each_cell_at_its_row():
+    from policytrack.pipeline.analysis.timeline import _paths_array
+
+    # 2 terms × 2 years: rows (0,0) (0,1) (1,0) (1,1); (0,0) has no paths (None).
+    cells = {(1, 0): ["c"], (0, 1): np.array(["a", "b"], dtype=object), (0, 0): None}
+    assert _paths_array(cells, 2, 2).to_pylist() == [[], ["a", "b"], ["c"], []]
+    assert _paths_array({}, 1, 3).to_pylist() == [[], [], []]
