@@ -86,41 +86,42 @@ def group_variants(
     canonical: dict[str, str] = {}
     roots: list[str] = []
     rkeys: list[str] = []
+    formula: list[bool] = []  # per root: is_formula, tested once
+    ranks: list[tuple[int, int, str]] = []  # per root: the order in which roots win
     by_gram: dict[str, list[int]] = defaultdict(list)  # bigram → root indices (candidate lookup)
+    ratio, near, min_root, min_share = fuzz.ratio, cfg.near, cfg.min_root, cfg.min_share
     for term in [*watched, *others]:
         key = match_form(term) or term
-        grams = {key[i : i + 2] for i in range(max(len(key) - 1, 1))}
-        cands = {r for g in grams for r in by_gram.get(g, ())}
+        klen = len(key)
+        grams = {key[i : i + 2] for i in range(max(klen - 1, 1))}
+        cands: set[int] = set()
+        for g in grams:
+            cands.update(by_gram.get(g, ()))
         numbered = is_formula(term)
-        best, best_key = None, ""
+        best, best_rank = None, None
         for r in cands:
-            root, rkey = roots[r], rkeys[r]
-            contained = (
-                len(rkey) >= cfg.min_root and rkey in key and len(rkey) >= cfg.min_share * len(key)
-            )
-            close = (
-                not contained
-                and min(len(rkey), len(key)) >= 4
-                and abs(len(rkey) - len(key)) <= 2
-                and fuzz.ratio(rkey, key) >= cfg.near
-            )
-            if numbered and not is_formula(root):
+            if numbered and not formula[r]:
                 continue  # the numeral is the coinage: 三大攻坚战 is not a form of 攻坚战
             # The most specific root wins (打好三大攻坚战 → 三大攻坚战, not 攻坚战), then the
-            # most frequent.
-            if (contained or close) and (
-                best is None
-                or (len(rkey), freq.get(root, 0), root) > (len(best_key), freq.get(best, 0), best)
-            ):
-                best, best_key = root, rkey
+            # most frequent: a root ranked below the best so far is not tested.
+            rank = ranks[r]
+            if best_rank is not None and rank <= best_rank:
+                continue
+            rkey, rlen = rkeys[r], rank[0]
+            contained = rlen >= min_root and rlen >= min_share * klen and rkey in key
+            close = rlen >= 4 and klen >= 4 and -2 <= rlen - klen <= 2  # then by spelling
+            if contained or (close and ratio(rkey, key) >= near):
+                best, best_rank = r, rank
         if best is None:
             canonical[term] = term
             roots.append(term)
             rkeys.append(key)
+            formula.append(is_formula(term))
+            ranks.append((klen, freq.get(term, 0), term))
             for g in grams:
                 by_gram[g].append(len(roots) - 1)
         else:
-            canonical[term] = best
+            canonical[term] = roots[best]
     return canonical
 
 
@@ -283,7 +284,8 @@ class SeriesGrid:
     kinds: list[str]  # per term
     flags: list[str]  # per term
     watched: np.ndarray  # bool per term
-    paths: dict[tuple[int, int], object]  # (term row, year column) → the terms row's paths
+    path_rows: np.ndarray  # int64: rows (term row × years + year column) given paths, …
+    path_lists: np.ndarray  # … and their terms rows' paths (object: lists, arrays or None)
 
     @property
     def present(self) -> np.ndarray:
@@ -295,8 +297,8 @@ class SeriesGrid:
         # Per-term values repeated over the years as object arrays (shared objects, no per-cell
         # Python loop); paths: one shared empty list where a (term, year) has none.
         flat_paths = [[]] * (n * t)
-        for (i, k), plist in self.paths.items():
-            flat_paths[i * t + k] = [str(p) for p in plist] if plist is not None else []
+        for row, plist in zip(self.path_rows.tolist(), self.path_lists, strict=True):
+            flat_paths[row] = [str(p) for p in plist] if plist is not None else []
         return pd.DataFrame(
             {
                 "source": self.source,
@@ -337,7 +339,7 @@ class SeriesGrid:
         cols["series"] = pa.array([self.series], pa.string()).take(every)
         cols["variants"] = pa.array(self.variants, pa.list_(pa.string())).take(per_term)
         cols["status"] = pa.array(STATUSES, pa.string()).take(pa.array(self.status.ravel()))
-        cols["paths"] = _paths_array(self.paths, n, t)
+        cols["paths"] = _paths_array(self.path_rows, self.path_lists, n * t)
         # from_pandas: a NaN float is null, as pyarrow converts a frame's float column.
         numbers = {
             "year": np.tile(self.years.astype(np.int64), n),
@@ -354,19 +356,17 @@ class SeriesGrid:
         )
 
 
-def _paths_array(paths: dict[tuple[int, int], object], n: int, t: int) -> pa.Array:
-    """The paths column (n × t rows): the given (term row, year column) cells' lists, in row
-    order, every other row an empty list. Cells are converted once, as one arrow array."""
+def _paths_array(rows: np.ndarray, lists: np.ndarray, size: int) -> pa.Array:
+    """The paths column of `size` rows: lists[j] at row rows[j] (None: an empty list), every
+    other row an empty list. The given lists are converted once, as one arrow array."""
     import pyarrow as pa
 
-    keys = sorted(paths, key=lambda ik: ik[0] * t + ik[1])
-    given = pa.array(
-        [paths[k] if paths[k] is not None else [] for k in keys], pa.list_(pa.string())
-    )
-    lengths = np.zeros(n * t, dtype=np.int32)
-    lengths[[i * t + k for i, k in keys]] = given.value_lengths().to_numpy(zero_copy_only=False)
+    order = np.argsort(rows, kind="stable")
+    given = pa.array(lists[order], pa.list_(pa.string()), from_pandas=True)
+    lengths = np.zeros(size, dtype=np.int32)
+    lengths[rows[order]] = given.value_lengths().fill_null(0).to_numpy(zero_copy_only=False)
     offsets = np.concatenate([np.zeros(1, dtype=np.int32), np.cumsum(lengths, dtype=np.int32)])
-    return pa.ListArray.from_arrays(pa.array(offsets), given.values)
+    return pa.ListArray.from_arrays(pa.array(offsets), given.flatten())
 
 
 def _series_grid(
@@ -376,33 +376,44 @@ def _series_grid(
     years = gdocs["year"].astype(int).to_numpy()
     doc_ids = gdocs["doc_id"].to_numpy()
     # One row per (term, document): a watch row and a lexicon row of one term keep the larger.
+    kinds: dict[str, set] = {}
     if not sub.empty:
         agg = sub.groupby(["term", "year"], sort=False).agg(
             count=("count", "max"), paths=("paths", "first")
         )
-        kinds: dict[str, set] = {}
         pairs = sub[["term", "kind"]].drop_duplicates()  # a few per term: no per-group call
-        for term, kind in zip(pairs["term"], pairs["kind"], strict=True):
+        for term, kind in zip(pairs["term"].tolist(), pairs["kind"].tolist(), strict=True):
             kinds.setdefault(term, set()).add(kind)
+        # The cells' terms and years by the index's codes: Python work per term, not per cell.
+        term_codes, year_codes = (np.asarray(c, dtype=np.int64) for c in agg.index.codes)
+        level_terms, level_years = (level.tolist() for level in agg.index.levels)
+        used = np.bincount(term_codes, minlength=len(level_terms)) > 0
+        cell_terms = [x for x, u in zip(level_terms, used.tolist(), strict=True) if u]
     else:
-        agg = pd.DataFrame(columns=["count", "paths"])
-        kinds = {}
-    term_list = sorted({t for t, _ in agg.index} | set(watch))
+        agg = pd.DataFrame({"count": np.zeros(0, dtype=np.int64), "paths": []})
+        term_codes = year_codes = np.zeros(0, dtype=np.int64)
+        level_terms, level_years, cell_terms = [], [], []
+    term_list = sorted(set(cell_terms) | set(watch))
     if not term_list:
         return None
-    index = {t: i for i, t in enumerate(term_list)}
-    col = {int(y): k for k, y in enumerate(years)}
-    counts = np.zeros((len(term_list), len(years)), dtype=np.int64)
-    paths: dict[tuple[int, int], object] = {}
-    for (term, year), count, plist in zip(agg.index, agg["count"], agg["paths"], strict=True):
-        k = col.get(int(year))
-        if k is not None:
-            counts[index[term], k] = count
-            paths[(index[term], k)] = plist
+    n, t = len(term_list), len(years)
+    index = {x: i for i, x in enumerate(term_list)}
+    col = {int(y): k for k, y in enumerate(years)}  # a repeated year: its last document
+    term_row = np.array([index.get(x, -1) for x in level_terms], dtype=np.int64)
+    year_col = np.array([col.get(int(y), -1) for y in level_years], dtype=np.int64)
+    ks = year_col[year_codes]
+    keep = ks >= 0  # cells of years with a selected document
+    rows = term_row[term_codes[keep]] * t + ks[keep]
+    counts = np.zeros(n * t, dtype=np.int64)
+    counts[rows] = agg["count"].to_numpy()[keep]
+    counts = counts.reshape(n, t)
     present = counts > 0
     size = np.array([chars.get(d, 0.0) for d in doc_ids])
     per10k = np.where(size > 0, counts * 10000.0 / np.maximum(size, 1.0), 0.0)
     watched = set(watch)
+    for x in watched:
+        kinds[x] = kinds.get(x, set()) | {"watch"}
+    kind_of = {x: ",".join(sorted(k)) for x, k in kinds.items()}
     return SeriesGrid(
         source=source,
         series=series,
@@ -415,13 +426,11 @@ def _series_grid(
         first=np.where(present.any(axis=1), years[present.argmax(axis=1)], 0),
         canonical=[canon.get(x, x) for x in term_list],
         variants=[members.get(canon.get(x, x), [x]) for x in term_list],
-        kinds=[
-            ",".join(sorted(kinds.get(x, set()) | ({"watch"} if x in watched else set())))
-            for x in term_list
-        ],
+        kinds=[kind_of.get(x, "") for x in term_list],
         flags=[flags.get(x, "") if x not in watched else "" for x in term_list],
         watched=np.array([x in watched for x in term_list], dtype=bool),
-        paths=paths,
+        path_rows=rows,
+        path_lists=agg["paths"].to_numpy(dtype=object)[keep],
     )
 
 

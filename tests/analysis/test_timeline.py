@@ -288,7 +288,11 @@ def test_the_build_path_writes_and_ranks_what_the_frames_give():
 def test_paths_array_puts_each_cell_at_its_row():
     from policytrack.pipeline.analysis.timeline import _paths_array
 
-    # 2 terms × 2 years: rows (0,0) (0,1) (1,0) (1,1); (0,0) has no paths (None).
-    cells = {(1, 0): ["c"], (0, 1): np.array(["a", "b"], dtype=object), (0, 0): None}
-    assert _paths_array(cells, 2, 2).to_pylist() == [[], ["a", "b"], ["c"], []]
-    assert _paths_array({}, 1, 3).to_pylist() == [[], [], []]
+    # 2 terms × 2 years: rows (0,0) (0,1) (1,0) (1,1) are 0 1 2 3; row 0's paths are None.
+    lists = np.array([["c"], np.array(["a", "b"], dtype=object), None], dtype=object)
+    assert _paths_array(np.array([2, 1, 0]), lists, 4).to_pylist() == [[], ["a", "b"], ["c"], []]
+    assert _paths_array(np.zeros(0, dtype=np.int64), np.array([], dtype=object), 3).to_pylist() == [
+        [],
+        [],
+        [],
+    ]
