@@ -248,12 +248,13 @@ def series_grids(
             members[c].append(term)
         for c in members:
             members[c].sort(key=lambda t: (t != c, -freq.get(t, 0), len(t), t))
+        by_series = dict(list(sterms.groupby("series", sort=False)))  # one pass, rows in order
         for series, gdocs in sdocs.groupby("series", sort=True):
             grid = _series_grid(
                 source,
                 series,
                 gdocs,
-                sterms[sterms["series"] == series],
+                by_series.get(series, sterms.iloc[:0]),
                 canon,
                 members,
                 watch,
@@ -375,38 +376,32 @@ def _series_grid(
     gdocs = gdocs.sort_values("year")
     years = gdocs["year"].astype(int).to_numpy()
     doc_ids = gdocs["doc_id"].to_numpy()
-    # One row per (term, document): a watch row and a lexicon row of one term keep the larger.
-    kinds: dict[str, set] = {}
-    if not sub.empty:
-        agg = sub.groupby(["term", "year"], sort=False).agg(
-            count=("count", "max"), paths=("paths", "first")
-        )
-        pairs = sub[["term", "kind"]].drop_duplicates()  # a few per term: no per-group call
-        for term, kind in zip(pairs["term"].tolist(), pairs["kind"].tolist(), strict=True):
-            kinds.setdefault(term, set()).add(kind)
-        # The cells' terms and years by the index's codes: Python work per term, not per cell.
-        term_codes, year_codes = (np.asarray(c, dtype=np.int64) for c in agg.index.codes)
-        level_terms, level_years = (level.tolist() for level in agg.index.levels)
-        used = np.bincount(term_codes, minlength=len(level_terms)) > 0
-        cell_terms = [x for x, u in zip(level_terms, used.tolist(), strict=True) if u]
-    else:
-        agg = pd.DataFrame({"count": np.zeros(0, dtype=np.int64), "paths": []})
-        term_codes = year_codes = np.zeros(0, dtype=np.int64)
-        level_terms, level_years, cell_terms = [], [], []
-    term_list = sorted(set(cell_terms) | set(watch))
+    empty = np.zeros(0, dtype=np.int64)
+    term_codes, uniq = pd.factorize(sub["term"]) if not sub.empty else (empty, pd.Index([]))
+    uniq = uniq.tolist()
+    term_list = sorted(set(uniq) | set(watch))
     if not term_list:
         return None
     n, t = len(term_list), len(years)
     index = {x: i for i, x in enumerate(term_list)}
     col = {int(y): k for k, y in enumerate(years)}  # a repeated year: its last document
-    term_row = np.array([index.get(x, -1) for x in level_terms], dtype=np.int64)
-    year_col = np.array([col.get(int(y), -1) for y in level_years], dtype=np.int64)
-    ks = year_col[year_codes]
-    keep = ks >= 0  # cells of years with a selected document
-    rows = term_row[term_codes[keep]] * t + ks[keep]
+    # Each terms row's cell (term row × years + year column), by lookups per distinct term and
+    # year; rows of years without a selected document are left out.
+    term_row = np.array([index[x] for x in uniq], dtype=np.int64)[term_codes]
+    sub_years, year_at = np.unique(sub["year"].to_numpy(dtype=np.int64), return_inverse=True)
+    ks = np.array([col.get(int(y), -1) for y in sub_years], dtype=np.int64)[year_at]
+    keep = ks >= 0
+    cells = term_row[keep] * t + ks[keep]
+    # One value per cell: a watch row and a lexicon row of one term keep the larger count, and
+    # the first paths given (as groupby max and first would).
     counts = np.zeros(n * t, dtype=np.int64)
-    counts[rows] = agg["count"].to_numpy()[keep]
+    np.maximum.at(counts, cells, sub["count"].to_numpy()[keep].astype(np.int64))
     counts = counts.reshape(n, t)
+    lists = sub["paths"].to_numpy(dtype=object)[keep]
+    given = np.flatnonzero(~pd.isna(lists))
+    path_rows, first = np.unique(cells[given], return_index=True)
+    kind_codes, kind_names = pd.factorize(sub["kind"]) if not sub.empty else (empty, pd.Index([]))
+    kinds = _kinds(term_codes, uniq, kind_codes, kind_names.tolist())
     present = counts > 0
     size = np.array([chars.get(d, 0.0) for d in doc_ids])
     per10k = np.where(size > 0, counts * 10000.0 / np.maximum(size, 1.0), 0.0)
@@ -429,9 +424,21 @@ def _series_grid(
         kinds=[kind_of.get(x, "") for x in term_list],
         flags=[flags.get(x, "") if x not in watched else "" for x in term_list],
         watched=np.array([x in watched for x in term_list], dtype=bool),
-        path_rows=rows,
-        path_lists=agg["paths"].to_numpy(dtype=object)[keep],
+        path_rows=path_rows,
+        path_lists=lists[given[first]],
     )
+
+
+def _kinds(
+    term_codes: np.ndarray, terms: list[str], kind_codes: np.ndarray, kinds: list[str]
+) -> dict[str, set]:
+    """term → the kinds of its rows, from the rows' codes into terms and into kinds (a loop
+    over the distinct pairs, not the rows)."""
+    out: dict[str, set] = {}
+    pairs = np.unique(term_codes * max(len(kinds), 1) + kind_codes).tolist()
+    for code, kind in (divmod(p, max(len(kinds), 1)) for p in pairs):
+        out.setdefault(terms[code], set()).add(kinds[kind])
+    return out
 
 
 def _per_term(values: list, t: int) -> np.ndarray:

@@ -296,3 +296,28 @@ def test_paths_array_puts_each_cell_at_its_row():
         [],
         [],
     ]
+
+
+def test_rows_of_one_term_and_year_keep_the_larger_count_and_the_first_paths_given():
+    terms = _terms(
+        [
+            (2019, "三大攻坚战", "formula", 2, None, None),
+            (2019, "三大攻坚战", "watch", 3, ["1.1"], None),
+            (2019, "三大攻坚战", "quote", 1, ["2.2"], None),
+            (2018, "双碳", "quote", 1, ["3"], None),
+        ]
+    )
+    by = term_timeline(terms, _docs([2018, 2019])).set_index(["term", "year"])
+    assert by.loc[("三大攻坚战", 2019), "count"] == 3
+    assert by.loc[("三大攻坚战", 2019), "paths"] == ["1.1"]  # the None before it skipped
+    assert by.loc[("三大攻坚战", 2019), "kinds"] == "formula,quote,watch"
+    assert by.loc[("三大攻坚战", 2018), "paths"] == [] and by.loc[("双碳", 2019), "paths"] == []
+
+
+def test_kinds_of_each_term_from_the_distinct_pairs():
+    from policytrack.pipeline.analysis.timeline import _kinds
+
+    # rows: (a, quote) (b, formula) (a, quote) (a, formula)
+    out = _kinds(np.array([0, 1, 0, 0]), ["a", "b"], np.array([0, 1, 0, 1]), ["quote", "formula"])
+    assert out == {"a": {"quote", "formula"}, "b": {"formula"}}
+    assert _kinds(np.zeros(0, dtype=np.int64), [], np.zeros(0, dtype=np.int64), []) == {}
