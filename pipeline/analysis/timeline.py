@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -285,8 +285,8 @@ class SeriesGrid:
     kinds: list[str]  # per term
     flags: list[str]  # per term
     watched: np.ndarray  # bool per term
-    path_rows: np.ndarray  # int64: rows (term row × years + year column) given paths, …
-    path_lists: np.ndarray  # … and their terms rows' paths (object: lists, arrays or None)
+    path_rows: np.ndarray  # int64, ascending: rows (term row × years + year column) with paths
+    path_lists: np.ndarray | pa.Array  # … their paths: object (lists or arrays) or arrow lists
 
     @property
     def present(self) -> np.ndarray:
@@ -298,7 +298,8 @@ class SeriesGrid:
         # Per-term values repeated over the years as object arrays (shared objects, no per-cell
         # Python loop); paths: one shared empty list where a (term, year) has none.
         flat_paths = [[]] * (n * t)
-        for row, plist in zip(self.path_rows.tolist(), self.path_lists, strict=True):
+        lists = _cells(self.path_lists)
+        for row, plist in zip(self.path_rows.tolist(), lists, strict=True):
             flat_paths[row] = [str(p) for p in plist] if plist is not None else []
         return pd.DataFrame(
             {
@@ -357,15 +358,21 @@ class SeriesGrid:
         )
 
 
-def _paths_array(rows: np.ndarray, lists: np.ndarray, size: int) -> pa.Array:
-    """The paths column of `size` rows: lists[j] at row rows[j] (None: an empty list), every
-    other row an empty list. The given lists are converted once, as one arrow array."""
+def _cells(lists: np.ndarray | pa.Array) -> Sequence:
+    """Path lists as Python values (arrow lists converted, object arrays as they are)."""
+    return lists if isinstance(lists, np.ndarray) else lists.to_pylist()
+
+
+def _paths_array(rows: np.ndarray, lists: np.ndarray | pa.Array, size: int) -> pa.Array:
+    """The paths column of `size` rows: lists[j] at row rows[j] (rows ascending; None: an empty
+    list), every other row an empty list. Object lists are converted once, as one array."""
     import pyarrow as pa
 
-    order = np.argsort(rows, kind="stable")
-    given = pa.array(lists[order], pa.list_(pa.string()), from_pandas=True)
+    if not isinstance(lists, pa.Array):
+        lists = pa.array(lists, pa.list_(pa.string()), from_pandas=True)
+    given = lists
     lengths = np.zeros(size, dtype=np.int32)
-    lengths[rows[order]] = given.value_lengths().fill_null(0).to_numpy(zero_copy_only=False)
+    lengths[rows] = given.value_lengths().fill_null(0).to_numpy(zero_copy_only=False)
     offsets = np.concatenate([np.zeros(1, dtype=np.int32), np.cumsum(lengths, dtype=np.int32)])
     return pa.ListArray.from_arrays(pa.array(offsets), given.flatten())
 
@@ -397,9 +404,7 @@ def _series_grid(
     counts = np.zeros(n * t, dtype=np.int64)
     np.maximum.at(counts, cells, sub["count"].to_numpy()[keep].astype(np.int64))
     counts = counts.reshape(n, t)
-    lists = sub["paths"].to_numpy(dtype=object)[keep]
-    given = np.flatnonzero(~pd.isna(lists))
-    path_rows, first = np.unique(cells[given], return_index=True)
+    path_rows, lists = _first_paths(sub["paths"], keep, cells)
     kind_codes, kind_names = pd.factorize(sub["kind"]) if not sub.empty else (empty, pd.Index([]))
     kinds = _kinds(term_codes, uniq, kind_codes, kind_names.tolist())
     present = counts > 0
@@ -425,8 +430,27 @@ def _series_grid(
         flags=[flags.get(x, "") if x not in watched else "" for x in term_list],
         watched=np.array([x in watched for x in term_list], dtype=bool),
         path_rows=path_rows,
-        path_lists=lists[given[first]],
+        path_lists=lists,
     )
+
+
+def _first_paths(
+    paths: pd.Series, keep: np.ndarray, cells: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | pa.Array]:
+    """(cells, paths): each cell's first paths given (not null), in the order of the rows kept
+    (`keep`; `cells`: their cells), the cells ascending. An arrow column (the build reads the
+    terms' paths so) stays arrow: taken, never made Python lists."""
+    import pyarrow as pa
+
+    if isinstance(paths.dtype, pd.ArrowDtype):
+        arrow = pa.array(paths.array)
+        given = np.flatnonzero(arrow.is_valid().to_numpy(zero_copy_only=False)[keep])
+        rows, first = np.unique(cells[given], return_index=True)
+        return rows, arrow.take(pa.array(np.flatnonzero(keep)[given[first]]))
+    lists = paths.to_numpy(dtype=object)[keep]
+    given = np.flatnonzero(~pd.isna(lists))
+    rows, first = np.unique(cells[given], return_index=True)
+    return rows, lists[given[first]]
 
 
 def _kinds(

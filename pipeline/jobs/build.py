@@ -46,6 +46,7 @@ ALIGN_TABLES = ("alignments", "threads")  # what the alignment writes (terms: jo
 ANALYSE_DOCUMENT_COLUMNS = ["doc_id", "source", "series", "year", "recorded_at", "n_chars"]
 ANALYSE_ITEM_COLUMNS = [c for c in schema.ITEMS.names if c != "original"]
 TIMELINE_TABLES = ("term_timeline", "term_ranks")
+TIMELINE_TERM_COLUMNS = ["source", "series", "year", "doc_id", "term", "kind", "count", "paths"]
 
 
 @dataclass
@@ -404,7 +405,8 @@ def analyse_source(
         from policytrack.pipeline.analysis.lexicon_rank import series_ranks
         from policytrack.pipeline.analysis.timeline import series_grids
 
-        terms = cache.read(state, "terms")
+        # What the timeline reads of the terms, their paths kept arrow (written back as arrow).
+        terms = cache.read(state, "terms", TIMELINE_TERM_COLUMNS, arrow_lists=True)
         flags = lexicon_flags(context)
         ranks: list[pd.DataFrame] = []
 

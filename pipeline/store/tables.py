@@ -278,8 +278,14 @@ def iter_table(
             yield src, _scan(gen, [part], name, columns, expr)
 
 
-def read_file(path: str | Path, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """One parquet file of table `name` (a per-source cache file), typed like read_table's."""
+def read_file(
+    path: str | Path, name: str, columns: Sequence[str] | None = None, *, arrow_lists=False
+) -> pd.DataFrame:
+    """One parquet file of table `name` (a per-source cache file), typed like read_table's;
+    `arrow_lists`: list columns as pandas ArrowDtype (arrow arrays, not an array per cell: for
+    a reader that hands them back to arrow)."""
+    import pandas as pd
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
@@ -289,7 +295,8 @@ def read_file(path: str | Path, name: str, columns: Sequence[str] | None = None)
     except Exception as err:
         text = (str(err).strip().splitlines() or [""])[0]
         raise InputError(path, f"unreadable parquet ({type(err).__name__}: {text})") from None
-    return _restore(frame.to_pandas(), name)
+    lists = (lambda t: pd.ArrowDtype(t) if pa.types.is_list(t) else None) if arrow_lists else None
+    return _restore(frame.to_pandas(types_mapper=lists), name)
 
 
 def write_table(df: pd.DataFrame, path: str | Path, name: str) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from policytrack.pipeline.analysis.lexicon_count import count_watch
@@ -281,16 +282,27 @@ def test_the_build_path_writes_and_ranks_what_the_frames_give():
         ("s", "x", ["三大攻坚战", "双碳", "打好三大攻坚战", "服务发展年"])
     ]
     frame = grids[0].frame()
-    assert grids[0].table().equals(to_arrow(conform(frame, "term_timeline"), "term_timeline"))
+    table = grids[0].table()
+    assert table.equals(to_arrow(conform(frame, "term_timeline"), "term_timeline"))
     pd.testing.assert_frame_equal(series_ranks(grids[0]), term_ranks(frame), check_exact=True)
+    # The build reads the terms' paths as arrow: the same table, the same frame.
+    as_read = pa.array(list(terms["paths"]), pa.list_(pa.field("element", pa.string())))
+    terms = terms.assign(paths=pd.Series(pd.arrays.ArrowExtensionArray(as_read)))
+    (grid,) = series_grids(terms, _docs([2018, 2019, 2021]), watch=["服务发展年"],
+                           flags={"双碳": "one_off"})  # fmt: skip
+    assert isinstance(grid.path_lists, pa.Array) and grid.table().equals(table)
+    pd.testing.assert_frame_equal(grid.frame(), frame)
 
 
 def test_paths_array_puts_each_cell_at_its_row():
     from policytrack.pipeline.analysis.timeline import _paths_array
 
     # 2 terms × 2 years: rows (0,0) (0,1) (1,0) (1,1) are 0 1 2 3; row 0's paths are None.
-    lists = np.array([["c"], np.array(["a", "b"], dtype=object), None], dtype=object)
-    assert _paths_array(np.array([2, 1, 0]), lists, 4).to_pylist() == [[], ["a", "b"], ["c"], []]
+    lists = np.array([None, np.array(["a", "b"], dtype=object), ["c"]], dtype=object)
+    want = [[], ["a", "b"], ["c"], []]
+    assert _paths_array(np.array([0, 1, 2]), lists, 4).to_pylist() == want
+    arrow = pa.array([None, ["a", "b"], ["c"]], pa.list_(pa.field("element", pa.string())))
+    assert _paths_array(np.array([0, 1, 2]), arrow, 4).to_pylist() == want
     assert _paths_array(np.zeros(0, dtype=np.int64), np.array([], dtype=object), 3).to_pylist() == [
         [],
         [],
