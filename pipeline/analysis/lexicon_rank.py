@@ -29,6 +29,7 @@ IMPORTANCE_AXIS = (
 KEY = ["source", "series", "term"]
 IMPORTANCE_COLUMNS = [*KEY, "documents", "present_years", "persistence", "salience", "importance",
                       "first_year", "last_year", "trend", "flag", "watched"]  # fmt: skip
+RANK_COLUMNS = [*KEY, "canonical", "variants", *IMPORTANCE_COLUMNS[len(KEY) :]]  # term_ranks
 
 
 def in_window(timeline: pd.DataFrame, years: Sequence[int] | None) -> pd.DataFrame:
@@ -115,7 +116,7 @@ def series_ranks(grid: SeriesGrid) -> pd.DataFrame:
             "watched": grid.watched,
         }
     )
-    return _scored(out)[[*KEY, "canonical", "variants", *IMPORTANCE_COLUMNS[3:]]]
+    return _scored(out)[RANK_COLUMNS]
 
 
 def rank_terms(

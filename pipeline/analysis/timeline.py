@@ -397,7 +397,7 @@ def _series_grid(
     term_row = np.array([index[x] for x in uniq], dtype=np.int64)[term_codes]
     sub_years, year_at = np.unique(sub["year"].to_numpy(dtype=np.int64), return_inverse=True)
     ks = np.array([col.get(int(y), -1) for y in sub_years], dtype=np.int64)[year_at]
-    keep = ks >= 0
+    keep = (ks >= 0) & (term_codes >= 0)  # (a row without a term is no cell)
     cells = term_row[keep] * t + ks[keep]
     # One value per cell: a watch row and a lexicon row of one term keep the larger count, and
     # the first paths given (as groupby max and first would).
@@ -457,10 +457,12 @@ def _kinds(
     term_codes: np.ndarray, terms: list[str], kind_codes: np.ndarray, kinds: list[str]
 ) -> dict[str, set]:
     """term → the kinds of its rows, from the rows' codes into terms and into kinds (a loop
-    over the distinct pairs, not the rows)."""
+    over the distinct pairs, not the rows; a code -1, a missing value, is left out)."""
     out: dict[str, set] = {}
-    pairs = np.unique(term_codes * max(len(kinds), 1) + kind_codes).tolist()
-    for code, kind in (divmod(p, max(len(kinds), 1)) for p in pairs):
+    width = max(len(kinds), 1)
+    known = (term_codes >= 0) & (kind_codes >= 0)
+    for pair in np.unique(term_codes[known] * width + kind_codes[known]).tolist():
+        code, kind = divmod(pair, width)
         out.setdefault(terms[code], set()).add(kinds[kind])
     return out
 

@@ -279,7 +279,7 @@ def iter_table(
 
 
 def read_file(
-    path: str | Path, name: str, columns: Sequence[str] | None = None, *, arrow_lists=False
+    path: str | Path, name: str, columns: Sequence[str] | None = None, *, arrow_lists: bool = False
 ) -> pd.DataFrame:
     """One parquet file of table `name` (a per-source cache file), typed like read_table's;
     `arrow_lists`: list columns as pandas ArrowDtype (arrow arrays, not an array per cell: for

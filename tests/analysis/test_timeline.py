@@ -333,3 +333,5 @@ def test_kinds_of_each_term_from_the_distinct_pairs():
     out = _kinds(np.array([0, 1, 0, 0]), ["a", "b"], np.array([0, 1, 0, 1]), ["quote", "formula"])
     assert out == {"a": {"quote", "formula"}, "b": {"formula"}}
     assert _kinds(np.zeros(0, dtype=np.int64), [], np.zeros(0, dtype=np.int64), []) == {}
+    # a missing term or kind (code -1) is no pair
+    assert _kinds(np.array([0, -1, 0]), ["a"], np.array([-1, 0, 0]), ["quote"]) == {"a": {"quote"}}
