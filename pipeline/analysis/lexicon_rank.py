@@ -15,14 +15,21 @@ rising > 0, falling < 0; a term present in every one of its years is 0.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from policytrack.pipeline.analysis.timeline import SeriesGrid
 
 IMPORTANCE_AXIS = (
     "importance: share of the window's documents mentioning it × mentions per 10k characters"
 )
 KEY = ["source", "series", "term"]
+IMPORTANCE_COLUMNS = [*KEY, "documents", "present_years", "persistence", "salience", "importance",
+                      "first_year", "last_year", "trend", "flag", "watched"]  # fmt: skip
+RANK_COLUMNS = [*KEY, "canonical", "variants", *IMPORTANCE_COLUMNS[len(KEY) :]]  # term_ranks
 
 
 def in_window(timeline: pd.DataFrame, years: Sequence[int] | None) -> pd.DataFrame:
@@ -40,11 +47,9 @@ def term_importance(timeline: pd.DataFrame, years: Sequence[int] | None = None) 
     persistence, salience, importance, first_year, last_year (last year mentioned in the
     window, 0 if none), trend (emergence at the window's last document year), flag, watched.
     """
-    cols = [*KEY, "documents", "present_years", "persistence", "salience", "importance",
-            "first_year", "last_year", "trend", "flag", "watched"]  # fmt: skip
     tl = in_window(timeline, years)
     if tl.empty:
-        return pd.DataFrame(columns=cols)
+        return pd.DataFrame(columns=IMPORTANCE_COLUMNS)
     tl = tl.sort_values([*KEY, "year"], kind="stable")
     g = tl.groupby(KEY, sort=False)
     out = g.agg(
@@ -58,12 +63,17 @@ def term_importance(timeline: pd.DataFrame, years: Sequence[int] | None = None) 
     out["flag"] = g["flag"].first() if "flag" in tl else ""
     last = tl[tl["present"]].groupby(KEY, sort=False)["year"].max()
     out["last_year"] = last.reindex(out.index).fillna(0).astype("int64")
+    return _scored(out).reset_index()[IMPORTANCE_COLUMNS]
+
+
+def _scored(out: pd.DataFrame) -> pd.DataFrame:
+    """Persistence and importance from documents, present_years and salience (the mean, not
+    yet rounded); salience and persistence rounded as shown."""
     out["persistence"] = out["present_years"] / out["documents"].clip(lower=1)
     out["importance"] = np.round(out["persistence"] * out["salience"], 4)
     out["salience"] = np.round(out["salience"], 3)
     out["persistence"] = np.round(out["persistence"], 3)
-    out = out.reset_index()
-    return out[cols]
+    return out
 
 
 def term_ranks(timeline: pd.DataFrame) -> pd.DataFrame:
@@ -76,6 +86,37 @@ def term_ranks(timeline: pd.DataFrame) -> pd.DataFrame:
     imp.insert(3, "canonical", first["canonical"].reindex(index).to_numpy())
     imp.insert(4, "variants", first["variants"].reindex(index).to_numpy())
     return imp
+
+
+def series_ranks(grid: SeriesGrid) -> pd.DataFrame:
+    """term_ranks(grid.frame()) from the grid's matrices, without its rows as a frame: a grid's
+    rows are one series, each term over every year of it, in (term, year) order."""
+    n, t = grid.counts.shape
+    present = grid.present
+    # The mean by pandas' own groupby kernel, as term_importance takes it: the same bits.
+    salience = pd.Series(grid.per10k.ravel()).groupby(np.repeat(np.arange(n), t)).mean()
+    last = grid.years[t - 1 - present[:, ::-1].argmax(axis=1)]
+    variants = np.empty(n, dtype=object)
+    for i, v in enumerate(grid.variants):  # item by item: a list stays one cell
+        variants[i] = v
+    out = pd.DataFrame(
+        {
+            "source": grid.source,
+            "series": grid.series,
+            "term": grid.terms,
+            "canonical": grid.canonical,
+            "variants": variants,
+            "documents": np.full(n, t, dtype=np.int64),
+            "present_years": present.sum(axis=1).astype(np.int64),
+            "salience": salience.to_numpy(),
+            "first_year": grid.first.astype(np.int64),
+            "last_year": np.where(present.any(axis=1), last, 0).astype(np.int64),
+            "trend": grid.emergence[:, -1],
+            "flag": grid.flags,
+            "watched": grid.watched,
+        }
+    )
+    return _scored(out)[RANK_COLUMNS]
 
 
 def rank_terms(

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -35,6 +36,9 @@ from policytrack.pipeline.analysis.corpus import select_documents
 from policytrack.pipeline.store import schema
 from policytrack.pipeline.text.terms import is_formula
 from policytrack.pipeline.text.vocab import match_form
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 log = logging.getLogger(__name__)
 
@@ -82,63 +86,70 @@ def group_variants(
     canonical: dict[str, str] = {}
     roots: list[str] = []
     rkeys: list[str] = []
+    formula: list[bool] = []  # per root: is_formula, tested once
+    ranks: list[tuple[int, int, str]] = []  # per root: the order in which roots win
     by_gram: dict[str, list[int]] = defaultdict(list)  # bigram → root indices (candidate lookup)
+    ratio, near, min_root, min_share = fuzz.ratio, cfg.near, cfg.min_root, cfg.min_share
     for term in [*watched, *others]:
         key = match_form(term) or term
-        grams = {key[i : i + 2] for i in range(max(len(key) - 1, 1))}
-        cands = {r for g in grams for r in by_gram.get(g, ())}
+        klen = len(key)
+        grams = {key[i : i + 2] for i in range(max(klen - 1, 1))}
+        cands: set[int] = set()
+        for g in grams:
+            cands.update(by_gram.get(g, ()))
         numbered = is_formula(term)
-        best, best_key = None, ""
+        best, best_rank = None, None
         for r in cands:
-            root, rkey = roots[r], rkeys[r]
-            contained = (
-                len(rkey) >= cfg.min_root and rkey in key and len(rkey) >= cfg.min_share * len(key)
-            )
-            close = (
-                not contained
-                and min(len(rkey), len(key)) >= 4
-                and abs(len(rkey) - len(key)) <= 2
-                and fuzz.ratio(rkey, key) >= cfg.near
-            )
-            if numbered and not is_formula(root):
+            if numbered and not formula[r]:
                 continue  # the numeral is the coinage: 三大攻坚战 is not a form of 攻坚战
             # The most specific root wins (打好三大攻坚战 → 三大攻坚战, not 攻坚战), then the
-            # most frequent.
-            if (contained or close) and (
-                best is None
-                or (len(rkey), freq.get(root, 0), root) > (len(best_key), freq.get(best, 0), best)
-            ):
-                best, best_key = root, rkey
+            # most frequent: a root ranked below the best so far is not tested.
+            rank = ranks[r]
+            if best_rank is not None and rank <= best_rank:
+                continue
+            rkey, rlen = rkeys[r], rank[0]
+            contained = rlen >= min_root and rlen >= min_share * klen and rkey in key
+            close = rlen >= 4 and klen >= 4 and -2 <= rlen - klen <= 2  # then by spelling
+            if contained or (close and ratio(rkey, key) >= near):
+                best, best_rank = r, rank
         if best is None:
             canonical[term] = term
             roots.append(term)
             rkeys.append(key)
+            formula.append(is_formula(term))
+            ranks.append((klen, freq.get(term, 0), term))
             for g in grams:
                 by_gram[g].append(len(roots) - 1)
         else:
-            canonical[term] = best
+            canonical[term] = roots[best]
     return canonical
 
 
 # ---------------------------------------------------------------------------- status, trend
 
 
-def statuses(present: np.ndarray) -> np.ndarray:
-    """Status per (term, year) from a boolean terms × years matrix (years ascending)."""
+def status_codes(present: np.ndarray) -> np.ndarray:
+    """Status per (term, year) as indices into STATUSES, from a boolean terms × years matrix
+    (years ascending). The four conditions are disjoint; every other cell is absent."""
     present = np.asarray(present, dtype=bool)
     n, t = present.shape
-    out = np.full((n, t), "absent", dtype=object)
+    out = np.full((n, t), STATUSES.index("absent"), dtype=np.int8)
     if t == 0:
         return out
     prev = np.zeros((n, t), dtype=bool)
     prev[:, 1:] = present[:, :-1]
     seen_before = np.zeros((n, t), dtype=bool)
     seen_before[:, 1:] = np.cumsum(present, axis=1)[:, :-1] > 0
-    out[present & ~seen_before] = "new"
-    out[present & prev] = "persisting"
-    out[present & seen_before & ~prev] = "returned"
-    out[~present & prev] = "fading"
+    out[present & ~seen_before] = STATUSES.index("new")
+    out[present & prev] = STATUSES.index("persisting")
+    out[present & seen_before & ~prev] = STATUSES.index("returned")
+    out[~present & prev] = STATUSES.index("fading")
     return out
+
+
+def statuses(present: np.ndarray) -> np.ndarray:
+    """Status per (term, year) from a boolean terms × years matrix (years ascending)."""
+    return np.array(STATUSES, dtype=object)[status_codes(present)]
 
 
 def emergence(present: np.ndarray, window: int = 3) -> np.ndarray:
@@ -201,6 +212,23 @@ def timeline_parts(
 ) -> Iterator[pd.DataFrame]:
     """term_timeline's rows one (source, series) at a time, in its order (empty parts left
     out): a build writes each as it comes, holding one series' rows, not the source's."""
+    for grid in series_grids(terms, documents, watch=watch, config=config, flags=flags):
+        part = grid.frame()
+        if not part.empty:
+            yield part
+
+
+def series_grids(
+    terms: pd.DataFrame,
+    documents: pd.DataFrame,
+    *,
+    watch: list[str] | tuple[str, ...] = (),
+    config: TimelineConfig | None = None,
+    flags: dict[str, str] | None = None,
+) -> Iterator[SeriesGrid]:
+    """timeline_parts as term × year matrices, one (source, series) at a time (series without
+    a term left out): the build writes them as arrow tables (SeriesGrid.table) and ranks them
+    without making the rows a frame."""
     cfg = config or TimelineConfig()
     watch = [w.strip() for w in watch if w and w.strip()]
     docs = select_documents(documents, quiet=True)
@@ -220,12 +248,13 @@ def timeline_parts(
             members[c].append(term)
         for c in members:
             members[c].sort(key=lambda t: (t != c, -freq.get(t, 0), len(t), t))
+        by_series = dict(list(sterms.groupby("series", sort=False)))  # one pass, rows in order
         for series, gdocs in sdocs.groupby("series", sort=True):
-            part = _series_timeline(
+            grid = _series_grid(
                 source,
                 series,
                 gdocs,
-                sterms[sterms["series"] == series],
+                by_series.get(series, sterms.iloc[:0]),
                 canon,
                 members,
                 watch,
@@ -233,79 +262,209 @@ def timeline_parts(
                 flags or {},
                 cfg,
             )
-            if not part.empty:
-                yield part[TIMELINE_COLUMNS]
+            if grid is not None:
+                yield grid
 
 
-def _series_timeline(
+@dataclass
+class SeriesGrid:
+    """One series' timeline as terms × years matrices: row i is terms[i] (sorted), column k is
+    years[k] (ascending); its rows are (term, year) in that order."""
+
+    source: str
+    series: str
+    terms: list[str]
+    years: np.ndarray  # int64
+    counts: np.ndarray  # int64, terms × years
+    per10k: np.ndarray  # float64, terms × years, rounded
+    status: np.ndarray  # int8 indices into STATUSES, terms × years
+    emergence: np.ndarray  # float64, terms × years
+    first: np.ndarray  # per term: first year mentioned, 0 if never
+    canonical: list[str]  # per term
+    variants: list[list[str]]  # per term (the canonical form's members)
+    kinds: list[str]  # per term
+    flags: list[str]  # per term
+    watched: np.ndarray  # bool per term
+    path_rows: np.ndarray  # int64, ascending: rows (term row × years + year column) with paths
+    path_lists: np.ndarray | pa.Array  # … their paths: object (lists or arrays) or arrow lists
+
+    @property
+    def present(self) -> np.ndarray:
+        return self.counts > 0
+
+    def frame(self) -> pd.DataFrame:
+        """The rows as a frame (term_timeline's)."""
+        n, t = self.counts.shape
+        # Per-term values repeated over the years as object arrays (shared objects, no per-cell
+        # Python loop); paths: one shared empty list where a (term, year) has none.
+        flat_paths = [[]] * (n * t)
+        lists = _cells(self.path_lists)
+        for row, plist in zip(self.path_rows.tolist(), lists, strict=True):
+            flat_paths[row] = [str(p) for p in plist] if plist is not None else []
+        return pd.DataFrame(
+            {
+                "source": self.source,
+                "series": self.series,
+                "term": np.repeat(np.array(self.terms, dtype=object), t),
+                "canonical": _per_term(self.canonical, t),
+                "variants": _per_term(self.variants, t),
+                "year": np.tile(self.years, n),
+                "present": self.present.ravel(),
+                "count": self.counts.ravel(),
+                "per_10k_chars": self.per10k.ravel(),
+                "status": np.array(STATUSES, dtype=object)[self.status.ravel()],
+                "paths": flat_paths,
+                "emergence": self.emergence.ravel(),
+                "first_year": np.repeat(self.first, t),
+                "kinds": _per_term(self.kinds, t),
+                "flag": _per_term(self.flags, t),
+                "watched": np.repeat(self.watched, t),
+            },
+            columns=TIMELINE_COLUMNS,
+        )
+
+    def table(self) -> pa.Table:
+        """The rows as an arrow table of the term_timeline schema: to_arrow(conform(frame())),
+        built from the matrices without a Python object per row (path items must be text, as
+        a terms table holds them)."""
+        import pyarrow as pa
+
+        n, t = self.counts.shape
+        per_term = pa.array(np.repeat(np.arange(n, dtype=np.int64), t))
+        strings = {  # per-term text, one copy per row by index
+            "term": self.terms, "canonical": self.canonical, "kinds": self.kinds,
+            "flag": self.flags,
+        }  # fmt: skip
+        cols = {name: pa.array(v, pa.string()).take(per_term) for name, v in strings.items()}
+        every = pa.array(np.zeros(n * t, dtype=np.int64))
+        cols["source"] = pa.array([self.source], pa.string()).take(every)
+        cols["series"] = pa.array([self.series], pa.string()).take(every)
+        cols["variants"] = pa.array(self.variants, pa.list_(pa.string())).take(per_term)
+        cols["status"] = pa.array(STATUSES, pa.string()).take(pa.array(self.status.ravel()))
+        cols["paths"] = _paths_array(self.path_rows, self.path_lists, n * t)
+        # from_pandas: a NaN float is null, as pyarrow converts a frame's float column.
+        numbers = {
+            "year": np.tile(self.years.astype(np.int64), n),
+            "present": self.present.ravel(),
+            "count": self.counts.ravel(),
+            "per_10k_chars": self.per10k.ravel(),
+            "emergence": self.emergence.ravel(),
+            "first_year": np.repeat(self.first.astype(np.int64), t),
+            "watched": np.repeat(self.watched, t),
+        }
+        cols.update({k: pa.array(v, from_pandas=True) for k, v in numbers.items()})
+        return pa.Table.from_arrays(
+            [cols[c] for c in TIMELINE_COLUMNS], schema=schema.arrow_schema("term_timeline")
+        )
+
+
+def _cells(lists: np.ndarray | pa.Array) -> Sequence:
+    """Path lists as Python values (arrow lists converted, object arrays as they are)."""
+    return lists if isinstance(lists, np.ndarray) else lists.to_pylist()
+
+
+def _paths_array(rows: np.ndarray, lists: np.ndarray | pa.Array, size: int) -> pa.Array:
+    """The paths column of `size` rows: lists[j] at row rows[j] (rows ascending; None: an empty
+    list), every other row an empty list. Object lists are converted once, as one array."""
+    import pyarrow as pa
+
+    if not isinstance(lists, pa.Array):
+        lists = pa.array(lists, pa.list_(pa.string()), from_pandas=True)
+    given = lists
+    lengths = np.zeros(size, dtype=np.int32)
+    lengths[rows] = given.value_lengths().fill_null(0).to_numpy(zero_copy_only=False)
+    offsets = np.concatenate([np.zeros(1, dtype=np.int32), np.cumsum(lengths, dtype=np.int32)])
+    return pa.ListArray.from_arrays(pa.array(offsets), given.flatten())
+
+
+def _series_grid(
     source, series, gdocs, sub, canon, members, watch, chars, flags, cfg
-) -> pd.DataFrame:
+) -> SeriesGrid | None:
     gdocs = gdocs.sort_values("year")
     years = gdocs["year"].astype(int).to_numpy()
     doc_ids = gdocs["doc_id"].to_numpy()
-    # One row per (term, document): a watch row and a lexicon row of one term keep the larger.
-    if not sub.empty:
-        agg = sub.groupby(["term", "year"], sort=False).agg(
-            count=("count", "max"), paths=("paths", "first")
-        )
-        kinds: dict[str, set] = {}
-        pairs = sub[["term", "kind"]].drop_duplicates()  # a few per term: no per-group call
-        for term, kind in zip(pairs["term"], pairs["kind"], strict=True):
-            kinds.setdefault(term, set()).add(kind)
-    else:
-        agg = pd.DataFrame(columns=["count", "paths"])
-        kinds = {}
-    term_list = sorted({t for t, _ in agg.index} | set(watch))
+    empty = np.zeros(0, dtype=np.int64)
+    term_codes, uniq = pd.factorize(sub["term"]) if not sub.empty else (empty, pd.Index([]))
+    uniq = uniq.tolist()
+    term_list = sorted(set(uniq) | set(watch))
     if not term_list:
-        return pd.DataFrame(columns=TIMELINE_COLUMNS)
-    index = {t: i for i, t in enumerate(term_list)}
-    col = {int(y): k for k, y in enumerate(years)}
-    counts = np.zeros((len(term_list), len(years)), dtype=np.int64)
-    paths: dict[tuple[int, int], list] = {}
-    for (term, year), count, plist in zip(agg.index, agg["count"], agg["paths"], strict=True):
-        k = col.get(int(year))
-        if k is not None:
-            counts[index[term], k] = count
-            paths[(index[term], k)] = [str(p) for p in plist] if plist is not None else []
+        return None
+    n, t = len(term_list), len(years)
+    index = {x: i for i, x in enumerate(term_list)}
+    col = {int(y): k for k, y in enumerate(years)}  # a repeated year: its last document
+    # Each terms row's cell (term row × years + year column), by lookups per distinct term and
+    # year; rows of years without a selected document are left out.
+    term_row = np.array([index[x] for x in uniq], dtype=np.int64)[term_codes]
+    sub_years, year_at = np.unique(sub["year"].to_numpy(dtype=np.int64), return_inverse=True)
+    ks = np.array([col.get(int(y), -1) for y in sub_years], dtype=np.int64)[year_at]
+    keep = (ks >= 0) & (term_codes >= 0)  # (a row without a term is no cell)
+    cells = term_row[keep] * t + ks[keep]
+    # One value per cell: a watch row and a lexicon row of one term keep the larger count, and
+    # the first paths given (as groupby max and first would).
+    counts = np.zeros(n * t, dtype=np.int64)
+    np.maximum.at(counts, cells, sub["count"].to_numpy()[keep].astype(np.int64))
+    counts = counts.reshape(n, t)
+    path_rows, lists = _first_paths(sub["paths"], keep, cells)
+    kind_codes, kind_names = pd.factorize(sub["kind"]) if not sub.empty else (empty, pd.Index([]))
+    kinds = _kinds(term_codes, uniq, kind_codes, kind_names.tolist())
     present = counts > 0
     size = np.array([chars.get(d, 0.0) for d in doc_ids])
     per10k = np.where(size > 0, counts * 10000.0 / np.maximum(size, 1.0), 0.0)
-    status = statuses(present)
-    emer = emergence(present, cfg.window)
-    first = np.where(present.any(axis=1), years[present.argmax(axis=1)], 0)
-    n, t = counts.shape
     watched = set(watch)
-    term_col = np.repeat(np.array(term_list, dtype=object), t)
-    kind_of = {
-        term: ",".join(sorted(kinds.get(term, set()) | ({"watch"} if term in watched else set())))
-        for term in term_list
-    }
-    # Per-term values repeated over the years as object arrays (shared objects, no per-cell
-    # Python loop); paths: one shared empty list where a (term, year) has none.
-    flat_paths = [[]] * (n * t)
-    for (i, k), p in paths.items():
-        flat_paths[i * t + k] = p
-    return pd.DataFrame(
-        {
-            "source": source,
-            "series": series,
-            "term": term_col,
-            "canonical": _per_term([canon.get(x, x) for x in term_list], t),
-            "variants": _per_term([members.get(canon.get(x, x), [x]) for x in term_list], t),
-            "year": np.tile(years, n),
-            "present": present.ravel(),
-            "count": counts.ravel(),
-            "per_10k_chars": np.round(per10k.ravel(), 3),
-            "status": status.ravel(),
-            "paths": flat_paths,
-            "emergence": emer.ravel(),
-            "first_year": np.repeat(first, t),
-            "kinds": _per_term([kind_of[x] for x in term_list], t),
-            "flag": _per_term([flags.get(x, "") if x not in watched else "" for x in term_list], t),
-            "watched": np.repeat(np.array([x in watched for x in term_list]), t),
-        },
-        columns=TIMELINE_COLUMNS,
+    for x in watched:
+        kinds[x] = kinds.get(x, set()) | {"watch"}
+    kind_of = {x: ",".join(sorted(k)) for x, k in kinds.items()}
+    return SeriesGrid(
+        source=source,
+        series=series,
+        terms=term_list,
+        years=years,
+        counts=counts,
+        per10k=np.round(per10k, 3),
+        status=status_codes(present),
+        emergence=emergence(present, cfg.window),
+        first=np.where(present.any(axis=1), years[present.argmax(axis=1)], 0),
+        canonical=[canon.get(x, x) for x in term_list],
+        variants=[members.get(canon.get(x, x), [x]) for x in term_list],
+        kinds=[kind_of.get(x, "") for x in term_list],
+        flags=[flags.get(x, "") if x not in watched else "" for x in term_list],
+        watched=np.array([x in watched for x in term_list], dtype=bool),
+        path_rows=path_rows,
+        path_lists=lists,
     )
+
+
+def _first_paths(
+    paths: pd.Series, keep: np.ndarray, cells: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | pa.Array]:
+    """(cells, paths): each cell's first paths given (not null), in the order of the rows kept
+    (`keep`; `cells`: their cells), the cells ascending. An arrow column (the build reads the
+    terms' paths so) stays arrow: taken, never made Python lists."""
+    import pyarrow as pa
+
+    if isinstance(paths.dtype, pd.ArrowDtype):
+        arrow = pa.array(paths.array)
+        given = np.flatnonzero(arrow.is_valid().to_numpy(zero_copy_only=False)[keep])
+        rows, first = np.unique(cells[given], return_index=True)
+        return rows, arrow.take(pa.array(np.flatnonzero(keep)[given[first]]))
+    lists = paths.to_numpy(dtype=object)[keep]
+    given = np.flatnonzero(~pd.isna(lists))
+    rows, first = np.unique(cells[given], return_index=True)
+    return rows, lists[given[first]]
+
+
+def _kinds(
+    term_codes: np.ndarray, terms: list[str], kind_codes: np.ndarray, kinds: list[str]
+) -> dict[str, set]:
+    """term → the kinds of its rows, from the rows' codes into terms and into kinds (a loop
+    over the distinct pairs, not the rows; a code -1, a missing value, is left out)."""
+    out: dict[str, set] = {}
+    width = max(len(kinds), 1)
+    known = (term_codes >= 0) & (kind_codes >= 0)
+    for pair in np.unique(term_codes[known] * width + kind_codes[known]).tolist():
+        code, kind = divmod(pair, width)
+        out.setdefault(terms[code], set()).add(kinds[kind])
+    return out
 
 
 def _per_term(values: list, t: int) -> np.ndarray:

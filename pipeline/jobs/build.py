@@ -46,6 +46,7 @@ ALIGN_TABLES = ("alignments", "threads")  # what the alignment writes (terms: jo
 ANALYSE_DOCUMENT_COLUMNS = ["doc_id", "source", "series", "year", "recorded_at", "n_chars"]
 ANALYSE_ITEM_COLUMNS = [c for c in schema.ITEMS.names if c != "original"]
 TIMELINE_TABLES = ("term_timeline", "term_ranks")
+TIMELINE_TERM_COLUMNS = ["source", "series", "year", "doc_id", "term", "kind", "count", "paths"]
 
 
 @dataclass
@@ -401,17 +402,20 @@ def analyse_source(
     if timeline:
         import pandas as pd
 
-        from policytrack.pipeline.analysis.lexicon_rank import term_ranks
-        from policytrack.pipeline.analysis.timeline import timeline_parts
+        from policytrack.pipeline.analysis.lexicon_rank import series_ranks
+        from policytrack.pipeline.analysis.timeline import series_grids
 
-        terms = cache.read(state, "terms")
+        # What the timeline reads of the terms, their paths kept arrow (written back as arrow).
+        terms = cache.read(state, "terms", TIMELINE_TERM_COLUMNS, arrow_lists=True)
         flags = lexicon_flags(context)
         ranks: list[pd.DataFrame] = []
 
-        def parts():  # one series' timeline in memory at a time; its ranks kept (small)
-            for part in timeline_parts(terms, documents, watch=watch, flags=flags):
-                ranks.append(term_ranks(part))
-                yield part
+        # One series' timeline in memory at a time, written as arrow (no frame of its rows);
+        # its ranks kept (small).
+        def parts():
+            for grid in series_grids(terms, documents, watch=watch, flags=flags):
+                ranks.append(series_ranks(grid))
+                yield grid.table()
 
         cache.write_parts(state, "term_timeline", parts(), timeline_key)
         ranked = pd.concat(ranks, ignore_index=True) if ranks else schema.empty("term_ranks")

@@ -84,8 +84,9 @@ class SourceCache:
                 return f"{self.dir / entry['file']}: damaged ({why})"
         return None
 
-    def read(self, state: dict, table: str, columns=None) -> pd.DataFrame:
-        return read_file(self.path(state, table), table, columns)
+    def read(self, state: dict, table: str, columns=None, **how) -> pd.DataFrame:
+        """The table's cached file (`how`: read_file's options)."""
+        return read_file(self.path(state, table), table, columns, **how)
 
     def write(self, state: dict, table: str, df: pd.DataFrame, key: str) -> None:
         """Write `df` as `<table>.<key>.parquet` and record it in `state` (not saved yet)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 import tomllib
+from collections import deque
 from dataclasses import dataclass
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -107,7 +108,8 @@ def conform(df: pd.DataFrame, name: str) -> pd.DataFrame:
         if col.dtype.startswith("list<"):
             # A column absent from `df` (an older writer) is an empty list, not a float NaN.
             vals = out[col.name].astype(object)
-            out[col.name] = [v if hasattr(v, "__len__") else [] for v in vals]
+            sized = _all_sized(vals.tolist())
+            out[col.name] = vals if sized else [v if hasattr(v, "__len__") else [] for v in vals]
             continue
         if col.dtype == "str?":
             out[col.name] = out[col.name].astype(object).where(out[col.name].notna(), None)
@@ -116,6 +118,16 @@ def conform(df: pd.DataFrame, name: str) -> pd.DataFrame:
         else:
             out[col.name] = out[col.name].astype(_PANDAS[col.dtype])
     return out
+
+
+def _all_sized(values: list) -> bool:
+    """Whether len() takes every value: then none needs replacing (a value has __len__), found
+    in one C loop, not a Python test per row (millions in a term timeline)."""
+    try:
+        deque(map(len, values), maxlen=0)
+    except Exception:  # a value without a length (None, NaN) or an odd one: test each
+        return False
+    return True
 
 
 def arrow_schema(name: str) -> pa.Schema:

@@ -278,8 +278,14 @@ def iter_table(
             yield src, _scan(gen, [part], name, columns, expr)
 
 
-def read_file(path: str | Path, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """One parquet file of table `name` (a per-source cache file), typed like read_table's."""
+def read_file(
+    path: str | Path, name: str, columns: Sequence[str] | None = None, *, arrow_lists: bool = False
+) -> pd.DataFrame:
+    """One parquet file of table `name` (a per-source cache file), typed like read_table's;
+    `arrow_lists`: list columns as pandas ArrowDtype (arrow arrays, not an array per cell: for
+    a reader that hands them back to arrow)."""
+    import pandas as pd
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
@@ -289,7 +295,8 @@ def read_file(path: str | Path, name: str, columns: Sequence[str] | None = None)
     except Exception as err:
         text = (str(err).strip().splitlines() or [""])[0]
         raise InputError(path, f"unreadable parquet ({type(err).__name__}: {text})") from None
-    return _restore(frame.to_pandas(), name)
+    lists = (lambda t: pd.ArrowDtype(t) if pa.types.is_list(t) else None) if arrow_lists else None
+    return _restore(frame.to_pandas(types_mapper=lists), name)
 
 
 def write_table(df: pd.DataFrame, path: str | Path, name: str) -> int:
@@ -300,19 +307,27 @@ def write_table(df: pd.DataFrame, path: str | Path, name: str) -> int:
     return len(out)
 
 
-def write_frames(frames: Iterable[pd.DataFrame], path: str | Path, name: str) -> int:
+def write_frames(frames: Iterable[pd.DataFrame | pa.Table], path: str | Path, name: str) -> int:
     """write_table for a table made in parts (one series at a time): each part is conformed and
     written as it comes (its series' row groups), so only one part is in memory; atomic like
-    write_table; returns the row count."""
+    write_table; returns the row count. A part may be an arrow table already of the table's
+    arrow schema (made without a frame): it is written as it is."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     rows = 0
+    schema = arrow_schema(name)
     with (
         atomic.atomic_path(path, suffix=".parquet") as tmp,
-        pq.ParquetWriter(tmp, arrow_schema(name)) as writer,
+        pq.ParquetWriter(tmp, schema) as writer,
     ):
-        for df in frames:
-            tbl = to_arrow(conform(df, name), name)
+        for part in frames:
+            if isinstance(part, pa.Table):
+                if not part.schema.equals(schema):
+                    raise ValueError(f"{name}: a part's arrow schema is not the table's")
+                tbl = part
+            else:
+                tbl = to_arrow(conform(part, name), name)
             _write_groups(writer, tbl)
             rows += tbl.num_rows
     return rows

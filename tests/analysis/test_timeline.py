@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from policytrack.pipeline.analysis.lexicon_count import count_watch
@@ -257,3 +258,80 @@ def test_count_watch_counts_every_mention_of_a_watched_term():
     assert out.loc["三大攻坚战", "paths"] == ["preamble", "1", "1.1"]
     # A watched term counts bare whatever its length (an unwatched 稳 would count quoted only).
     assert out.loc["稳", "count"] == 2 and out.loc["稳", "paths"] == ["preamble", "1.1"]
+
+
+def test_the_build_path_writes_and_ranks_what_the_frames_give():
+    """A build writes each series' grid as arrow (SeriesGrid.table) and ranks it from its
+    matrices (series_ranks): the same table and ranks as from the rows as a frame."""
+    from policytrack.pipeline.analysis.lexicon_rank import series_ranks, term_ranks
+    from policytrack.pipeline.analysis.timeline import series_grids
+    from policytrack.pipeline.store.schema import conform
+    from policytrack.pipeline.store.tables import to_arrow
+
+    terms = _terms(
+        [
+            (2018, "三大攻坚战", "formula", 3, ["preamble", "3.9"], None),
+            (2019, "三大攻坚战", "formula", 3, np.array(["4.10", "preamble"], dtype=object), None),
+            (2019, "打好三大攻坚战", "quote", 1, None, None),
+            (2021, "双碳", "quote", 2, ["2.1"], None),
+        ]
+    )
+    grids = list(series_grids(terms, _docs([2018, 2019, 2021]), watch=["服务发展年"],
+                              flags={"双碳": "one_off"}))  # fmt: skip
+    assert [(g.source, g.series, g.terms) for g in grids] == [
+        ("s", "x", ["三大攻坚战", "双碳", "打好三大攻坚战", "服务发展年"])
+    ]
+    frame = grids[0].frame()
+    table = grids[0].table()
+    assert table.equals(to_arrow(conform(frame, "term_timeline"), "term_timeline"))
+    pd.testing.assert_frame_equal(series_ranks(grids[0]), term_ranks(frame), check_exact=True)
+    # The build reads the terms' paths as arrow: the same table, the same frame.
+    as_read = pa.array(list(terms["paths"]), pa.list_(pa.field("element", pa.string())))
+    terms = terms.assign(paths=pd.Series(pd.arrays.ArrowExtensionArray(as_read)))
+    (grid,) = series_grids(terms, _docs([2018, 2019, 2021]), watch=["服务发展年"],
+                           flags={"双碳": "one_off"})  # fmt: skip
+    assert isinstance(grid.path_lists, pa.Array) and grid.table().equals(table)
+    pd.testing.assert_frame_equal(grid.frame(), frame)
+
+
+def test_paths_array_puts_each_cell_at_its_row():
+    from policytrack.pipeline.analysis.timeline import _paths_array
+
+    # 2 terms × 2 years: rows (0,0) (0,1) (1,0) (1,1) are 0 1 2 3; row 0's paths are None.
+    lists = np.array([None, np.array(["a", "b"], dtype=object), ["c"]], dtype=object)
+    want = [[], ["a", "b"], ["c"], []]
+    assert _paths_array(np.array([0, 1, 2]), lists, 4).to_pylist() == want
+    arrow = pa.array([None, ["a", "b"], ["c"]], pa.list_(pa.field("element", pa.string())))
+    assert _paths_array(np.array([0, 1, 2]), arrow, 4).to_pylist() == want
+    assert _paths_array(np.zeros(0, dtype=np.int64), np.array([], dtype=object), 3).to_pylist() == [
+        [],
+        [],
+        [],
+    ]
+
+
+def test_rows_of_one_term_and_year_keep_the_larger_count_and_the_first_paths_given():
+    terms = _terms(
+        [
+            (2019, "三大攻坚战", "formula", 2, None, None),
+            (2019, "三大攻坚战", "watch", 3, ["1.1"], None),
+            (2019, "三大攻坚战", "quote", 1, ["2.2"], None),
+            (2018, "双碳", "quote", 1, ["3"], None),
+        ]
+    )
+    by = term_timeline(terms, _docs([2018, 2019])).set_index(["term", "year"])
+    assert by.loc[("三大攻坚战", 2019), "count"] == 3
+    assert by.loc[("三大攻坚战", 2019), "paths"] == ["1.1"]  # the None before it skipped
+    assert by.loc[("三大攻坚战", 2019), "kinds"] == "formula,quote,watch"
+    assert by.loc[("三大攻坚战", 2018), "paths"] == [] and by.loc[("双碳", 2019), "paths"] == []
+
+
+def test_kinds_of_each_term_from_the_distinct_pairs():
+    from policytrack.pipeline.analysis.timeline import _kinds
+
+    # rows: (a, quote) (b, formula) (a, quote) (a, formula)
+    out = _kinds(np.array([0, 1, 0, 0]), ["a", "b"], np.array([0, 1, 0, 1]), ["quote", "formula"])
+    assert out == {"a": {"quote", "formula"}, "b": {"formula"}}
+    assert _kinds(np.zeros(0, dtype=np.int64), [], np.zeros(0, dtype=np.int64), []) == {}
+    # a missing term or kind (code -1) is no pair
+    assert _kinds(np.array([0, -1, 0]), ["a"], np.array([-1, 0, 0]), ["quote"]) == {"a": {"quote"}}

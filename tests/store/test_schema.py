@@ -57,3 +57,15 @@ def test_an_empty_table_with_list_columns_is_written(tmp_path, name):
     assert write_table(schema.empty(name), path, name) == 0
     back = read_file(path, name)
     assert list(back.columns) == schema.table(name).names and back.empty
+
+
+def test_conform_makes_a_missing_list_cell_an_empty_list():
+    lists = [["1.1"], None, float("nan"), (), "2.1"]  # a str has a length: kept as it is
+    df = pd.DataFrame({"source": "s", "series": "x", "year": 2019, "doc_id": "d", "term": "t",
+                       "kind": "quote", "count": 1, "paths": pd.Series(lists, dtype=object)})  # fmt: skip
+    assert schema.conform(df, "terms")["paths"].tolist() == [["1.1"], [], [], (), "2.1"]
+    every = [["1.1"], ["2.1", "2.2"]]  # no cell to replace: the same objects
+    out = schema.conform(df.head(2).assign(paths=pd.Series(every, dtype=object)), "terms")
+    assert out["paths"].dtype == object and all(
+        a is b for a, b in zip(out["paths"], every, strict=True)
+    )

@@ -92,3 +92,15 @@ def test_dictionary_columns_read_as_categoricals_with_the_same_values(tmp_path):
     assert coded["doc_id"].tolist() == plain["doc_id"].tolist()
     one = read_table(tmp_path, "documents", ["series"], series="乙", dictionary=["series"])
     assert one["series"].tolist() == ["乙", "乙"]
+
+
+def test_a_part_may_come_as_arrow_of_the_tables_schema(tmp_path):
+    from policytrack.pipeline.store.schema import conform
+
+    arrow = tables.to_arrow(conform(documents(["b"]), "documents"), "documents")
+    path = tmp_path / "t.parquet"
+    assert tables.write_frames([documents(["a", "a"]), arrow], path, "documents") == 3
+    assert tables.read_file(path, "documents")["series"].tolist() == ["a", "a", "b"]
+    assert pq.ParquetFile(path).metadata.num_row_groups == 2  # one a part
+    with pytest.raises(ValueError, match="documents: a part's arrow schema is not the table's"):
+        tables.write_frames([arrow.drop_columns(["series"])], tmp_path / "u.parquet", "documents")
