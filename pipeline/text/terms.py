@@ -9,7 +9,9 @@ Book titles are counted only inside 《》.
 
 from __future__ import annotations
 
+import bisect
 import functools
+import itertools
 import re
 from collections.abc import Iterable
 from importlib import resources
@@ -96,6 +98,25 @@ def quoted_candidates(units: Iterable[tuple[str, str]]) -> dict[str, tuple[str, 
     return {t: (k, titled[t] if k == "book" else quoted[t]) for t, k in kinds.items()}
 
 
+def mention_paths(
+    term: str, units: list[tuple[str, str]], full: str, starts: list[int]
+) -> list[str]:
+    """The path of each mention of `term` (non-overlapping, as str.count counts them) in
+    `units`; `full` is their texts joined by newlines, units[k] starting at full[starts[k]].
+
+    One scan of `full` instead of a count per unit (most terms occur in few of hundreds of
+    units). A term without a newline cannot span two units, so its mentions in `full` are the
+    units' own, in the same left-to-right order.
+    """
+    if "\n" in term:
+        return [path for path, text in units for _ in range(text.count(term))]
+    paths, at = [], full.find(term)
+    while at >= 0:
+        paths.append(units[bisect.bisect_right(starts, at) - 1][0])
+        at = full.find(term, at + len(term))
+    return paths
+
+
 def extract_terms(doc: Document, watch: Iterable[str] = ()) -> list[TermHit]:
     units = doc.own_texts()
     watched = {t for t in (normalize(w) for w in watch) if t}
@@ -105,6 +126,7 @@ def extract_terms(doc: Document, watch: Iterable[str] = ()) -> list[TermHit]:
     quoted = {t: p for t, (k, p) in found.items() if k != "book"}
 
     full = "\n".join(t for _, t in units)
+    starts = list(itertools.accumulate((len(t) + 1 for _, t in units[:-1]), initial=0))
     for term in builtin_formulas():
         if term not in kinds and term in full:
             kinds[term] = "formula"
@@ -119,7 +141,7 @@ def extract_terms(doc: Document, watch: Iterable[str] = ()) -> list[TermHit]:
         elif len(term) < MIN_FREE_LEN and term not in watched:
             paths = quoted.get(term, [])
         else:
-            paths = [path for path, text in units for _ in range(text.count(term))]
+            paths = mention_paths(term, units, full, starts)
         if paths:
             hits.append(TermHit(term, kind, len(paths), list(dict.fromkeys(paths))))
     order = {p: i for i, (p, _) in enumerate(units)}

@@ -1,0 +1,27 @@
+"""Where a term is mentioned: one scan of the joined units gives each unit's str.count."""
+
+from __future__ import annotations
+
+from policytrack.pipeline.text.terms import mention_paths
+
+
+def _mentions(term: str, units: list[tuple[str, str]]) -> list[str]:
+    full = "\n".join(t for _, t in units)
+    starts = [0]
+    for _, text in units[:-1]:
+        starts.append(starts[-1] + len(text) + 1)
+    return mention_paths(term, units, full, starts)
+
+
+def test_each_mention_under_its_unit_in_order():
+    units = [("preamble", "稳中求进，稳中求进"), ("1", ""), ("1.1", "坚持稳中求进"), ("2", "稳")]
+    assert _mentions("稳中求进", units) == ["preamble", "preamble", "1.1"]
+    assert _mentions("进", units) == ["preamble", "preamble", "1.1"]
+    assert _mentions("稳", units) == ["preamble", "preamble", "1.1", "2"]
+    assert _mentions("求进坚持", units) == []  # "进\n坚持" in the joined text: two units
+
+
+def test_mentions_do_not_overlap_as_str_count():
+    units = [("1", "aaaaa"), ("2", "aa")]
+    assert _mentions("aa", units) == ["1", "1", "2"]  # "aaaaa".count("aa") == 2
+    assert _mentions("a\na", units) == []  # a term with a newline is counted unit by unit
