@@ -124,6 +124,8 @@ _STARTS = [
         ),
     ),
 ]  # fmt: skip
+# The rules above as one regex (the first that matches names the kind, as in a loop over them).
+_STARTER = re.compile("|".join(f"(?P<{kind}>{rx.pattern})" for kind, rx in _STARTS))
 # Once one of these opens, nothing after it is body text; the others may be followed by body
 # text (an annex list inside a section), so they count only when the numbering does not go on.
 _FINAL = {"licence", "related"}
@@ -132,7 +134,8 @@ _FINAL = {"licence", "related"}
 def starter(line: Line) -> str | None:
     """The kind of trailing matter `line` opens, if any."""
     text = line.orig if line.chrome else line.norm
-    return next((kind for kind, rx in _STARTS if rx.match(text)), None)
+    m = _STARTER.match(text)
+    return m.lastgroup if m else None
 
 
 def find_trailer(lines: list[Line], begin: int) -> int:

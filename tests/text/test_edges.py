@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sys
 
-from policytrack.pipeline.text.edges import _CHROME_LATIN, _LATIN_FIRST, is_furniture
+from policytrack.pipeline.text.edges import _CHROME_LATIN, _LATIN_FIRST, Line, is_furniture, starter
 
 
 def test_furniture_rules():
@@ -44,3 +44,20 @@ def test_latin_prefilter_holds_every_character_the_rules_can_start_with():
     starts = [chr(c) for c in range(sys.maxunicode + 1) if first.match(chr(c))]
     assert starts == sorted("aAcCiI\u0130\u0131")
     assert all(_LATIN_FIRST.match(ch) for ch in starts)
+
+
+def test_starter_names_the_first_rule_that_matches():
+    kinds = {
+        "本作品是中華人民共和國的政府文件": "licence",
+        "注：中文维基文库收录": "licence",  # not an editor's note: the licence rule comes first
+        "注：": "editor",
+        "相关链接": "related",
+        "名词解释：": "glossary",
+        "附件2：实施方案": "annex",
+        "（来源：新华社）": "editor",
+        "责任编辑：张三": "editor",
+        "↑": "editor",
+        "附件里的说明很长。": None,
+        "一、总体要求": None,
+    }
+    assert {t: starter(Line(t, norm=t)) for t in kinds} == kinds
