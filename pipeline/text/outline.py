@@ -27,10 +27,7 @@ def lead_clause(text: str) -> str:
 
 def split_sentences(text: str) -> list[str]:
     """Sentences ending in 。！？； (closing quotes stay with their sentence)."""
-    out = []
-    for para in text.split("\n"):
-        out += [s.strip() for s in _SENT.findall(para) if s.strip()]
-    return out
+    return [s for para in text.split("\n") for s in map(str.strip, _SENT.findall(para)) if s]
 
 
 @dataclass

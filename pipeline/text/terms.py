@@ -51,6 +51,29 @@ def builtin_formulas() -> tuple[str, ...]:
     )
 
 
+@functools.cache
+def _formula_scan() -> tuple[re.Pattern, tuple[str, ...]]:
+    """The built-in formulas as one regex, longest first, and those its matches may hide: a
+    formula inside another, or starting inside another's end (一带一路 hides 路X)."""
+    formulas = builtin_formulas()
+    rx = re.compile("|".join(map(re.escape, sorted(formulas, key=len, reverse=True))) or "(?!)")
+    hidden = tuple(
+        f
+        for f in formulas
+        if any(g != f and (f in g or any(f.startswith(g[i:]) for i in range(1, len(g))))
+               for g in formulas)
+    )  # fmt: skip
+    return rx, hidden
+
+
+def builtin_formulas_in(text: str) -> set[str]:
+    """The built-in formulas that occur in `text`: one scan instead of one per formula. The
+    scan reports every formula at the occurrences no other match covers; the others are
+    looked up one by one."""
+    rx, hidden = _formula_scan()
+    return set(rx.findall(text)) | {f for f in hidden if f in text}
+
+
 def is_formula(term: str) -> bool:
     """Numbered formulas: 四个意识, 三大攻坚战, 3+1, 一芯两带三区, 三去一降一补, 十四五."""
     if len(term) > 12:
@@ -127,8 +150,9 @@ def extract_terms(doc: Document, watch: Iterable[str] = ()) -> list[TermHit]:
 
     full = "\n".join(t for _, t in units)
     starts = list(itertools.accumulate((len(t) + 1 for _, t in units[:-1]), initial=0))
+    present = builtin_formulas_in(full)
     for term in builtin_formulas():
-        if term not in kinds and term in full:
+        if term not in kinds and term in present:
             kinds[term] = "formula"
     for term in watched:
         if term not in kinds and term in full:

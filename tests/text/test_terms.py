@@ -1,8 +1,11 @@
-"""Where a term is mentioned: one scan of the joined units gives each unit's str.count."""
+"""Where a term is mentioned: one scan of the joined units gives each unit's str.count; the
+built-in formulas a text holds, found by one scan."""
 
 from __future__ import annotations
 
-from policytrack.pipeline.text.terms import mention_paths
+import random
+
+from policytrack.pipeline.text.terms import builtin_formulas, builtin_formulas_in, mention_paths
 
 
 def _mentions(term: str, units: list[tuple[str, str]]) -> list[str]:
@@ -25,3 +28,16 @@ def test_mentions_do_not_overlap_as_str_count():
     units = [("1", "aaaaa"), ("2", "aa")]
     assert _mentions("aa", units) == ["1", "1", "2"]  # "aaaaa".count("aa") == 2
     assert _mentions("a\na", units) == []  # a term with a newline is counted unit by unit
+
+
+def test_builtin_formulas_in_one_scan():
+    assert builtin_formulas_in("坚持“十五五”规划，统筹五位一体") == {"十五五", "五位一体"}
+    # 十五五 covers the first 五 of 五位一体: found all the same.
+    assert builtin_formulas_in("十五五位一体") == {"十五五", "五位一体"}
+    assert builtin_formulas_in("一带一") == set()
+    formulas = builtin_formulas()
+    pieces = [*formulas, *"".join(formulas), "，"]
+    rng = random.Random(4)
+    for _ in range(2000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 8)))
+        assert builtin_formulas_in(text) == {f for f in formulas if f in text}, text
