@@ -92,33 +92,43 @@ def marked_spans(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]
 
 def quoted_candidates(units: Iterable[tuple[str, str]]) -> dict[str, tuple[str, list[str]]]:
     """term → (kind, paths of its quoted or titled occurrences) for the quotes, book titles and
-    numbered formulas written in `units` ((path, text) pairs); the strongest kind wins."""
+    numbered formulas written in `units` ((path, text) pairs); the strongest kind wins.
+
+    The patterns are run over the units' joined text (no mark spans a newline, so the matches
+    are the units' own) and the mentions noted unit by unit, titles before quotes in pattern
+    order: the order, and so the dicts, of one run per unit and pattern (5 per unit before).
+    """
+    units = list(units)
+    full, starts = joined(units)
+    found: list[tuple[int, int, int, str, str]] = []  # (unit, pattern, start, term, kind)
+    for m in _BOOK.finditer(full):
+        term = m.group(1).strip()
+        if _HAS_WORD.search(term):
+            found.append((bisect.bisect_right(starts, m.start()) - 1, 0, m.start(), term, "book"))
+    for r, rx in enumerate(_QUOTES, 1):
+        for m in rx.finditer(full):
+            term = m.group(1).strip()
+            if not term or _NOT_SLOGAN.search(term.replace("、", "")) or not _HAS_WORD.search(term):
+                continue
+            kind = "formula" if is_formula(term) else "quote"
+            found.append((bisect.bisect_right(starts, m.start()) - 1, r, m.start(), term, kind))
+    found.sort(key=lambda f: f[:3])
+
     kinds: dict[str, str] = {}
     titled: dict[str, list[str]] = {}
     quoted: dict[str, list[str]] = {}
-
-    def note(term: str, kind: str, path: str) -> None:
+    for unit, _, _, term, kind in found:
         if term not in kinds or KIND_RANK[kind] < KIND_RANK[kinds[term]]:
             kinds[term] = kind
-        (titled if kind == "book" else quoted).setdefault(term, []).append(path)
-
-    for path, text in units:
-        for m in _BOOK.finditer(text):
-            term = m.group(1).strip()
-            if _HAS_WORD.search(term):
-                note(term, "book", path)
-        for rx in _QUOTES:
-            for m in rx.finditer(text):
-                term = m.group(1).strip()
-                if (
-                    not term
-                    or _NOT_SLOGAN.search(term.replace("、", ""))
-                    or not _HAS_WORD.search(term)
-                ):
-                    continue
-                note(term, "formula" if is_formula(term) else "quote", path)
+        (titled if kind == "book" else quoted).setdefault(term, []).append(units[unit][0])
     # A book title keeps its titled mentions only (the book kind wins).
     return {t: (k, titled[t] if k == "book" else quoted[t]) for t, k in kinds.items()}
+
+
+def joined(units: list[tuple[str, str]]) -> tuple[str, list[int]]:
+    """The units' texts joined by newlines, and where each starts in it."""
+    starts = list(itertools.accumulate((len(t) + 1 for _, t in units[:-1]), initial=0))
+    return "\n".join(t for _, t in units), starts
 
 
 def mention_paths(
@@ -148,8 +158,7 @@ def extract_terms(doc: Document, watch: Iterable[str] = ()) -> list[TermHit]:
     books = {t: p for t, (k, p) in found.items() if k == "book"}
     quoted = {t: p for t, (k, p) in found.items() if k != "book"}
 
-    full = "\n".join(t for _, t in units)
-    starts = list(itertools.accumulate((len(t) + 1 for _, t in units[:-1]), initial=0))
+    full, starts = joined(units)
     present = builtin_formulas_in(full)
     for term in builtin_formulas():
         if term not in kinds and term in present:

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import random
 
-from policytrack.pipeline.text.terms import builtin_formulas, builtin_formulas_in, mention_paths
+from policytrack.pipeline.text.terms import (
+    builtin_formulas,
+    builtin_formulas_in,
+    mention_paths,
+    quoted_candidates,
+)
 
 
 def _mentions(term: str, units: list[tuple[str, str]]) -> list[str]:
@@ -41,3 +46,12 @@ def test_builtin_formulas_in_one_scan():
     for _ in range(2000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 8)))
         assert builtin_formulas_in(text) == {f for f in formulas if f in text}, text
+
+
+def test_quoted_candidates_noted_unit_by_unit_titles_first():
+    units = [("1", "坚持“稳”字当头，落实《规划》"), ("2", "「稳」和“十四五”"), ("3", "“多\n行”")]
+    assert list(quoted_candidates(iter(units)).items()) == [
+        ("规划", ("book", ["1"])),  # unit 1: the title before the quote
+        ("稳", ("quote", ["1", "2"])),
+        ("十四五", ("formula", ["2"])),  # unit 2: “” before 「」
+    ]
