@@ -369,7 +369,7 @@ def blocks_to_paragraphs(text: str) -> list[str]:
     """
     out = []
     for block in re.split(r"\n\s*\n", text):
-        lines = [ln.strip() for ln in block.split("\n") if ln.strip()]
+        lines = [ln for ln in map(str.strip, block.split("\n")) if ln]
         if lines:
             out.append("".join(lines))
         out.append("")

@@ -31,6 +31,8 @@ def meta_line(line: str) -> tuple[str | None, str | None] | None:
         return None
     m = vocab.DATETIME.search(line)
     dept = vocab.DEPARTMENT.search(line)
+    if not (m or dept):  # most lines: nothing below can make them meta
+        return None
     stripped = vocab.DATETIME.sub("", line).strip(" |｜")
     is_meta = bool(m) and (
         bool(dept)

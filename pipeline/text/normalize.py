@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 
 from policytrack.pipeline.text import vocab
@@ -19,16 +20,19 @@ _FW.update({0xFF0B: ord("+"), 0xFF0E: ord("."), 0x3000: ord(" "), 0xFF05: ord("%
 # Invisible characters that break matching (zero-width space/joiners, BOM, soft hyphen).
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _FW_TABLE = {**_FW, **_INVISIBLE, 0xA0: ord(" ")}
-# Any character _FW_TABLE changes: most lines have none, and a scan is cheaper than translate.
-_FW_ANY = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_FW_TABLE)) + "]")
+# Runs of characters _FW_TABLE changes: most lines have none, and str.translate looks every
+# character of a line up in the table (~20 ns each), so only the runs are translated. Written
+# [..][..]* rather than [..]+: a leading character class lets the engine skip ahead to it.
+_FW_CLASS = "[" + "".join(re.escape(chr(c)) for c in sorted(_FW_TABLE)) + "]"
+_FW_RUN = re.compile(f"{_FW_CLASS}{_FW_CLASS}*")
 
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 
 
 @functools.cache
-def _ts_tables() -> tuple[frozenset[str], object]:
-    """Traditional-only characters (for detection) and opencc's phrase-aware converter."""
+def _ts_tables() -> tuple[frozenset[str], Callable[[str], str]]:
+    """Traditional-only characters (for detection) and the phrase-aware t2s converter."""
     import opencc
 
     dict_dir = Path(opencc.__file__).parent / "dictionary"
@@ -40,7 +44,58 @@ def _ts_tables() -> tuple[frozenset[str], object]:
             trad.add(key)
             simp.update(targets)
     # A character that is also a simplified form (著, 乾, 後 ...) proves nothing about the script.
-    return frozenset(trad - simp), opencc.OpenCC("t2s")
+    return frozenset(trad - simp), _T2S(opencc.OpenCC("t2s")).convert
+
+
+class _T2S:
+    """opencc's t2s conversion, same output, without its pure-Python parse tree (a dozen dict
+    lookups per character: the parse stage's largest cost on traditional documents).
+
+    opencc splits the text at separators and in each piece replaces, greedily by length and
+    then position, the longest phrase (TSPhrases) found, then converts the characters left
+    between phrases one by one (TSCharacters; first value of a multi-valued entry). No key holds
+    a separator character (checked here), so the whole text is matched at once: the phrase
+    matches are found with one scan for their first characters, chosen in the same order, and
+    the rest goes through str.translate. Any other dictionary layout: opencc's own convert.
+    """
+
+    def __init__(self, converter) -> None:
+        converter.convert("")  # loads the dictionaries
+        self.convert: Callable[[str], str] = converter.convert
+        chain = converter._dict_chain_data
+        if len(chain) != 1 or len(chain[0]) != 2:
+            return
+        (_, _, phrases), (c_max, c_min, chars) = chain[0]
+        separators = converter.split_chars_re
+        if (c_max, c_min) != (1, 1) or any(separators.search(k) for k in [*phrases, *chars]):
+            return
+        self.phrases = {k: v.split(" ")[0] for k, v in phrases.items()}
+        self.starts: dict[str, list[str]] = {}
+        for k in self.phrases:
+            self.starts.setdefault(k[0], []).append(k)
+        self.start_rx = re.compile("[" + "".join(map(re.escape, sorted(self.starts))) + "]")
+        self.table = str.maketrans({k: v.split(" ")[0] for k, v in chars.items()})
+        self.convert = self._convert
+
+    def _convert(self, text: str) -> str:
+        found = [
+            (-len(k), m.start(), k)
+            for m in self.start_rx.finditer(text)
+            for k in self.starts[m.group()]
+            if text.startswith(k, m.start())
+        ]
+        if not found:
+            return text.translate(self.table)
+        taken: list[tuple[int, int, str]] = []  # longest first, then leftmost; no overlaps
+        for neg, at, key in sorted(found):
+            if all(at - neg <= a or at >= b for a, b, _ in taken):
+                taken.append((at, at - neg, key))
+        out, pos = [], 0
+        for a, b, key in sorted(taken):
+            out += [text[pos:a].translate(self.table), self.phrases[key]]
+            pos = b
+        out.append(text[pos:].translate(self.table))
+        return "".join(out)
 
 
 def is_traditional(text: str, threshold: float = 0.02, min_hits: int = 5) -> bool:
@@ -48,11 +103,11 @@ def is_traditional(text: str, threshold: float = 0.02, min_hits: int = 5) -> boo
 
     A short text (a title) needs a lower `min_hits` and a higher `threshold`."""
     text = text[:20000]
-    cjk = sum(map(len, _CJK_RUN.findall(text)))  # runs, not one string per character
-    if not cjk:
-        return False
     hits = len(_traditional_only().findall(text))
-    return hits >= min_hits and hits / cjk >= threshold
+    if hits < min_hits:  # most texts: no need to count their CJK characters (3x the cost)
+        return False
+    cjk = sum(map(len, _CJK_RUN.findall(text)))  # runs, not one string per character
+    return bool(cjk) and hits / cjk >= threshold
 
 
 @functools.cache
@@ -72,12 +127,16 @@ def to_simplified(text: str) -> str:
     """
     if not is_traditional(text):
         return text
-    _, converter = _ts_tables()
-    return converter.convert(text)
+    _, convert = _ts_tables()
+    return convert(text)
 
 
 def fold_width(text: str) -> str:
-    return text.translate(_FW_TABLE) if _FW_ANY.search(text) else text
+    return _FW_RUN.sub(_fold_run, text)
+
+
+def _fold_run(m: re.Match) -> str:
+    return m.group().translate(_FW_TABLE)
 
 
 def clean_spaces(text: str) -> str:
@@ -85,6 +144,8 @@ def clean_spaces(text: str) -> str:
 
     A single space between CJK words is kept: official titles use it (关于深化改革 培育…的意见).
     """
+    if "  " not in text and text.isprintable():  # no run to drop or collapse (\t\r\f\v are not)
+        return text.strip()
     text = re.sub(
         r"(?<=[\u3000-\u9fff\uff00-\uffef])[ \t]{2,}(?=[\u3000-\u9fff\uff00-\uffef])", "", text
     )
@@ -102,7 +163,7 @@ def normalize(text: str, *, simplified: bool | None = None) -> str:
     if simplified is None:
         text = to_simplified(text)
     elif simplified:
-        text = _ts_tables()[1].convert(text)
+        text = _ts_tables()[1](text)
     return clean_spaces(text)
 
 

@@ -27,10 +27,7 @@ def lead_clause(text: str) -> str:
 
 def split_sentences(text: str) -> list[str]:
     """Sentences ending in 。！？； (closing quotes stay with their sentence)."""
-    out = []
-    for para in text.split("\n"):
-        out += [s.strip() for s in _SENT.findall(para) if s.strip()]
-    return out
+    return [s for para in text.split("\n") for s in map(str.strip, _SENT.findall(para)) if s]
 
 
 @dataclass
@@ -167,8 +164,9 @@ def _to_items(unit: _Unit, depth_names: dict[int, str]) -> Item:
         children.append(
             Item(None, lead_clause(norm), norm, f"{unit.path}.p{k}", "paragraph", "", orig)
         )
-    full = "\n".join([unit.lead] + [n for n, _ in unit.paras])
-    full_orig = "\n".join([unit.lead_orig] + [o for _, o in unit.paras])
+    paras = unit.paras
+    full = "\n".join([unit.lead] + [n for n, _ in paras])
+    full_orig = "\n".join([unit.lead_orig] + [o for _, o in paras])
     return Item(
         no=unit.marker.no if unit.marker else None,
         heading=lead_clause(unit.lead),
