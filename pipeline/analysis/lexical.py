@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -71,6 +71,9 @@ class LexPrepared:
     seg: sp.csr_matrix  # paragraphs × terms
     seg_owner: np.ndarray  # int32 unit of each paragraph, ascending
     seg_len: np.ndarray  # float32 characters of each paragraph's matching form
+    # Weighted forms of the matrices above (LexIndex.weighted), made once: a year's side is
+    # compared with the year before and with the year after.
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return self.tf.shape[0]
@@ -104,6 +107,7 @@ class LexIndex:
         self._bigrams = Encoder("bigram")
         self._ids: dict[str, np.ndarray] = {}  # paragraph matching form → term ids
         self._forms: dict[str, list[str]] = {}  # body → matching forms of its paragraphs
+        self._idf: dict[int, np.ndarray] = {}  # width → idf (df is fixed once built)
         forms = [self.forms(body) for body in bodies]
         flat = [f for fs in forms for f in fs]
         self._encode(flat)
@@ -151,6 +155,12 @@ class LexIndex:
             self._ids[f] = ids[off[k] : off[k + 1]]
 
     def idf(self, width: int) -> np.ndarray:
+        out = self._idf.get(width)
+        if out is None:
+            out = self._idf[width] = self._make_idf(width)
+        return out
+
+    def _make_idf(self, width: int) -> np.ndarray:
         df = np.zeros(width)
         df[: min(width, len(self.df))] = self.df[:width]
         n = self.n_paragraphs
@@ -178,6 +188,30 @@ class LexIndex:
         )
 
     # ------------------------------------------------------------------ weights
+
+    def weighted(self, lex: LexPrepared, name: str, kind: str) -> sp.csr_matrix:
+        """`kind` ("query", "doc" or "tfidf") of lex's matrix `name` ("tf", "head", "seg"); with
+        kind + ".T" its transpose in CSR (what a product with the transpose converts it to).
+        Cached on lex: the width only grows while years are prepared, before any scoring."""
+        key = (name, kind, self.width)
+        out = lex.cache.get(key)
+        if out is None:
+            if kind.endswith(".T"):
+                out = self.weighted(lex, name, kind[:-2]).T.tocsr()
+            else:
+                out = getattr(self, kind)(getattr(lex, name))
+            lex.cache[key] = out
+        return out
+
+    def self_scores(self, lex: LexPrepared, name: str) -> np.ndarray:
+        """BM25 of each row of lex's matrix `name` against itself (at least 1e-9): the
+        denominator of a share."""
+        key = (name, "self", self.width)
+        out = lex.cache.get(key)
+        if out is None:
+            q, d = self.weighted(lex, name, "query"), self.weighted(lex, name, "doc")
+            out = lex.cache[key] = np.maximum(np.asarray(q.multiply(d).sum(axis=1)).ravel(), 1e-9)
+        return out
 
     def query(self, tf: sp.csr_matrix) -> sp.csr_matrix:
         """BM25 query weights: idf · saturated term frequency."""
@@ -248,31 +282,34 @@ def score_units(
                 np.r_[a.astype(np.int64) * m + b, extra[0].astype(np.int64) * m + extra[1]]
             )
             a, b = (key // m).astype(np.int32), (key % m).astype(np.int32)
-    score, raw = _bm25_both(left.tf, right.tf, a, b, index, cfg, dense)
+    score, raw = _bm25_both(left, right, "tf", a, b, index, cfg, dense)
     w = cfg.heading_weight
     if w > 0:
         has_a = np.asarray(left.head.sum(axis=1)).ravel() > 0
         has_b = np.asarray(right.head.sum(axis=1)).ravel() > 0
         both = has_a[a] & has_b[b]
         if both.any():
-            h_score, h_raw = _bm25_both(left.head, right.head, a, b, index, cfg, dense)
+            h_score, h_raw = _bm25_both(left, right, "head", a, b, index, cfg, dense)
             score = np.where(both, w * h_score + (1 - w) * score, score)
             raw = np.where(both, w * h_raw + (1 - w) * raw, raw)
     return Pairs.build(a, b, score, raw, n, m, pruned=not dense)
 
 
-def _bm25_both(tf_a, tf_b, a, b, index: LexIndex, cfg: SimConfig, dense: bool):
-    """(standardised score, raw 0–100) of pairs a[k]–b[k]: BM25 shares both ways, averaged."""
-    qa, da, qb, db = index.query(tf_a), index.doc(tf_a), index.query(tf_b), index.doc(tf_b)
-    self_a = np.maximum(np.asarray(qa.multiply(da).sum(axis=1)).ravel(), 1e-9)
-    self_b = np.maximum(np.asarray(qb.multiply(db).sum(axis=1)).ravel(), 1e-9)
-    n, m = tf_a.shape[0], tf_b.shape[0]
+def _bm25_both(
+    left: LexPrepared, right: LexPrepared, name: str, a, b, index: LexIndex, cfg: SimConfig, dense
+):
+    """(standardised score, raw 0–100) of pairs a[k]–b[k] of the two sides' matrices `name`:
+    BM25 shares both ways, averaged."""
+    qa, qb = index.weighted(left, name, "query"), index.weighted(right, name, "query")
+    self_a, self_b = index.self_scores(left, name), index.self_scores(right, name)
+    n, m = len(left), len(right)
     if dense:
-        ab = (qa @ db.T).toarray() / self_a[:, None]
-        ba = (qb @ da.T).toarray() / self_b[:, None]
+        ab = (qa @ index.weighted(right, name, "doc.T")).toarray() / self_a[:, None]
+        ba = (qb @ index.weighted(left, name, "doc.T")).toarray() / self_b[:, None]
         z = (_row_z(ab) + _row_z(ba).T) / 2
         raw = 50 * (ab + ba.T)
         return z[a, b], np.minimum(raw[a, b], 100)
+    da, db = index.weighted(left, name, "doc"), index.weighted(right, name, "doc")
     rng = np.random.default_rng(0)  # fixed: the same input always gives the same links
     va = row_dots(qa, db, a, b) / self_a[a]
     vb = row_dots(qb, da, b, a) / self_b[b]

@@ -98,11 +98,12 @@ def _scale(count: int, reference: int) -> float:
 class _Channel:
     """Similarities of paragraph pairs from unit-length row vectors (sparse or dense)."""
 
-    def __init__(self, xa, xb, min_spread: float):
+    def __init__(self, xa, xb, min_spread: float, xbt=None):
         self.xa, self.xb, self.min_spread = xa, xb, min_spread
+        self.xbt = xb.T if xbt is None else xbt  # sparse: cached in CSR (LexIndex.weighted)
 
     def dense(self) -> np.ndarray:
-        prod = self.xa @ self.xb.T
+        prod = self.xa @ self.xbt
         return np.asarray(prod.toarray() if sp.issparse(prod) else prod, dtype=np.float32)
 
     def pairs(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -125,17 +126,19 @@ def paragraph_votes(
     paragraph, so the pruning index is built once.
     """
     n, m = len(left), len(right)
-    xa, xb = index.tfidf(left.seg), index.tfidf(right.seg)
+    xa, xb = index.weighted(left, "seg", "tfidf"), index.weighted(right, "seg", "tfidf")
     sa_n, sb_n = xa.shape[0], xb.shape[0]
     if sa_n == 0 or sb_n == 0:
         return Votes(
             SideVotes.empty(left.seg_owner, left.seg_len, n),
             SideVotes.empty(right.seg_owner, right.seg_len, m),
         )
-    channels = [_Channel(xa, xb, cfg.vote_floor)]
+    dense = sa_n * sb_n <= cfg.dense_limit
+    xbt = index.weighted(right, "seg", "tfidf.T") if dense else None
+    channels = [_Channel(xa, xb, cfg.vote_floor, xbt)]
     if embeddings is not None:
         channels.append(_Channel(embeddings[0], embeddings[1], 0.001))
-    if sa_n * sb_n <= cfg.dense_limit:
+    if dense:
         mats = [ch.dense() for ch in channels]
         za = np.mean([_row_z(x, ch.min_spread) for x, ch in zip(mats, channels, strict=True)], 0)
         zb = np.mean([_row_z(x.T, ch.min_spread) for x, ch in zip(mats, channels, strict=True)], 0)
