@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from policytrack.pipeline.analysis.corpus import select_documents
-from policytrack.pipeline.analysis.lexical import LexIndex, paragraphs
+from policytrack.pipeline.analysis.lexical import LexIndex, TextCache, paragraphs
 from policytrack.pipeline.analysis.linking import (  # noqa: F401  (re-exported)
     AlignConfig,
     PairResult,
@@ -95,13 +95,17 @@ Vectors = Callable[[list[str]], np.ndarray]
 
 
 def prepare_series(
-    units: pd.DataFrame, cfg: AlignConfig, vectors: Vectors | None = None
+    units: pd.DataFrame,
+    cfg: AlignConfig,
+    vectors: Vectors | None = None,
+    texts: TextCache | None = None,
 ) -> tuple[dict, dict, LexIndex]:
     """(paths per year, sides per year, the series' term index). `vectors`, when given, maps
     paragraphs to unit-length vectors that are averaged into the vote (a semantic channel:
-    bench/align_bench.py tune --semantic measures one)."""
+    bench/align_bench.py tune --semantic measures one); `texts` shares cut paragraphs between
+    the series of a corpus."""
     by_year = {y: g.reset_index(drop=True) for y, g in units.groupby("year", sort=True)}
-    index = LexIndex(units["body"].tolist(), cfg.sim.tokens, cfg.sim.k1, cfg.sim.b)
+    index = LexIndex(units["body"].tolist(), cfg.sim.tokens, cfg.sim.k1, cfg.sim.b, texts)
     encoder = Encoder(cfg.sim.tokens) if cfg.sim.indel else None
     sides = {}
     for y, g in by_year.items():
@@ -116,10 +120,13 @@ def prepare_series(
 
 
 def score_series(
-    units: pd.DataFrame, cfg: AlignConfig, vectors: Vectors | None = None
+    units: pd.DataFrame,
+    cfg: AlignConfig,
+    vectors: Vectors | None = None,
+    texts: TextCache | None = None,
 ) -> SeriesScores:
     years = sorted(units["year"].unique().tolist())
-    paths, sides, index = prepare_series(units, cfg, vectors)
+    paths, sides, index = prepare_series(units, cfg, vectors, texts)
     scored = {
         year: score(sides[years[k - 1]], sides[year], index, cfg)
         for k, year in enumerate(years)
@@ -128,9 +135,11 @@ def score_series(
     return SeriesScores(years, paths, sides, index, scored)
 
 
-def align_series(units: pd.DataFrame, cfg: AlignConfig) -> list[Link]:
+def align_series(
+    units: pd.DataFrame, cfg: AlignConfig, texts: TextCache | None = None
+) -> list[Link]:
     """Links for the units of one (source, series, level), years ascending."""
-    return link_series(score_series(units, cfg), cfg)
+    return link_series(score_series(units, cfg, texts=texts), cfg)
 
 
 def link_series(ss: SeriesScores, cfg: AlignConfig) -> list[Link]:
@@ -340,6 +349,7 @@ def align_corpus(
     all_links: list[pd.DataFrame] = []
     all_threads: list[pd.DataFrame] = []
     groups = list(docs.groupby(["source", "series"], sort=True))
+    texts = TextCache()
     for (source, series), group_docs in track(groups, f"aligning {level}s", total=len(groups)):
         su = (
             units[(units["source"] == source) & (units["series"] == series)]
@@ -363,7 +373,7 @@ def align_corpus(
                 len(present),
                 level,
             )
-        links = align_series(su, cfg) if len(present) else []
+        links = align_series(su, cfg, texts) if len(present) else []
         threads, thread_of = build_threads(source, series, level, su, links)
         frame = pd.DataFrame(
             [

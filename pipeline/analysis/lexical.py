@@ -92,10 +92,26 @@ class LexPrepared:
         )
 
 
+@dataclass
+class TextCache:
+    """Matching forms of bodies and words of paragraph forms, shared by the indexes of a corpus's
+    series: a paragraph repeated in several series is cut once."""
+
+    forms: dict[str, list[str]] = field(default_factory=dict)  # body → its paragraphs' forms
+    words: dict[str, list[str]] = field(default_factory=dict)  # paragraph form → jieba words
+
+
 class LexIndex:
     """The vocabulary and paragraph IDF of one series; prepares each year's units against it."""
 
-    def __init__(self, bodies: Iterable[str], tokens: str = "jieba", k1: float = 1.2, b=0.75):
+    def __init__(
+        self,
+        bodies: Iterable[str],
+        tokens: str = "jieba",
+        k1: float = 1.2,
+        b=0.75,
+        texts: TextCache | None = None,
+    ):
         if tokens not in ("jieba", "bigram"):
             tokens = "bigram"  # single characters (an Indel scorer's tokens) vote as bigrams
         cut = _word_cutter() if tokens == "jieba" else None
@@ -106,7 +122,7 @@ class LexIndex:
         self.terms: dict[str, int] = {}
         self._bigrams = Encoder("bigram")
         self._ids: dict[str, np.ndarray] = {}  # paragraph matching form → term ids
-        self._forms: dict[str, list[str]] = {}  # body → matching forms of its paragraphs
+        self._texts = texts or TextCache()
         self._idf: dict[int, np.ndarray] = {}  # width → idf (df is fixed once built)
         forms = [self.forms(body) for body in bodies]
         flat = [f for fs in forms for f in fs]
@@ -120,9 +136,10 @@ class LexIndex:
 
     def forms(self, body: str) -> list[str]:
         """Matching forms of a body's paragraphs (cached)."""
-        out = self._forms.get(body)
-        if out is None:
-            out = self._forms[body] = [match_form(p) for p in paragraphs(body)]
+        cache = self._texts.forms
+        out = cache.get(body)
+        if out is None:  # = match_form of each of paragraphs(body), each form made once
+            out = cache[body] = [f for f in map(match_form, (body or "").split("\n")) if f]
         return out
 
     @property
@@ -140,8 +157,9 @@ class LexIndex:
             for k, f in enumerate(new):
                 self._ids[f] = ids[off[k] : off[k + 1]]
             return
-        cut = self._cut
-        words = [cut(f) for f in new]  # matching forms have no spaces: every word counts
+        cut, cache = self._cut, self._texts.words
+        words = [cache.get(f) or cache.setdefault(f, cut(f)) for f in new]  # forms are not empty
+        # (matching forms have no spaces: every word counts)
         flat = [w for ws in words for w in ws]
         # Ids in bulk: factorize the words (hashing in C), then one dict look-up per distinct word.
         codes, uniques = pd.factorize(np.asarray(flat, dtype=object)) if flat else ([], [])
