@@ -47,7 +47,6 @@ from policytrack.pipeline.analysis.units import (  # noqa: F401  (re-exported)
 from policytrack.pipeline.core.progress import track
 from policytrack.pipeline.store import schema
 from policytrack.pipeline.store.versions import ALIGN_VERSION  # noqa: F401
-from policytrack.pipeline.text.vocab import match_form
 
 log = logging.getLogger(__name__)
 
@@ -105,12 +104,13 @@ def prepare_series(
     bench/align_bench.py tune --semantic measures one); `texts` shares cut paragraphs between
     the series of a corpus."""
     by_year = {y: g.reset_index(drop=True) for y, g in units.groupby("year", sort=True)}
+    texts = texts or TextCache()
     index = LexIndex(units["body"].tolist(), cfg.sim.tokens, cfg.sim.k1, cfg.sim.b, texts)
     encoder = Encoder(cfg.sim.tokens) if cfg.sim.indel else None
     sides = {}
     for y, g in by_year.items():
         heads, bodies = g["heading"].tolist(), g["body"].tolist()
-        side = Side(index.prepare(heads, bodies), [match_form(t) for t in bodies])
+        side = Side(index.prepare(heads, bodies), [texts.form(t) for t in bodies])
         if encoder is not None:
             side.fuzz = prepare_text(heads, bodies, encoder, cfg.sim.scorer)
         if vectors is not None:
@@ -288,9 +288,10 @@ def alignable_units(
     level: str,
     sentences: pd.DataFrame | None,
     cfg: AlignConfig,
+    texts: TextCache | None = None,
 ) -> pd.DataFrame:
     """The units that take part in alignment: chosen documents only, reviews and empty units
-    left out (each logged)."""
+    left out (each logged). `texts` keeps the matching forms made (the series reuse them)."""
     units = build_units(items, level, sentences)
     if units.empty:
         return units
@@ -314,7 +315,8 @@ def alignable_units(
                 cfg.exclude_sections,
             )
             units = units[~skip]
-    empty = units["body"].map(match_form).eq("") & units["heading"].map(match_form).eq("")
+    form = (texts or TextCache()).form
+    empty = units["body"].map(form).eq("") & units["heading"].map(form).eq("")
     for (source, series, year), n in (
         units[empty].groupby(["source", "series", "year"]).size().items()
     ):
@@ -345,11 +347,11 @@ def align_corpus(
     if lookback < 0:
         raise ValueError("lookback must be >= 0")
     docs = select_documents(documents)
-    units = alignable_units(items, docs, level, sentences, cfg)
+    texts = TextCache()
+    units = alignable_units(items, docs, level, sentences, cfg, texts)
     all_links: list[pd.DataFrame] = []
     all_threads: list[pd.DataFrame] = []
     groups = list(docs.groupby(["source", "series"], sort=True))
-    texts = TextCache()
     for (source, series), group_docs in track(groups, f"aligning {level}s", total=len(groups)):
         su = (
             units[(units["source"] == source) & (units["series"] == series)]

@@ -83,13 +83,19 @@ class LexPrepared:
         keep = np.isin(self.seg_owner, idx)
         remap = np.full(len(self) + 1, -1, dtype=np.int32)
         remap[idx] = np.arange(len(idx), dtype=np.int32)
-        return LexPrepared(
+        rows = {"tf": idx, "head": idx, "seg": np.nonzero(keep)[0]}
+        out = LexPrepared(
             tf=self.tf[idx],
             head=self.head[idx],
-            seg=self.seg[np.nonzero(keep)[0]],
+            seg=self.seg[rows["seg"]],
             seg_owner=remap[self.seg_owner[keep]],
             seg_len=self.seg_len[keep],
         )
+        # Every weighting is row by row: the rows of the weighted whole are the weighted rows.
+        for (name, kind, width), x in self.cache.items():
+            if not kind.endswith(".T"):
+                out.cache[(name, kind, width)] = x[rows[name]]
+        return out
 
 
 @dataclass
@@ -99,6 +105,14 @@ class TextCache:
 
     forms: dict[str, list[str]] = field(default_factory=dict)  # body → its paragraphs' forms
     words: dict[str, list[str]] = field(default_factory=dict)  # paragraph form → jieba words
+    matched: dict[str, str] = field(default_factory=dict)  # text → match_form(text)
+
+    def form(self, text: str) -> str:
+        """match_form(text), made once per text (bodies are checked for emptiness, then keyed)."""
+        out = self.matched.get(text)
+        if out is None:
+            out = self.matched[text] = match_form(text)
+        return out
 
 
 class LexIndex:
@@ -186,7 +200,7 @@ class LexIndex:
 
     def prepare(self, headings: list[str], bodies: list[str]) -> LexPrepared:
         forms = [self.forms(b) for b in bodies]
-        head_forms = [match_form(h) for h in headings]
+        head_forms = [self._texts.form(h) for h in headings]
         self._encode([f for fs in forms for f in fs] + head_forms)
         width = self.width
         seg_forms = [f for fs in forms for f in fs]
