@@ -33,12 +33,14 @@ def group_quantile(
     values: np.ndarray, group: np.ndarray, size: int, fallback, q: float = 0.5
 ) -> np.ndarray:
     """Median (or the q-quantile) of each group; `fallback` for groups too small."""
-    order = np.lexsort((values, group))
-    g, v = group[order], values[order]
-    counts = np.bincount(g, minlength=size)
-    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    counts = np.bincount(group, minlength=size)
     out = np.full(size, fallback, dtype=np.float32)
     ok = counts >= MIN_PARTNERS
+    if not ok.any():  # every group too small (small documents): no sort needed
+        return out
+    order = np.lexsort((values, group))
+    v = values[order]
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
     if q == 0.5:
         lo = starts[ok] + (counts[ok] - 1) // 2
         hi = starts[ok] + counts[ok] // 2

@@ -53,15 +53,18 @@ class SideVotes:
             n_units,
         )
 
-    def shares(self, min_z: float, min_gap: float) -> dict[tuple[int, int], float]:
-        """(own unit, other unit) → share of the own unit's text voting for the other."""
+    def shares(self, min_z: float, min_gap: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(own unit, other unit, share of the own unit's text voting for the other), pairs
+        ascending. Each share is summed in float64 in paragraph order."""
         total = np.bincount(self.owner, weights=self.length, minlength=self.n_units)
         ok = (self.target >= 0) & (self.z >= min_z) & (self.gap >= min_gap)
-        out: dict[tuple[int, int], float] = {}
-        for u, t, ln in zip(self.owner[ok], self.target[ok], self.length[ok], strict=True):
-            key = (int(u), int(t))
-            out[key] = out.get(key, 0.0) + float(ln) / max(float(total[u]), 1.0)
-        return out
+        own, other = self.owner[ok].astype(np.int64), self.target[ok].astype(np.int64)
+        part = self.length[ok].astype(np.float64) / np.maximum(total[own], 1.0)
+        width = int(other.max()) + 1 if len(other) else 1
+        pairs, at = np.unique(own * width + other, return_inverse=True)
+        # bincount adds each paragraph's part in order: the sums of a loop over paragraphs.
+        share = np.bincount(at.ravel(), weights=part, minlength=len(pairs))
+        return pairs // width, pairs % width, share
 
 
 @dataclass
@@ -78,15 +81,16 @@ class Votes:
         paragraphs and grows with sqrt(ln count) beyond: the best of many unrelated matches
         stands out further by chance.
         """
-        ab = self.a.shares(min_z * _scale(len(self.b.owner), reference), min_gap)
-        ba = self.b.shares(min_z * _scale(len(self.a.owner), reference), min_gap)
-        ba = {(i, j): s for (j, i), s in ba.items()}
-        keys = sorted(set(ab) | set(ba))
-        i = np.fromiter((k[0] for k in keys), np.int32, len(keys))
-        j = np.fromiter((k[1] for k in keys), np.int32, len(keys))
-        s_ab = np.fromiter((ab.get(k, 0.0) for k in keys), np.float32, len(keys))
-        s_ba = np.fromiter((ba.get(k, 0.0) for k in keys), np.float32, len(keys))
-        return i, j, s_ab, s_ba
+        ai, aj, ab = self.a.shares(min_z * _scale(len(self.b.owner), reference), min_gap)
+        bj, bi, ba = self.b.shares(min_z * _scale(len(self.a.owner), reference), min_gap)
+        width = max(self.b.n_units, int(aj.max(initial=0)) + 1, int(bj.max(initial=0)) + 1)
+        key_ab, key_ba = ai * width + aj, bi * width + bj
+        keys = np.union1d(key_ab, key_ba)
+        s_ab = np.zeros(len(keys), np.float32)
+        s_ba = np.zeros(len(keys), np.float32)
+        s_ab[np.searchsorted(keys, key_ab)] = ab
+        s_ba[np.searchsorted(keys, key_ba)] = ba
+        return (keys // width).astype(np.int32), (keys % width).astype(np.int32), s_ab, s_ba
 
 
 def _scale(count: int, reference: int) -> float:

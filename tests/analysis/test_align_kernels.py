@@ -6,7 +6,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from policytrack.pipeline.analysis.background import group_quantile
 from policytrack.pipeline.analysis.candidates import _l2_rows_sparse, l2_rows
+from policytrack.pipeline.analysis.lexical import LexIndex
+from policytrack.pipeline.analysis.segments import SideVotes, Votes
 
 
 def _same(a: sp.csr_matrix, b: sp.csr_matrix) -> None:
@@ -34,3 +37,92 @@ def test_l2_rows_matches_the_sparse_product():
         _same(l2_rows(x), _l2_rows_sparse(x))
         unsorted = l2_rows(x)  # reverse order within rows: not canonical, takes the sparse path
         _same(l2_rows(unsorted), _l2_rows_sparse(unsorted))
+
+
+def _side(owner, target, z, length, n_units):
+    f32 = np.float32
+    return SideVotes(
+        np.array(owner, np.int32),
+        np.array(target, np.int32),
+        np.array(z, f32),
+        np.full(len(owner), 10, f32),
+        np.array(length, f32),
+        n_units,
+    )
+
+
+def test_vote_shares_by_hand():
+    # Side a: unit 0 has paragraphs of 10, 30 and 60 characters; the first two vote for unit 1
+    # of b, the third's match is too weak (z 1 < 4). Unit 1 (20 characters) votes for b's 0.
+    a = _side([0, 0, 0, 1], [1, 1, 0, 0], [5, 6, 1, 9], [10, 30, 60, 20], 2)
+    # Side b: unit 0 (one paragraph) votes for a's 1; unit 1 has no match at all (-1).
+    b = _side([0, 1], [1, -1], [7, 8], [50, 5], 2)
+    i, j, s_ab, s_ba = Votes(a, b).shares(4.0, 0.5)
+    assert i.tolist() == [0, 1] and j.tolist() == [1, 0]
+    assert i.dtype == j.dtype == np.int32
+    assert s_ab.tolist() == [np.float32(0.4), 1.0]  # (10 + 30) / 100 of a's unit 0; all of 1
+    assert s_ba.tolist() == [0.0, 1.0]  # b's unit 0 in a's unit 1
+
+
+def test_vote_shares_with_no_vote():
+    a = _side([0], [-1], [5], [10], 1)
+    i, j, s_ab, s_ba = Votes(a, a).shares(4.0, 0.5)
+    assert len(i) == len(j) == len(s_ab) == len(s_ba) == 0
+
+
+def test_small_groups_take_the_fallback():
+    # Three values per group, fewer than MIN_PARTNERS: every group gets the fallback.
+    values = np.arange(6, dtype=np.float32)
+    got = group_quantile(values, np.array([0, 0, 0, 1, 1, 1]), 3, 7.5)
+    assert got.dtype == np.float32 and got.tolist() == [7.5, 7.5, 7.5]
+    # Four values in group 1: its median (4 + 5) / 2; group 0 keeps the fallback.
+    got = group_quantile(values, np.array([0, 0, 1, 1, 1, 1]), 2, 7.5)
+    assert got.tolist() == [7.5, 3.5]
+
+
+def test_a_subset_takes_the_rows_of_the_weighted_side():
+    index = LexIndex(
+        ["推进科技创新\n加强环境保护", "发展数字经济", "办好科技活动周\n推进改革"], "bigram"
+    )
+    heads = ["科技", "", "活动"]
+    bodies = ["推进科技创新\n加强环境保护", "发展数字经济", "办好科技活动周\n推进改革"]
+    whole = index.prepare(heads, bodies)
+    for name in ("tf", "head", "seg"):
+        for kind in ("query", "doc", "tfidf"):
+            index.weighted(whole, name, kind)
+        index.self_scores(whole, name)
+    part = whole.subset([0, 2])
+    fresh = index.prepare([heads[0], heads[2]], [bodies[0], bodies[2]])
+    for name in ("tf", "head", "seg"):
+        for kind in ("query", "doc", "tfidf"):
+            _same(index.weighted(part, name, kind), index.weighted(fresh, name, kind))
+        got, want = index.self_scores(part, name), index.self_scores(fresh, name)
+        assert got.tobytes() == want.tobytes()
+
+
+def _loop_shares(side: SideVotes, min_z: float, min_gap: float) -> dict:
+    """The shares as a plain loop over paragraphs (the rule, written out)."""
+    total = np.bincount(side.owner, weights=side.length, minlength=side.n_units)
+    ok = (side.target >= 0) & (side.z >= min_z) & (side.gap >= min_gap)
+    out: dict[tuple[int, int], float] = {}
+    for u, t, ln in zip(side.owner[ok], side.target[ok], side.length[ok], strict=True):
+        key = (int(u), int(t))
+        out[key] = out.get(key, 0.0) + float(ln) / max(float(total[u]), 1.0)
+    return out
+
+
+def test_vote_shares_sum_like_a_loop():
+    rng = np.random.default_rng(5)
+    for _ in range(30):
+        k, n, m = 60, 7, 9
+        owner = np.sort(rng.integers(0, n, k))
+        a = _side(owner, rng.integers(-1, m, k), rng.normal(4, 2, k), rng.random(k) * 50, n)
+        b = _side(np.sort(rng.integers(0, m, k)), rng.integers(-1, n, k), rng.normal(4, 2, k),
+                  rng.random(k) * 50, m)  # fmt: skip
+        ab, ba = _loop_shares(a, 4.0, 0.5), _loop_shares(b, 4.0, 0.5)
+        ba = {(i, j): s for (j, i), s in ba.items()}
+        keys = sorted(set(ab) | set(ba))
+        i, j, s_ab, s_ba = Votes(a, b).shares(4.0, 0.5)
+        assert list(zip(i.tolist(), j.tolist(), strict=True)) == keys
+        assert s_ab.tobytes() == np.array([ab.get(x, 0.0) for x in keys], np.float32).tobytes()
+        assert s_ba.tobytes() == np.array([ba.get(x, 0.0) for x in keys], np.float32).tobytes()
