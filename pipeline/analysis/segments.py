@@ -13,7 +13,7 @@ measurements.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -53,24 +53,26 @@ class SideVotes:
             n_units,
         )
 
-    def shares(self, min_z: float, min_gap: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(own unit, other unit, share of the own unit's text voting for the other), pairs
-        ascending. Each share is summed in float64 in paragraph order."""
+    def shares(self, min_z: float, min_gap: float) -> dict[tuple[int, int], float]:
+        """(own unit, other unit) → share of the own unit's text voting for the other."""
         total = np.bincount(self.owner, weights=self.length, minlength=self.n_units)
+        total = np.maximum(total, 1.0).tolist()
         ok = (self.target >= 0) & (self.z >= min_z) & (self.gap >= min_gap)
-        own, other = self.owner[ok].astype(np.int64), self.target[ok].astype(np.int64)
-        part = self.length[ok].astype(np.float64) / np.maximum(total[own], 1.0)
-        width = int(other.max()) + 1 if len(other) else 1
-        pairs, at = np.unique(own * width + other, return_inverse=True)
-        # bincount adds each paragraph's part in order: the sums of a loop over paragraphs.
-        share = np.bincount(at.ravel(), weights=part, minlength=len(pairs))
-        return pairs // width, pairs % width, share
+        out: dict[tuple[int, int], float] = {}
+        # Plain lists: a loop over a few dozen paragraphs beats numpy's per-call overhead.
+        for u, t, ln in zip(
+            self.owner[ok].tolist(), self.target[ok].tolist(), self.length[ok].tolist(), strict=True
+        ):
+            out[(u, t)] = out.get((u, t), 0.0) + ln / total[u]
+        return out
 
 
 @dataclass
 class Votes:
     a: SideVotes  # paragraphs of the earlier year
     b: SideVotes  # paragraphs of the later year
+    # shares() by its arguments: scoring and linking ask for the same ones
+    _shares: dict = field(default_factory=dict, repr=False, compare=False)
 
     def shares(
         self, min_z: float, min_gap: float, reference: int = 0
@@ -79,18 +81,25 @@ class Votes:
 
         With a `reference` count, `min_z` holds for paragraphs compared with up to that many
         paragraphs and grows with sqrt(ln count) beyond: the best of many unrelated matches
-        stands out further by chance.
+        stands out further by chance. The arrays are shared between calls: not to be written.
         """
-        ai, aj, ab = self.a.shares(min_z * _scale(len(self.b.owner), reference), min_gap)
-        bj, bi, ba = self.b.shares(min_z * _scale(len(self.a.owner), reference), min_gap)
-        width = max(self.b.n_units, int(aj.max(initial=0)) + 1, int(bj.max(initial=0)) + 1)
-        key_ab, key_ba = ai * width + aj, bi * width + bj
-        keys = np.union1d(key_ab, key_ba)
-        s_ab = np.zeros(len(keys), np.float32)
-        s_ba = np.zeros(len(keys), np.float32)
-        s_ab[np.searchsorted(keys, key_ab)] = ab
-        s_ba[np.searchsorted(keys, key_ba)] = ba
-        return (keys // width).astype(np.int32), (keys % width).astype(np.int32), s_ab, s_ba
+        out = self._shares.get((min_z, min_gap, reference))
+        if out is None:
+            out = self._shares[(min_z, min_gap, reference)] = self._compute(
+                min_z, min_gap, reference
+            )
+        return out
+
+    def _compute(self, min_z: float, min_gap: float, reference: int):
+        ab = self.a.shares(min_z * _scale(len(self.b.owner), reference), min_gap)
+        ba = self.b.shares(min_z * _scale(len(self.a.owner), reference), min_gap)
+        ba = {(i, j): s for (j, i), s in ba.items()}
+        keys = sorted(ab.keys() | ba.keys())
+        i = np.array([k[0] for k in keys], np.int32)
+        j = np.array([k[1] for k in keys], np.int32)
+        s_ab = np.array([ab.get(k, 0.0) for k in keys], np.float32)
+        s_ba = np.array([ba.get(k, 0.0) for k in keys], np.float32)
+        return i, j, s_ab, s_ba
 
 
 def _scale(count: int, reference: int) -> float:
