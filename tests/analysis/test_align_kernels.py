@@ -6,9 +6,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from policytrack.pipeline.analysis.background import group_quantile
+from policytrack.pipeline.analysis.background import Q90, dense_stats, group_quantile
 from policytrack.pipeline.analysis.candidates import _l2_rows_sparse, l2_rows
 from policytrack.pipeline.analysis.lexical import LexIndex
+from policytrack.pipeline.analysis.linking import components
 from policytrack.pipeline.analysis.segments import SideVotes, Votes
 
 
@@ -126,3 +127,45 @@ def test_vote_shares_sum_like_a_loop():
         assert list(zip(i.tolist(), j.tolist(), strict=True)) == keys
         assert s_ab.tobytes() == np.array([ab.get(x, 0.0) for x in keys], np.float32).tobytes()
         assert s_ba.tobytes() == np.array([ba.get(x, 0.0) for x in keys], np.float32).tobytes()
+
+
+def test_components_by_hand():
+    # Left nodes 0..2, right nodes 3..5: links 0–0, 1–0 join 0, 1 and 3; 2–2 joins 2 and 5;
+    # right node 4 has no link and is its own component.
+    label = components(np.array([0, 1, 2]), np.array([0, 0, 2]), 3, 3)
+    assert label.tolist() == [0, 0, 2, 0, 4, 2]
+
+
+def _partition_stats(mat: np.ndarray, axis: int):
+    """dense_stats' figures read off partitions (the way it read them before sorting)."""
+    k = mat.shape[axis] - 1
+    lo, hi, q = (k - 1) // 2, k // 2, int(0.9 * (k - 1))
+    part = np.partition(mat, sorted({lo, hi, q}), axis=axis)
+    med = (np.take(part, lo, axis=axis) + np.take(part, hi, axis=axis)) / 2
+    q90 = np.take(part, q, axis=axis)
+    part = np.partition(np.abs(mat - np.expand_dims(med, axis)), [lo, hi], axis=axis)
+    mad = (np.take(part, lo, axis=axis) + np.take(part, hi, axis=axis)) / 2
+    spread = np.maximum(1.4826 * mad, (q90 - med) / Q90)
+    return med.astype(np.float32), spread.astype(np.float32)
+
+
+def test_dense_stats_by_hand():
+    # Row (0, 1, 2, 3, 4, 10), sorted, with k = 5 values below the top: the median at position
+    # (k − 1) // 2 = k // 2 = 2 is 2; the 90th percentile at int(0.9 · 4) = 3 is 3. Deviations
+    # from 2, sorted (0, 1, 1, 2, 2, 8): 1 at position 2. Spread: max(1.4826 · 1, (3 − 2) / Q90).
+    level, spread = dense_stats(np.array([[0, 1, 2, 3, 4, 10]], np.float32), 1)
+    assert level.tolist() == [2.0]
+    assert spread.tolist() == [np.float32(1.4826)]
+
+
+def test_dense_stats_sorts_as_the_partitions_did():
+    rng = np.random.default_rng(7)
+    for shape in ((6, 9), (40, 45), (45, 120), (200, 30)):
+        mat = rng.random(shape).astype(np.float32)
+        mat[mat < 0.3] = 0  # zero-inflated rows, as short texts give
+        for axis in (0, 1):
+            for got, want in zip(dense_stats(mat, axis), _partition_stats(mat, axis), strict=True):
+                assert got.tobytes() == want.tobytes()
+        signed = mat - np.float32(0.5)  # negative values: the partition path
+        for got, want in zip(dense_stats(signed, 1), _partition_stats(signed, 1), strict=True):
+            assert got.tobytes() == want.tobytes()
