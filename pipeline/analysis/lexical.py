@@ -17,8 +17,9 @@ same from b. Each direction is standardised against the query's unrelated pairs
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -74,9 +75,25 @@ class LexPrepared:
     # Weighted forms of the matrices above (LexIndex.weighted), made once: a year's side is
     # compared with the year before and with the year after.
     cache: dict = field(default_factory=dict, repr=False, compare=False)
+    # A subset's whole and the rows it took of each matrix ({"tf": …, "head": …, "seg": …})
+    whole: tuple[LexPrepared, dict[str, np.ndarray]] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return self.tf.shape[0]
+
+    def cached(self, key: tuple, make: Callable[[], Any]) -> Any:
+        """cache[key] (key: matrix name, weighting, width), made once: by make(), or for a
+        subset as the rows of its whole's (every weighting is row by row, so the rows of the
+        weighted whole are the weighted rows; a transpose is not)."""
+        out = self.cache.get(key)
+        if out is None:
+            whole = self.whole
+            if whole is not None and key in whole[0].cache and not key[1].endswith(".T"):
+                out = whole[0].cache[key][whole[1][key[0]]]
+            else:
+                out = make()
+            self.cache[key] = out
+        return out
 
     def subset(self, idx: list[int]) -> LexPrepared:
         idx = np.asarray(idx, dtype=np.int64)
@@ -84,18 +101,14 @@ class LexPrepared:
         remap = np.full(len(self) + 1, -1, dtype=np.int32)
         remap[idx] = np.arange(len(idx), dtype=np.int32)
         rows = {"tf": idx, "head": idx, "seg": np.nonzero(keep)[0]}
-        out = LexPrepared(
+        return LexPrepared(
             tf=self.tf[idx],
             head=self.head[idx],
             seg=self.seg[rows["seg"]],
             seg_owner=remap[self.seg_owner[keep]],
             seg_len=self.seg_len[keep],
+            whole=(self, rows),
         )
-        # Every weighting is row by row: the rows of the weighted whole are the weighted rows.
-        for (name, kind, width), x in self.cache.items():
-            if not kind.endswith(".T"):
-                out.cache[(name, kind, width)] = x[rows[name]]
-        return out
 
 
 @dataclass
@@ -225,25 +238,21 @@ class LexIndex:
         """`kind` ("query", "doc" or "tfidf") of lex's matrix `name` ("tf", "head", "seg"); with
         kind + ".T" its transpose in CSR (what a product with the transpose converts it to).
         Cached on lex: the width only grows while years are prepared, before any scoring."""
-        key = (name, kind, self.width)
-        out = lex.cache.get(key)
-        if out is None:
-            if kind.endswith(".T"):
-                out = self.weighted(lex, name, kind[:-2]).T.tocsr()
-            else:
-                out = getattr(self, kind)(getattr(lex, name))
-            lex.cache[key] = out
-        return out
+        if kind.endswith(".T"):
+            return lex.cached(
+                (name, kind, self.width), lambda: self.weighted(lex, name, kind[:-2]).T.tocsr()
+            )
+        return lex.cached((name, kind, self.width), lambda: getattr(self, kind)(getattr(lex, name)))
 
     def self_scores(self, lex: LexPrepared, name: str) -> np.ndarray:
         """BM25 of each row of lex's matrix `name` against itself (at least 1e-9): the
         denominator of a share."""
-        key = (name, "self", self.width)
-        out = lex.cache.get(key)
-        if out is None:
+
+        def make() -> np.ndarray:
             q, d = self.weighted(lex, name, "query"), self.weighted(lex, name, "doc")
-            out = lex.cache[key] = np.maximum(np.asarray(q.multiply(d).sum(axis=1)).ravel(), 1e-9)
-        return out
+            return np.maximum(np.asarray(q.multiply(d).sum(axis=1)).ravel(), 1e-9)
+
+        return lex.cached((name, "self", self.width), make)
 
     def query(self, tf: sp.csr_matrix) -> sp.csr_matrix:
         """BM25 query weights: idf · saturated term frequency."""
