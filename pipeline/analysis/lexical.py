@@ -89,7 +89,7 @@ class LexPrepared:
         if out is None:
             whole = self.whole
             if whole is not None and key in whole[0].cache and not key[1].endswith(".T"):
-                out = whole[0].cache[key][whole[1][key[0]]]
+                out = take_rows(whole[0].cache[key], whole[1][key[0]])
             else:
                 out = make()
             self.cache[key] = out
@@ -102,13 +102,25 @@ class LexPrepared:
         remap[idx] = np.arange(len(idx), dtype=np.int32)
         rows = {"tf": idx, "head": idx, "seg": np.nonzero(keep)[0]}
         return LexPrepared(
-            tf=self.tf[idx],
-            head=self.head[idx],
-            seg=self.seg[rows["seg"]],
+            tf=take_rows(self.tf, idx),
+            head=take_rows(self.head, idx),
+            seg=take_rows(self.seg, rows["seg"]),
             seg_owner=remap[self.seg_owner[keep]],
             seg_len=self.seg_len[keep],
             whole=(self, rows),
         )
+
+
+def take_rows(x, rows: np.ndarray):
+    """x[rows] for a CSR matrix (each row's entries in their order) or an array: scipy's
+    fancy indexing spends most of its time checking the indices."""
+    if not sp.issparse(x):
+        return x[rows]
+    starts = x.indptr[rows]
+    lens = x.indptr[rows + 1] - starts
+    indptr = np.r_[0, np.cumsum(lens)]
+    take = np.repeat(starts - indptr[:-1], lens) + np.arange(indptr[-1])
+    return sp.csr_matrix((x.data[take], x.indices[take], indptr), shape=(len(rows), x.shape[1]))
 
 
 @dataclass

@@ -8,7 +8,7 @@ import scipy.sparse as sp
 
 from policytrack.pipeline.analysis.background import Q90, dense_stats, group_quantile
 from policytrack.pipeline.analysis.candidates import _l2_rows_sparse, l2_rows
-from policytrack.pipeline.analysis.lexical import LexIndex
+from policytrack.pipeline.analysis.lexical import LexIndex, take_rows
 from policytrack.pipeline.analysis.linking import components
 from policytrack.pipeline.analysis.segments import SideVotes, Votes
 
@@ -169,3 +169,18 @@ def test_dense_stats_sorts_as_the_partitions_did():
         signed = mat - np.float32(0.5)  # negative values: the partition path
         for got, want in zip(dense_stats(signed, 1), _partition_stats(signed, 1), strict=True):
             assert got.tobytes() == want.tobytes()
+
+
+def test_take_rows_by_hand():
+    # Rows kept in the order asked (2, 0, 2), entries in their stored order (row 2: 3 then 1).
+    x = sp.csr_matrix(
+        (np.array([1, 2, 3, 4], np.float32), np.array([0, 2, 3, 1]), np.array([0, 2, 2, 4])),
+        shape=(3, 4),
+    )
+    got = take_rows(x, np.array([2, 0, 2]))
+    assert got.indptr.tolist() == [0, 2, 4, 6]
+    assert got.indices.tolist() == [3, 1, 0, 2, 3, 1]
+    assert got.data.tolist() == [3, 4, 1, 2, 3, 4]
+    _same(got, x[np.array([2, 0, 2])])
+    _same(take_rows(x, np.array([], np.int64)), x[np.array([], np.int64)])
+    assert take_rows(np.arange(3), np.array([2, 0])).tolist() == [2, 0]
