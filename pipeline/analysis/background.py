@@ -81,12 +81,12 @@ def sampled_stats(
 def dense_stats(
     mat: np.ndarray, axis: int = 1, fallback_spread: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """`sampled_stats` for a full matrix, along rows (axis 1) or columns (axis 0), with
-    linear-time partitions instead of sorts.
+    """`sampled_stats` for a full matrix, along rows (axis 1) or columns (axis 0), each row
+    ordered once instead of grouped and sorted per statistic.
 
     Leaving out a row's maximum does not move its lower order statistics, so the median of the
-    other m − 1 scores is read off one partition of the whole row; for the spread the largest
-    deviation is left out the same way.
+    other m − 1 scores is read off the whole row in order; for the spread the largest deviation
+    is left out the same way.
     """
     if mat.shape[axis] - 1 < MIN_PARTNERS:
         rows, cols = np.indices(mat.shape)
