@@ -103,20 +103,30 @@ def prepare_series(
     paragraphs to unit-length vectors that are averaged into the vote (a semantic channel:
     bench/align_bench.py tune --semantic measures one); `texts` shares cut paragraphs between
     the series of a corpus."""
-    by_year = {y: g.reset_index(drop=True) for y, g in units.groupby("year", sort=True)}
+    by_year = _by_year(units, ("heading", "body", "path"))
     texts = texts or TextCache()
     index = LexIndex(units["body"].tolist(), cfg.sim.tokens, cfg.sim.k1, cfg.sim.b, texts)
     encoder = Encoder(cfg.sim.tokens) if cfg.sim.indel else None
     sides = {}
     for y, g in by_year.items():
-        heads, bodies = g["heading"].tolist(), g["body"].tolist()
+        heads, bodies = g["heading"], g["body"]
         side = Side(index.prepare(heads, bodies), [texts.form(t) for t in bodies])
         if encoder is not None:
             side.fuzz = prepare_text(heads, bodies, encoder, cfg.sim.scorer)
         if vectors is not None:
             side.emb = vectors([p for body in bodies for p in paragraphs(body)])
         sides[y] = side
-    return {y: g["path"].tolist() for y, g in by_year.items()}, sides, index
+    return {y: g["path"] for y, g in by_year.items()}, sides, index
+
+
+def _by_year(units: pd.DataFrame, columns: tuple[str, ...]) -> dict[int, dict[str, list]]:
+    """Years ascending → the columns' values of that year's units, in their order (what a
+    groupby on the year gives, as lists: one conversion of each column instead of one a year)."""
+    values = {c: units[c].tolist() for c in columns}
+    rows: dict[int, list[int]] = {}
+    for k, year in enumerate(units["year"].tolist()):
+        rows.setdefault(year, []).append(k)
+    return {y: {c: [values[c][k] for k in rows[y]] for c in columns} for y in sorted(rows)}
 
 
 def score_series(

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
+from policytrack.pipeline.analysis.align import _by_year
 from policytrack.pipeline.analysis.background import Q90, dense_stats, group_quantile
 from policytrack.pipeline.analysis.candidates import _l2_rows_sparse, l2_rows
 from policytrack.pipeline.analysis.lexical import LexIndex, take_rows
@@ -184,3 +186,13 @@ def test_take_rows_by_hand():
     _same(got, x[np.array([2, 0, 2])])
     _same(take_rows(x, np.array([], np.int64)), x[np.array([], np.int64)])
     assert take_rows(np.arange(3), np.array([2, 0])).tolist() == [2, 0]
+
+
+def test_by_year_groups_like_a_groupby():
+    units = pd.DataFrame(
+        {"year": [2020, 2019, 2020, 2019], "body": ["a", "b", "c", "d"], "path": list("1234")}
+    )
+    assert _by_year(units, ("body", "path")) == {
+        2019: {"body": ["b", "d"], "path": ["2", "4"]},
+        2020: {"body": ["a", "c"], "path": ["1", "3"]},
+    }
