@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from policytrack.pipeline.analysis.corpus import select_documents
-from policytrack.pipeline.analysis.lexical import LexIndex, paragraphs
+from policytrack.pipeline.analysis.lexical import LexIndex, TextCache, paragraphs
 from policytrack.pipeline.analysis.linking import (  # noqa: F401  (re-exported)
     AlignConfig,
     PairResult,
@@ -47,7 +47,6 @@ from policytrack.pipeline.analysis.units import (  # noqa: F401  (re-exported)
 from policytrack.pipeline.core.progress import track
 from policytrack.pipeline.store import schema
 from policytrack.pipeline.store.versions import ALIGN_VERSION  # noqa: F401
-from policytrack.pipeline.text.vocab import match_form
 
 log = logging.getLogger(__name__)
 
@@ -95,31 +94,49 @@ Vectors = Callable[[list[str]], np.ndarray]
 
 
 def prepare_series(
-    units: pd.DataFrame, cfg: AlignConfig, vectors: Vectors | None = None
+    units: pd.DataFrame,
+    cfg: AlignConfig,
+    vectors: Vectors | None = None,
+    texts: TextCache | None = None,
 ) -> tuple[dict, dict, LexIndex]:
     """(paths per year, sides per year, the series' term index). `vectors`, when given, maps
     paragraphs to unit-length vectors that are averaged into the vote (a semantic channel:
-    bench/align_bench.py tune --semantic measures one)."""
-    by_year = {y: g.reset_index(drop=True) for y, g in units.groupby("year", sort=True)}
-    index = LexIndex(units["body"].tolist(), cfg.sim.tokens, cfg.sim.k1, cfg.sim.b)
+    bench/align_bench.py tune --semantic measures one); `texts` shares cut paragraphs between
+    the series of a corpus."""
+    by_year = _by_year(units, ("heading", "body", "path"))
+    texts = texts or TextCache()
+    index = LexIndex(units["body"].tolist(), cfg.sim.tokens, cfg.sim.k1, cfg.sim.b, texts)
     encoder = Encoder(cfg.sim.tokens) if cfg.sim.indel else None
     sides = {}
     for y, g in by_year.items():
-        heads, bodies = g["heading"].tolist(), g["body"].tolist()
-        side = Side(index.prepare(heads, bodies), [match_form(t) for t in bodies])
+        heads, bodies = g["heading"], g["body"]
+        side = Side(index.prepare(heads, bodies), [texts.form(t) for t in bodies])
         if encoder is not None:
             side.fuzz = prepare_text(heads, bodies, encoder, cfg.sim.scorer)
         if vectors is not None:
             side.emb = vectors([p for body in bodies for p in paragraphs(body)])
         sides[y] = side
-    return {y: g["path"].tolist() for y, g in by_year.items()}, sides, index
+    return {y: g["path"] for y, g in by_year.items()}, sides, index
+
+
+def _by_year(units: pd.DataFrame, columns: tuple[str, ...]) -> dict[int, dict[str, list]]:
+    """Years ascending → the columns' values of that year's units, in their order (what a
+    groupby on the year gives, as lists: one conversion of each column instead of one a year)."""
+    values = {c: units[c].tolist() for c in columns}
+    rows: dict[int, list[int]] = {}
+    for k, year in enumerate(units["year"].tolist()):
+        rows.setdefault(year, []).append(k)
+    return {y: {c: [values[c][k] for k in rows[y]] for c in columns} for y in sorted(rows)}
 
 
 def score_series(
-    units: pd.DataFrame, cfg: AlignConfig, vectors: Vectors | None = None
+    units: pd.DataFrame,
+    cfg: AlignConfig,
+    vectors: Vectors | None = None,
+    texts: TextCache | None = None,
 ) -> SeriesScores:
     years = sorted(units["year"].unique().tolist())
-    paths, sides, index = prepare_series(units, cfg, vectors)
+    paths, sides, index = prepare_series(units, cfg, vectors, texts)
     scored = {
         year: score(sides[years[k - 1]], sides[year], index, cfg)
         for k, year in enumerate(years)
@@ -128,9 +145,11 @@ def score_series(
     return SeriesScores(years, paths, sides, index, scored)
 
 
-def align_series(units: pd.DataFrame, cfg: AlignConfig) -> list[Link]:
+def align_series(
+    units: pd.DataFrame, cfg: AlignConfig, texts: TextCache | None = None
+) -> list[Link]:
     """Links for the units of one (source, series, level), years ascending."""
-    return link_series(score_series(units, cfg), cfg)
+    return link_series(score_series(units, cfg, texts=texts), cfg)
 
 
 def link_series(ss: SeriesScores, cfg: AlignConfig) -> list[Link]:
@@ -279,9 +298,10 @@ def alignable_units(
     level: str,
     sentences: pd.DataFrame | None,
     cfg: AlignConfig,
+    texts: TextCache | None = None,
 ) -> pd.DataFrame:
     """The units that take part in alignment: chosen documents only, reviews and empty units
-    left out (each logged)."""
+    left out (each logged). `texts` keeps the matching forms made (the series reuse them)."""
     units = build_units(items, level, sentences)
     if units.empty:
         return units
@@ -305,7 +325,8 @@ def alignable_units(
                 cfg.exclude_sections,
             )
             units = units[~skip]
-    empty = units["body"].map(match_form).eq("") & units["heading"].map(match_form).eq("")
+    form = (texts or TextCache()).form
+    empty = units["body"].map(form).eq("") & units["heading"].map(form).eq("")
     for (source, series, year), n in (
         units[empty].groupby(["source", "series", "year"]).size().items()
     ):
@@ -336,7 +357,8 @@ def align_corpus(
     if lookback < 0:
         raise ValueError("lookback must be >= 0")
     docs = select_documents(documents)
-    units = alignable_units(items, docs, level, sentences, cfg)
+    texts = TextCache()
+    units = alignable_units(items, docs, level, sentences, cfg, texts)
     all_links: list[pd.DataFrame] = []
     all_threads: list[pd.DataFrame] = []
     groups = list(docs.groupby(["source", "series"], sort=True))
@@ -363,7 +385,7 @@ def align_corpus(
                 len(present),
                 level,
             )
-        links = align_series(su, cfg) if len(present) else []
+        links = align_series(su, cfg, texts) if len(present) else []
         threads, thread_of = build_threads(source, series, level, su, links)
         frame = pd.DataFrame(
             [

@@ -14,6 +14,29 @@ import scipy.sparse as sp
 def l2_rows(x: sp.spmatrix) -> sp.csr_matrix:
     """Rows scaled to unit length (empty rows stay empty)."""
     x = sp.csr_matrix(x)
+    sq = x.data * x.data
+    if x.dtype != np.float32 or not sq.all() or not x.has_canonical_format:
+        return _l2_rows_sparse(x)
+    # What _l2_rows_sparse computes, bit for bit, without its sparse products: the squares
+    # summed per row by the same reduceat as csr .sum(axis=1), and the rows of the product
+    # diag @ x come out of scipy's csr_matmat in reverse column order (later dot products sum
+    # in that order, so it is kept).
+    indptr = x.indptr
+    norms = np.zeros(x.shape[0], np.float32)
+    rows = np.flatnonzero(np.diff(indptr))
+    if len(rows):
+        norms[rows] = np.add.reduceat(sq, indptr[rows])
+    norms = np.sqrt(norms)
+    norms[norms == 0] = 1.0
+    inv = (1.0 / norms).astype(np.float32)
+    owner = np.repeat(np.arange(x.shape[0]), np.diff(indptr))
+    rev = (indptr[:-1] + indptr[1:] - 1)[owner] - np.arange(len(owner))
+    data = inv[owner] * x.data
+    out = sp.csr_matrix((data[rev], x.indices[rev], indptr.copy()), shape=x.shape)
+    return out if data.all() else _l2_rows_sparse(x)  # csr_matmat drops products of 0
+
+
+def _l2_rows_sparse(x: sp.csr_matrix) -> sp.csr_matrix:
     norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     return (sp.diags((1.0 / norms).astype(np.float32)) @ x).tocsr()

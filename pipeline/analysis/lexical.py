@@ -17,8 +17,9 @@ same from b. Each direction is standardised against the query's unrelated pairs
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -71,28 +72,85 @@ class LexPrepared:
     seg: sp.csr_matrix  # paragraphs × terms
     seg_owner: np.ndarray  # int32 unit of each paragraph, ascending
     seg_len: np.ndarray  # float32 characters of each paragraph's matching form
+    # Weighted forms of the matrices above (LexIndex.weighted), made once: a year's side is
+    # compared with the year before and with the year after.
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
+    # A subset's whole and the rows it took of each matrix ({"tf": …, "head": …, "seg": …})
+    whole: tuple[LexPrepared, dict[str, np.ndarray]] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return self.tf.shape[0]
+
+    def cached(self, key: tuple, make: Callable[[], Any]) -> Any:
+        """cache[key] (key: matrix name, weighting, width), made once: by make(), or for a
+        subset as the rows of its whole's (every weighting is row by row, so the rows of the
+        weighted whole are the weighted rows; a transpose is not)."""
+        out = self.cache.get(key)
+        if out is None:
+            whole = self.whole
+            if whole is not None and key in whole[0].cache and not key[1].endswith(".T"):
+                out = take_rows(whole[0].cache[key], whole[1][key[0]])
+            else:
+                out = make()
+            self.cache[key] = out
+        return out
 
     def subset(self, idx: list[int]) -> LexPrepared:
         idx = np.asarray(idx, dtype=np.int64)
         keep = np.isin(self.seg_owner, idx)
         remap = np.full(len(self) + 1, -1, dtype=np.int32)
         remap[idx] = np.arange(len(idx), dtype=np.int32)
+        rows = {"tf": idx, "head": idx, "seg": np.nonzero(keep)[0]}
         return LexPrepared(
-            tf=self.tf[idx],
-            head=self.head[idx],
-            seg=self.seg[np.nonzero(keep)[0]],
+            tf=take_rows(self.tf, idx),
+            head=take_rows(self.head, idx),
+            seg=take_rows(self.seg, rows["seg"]),
             seg_owner=remap[self.seg_owner[keep]],
             seg_len=self.seg_len[keep],
+            whole=(self, rows),
         )
+
+
+def take_rows(x, rows: np.ndarray):
+    """x[rows] for a CSR matrix (each row's entries in their order) or an array: scipy's
+    fancy indexing spends most of its time checking the indices."""
+    if not sp.issparse(x):
+        return x[rows]
+    starts = x.indptr[rows]
+    lens = x.indptr[rows + 1] - starts
+    indptr = np.r_[0, np.cumsum(lens)]
+    take = np.repeat(starts - indptr[:-1], lens) + np.arange(indptr[-1])
+    return sp.csr_matrix((x.data[take], x.indices[take], indptr), shape=(len(rows), x.shape[1]))
+
+
+@dataclass
+class TextCache:
+    """Matching forms of bodies and words of paragraph forms, shared by the indexes of a corpus's
+    series: a paragraph repeated in several series is cut once."""
+
+    forms: dict[str, list[str]] = field(default_factory=dict)  # body → its paragraphs' forms
+    words: dict[str, list[str]] = field(default_factory=dict)  # paragraph form → jieba words
+    matched: dict[str, str] = field(default_factory=dict)  # text → match_form(text)
+
+    def form(self, text: str) -> str:
+        """match_form(text), made once per text (bodies are checked for emptiness, then keyed)."""
+        out = self.matched.get(text)
+        if out is None:
+            out = self.matched[text] = match_form(text)
+        return out
 
 
 class LexIndex:
     """The vocabulary and paragraph IDF of one series; prepares each year's units against it."""
 
-    def __init__(self, bodies: Iterable[str], tokens: str = "jieba", k1: float = 1.2, b=0.75):
+    def __init__(
+        self,
+        bodies: Iterable[str],
+        tokens: str = "jieba",
+        k1: float = 1.2,
+        b=0.75,
+        texts: TextCache | None = None,
+    ):
         if tokens not in ("jieba", "bigram"):
             tokens = "bigram"  # single characters (an Indel scorer's tokens) vote as bigrams
         cut = _word_cutter() if tokens == "jieba" else None
@@ -103,7 +161,8 @@ class LexIndex:
         self.terms: dict[str, int] = {}
         self._bigrams = Encoder("bigram")
         self._ids: dict[str, np.ndarray] = {}  # paragraph matching form → term ids
-        self._forms: dict[str, list[str]] = {}  # body → matching forms of its paragraphs
+        self._texts = texts or TextCache()
+        self._idf: dict[int, np.ndarray] = {}  # width → idf (df is fixed once built)
         forms = [self.forms(body) for body in bodies]
         flat = [f for fs in forms for f in fs]
         self._encode(flat)
@@ -116,9 +175,10 @@ class LexIndex:
 
     def forms(self, body: str) -> list[str]:
         """Matching forms of a body's paragraphs (cached)."""
-        out = self._forms.get(body)
-        if out is None:
-            out = self._forms[body] = [match_form(p) for p in paragraphs(body)]
+        cache = self._texts.forms
+        out = cache.get(body)
+        if out is None:  # = match_form of each of paragraphs(body), each form made once
+            out = cache[body] = [f for f in map(match_form, (body or "").split("\n")) if f]
         return out
 
     @property
@@ -136,8 +196,9 @@ class LexIndex:
             for k, f in enumerate(new):
                 self._ids[f] = ids[off[k] : off[k + 1]]
             return
-        cut = self._cut
-        words = [cut(f) for f in new]  # matching forms have no spaces: every word counts
+        cut, cache = self._cut, self._texts.words
+        words = [cache.get(f) or cache.setdefault(f, cut(f)) for f in new]  # forms are not empty
+        # (matching forms have no spaces: every word counts)
         flat = [w for ws in words for w in ws]
         # Ids in bulk: factorize the words (hashing in C), then one dict look-up per distinct word.
         codes, uniques = pd.factorize(np.asarray(flat, dtype=object)) if flat else ([], [])
@@ -151,6 +212,12 @@ class LexIndex:
             self._ids[f] = ids[off[k] : off[k + 1]]
 
     def idf(self, width: int) -> np.ndarray:
+        out = self._idf.get(width)
+        if out is None:
+            out = self._idf[width] = self._make_idf(width)
+        return out
+
+    def _make_idf(self, width: int) -> np.ndarray:
         df = np.zeros(width)
         df[: min(width, len(self.df))] = self.df[:width]
         n = self.n_paragraphs
@@ -158,7 +225,7 @@ class LexIndex:
 
     def prepare(self, headings: list[str], bodies: list[str]) -> LexPrepared:
         forms = [self.forms(b) for b in bodies]
-        head_forms = [match_form(h) for h in headings]
+        head_forms = [self._texts.form(h) for h in headings]
         self._encode([f for fs in forms for f in fs] + head_forms)
         width = self.width
         seg_forms = [f for fs in forms for f in fs]
@@ -178,6 +245,26 @@ class LexIndex:
         )
 
     # ------------------------------------------------------------------ weights
+
+    def weighted(self, lex: LexPrepared, name: str, kind: str) -> sp.csr_matrix:
+        """`kind` ("query", "doc" or "tfidf") of lex's matrix `name` ("tf", "head", "seg"); with
+        kind + ".T" its transpose in CSR (what a product with the transpose converts it to).
+        Cached on lex: the width only grows while years are prepared, before any scoring."""
+        if kind.endswith(".T"):
+            return lex.cached(
+                (name, kind, self.width), lambda: self.weighted(lex, name, kind[:-2]).T.tocsr()
+            )
+        return lex.cached((name, kind, self.width), lambda: getattr(self, kind)(getattr(lex, name)))
+
+    def self_scores(self, lex: LexPrepared, name: str) -> np.ndarray:
+        """BM25 of each row of lex's matrix `name` against itself (at least 1e-9): the
+        denominator of a share."""
+
+        def make() -> np.ndarray:
+            q, d = self.weighted(lex, name, "query"), self.weighted(lex, name, "doc")
+            return np.maximum(np.asarray(q.multiply(d).sum(axis=1)).ravel(), 1e-9)
+
+        return lex.cached((name, "self", self.width), make)
 
     def query(self, tf: sp.csr_matrix) -> sp.csr_matrix:
         """BM25 query weights: idf · saturated term frequency."""
@@ -248,31 +335,34 @@ def score_units(
                 np.r_[a.astype(np.int64) * m + b, extra[0].astype(np.int64) * m + extra[1]]
             )
             a, b = (key // m).astype(np.int32), (key % m).astype(np.int32)
-    score, raw = _bm25_both(left.tf, right.tf, a, b, index, cfg, dense)
+    score, raw = _bm25_both(left, right, "tf", a, b, index, cfg, dense)
     w = cfg.heading_weight
     if w > 0:
         has_a = np.asarray(left.head.sum(axis=1)).ravel() > 0
         has_b = np.asarray(right.head.sum(axis=1)).ravel() > 0
         both = has_a[a] & has_b[b]
         if both.any():
-            h_score, h_raw = _bm25_both(left.head, right.head, a, b, index, cfg, dense)
+            h_score, h_raw = _bm25_both(left, right, "head", a, b, index, cfg, dense)
             score = np.where(both, w * h_score + (1 - w) * score, score)
             raw = np.where(both, w * h_raw + (1 - w) * raw, raw)
     return Pairs.build(a, b, score, raw, n, m, pruned=not dense)
 
 
-def _bm25_both(tf_a, tf_b, a, b, index: LexIndex, cfg: SimConfig, dense: bool):
-    """(standardised score, raw 0–100) of pairs a[k]–b[k]: BM25 shares both ways, averaged."""
-    qa, da, qb, db = index.query(tf_a), index.doc(tf_a), index.query(tf_b), index.doc(tf_b)
-    self_a = np.maximum(np.asarray(qa.multiply(da).sum(axis=1)).ravel(), 1e-9)
-    self_b = np.maximum(np.asarray(qb.multiply(db).sum(axis=1)).ravel(), 1e-9)
-    n, m = tf_a.shape[0], tf_b.shape[0]
+def _bm25_both(
+    left: LexPrepared, right: LexPrepared, name: str, a, b, index: LexIndex, cfg: SimConfig, dense
+):
+    """(standardised score, raw 0–100) of pairs a[k]–b[k] of the two sides' matrices `name`:
+    BM25 shares both ways, averaged."""
+    qa, qb = index.weighted(left, name, "query"), index.weighted(right, name, "query")
+    self_a, self_b = index.self_scores(left, name), index.self_scores(right, name)
+    n, m = len(left), len(right)
     if dense:
-        ab = (qa @ db.T).toarray() / self_a[:, None]
-        ba = (qb @ da.T).toarray() / self_b[:, None]
+        ab = (qa @ index.weighted(right, name, "doc.T")).toarray() / self_a[:, None]
+        ba = (qb @ index.weighted(left, name, "doc.T")).toarray() / self_b[:, None]
         z = (_row_z(ab) + _row_z(ba).T) / 2
         raw = 50 * (ab + ba.T)
         return z[a, b], np.minimum(raw[a, b], 100)
+    da, db = index.weighted(left, name, "doc"), index.weighted(right, name, "doc")
     rng = np.random.default_rng(0)  # fixed: the same input always gives the same links
     va = row_dots(qa, db, a, b) / self_a[a]
     vb = row_dots(qb, da, b, a) / self_b[b]

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components, min_weight_full_bipartite_matching
+from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 from policytrack.pipeline.analysis.lexical import (
     LexIndex,
@@ -145,9 +145,10 @@ def link(s: Scored, keys_a: list[str], keys_b: list[str], cfg: AlignConfig) -> P
     z, raw = _lookup(p, i, j, s.m)
     # Shares decide the primary link; the score breaks ties (and is all the score rule has).
     w = weight.astype(np.float64) * 1000 + np.maximum(z, 0) + 1e-3
-    ra, rb = assign(i, j, w, s.n, s.m)
+    label = components(i, j, s.n, s.m) if len(i) else None  # one graph for both uses
+    ra, rb = assign(i, j, w, s.n, s.m, label)
     primary = set(zip(ra.tolist(), rb.tolist(), strict=True))
-    rels = relations(i, j, s.n, s.m, keys_a, keys_b)
+    rels = relations(i, j, s.n, s.m, keys_a, keys_b, label)
     links = [
         (x, y, rel, sc, (x, y) in primary, r)
         for x, y, rel, sc, r in zip(
@@ -181,17 +182,43 @@ def match(
     return res
 
 
+def components(a: np.ndarray, b: np.ndarray, n: int, m: int) -> np.ndarray:
+    """Connected component of every node of the bipartite graph with edges a[k]–b[k] (left
+    nodes 0..n-1, right nodes n..n+m-1), named by one of its nodes (a node without edges is
+    its own). Union-find over the edges: a few dozen links per pair of documents, where
+    scipy's connected_components costs more in checks than in work."""
+    parent = list(range(n + m))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]  # path halving
+            x = parent[x]
+        return x
+
+    for x, y in zip(a.tolist(), (b.astype(np.int64) + n).tolist(), strict=True):
+        rx, ry = root(x), root(y)
+        if rx != ry:
+            parent[max(rx, ry)] = min(rx, ry)
+    return np.array([root(x) for x in range(n + m)], dtype=np.int64)
+
+
 def relations(
-    i: np.ndarray, j: np.ndarray, n: int, m: int, keys_a: list[str], keys_b: list[str]
+    i: np.ndarray,
+    j: np.ndarray,
+    n: int,
+    m: int,
+    keys_a: list[str],
+    keys_b: list[str],
+    label: np.ndarray | None = None,
 ) -> list[str]:
-    """The relation of every link, from the connected component of the link graph it is in."""
+    """The relation of every link, from the connected component of the link graph it is in
+    (`label`: components(i, j, n, m) when already known)."""
     if len(i) == 0:
         return []
-    graph = coo_matrix(
-        (np.ones(len(i), dtype=np.int8), (i, j.astype(np.int64) + n)), shape=(n + m, n + m)
-    )
-    n_comp, label = connected_components(graph, directed=False)
+    if label is None:
+        label = components(i, j, n, m)
     comp = label[i].astype(np.int64)
+    n_comp = int(label.max()) + 1
     olds = np.bincount(np.unique(comp * (n + 1) + i) // (n + 1), minlength=n_comp)
     news = np.bincount(np.unique(comp * (m + 1) + j) // (m + 1), minlength=n_comp)
     out = []
@@ -212,21 +239,20 @@ def relations(
 
 
 def assign(
-    a: np.ndarray, b: np.ndarray, w: np.ndarray, n: int, m: int
+    a: np.ndarray, b: np.ndarray, w: np.ndarray, n: int, m: int, label: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Maximum-weight one-to-one matching on a sparse bipartite graph (edges a[k]–b[k], w[k]).
 
     The graph is split into connected components; one-edge components are taken directly,
     small ones go to linear_sum_assignment on a dense block, large ones to the sparse LAPJVsp
     solver with one dummy column per row (so a full matching always exists). No n × m matrix.
+    `label`: components(a, b, n, m) when already known.
     """
     if len(a) == 0:
         e = np.empty(0, dtype=np.int32)
         return e, e
-    graph = coo_matrix(
-        (np.ones(len(a), dtype=np.int8), (a, b.astype(np.int64) + n)), shape=(n + m, n + m)
-    )
-    _, label = connected_components(graph, directed=False)
+    if label is None:
+        label = components(a, b, n, m)
     comp = label[a]
     counts = np.bincount(comp)
     single = counts[comp] == 1

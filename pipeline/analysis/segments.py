@@ -13,7 +13,7 @@ measurements.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -56,11 +56,14 @@ class SideVotes:
     def shares(self, min_z: float, min_gap: float) -> dict[tuple[int, int], float]:
         """(own unit, other unit) → share of the own unit's text voting for the other."""
         total = np.bincount(self.owner, weights=self.length, minlength=self.n_units)
+        total = np.maximum(total, 1.0).tolist()
         ok = (self.target >= 0) & (self.z >= min_z) & (self.gap >= min_gap)
         out: dict[tuple[int, int], float] = {}
-        for u, t, ln in zip(self.owner[ok], self.target[ok], self.length[ok], strict=True):
-            key = (int(u), int(t))
-            out[key] = out.get(key, 0.0) + float(ln) / max(float(total[u]), 1.0)
+        # Plain lists: a loop over a few dozen paragraphs beats numpy's per-call overhead.
+        for u, t, ln in zip(
+            self.owner[ok].tolist(), self.target[ok].tolist(), self.length[ok].tolist(), strict=True
+        ):
+            out[(u, t)] = out.get((u, t), 0.0) + ln / total[u]
         return out
 
 
@@ -68,6 +71,8 @@ class SideVotes:
 class Votes:
     a: SideVotes  # paragraphs of the earlier year
     b: SideVotes  # paragraphs of the later year
+    # shares() by its arguments: scoring and linking ask for the same ones
+    _shares: dict = field(default_factory=dict, repr=False, compare=False)
 
     def shares(
         self, min_z: float, min_gap: float, reference: int = 0
@@ -76,16 +81,24 @@ class Votes:
 
         With a `reference` count, `min_z` holds for paragraphs compared with up to that many
         paragraphs and grows with sqrt(ln count) beyond: the best of many unrelated matches
-        stands out further by chance.
+        stands out further by chance. The arrays are shared between calls: not to be written.
         """
+        out = self._shares.get((min_z, min_gap, reference))
+        if out is None:
+            out = self._shares[(min_z, min_gap, reference)] = self._compute(
+                min_z, min_gap, reference
+            )
+        return out
+
+    def _compute(self, min_z: float, min_gap: float, reference: int):
         ab = self.a.shares(min_z * _scale(len(self.b.owner), reference), min_gap)
         ba = self.b.shares(min_z * _scale(len(self.a.owner), reference), min_gap)
         ba = {(i, j): s for (j, i), s in ba.items()}
-        keys = sorted(set(ab) | set(ba))
-        i = np.fromiter((k[0] for k in keys), np.int32, len(keys))
-        j = np.fromiter((k[1] for k in keys), np.int32, len(keys))
-        s_ab = np.fromiter((ab.get(k, 0.0) for k in keys), np.float32, len(keys))
-        s_ba = np.fromiter((ba.get(k, 0.0) for k in keys), np.float32, len(keys))
+        keys = sorted(ab.keys() | ba.keys())
+        i = np.array([k[0] for k in keys], np.int32)
+        j = np.array([k[1] for k in keys], np.int32)
+        s_ab = np.array([ab.get(k, 0.0) for k in keys], np.float32)
+        s_ba = np.array([ba.get(k, 0.0) for k in keys], np.float32)
         return i, j, s_ab, s_ba
 
 
@@ -98,11 +111,12 @@ def _scale(count: int, reference: int) -> float:
 class _Channel:
     """Similarities of paragraph pairs from unit-length row vectors (sparse or dense)."""
 
-    def __init__(self, xa, xb, min_spread: float):
+    def __init__(self, xa, xb, min_spread: float, xbt=None):
         self.xa, self.xb, self.min_spread = xa, xb, min_spread
+        self.xbt = xb.T if xbt is None else xbt  # sparse: cached in CSR (LexIndex.weighted)
 
     def dense(self) -> np.ndarray:
-        prod = self.xa @ self.xb.T
+        prod = self.xa @ self.xbt
         return np.asarray(prod.toarray() if sp.issparse(prod) else prod, dtype=np.float32)
 
     def pairs(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -125,17 +139,19 @@ def paragraph_votes(
     paragraph, so the pruning index is built once.
     """
     n, m = len(left), len(right)
-    xa, xb = index.tfidf(left.seg), index.tfidf(right.seg)
+    xa, xb = index.weighted(left, "seg", "tfidf"), index.weighted(right, "seg", "tfidf")
     sa_n, sb_n = xa.shape[0], xb.shape[0]
     if sa_n == 0 or sb_n == 0:
         return Votes(
             SideVotes.empty(left.seg_owner, left.seg_len, n),
             SideVotes.empty(right.seg_owner, right.seg_len, m),
         )
-    channels = [_Channel(xa, xb, cfg.vote_floor)]
+    dense = sa_n * sb_n <= cfg.dense_limit
+    xbt = index.weighted(right, "seg", "tfidf.T") if dense else None
+    channels = [_Channel(xa, xb, cfg.vote_floor, xbt)]
     if embeddings is not None:
         channels.append(_Channel(embeddings[0], embeddings[1], 0.001))
-    if sa_n * sb_n <= cfg.dense_limit:
+    if dense:
         mats = [ch.dense() for ch in channels]
         za = np.mean([_row_z(x, ch.min_spread) for x, ch in zip(mats, channels, strict=True)], 0)
         zb = np.mean([_row_z(x.T, ch.min_spread) for x, ch in zip(mats, channels, strict=True)], 0)

@@ -50,10 +50,13 @@ def build_units(
         return pd.DataFrame(columns=cols)
     items = items.sort_values(["doc_id", "ordinal"], kind="stable") if "ordinal" in items else items
     units = items[items["level"] == level]
+    # Plain lists: iterating a pandas string column yields element by element (slow for Arrow).
     texts = (
         _bodies(
-            zip(items["doc_id"], items["path"], items["parent_path"], items["text"], strict=True),
-            zip(units["doc_id"], units["path"], units["text"], strict=True),
+            zip(
+                *(items[c].tolist() for c in ("doc_id", "path", "parent_path", "text")), strict=True
+            ),
+            zip(*(units[c].tolist() for c in ("doc_id", "path", "text")), strict=True),
         )
         if level in ("item", "section")
         else None
@@ -119,14 +122,14 @@ def _section_headings(items: pd.DataFrame | None, units: pd.DataFrame) -> list[s
     secs = items[items["level"] == "section"]
     heading = dict(
         zip(
-            zip(secs["doc_id"], secs["path"].astype(str), strict=True),
-            secs["heading"].fillna(""),
+            zip(secs["doc_id"].tolist(), secs["path"].astype(str).tolist(), strict=True),
+            secs["heading"].fillna("").tolist(),
             strict=True,
         )
     )
     return [
         heading.get((d, p.split(".", 1)[0]), "")
-        for d, p in zip(units["doc_id"], units["path"], strict=True)
+        for d, p in zip(units["doc_id"].tolist(), units["path"].tolist(), strict=True)
     ]
 
 
