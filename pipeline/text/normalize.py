@@ -87,8 +87,10 @@ class _T2S:
         if not found:
             return text.translate(self.table)
         taken: list[tuple[int, int, str]] = []  # longest first, then leftmost; no overlaps
+        used = bytearray(len(text))  # 1 where a taken phrase lies (not a scan of all taken)
         for neg, at, key in sorted(found):
-            if all(at - neg <= a or at >= b for a, b, _ in taken):
+            if used.find(1, at, at - neg) < 0:
+                used[at : at - neg] = b"\x01" * -neg
                 taken.append((at, at - neg, key))
         out, pos = [], 0
         for a, b, key in sorted(taken):
