@@ -386,7 +386,13 @@ def _series_grid(
     empty = np.zeros(0, dtype=np.int64)
     term_codes, uniq = pd.factorize(sub["term"]) if not sub.empty else (empty, pd.Index([]))
     uniq = uniq.tolist()
-    term_list = sorted(set(uniq) | set(watch))
+    has_year = sub["year"].notna().to_numpy()  # (a row without a year counts in none)
+    named = (
+        uniq
+        if has_year.all()
+        else [uniq[c] for c in np.unique(term_codes[has_year & (term_codes >= 0)]).tolist()]
+    )
+    term_list = sorted(set(named) | set(watch))
     if not term_list:
         return None
     n, t = len(term_list), len(years)
@@ -394,10 +400,13 @@ def _series_grid(
     col = {int(y): k for k, y in enumerate(years)}  # a repeated year: its last document
     # Each terms row's cell (term row × years + year column), by lookups per distinct term and
     # year; rows of years without a selected document are left out.
-    term_row = np.array([index[x] for x in uniq], dtype=np.int64)[term_codes]
-    sub_years, year_at = np.unique(sub["year"].to_numpy(dtype=np.int64), return_inverse=True)
+    # (code -1, a row without a term, takes the last: -1, no row)
+    term_row = np.array([index.get(x, -1) for x in uniq] + [-1], dtype=np.int64)[term_codes]
+    sub_years, year_at = np.unique(
+        sub["year"].where(has_year, -1).to_numpy(dtype=np.int64), return_inverse=True
+    )
     ks = np.array([col.get(int(y), -1) for y in sub_years], dtype=np.int64)[year_at]
-    keep = (ks >= 0) & (term_codes >= 0)  # (a row without a term is no cell)
+    keep = (ks >= 0) & (term_row >= 0) & has_year  # rows without a term or year: no cell
     cells = term_row[keep] * t + ks[keep]
     # One value per cell: a watch row and a lexicon row of one term keep the larger count, and
     # the first paths given (as groupby max and first would).

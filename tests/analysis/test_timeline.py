@@ -326,6 +326,21 @@ def test_rows_of_one_term_and_year_keep_the_larger_count_and_the_first_paths_giv
     assert by.loc[("三大攻坚战", 2018), "paths"] == [] and by.loc[("双碳", 2019), "paths"] == []
 
 
+def test_rows_without_a_term_or_a_year_count_nowhere():
+    """A terms row with no term, or no year, is no cell (the table requires both; a review
+    found a file with only term-less rows made the timeline fail where it had given the watch
+    term's rows)."""
+    no_term = _terms([(2019, None, "phrase", 1, ["1"], None)])
+    tl = term_timeline(no_term, _docs([2018, 2019]), watch=["改革"])
+    assert tl[["term", "year", "count"]].values.tolist() == [["改革", 2018, 0], ["改革", 2019, 0]]
+    no_year = _terms(
+        [(2019, "双碳", "quote", 2, ["1"], None), (2019, "脱贫", "quote", 1, [], None)]
+    )
+    no_year["year"] = pd.array([2019, None], dtype="Int64")
+    tl = term_timeline(no_year, _docs([2018, 2019]))
+    assert tl[["term", "year", "count"]].values.tolist() == [["双碳", 2018, 0], ["双碳", 2019, 2]]
+
+
 def test_kinds_of_each_term_from_the_distinct_pairs():
     from policytrack.pipeline.analysis.timeline import _kinds
 
