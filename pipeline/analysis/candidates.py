@@ -15,7 +15,12 @@ def l2_rows(x: sp.spmatrix) -> sp.csr_matrix:
     """Rows scaled to unit length (empty rows stay empty)."""
     x = sp.csr_matrix(x)
     sq = x.data * x.data
-    if x.dtype != np.float32 or not sq.all() or not x.has_canonical_format:
+    if (
+        x.dtype != np.float32
+        or not sq.all()
+        or not np.isfinite(sq).all()  # (an inf row scales by 0: the product drops, 0 * inf not)
+        or not x.has_canonical_format
+    ):
         return _l2_rows_sparse(x)
     # What _l2_rows_sparse computes, bit for bit, without its sparse products: the squares
     # summed per row by the same reduceat as csr .sum(axis=1), and the rows of the product

@@ -42,6 +42,15 @@ def test_l2_rows_matches_the_sparse_product():
         _same(l2_rows(unsorted), _l2_rows_sparse(unsorted))
 
 
+def test_l2_rows_of_an_infinite_row_is_empty_as_the_sparse_product_makes_it():
+    """A row of inf has length inf and scale 0: the sparse product drops it (a review found
+    the fast path kept 0 × inf = nan)."""
+    x = sp.csr_matrix(np.array([[np.inf, 0.0], [0.0, 0.0]], np.float32))
+    y = l2_rows(x)
+    assert (y.nnz, y.indptr.tolist()) == (0, [0, 0, 0])
+    _same(y, _l2_rows_sparse(x))
+
+
 def _side(owner, target, z, length, n_units):
     f32 = np.float32
     return SideVotes(
