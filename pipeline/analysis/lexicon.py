@@ -381,7 +381,6 @@ def _drop_dependent(phrases: pd.DataFrame) -> pd.DataFrame:
     of 脱贫攻坚, which counts its mentions anyway)."""
     if phrases.empty:
         return phrases
-    stop = stoplist()
     mentions = dict(zip(phrases["term"], phrases["mentions"], strict=True))
     covered: dict[str, int] = {}
     for longer, m in mentions.items():
@@ -397,14 +396,30 @@ def _drop_dependent(phrases: pd.DataFrame) -> pd.DataFrame:
         if k == "phrase" and t in covered and covered[t] >= 0.9 * mentions[t]
     }
     cores = set(mentions) - fragment
-    compound = {
-        t
-        for t in cores
-        if any(t.endswith(w) and t[: -len(w)] in cores for w in stop.get("right", ()))
-        or any(t.startswith(w) and t[len(w) :] in cores for w in stop.get("left", ()))
-    }
+    compound = {t for t in cores if _compound(t, cores)}
     keep = [t not in fragment and t not in compound for t in phrases["term"]]
     return phrases[keep]
+
+
+def _compound(term: str, cores: set[str]) -> bool:
+    """Is `term` a core plus a boundary word of the stop list (a [right] word after it or a
+    [left] word before it)? Looked up by the words' lengths, not word by word."""
+    (right, right_n), (left, left_n) = _boundary_words()
+    for n in right_n:
+        if n <= len(term) and term[-n:] in right and term[:-n] in cores:
+            return True
+    for n in left_n:  # noqa: SIM110 (as the loop above)
+        if n <= len(term) and term[:n] in left and term[n:] in cores:
+            return True
+    return False
+
+
+@functools.cache
+def _boundary_words() -> tuple[tuple[frozenset[str], tuple[int, ...]], ...]:
+    """The stop list's [right] and [left] words, each with their lengths."""
+    stop = stoplist()
+    sides = (stop.get("right", frozenset()), stop.get("left", frozenset()))
+    return tuple((words, tuple(sorted({len(w) for w in words}))) for words in sides)
 
 
 # ---------------------------------------------------------------------------- the stage
