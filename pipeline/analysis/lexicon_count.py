@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from policytrack.pipeline.text.terms import marked_spans
 
@@ -143,20 +144,23 @@ def count_documents(
         for col in ("year", "count", "own", "quoted"):
             out[col] = out[col].astype("int64")
         return out
-    # Columns built once from the documents' arrays (not a Python list grown row by row).
+    # Columns built once from the documents' arrays (not a Python list grown row by row), the
+    # strings taken by pyarrow (not a Python object per row).
     touched, count, own, quoted = (np.concatenate(c) for c in zip(*found_all, strict=True))
-    per_doc = np.array([len(f[0]) for f in found_all])
-    source, series, year, doc_id = (
-        np.repeat(np.array(c, dtype=object if k != 2 else np.int64), per_doc)
-        for k, c in enumerate(zip(*metas, strict=True))
-    )
+    doc = np.repeat(np.arange(len(metas)), [len(f[0]) for f in found_all])
+    source, series, year, doc_id = zip(*metas, strict=True)
     cols = {
-        "source": source, "series": series, "year": year, "doc_id": doc_id,
-        "term": np.array(matcher.terms, dtype=object)[touched],
-        "kind": np.array(matcher.kinds, dtype=object)[touched],
+        "source": _taken(source, doc), "series": _taken(series, doc),
+        "year": np.array(year, dtype=np.int64)[doc], "doc_id": _taken(doc_id, doc),
+        "term": _taken(matcher.terms, touched), "kind": _taken(matcher.kinds, touched),
         "count": count, "own": own, "quoted": quoted, "paths": paths,
     }  # fmt: skip
     return pd.DataFrame(cols, columns=TERM_COLUMNS)
+
+
+def _taken(values: Sequence[str], at: np.ndarray) -> pd.Series:
+    """A str column of values[at]."""
+    return pd.Series(pa.array(values, type=pa.large_string()).take(at), dtype="str")
 
 
 # ---------------------------------------------------------------------------- units of text
