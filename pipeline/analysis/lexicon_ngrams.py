@@ -314,14 +314,16 @@ class CandidateStats:
             self._neighbours[1].add(right[:occ])
         if not firsts:
             return doc_no
-        # Candidates seen for the first time: their strings.
+        # Candidates seen for the first time: their strings, all decoded at once (each string's
+        # characters one after the other), then cut.
         first_j, first_pos = first_j[:firsts], first_pos[:firsts]
         lengths = self.length[first_j]
-        for n in np.unique(lengths).tolist():
-            idx, pos = first_j[lengths == n], first_pos[lengths == n]
-            joined = _decode(codes[pos[:, None] + np.arange(n)].ravel())  # one decode, n per string
-            for j, at in zip(idx.tolist(), range(0, len(joined), n), strict=True):
-                self.strings[j] = joined[at : at + n]
+        ends = np.cumsum(lengths)
+        at = np.arange(ends[-1]) + np.repeat(first_pos - (ends - lengths), lengths)
+        joined = _decode(codes[at])
+        strings = self.strings
+        for j, a, b in zip(first_j.tolist(), (ends - lengths).tolist(), ends.tolist(), strict=True):
+            strings[j] = joined[a:b]
         return doc_no
 
     def _clean_marks(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
