@@ -32,7 +32,12 @@ import numpy as np
 import pandas as pd
 
 from policytrack.pipeline.analysis.corpus import select_documents
-from policytrack.pipeline.analysis.lexicon_count import Matcher, count_documents, document_units
+from policytrack.pipeline.analysis.lexicon_count import (
+    Matcher,
+    count_documents,
+    document_units,
+    term_evidence,
+)
 from policytrack.pipeline.analysis.lexicon_ngrams import CandidateStats, NgramCounter, StatsPart
 from policytrack.pipeline.core import memory
 from policytrack.pipeline.text.normalize import normalize
@@ -464,92 +469,12 @@ def count_source(
     frames: SourceFrames, matcher: Matcher
 ) -> tuple[pd.DataFrame, tuple[pd.DataFrame, pd.DataFrame]]:
     """One source's terms rows (every entry in every document, all versions) and its evidence
-    for the lexicon table (latest version of each year; `_evidence`)."""
+    for the lexicon table (latest version of each year; `term_evidence`)."""
     rows = count_documents(matcher, document_units(frames.documents, frames.items))
     docs = select_documents(frames.documents, quiet=True)
     series_docs = docs.groupby(["source", "series"]).size().to_dict()
     chosen = rows[rows["doc_id"].isin(set(docs["doc_id"])) & (rows["count"] > 0)]
-    return rows, _evidence(chosen, series_docs)
-
-
-def _evidence(
-    c: pd.DataFrame, series_docs: dict[tuple[str, str], int]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One source's counted rows (latest version of each year, mentioned) reduced to one row per
-    term — documents, count, quoted, its first (year, source, series), the largest share of a
-    series' documents mentioning it — and its (term, year) pairs. `series_docs`: documents per
-    (source, series). Additive over sources (a file held by two sources counts in each).
-
-    What `_evidence_grouped` makes of them, from integer codes instead of groupbys over strings
-    (codes in sorted order: terms come out sorted, rows sort as by their strings)."""
-    if c.empty:
-        return _evidence_grouped(c, series_docs)
-    term, terms = pd.factorize(c["term"], sort=True)
-    src, sources = pd.factorize(c["source"], sort=True)
-    ser, series = pd.factorize(c["series"], sort=True)
-    doc, docs = pd.factorize(c["doc_id"])
-    if min(term.min(), src.min(), ser.min(), doc.min()) < 0:
-        return _evidence_grouped(c, series_docs)  # (a missing key: the groupbys drop it)
-    year = c["year"].to_numpy()
-    order = np.lexsort((ser, src, year))  # as sort_values(["year", "source", "series"], stable)
-    nt, nd = len(terms), len(docs)
-    at = np.full(nt, len(order))
-    np.minimum.at(at, term[order], np.arange(len(order)))
-    first = order[at]  # each term's first row in that order
-    count, quoted = np.zeros(nt, dtype=np.int64), np.zeros(nt, dtype=np.int64)
-    np.add.at(count, term, c["count"].to_numpy(dtype=np.int64))
-    np.add.at(quoted, term, c["quoted"].to_numpy(dtype=np.int64))
-    # Per (term, source, series) its documents over the series' documents; per term the largest.
-    # (Distinct pairs by hashing, pd.unique: no sort.)
-    sizes = [series_docs.get((a, b), 1) for a in sources for b in series]
-    per_series = len(sizes)
-    df = np.bincount(
-        pd.unique((term * per_series + src * len(series) + ser) * nd + doc) // nd,
-        minlength=nt * per_series,
-    )
-    group = np.nonzero(df)[0]
-    share = np.full(nt, -np.inf)
-    np.maximum.at(
-        share, group // per_series, df[group] / np.array(sizes, dtype=np.int64)[group % per_series]
-    )
-    ev = pd.DataFrame(
-        {
-            "term": terms,
-            "documents": np.bincount(pd.unique(term * nd + doc) // nd, minlength=nt),
-            "count": count,
-            "quoted": quoted,
-            "share": share,
-            "first_year": year[first],
-            "first_source": sources[src[first]],
-            "first_series": series[ser[first]],
-        }
-    )
-    return ev, c[["term", "year"]].iloc[order].drop_duplicates()
-
-
-def _evidence_grouped(
-    c: pd.DataFrame, series_docs: dict[tuple[str, str], int]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """`_evidence` by pandas groupbys (which drop a row whose term, source, series or doc_id is
-    missing)."""
-    cols = ["term", "documents", "count", "quoted", "share", "first_year", "first_source",
-            "first_series"]  # fmt: skip
-    if c.empty:
-        return pd.DataFrame(columns=cols), pd.DataFrame(columns=["term", "year"])
-    c = c.sort_values(["year", "source", "series"], kind="stable")
-    first = c.drop_duplicates("term").set_index("term")[["year", "source", "series"]]
-    ev = c.groupby("term").agg(
-        documents=("doc_id", "nunique"), count=("count", "sum"), quoted=("quoted", "sum")
-    )
-    per_series = c.groupby(["term", "source", "series"]).agg(df=("doc_id", "nunique"))
-    per_series["series_docs"] = [series_docs.get((src, ser), 1) for _, src, ser in per_series.index]
-    ev["share"] = (per_series["df"] / per_series["series_docs"]).groupby("term").max()
-    ev = ev.join(
-        first.rename(
-            columns={"year": "first_year", "source": "first_source", "series": "first_series"}
-        )
-    )
-    return ev.reset_index()[cols], c[["term", "year"]].drop_duplicates()
+    return rows, term_evidence(chosen, series_docs)
 
 
 def lexicon_table(
@@ -558,7 +483,7 @@ def lexicon_table(
     cfg: LexiconConfig,
 ) -> pd.DataFrame:
     """Entries with their corpus evidence from counting (latest version of each year only;
-    `evidence`: each source's `_evidence`)."""
+    `evidence`: each source's `term_evidence`)."""
     lex = entries.set_index("term")
     parts = [ev for ev, _ in evidence if len(ev)]
     if not parts:

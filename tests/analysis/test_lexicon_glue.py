@@ -53,7 +53,7 @@ def test_a_compound_is_a_core_plus_a_boundary_word():
 
 
 def test_evidence_per_term():
-    from policytrack.pipeline.analysis.lexicon import _evidence, _evidence_grouped
+    from policytrack.pipeline.analysis.lexicon_count import _evidence_grouped, term_evidence
 
     c = pd.DataFrame(
         {
@@ -67,7 +67,7 @@ def test_evidence_per_term():
         }
     )
     series_docs = {("s", "A"): 4, ("s", "B"): 1}
-    ev, pairs = _evidence(c, series_docs)
+    ev, pairs = term_evidence(c, series_docs)
     # X: 3 documents, 6 mentions, 1 quoted; 2 of A's 4 documents (0.5), 1 of B's 1 (1.0);
     # first in 2019 (series B). Y: one document of B.
     assert ev.to_dict("list") == {
