@@ -32,7 +32,12 @@ import numpy as np
 import pandas as pd
 
 from policytrack.pipeline.analysis.corpus import select_documents
-from policytrack.pipeline.analysis.lexicon_count import Matcher, count_documents, document_units
+from policytrack.pipeline.analysis.lexicon_count import (
+    Matcher,
+    count_documents,
+    document_units,
+    term_evidence,
+)
 from policytrack.pipeline.analysis.lexicon_ngrams import CandidateStats, NgramCounter, StatsPart
 from policytrack.pipeline.core import memory
 from policytrack.pipeline.text.normalize import normalize
@@ -381,7 +386,6 @@ def _drop_dependent(phrases: pd.DataFrame) -> pd.DataFrame:
     of 脱贫攻坚, which counts its mentions anyway)."""
     if phrases.empty:
         return phrases
-    stop = stoplist()
     mentions = dict(zip(phrases["term"], phrases["mentions"], strict=True))
     covered: dict[str, int] = {}
     for longer, m in mentions.items():
@@ -397,14 +401,30 @@ def _drop_dependent(phrases: pd.DataFrame) -> pd.DataFrame:
         if k == "phrase" and t in covered and covered[t] >= 0.9 * mentions[t]
     }
     cores = set(mentions) - fragment
-    compound = {
-        t
-        for t in cores
-        if any(t.endswith(w) and t[: -len(w)] in cores for w in stop.get("right", ()))
-        or any(t.startswith(w) and t[len(w) :] in cores for w in stop.get("left", ()))
-    }
+    compound = {t for t in cores if _compound(t, cores)}
     keep = [t not in fragment and t not in compound for t in phrases["term"]]
     return phrases[keep]
+
+
+def _compound(term: str, cores: set[str]) -> bool:
+    """Is `term` a core plus a boundary word of the stop list (a [right] word after it or a
+    [left] word before it)? Looked up by the words' lengths, not word by word."""
+    (right, right_n), (left, left_n) = _boundary_words()
+    for n in right_n:
+        if n <= len(term) and term[-n:] in right and term[:-n] in cores:
+            return True
+    for n in left_n:  # noqa: SIM110 (as the loop above)
+        if n <= len(term) and term[:n] in left and term[n:] in cores:
+            return True
+    return False
+
+
+@functools.cache
+def _boundary_words() -> tuple[tuple[frozenset[str], tuple[int, ...]], ...]:
+    """The stop list's [right] and [left] words, each with their lengths."""
+    stop = stoplist()
+    sides = (stop.get("right", frozenset()), stop.get("left", frozenset()))
+    return tuple((words, tuple(sorted({len(w) for w in words}))) for words in sides)
 
 
 # ---------------------------------------------------------------------------- the stage
@@ -449,39 +469,12 @@ def count_source(
     frames: SourceFrames, matcher: Matcher
 ) -> tuple[pd.DataFrame, tuple[pd.DataFrame, pd.DataFrame]]:
     """One source's terms rows (every entry in every document, all versions) and its evidence
-    for the lexicon table (latest version of each year; `_evidence`)."""
+    for the lexicon table (latest version of each year; `term_evidence`)."""
     rows = count_documents(matcher, document_units(frames.documents, frames.items))
     docs = select_documents(frames.documents, quiet=True)
     series_docs = docs.groupby(["source", "series"]).size().to_dict()
     chosen = rows[rows["doc_id"].isin(set(docs["doc_id"])) & (rows["count"] > 0)]
-    return rows, _evidence(chosen, series_docs)
-
-
-def _evidence(
-    c: pd.DataFrame, series_docs: dict[tuple[str, str], int]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One source's counted rows (latest version of each year, mentioned) reduced to one row per
-    term — documents, count, quoted, its first (year, source, series), the largest share of a
-    series' documents mentioning it — and its (term, year) pairs. `series_docs`: documents per
-    (source, series). Additive over sources (a file held by two sources counts in each)."""
-    cols = ["term", "documents", "count", "quoted", "share", "first_year", "first_source",
-            "first_series"]  # fmt: skip
-    if c.empty:
-        return pd.DataFrame(columns=cols), pd.DataFrame(columns=["term", "year"])
-    c = c.sort_values(["year", "source", "series"], kind="stable")
-    first = c.drop_duplicates("term").set_index("term")[["year", "source", "series"]]
-    ev = c.groupby("term").agg(
-        documents=("doc_id", "nunique"), count=("count", "sum"), quoted=("quoted", "sum")
-    )
-    per_series = c.groupby(["term", "source", "series"]).agg(df=("doc_id", "nunique"))
-    per_series["series_docs"] = [series_docs.get((src, ser), 1) for _, src, ser in per_series.index]
-    ev["share"] = (per_series["df"] / per_series["series_docs"]).groupby("term").max()
-    ev = ev.join(
-        first.rename(
-            columns={"year": "first_year", "source": "first_source", "series": "first_series"}
-        )
-    )
-    return ev.reset_index()[cols], c[["term", "year"]].drop_duplicates()
+    return rows, term_evidence(chosen, series_docs)
 
 
 def lexicon_table(
@@ -490,7 +483,7 @@ def lexicon_table(
     cfg: LexiconConfig,
 ) -> pd.DataFrame:
     """Entries with their corpus evidence from counting (latest version of each year only;
-    `evidence`: each source's `_evidence`)."""
+    `evidence`: each source's `term_evidence`)."""
     lex = entries.set_index("term")
     parts = [ev for ev, _ in evidence if len(ev)]
     if not parts:

@@ -14,6 +14,8 @@ Rules (docs/terms.md, "Counting"):
   it matches unrelated words); every other entry, book titles included, counts every mention
   (中国制造2025 is in 《》 in some years and in quotes in others: the same plan).
 
+A source's counted rows reduce to its per-term evidence for the lexicon table (`term_evidence`).
+
 Watch terms that are not in the lexicon are counted on the fly from the stored items text
 (`count_watch`, `watch_timeline`), so every command that takes watch terms agrees.
 """
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from policytrack.pipeline.text.terms import marked_spans
 
@@ -78,48 +81,49 @@ class Matcher:
             return None
         texts = [text for _, text in units]
         # One walk over the document: its units joined by a code past Unicode's last, which no
-        # text or entry holds, so no mention crosses units.
-        joined = "\x00".join(texts).encode("utf-32-le", "surrogatepass")
-        codes = np.frombuffer(bytearray(joined), dtype=np.uint32)
+        # text or entry holds, so no mention crosses units. (Joined first by newlines, which no
+        # quote mark spans: the quote spans are found in the joined text, not unit by unit.)
+        full = "\n".join(texts)
+        codes = np.frombuffer(bytearray(full.encode("utf-32-le", "surrogatepass")), dtype=np.uint32)
         starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
         codes[starts[1:] - 1] = SEPARATOR
         ends, idx = self._auto.walk(codes)
         if not len(ends):
             return None
         unit = np.searchsorted(starts, ends, side="right") - 1
-        spans = _unit_spans(texts, np.unique(unit).tolist())
+        spans = _unit_spans(full, starts)
         touched, (count, own, quoted), pair_entry, pair_unit = self._auto.tally(
             ends, idx, unit, starts, *spans
         )
-        # Each entry's units, in order (the pairs come in unit order, one per entry and unit).
+        # Each entry's units, in order (the pairs come in unit order, one per entry and unit):
+        # the pairs sorted by entry row (stable: units stay in order), cut at each row's end.
         row = np.empty(len(self.terms), dtype=np.int64)
         row[touched] = np.arange(len(touched))
+        rows = row[pair_entry]
+        order = np.argsort(rows, kind="stable")
         names = [path for path, _ in units]
-        paths: list[list[str]] = [[] for _ in range(len(touched))]
-        for r, u in zip(row[pair_entry].tolist(), pair_unit.tolist(), strict=True):
-            paths[r].append(names[u])
+        listed = np.array(names, dtype=object)[pair_unit[order]].tolist()
+        cuts = np.cumsum(np.bincount(rows, minlength=len(touched))).tolist()
+        paths = [listed[a:b] for a, b in zip([0, *cuts][:-1], cuts, strict=True)]
         if len(set(names)) < len(names):  # two units of one path: a path is listed once
             paths = [list(dict.fromkeys(p)) for p in paths]
         return touched, count, own, quoted, paths
 
 
-def _unit_spans(texts: list[str], with_mentions: list[int]):
-    """Quote spans of the units that have mentions, per mode (0: quotes and 《》, 1: quotes),
-    each as (starts, ends, per-unit offsets), sorted by (start, end) within a unit."""
-    found = {}
-    for u in with_mentions:
-        quoted, titled = marked_spans(texts[u])
-        found[u] = (sorted(quoted + titled), sorted(quoted))
+def _unit_spans(full: str, starts: np.ndarray):
+    """Quote spans per mode (0: quotes and 《》, 1: quotes) of the units joined by newlines in
+    `full` (unit k from starts[k]), each as (starts, ends, per-unit offsets) within its unit,
+    sorted by (start, end) within a unit. No mark spans a newline, so these are the spans of
+    each unit's own text."""
+    quoted, titled = marked_spans(full)
     out = []
-    for mode in (0, 1):
-        starts, ends, offsets = [], [], [0]
-        for u in range(len(texts)):
-            for s, e in found[u][mode] if u in found else ():
-                starts.append(s)
-                ends.append(e)
-            offsets.append(len(starts))
-        out.append((np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64),
-                    np.array(offsets, dtype=np.int64)))  # fmt: skip
+    for spans in (quoted + titled, quoted):
+        at = np.array(spans, dtype=np.int64).reshape(-1, 2)
+        at = at[np.lexsort((at[:, 1], at[:, 0]))]  # (start, end) order: units in order
+        unit = np.searchsorted(starts, at[:, 0], side="right") - 1
+        offsets = np.searchsorted(unit, np.arange(len(starts) + 1), side="left")
+        base = starts[unit]
+        out.append((at[:, 0] - base, at[:, 1] - base, offsets.astype(np.int64)))
     return out
 
 
@@ -127,30 +131,54 @@ def count_documents(
     matcher: Matcher, docs: Iterable[tuple[dict, list[tuple[str, str]]]]
 ) -> pd.DataFrame:
     """Terms rows (TERM_COLUMNS) for (document meta, units) pairs."""
-    cols: dict[str, list] = {c: [] for c in TERM_COLUMNS}
-    terms, kinds = np.array(matcher.terms, dtype=object), np.array(matcher.kinds, dtype=object)
+    metas: list[tuple] = []  # (source, series, year, doc_id) of each document with mentions
+    found_all = []
+    paths: list[list[str]] = []
     for meta, units in docs:
         found = matcher.tallies(units)
         if found is None:
             continue
-        touched, count, own, quoted, paths = found
-        n = len(touched)
-        for col in ("source", "series", "doc_id"):
-            cols[col] += [meta[col]] * n
-        cols["year"] += [int(meta["year"])] * n
-        cols["term"] += terms[touched].tolist()
-        cols["kind"] += kinds[touched].tolist()
-        cols["count"] += count.tolist()
-        cols["own"] += own.tolist()
-        cols["quoted"] += quoted.tolist()
-        cols["paths"] += paths
-    out = pd.DataFrame(cols, columns=TERM_COLUMNS)
-    for col in ("year", "count", "own", "quoted"):
-        out[col] = out[col].astype("int64")
-    return out
+        metas.append((meta["source"], meta["series"], int(meta["year"]), meta["doc_id"]))
+        found_all.append(found[:4])
+        paths += found[4]
+    if not metas:
+        out = pd.DataFrame({c: [] for c in TERM_COLUMNS}, columns=TERM_COLUMNS)
+        for col in ("year", "count", "own", "quoted"):
+            out[col] = out[col].astype("int64")
+        return out
+    # Columns built once from the documents' arrays (not a Python list grown row by row), the
+    # strings taken by pyarrow (not a Python object per row).
+    touched, count, own, quoted = (np.concatenate(c) for c in zip(*found_all, strict=True))
+    doc = np.repeat(np.arange(len(metas)), [len(f[0]) for f in found_all])
+    source, series, year, doc_id = zip(*metas, strict=True)
+    cols = {
+        "source": _taken(source, doc), "series": _taken(series, doc),
+        "year": np.array(year, dtype=np.int64)[doc], "doc_id": _taken(doc_id, doc),
+        "term": _taken(matcher.terms, touched), "kind": _taken(matcher.kinds, touched),
+        "count": count, "own": own, "quoted": quoted, "paths": paths,
+    }  # fmt: skip
+    return pd.DataFrame(cols, columns=TERM_COLUMNS)
+
+
+def _taken(values: Sequence[str], at: np.ndarray) -> pd.Series:
+    """A str column of values[at]."""
+    return pd.Series(pa.array(values, type=pa.large_string()).take(at), dtype="str")
 
 
 # ---------------------------------------------------------------------------- units of text
+
+
+def _rows_by_document(items: pd.DataFrame) -> dict:
+    """doc_id → positions of its rows in `items`, by ordinal (ties: table order), as
+    `items.sort_values(["doc_id", "ordinal"], kind="stable").groupby("doc_id").indices` would
+    give them, but in positions of `items` itself."""
+    if not len(items):
+        return {}
+    codes, uniques = pd.factorize(items["doc_id"])  # (a missing doc_id: -1, first below)
+    keys = (items["ordinal"].to_numpy(), codes) if "ordinal" in items else (codes,)
+    order = np.lexsort(keys)  # stable: ties keep table order
+    ends = np.cumsum(np.bincount(codes + 1, minlength=len(uniques) + 1)).tolist()
+    return {d: order[a:b] for d, a, b in zip(uniques, ends[:-1], ends[1:], strict=True)}
 
 
 def document_units(documents: pd.DataFrame, items: pd.DataFrame):
@@ -160,25 +188,109 @@ def document_units(documents: pd.DataFrame, items: pd.DataFrame):
         return
     if items is None:
         items = pd.DataFrame(columns=["doc_id", "path", "parent_path", "level", "text"])
-    if "ordinal" in items and len(items):
-        items = items.sort_values(["doc_id", "ordinal"], kind="stable")
     # Each document's units are made when it comes (its rows' positions found once), so memory
-    # holds one document's unit strings, not the source's.
-    rows = items.groupby("doc_id", sort=False).indices if len(items) else {}
+    # holds one document's unit strings, not the source's. Its rows in (ordinal, row) order:
+    # what sorting the table by (doc_id, ordinal) gives, without moving the text column.
+    rows = _rows_by_document(items)
     paths, parent_paths = items["path"].to_numpy(), items["parent_path"].to_numpy()
     # (one conversion of the text column, not a pandas take per document)
-    levels, texts = items["level"].to_numpy(), items["text"].to_numpy(dtype=object)
+    section, texts = items["level"].to_numpy() == "section", items["text"].to_numpy(dtype=object)
     pre = documents["preamble"] if "preamble" in documents else [""] * len(documents)
     for meta, preamble in zip(documents.to_dict("records"), pre, strict=True):
         units = [("preamble", preamble)] if isinstance(preamble, str) and preamble else []
         at = rows.get(meta["doc_id"])
         if at is not None:
-            parents = set(parent_paths[at])
-            for k, text in zip(at, texts[at].tolist(), strict=True):
+            parents = set(parent_paths[at].tolist())
+            for path, text, nested in zip(
+                paths[at].tolist(), texts[at].tolist(), section[at].tolist(), strict=True
+            ):
                 text = text if isinstance(text, str) else ""
-                nested = levels[k] == "section" or paths[k] in parents
-                units.append((str(paths[k]), text.split("\n", 1)[0] if nested else text))
+                nested = nested or path in parents
+                units.append((str(path), text.split("\n", 1)[0] if nested else text))
         yield meta, units
+
+
+# ---------------------------------------------------------------------------- evidence
+
+
+def term_evidence(
+    c: pd.DataFrame, series_docs: dict[tuple[str, str], int]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One source's counted rows (latest version of each year, mentioned) reduced to one row per
+    term — documents, count, quoted, its first (year, source, series), the largest share of a
+    series' documents mentioning it — and its (term, year) pairs. `series_docs`: documents per
+    (source, series). Additive over sources (a file held by two sources counts in each).
+
+    What `_evidence_grouped` makes of them, from integer codes instead of groupbys over strings
+    (codes in sorted order: terms come out sorted, rows sort as by their strings)."""
+    if c.empty:
+        return _evidence_grouped(c, series_docs)
+    term, terms = pd.factorize(c["term"], sort=True)
+    src, sources = pd.factorize(c["source"], sort=True)
+    ser, series = pd.factorize(c["series"], sort=True)
+    doc, docs = pd.factorize(c["doc_id"])
+    if min(term.min(), src.min(), ser.min(), doc.min()) < 0:
+        return _evidence_grouped(c, series_docs)  # (a missing key: the groupbys drop it)
+    year = c["year"].to_numpy()
+    order = np.lexsort((ser, src, year))  # as sort_values(["year", "source", "series"], stable)
+    nt, nd = len(terms), len(docs)
+    at = np.full(nt, len(order))
+    np.minimum.at(at, term[order], np.arange(len(order)))
+    first = order[at]  # each term's first row in that order
+    count, quoted = np.zeros(nt, dtype=np.int64), np.zeros(nt, dtype=np.int64)
+    np.add.at(count, term, c["count"].to_numpy(dtype=np.int64))
+    np.add.at(quoted, term, c["quoted"].to_numpy(dtype=np.int64))
+    # Per (term, source, series) its documents over the series' documents; per term the largest.
+    # (Distinct pairs by hashing, pd.unique: no sort.)
+    sizes = [series_docs.get((a, b), 1) for a in sources for b in series]
+    per_series = len(sizes)
+    df = np.bincount(
+        pd.unique((term * per_series + src * len(series) + ser) * nd + doc) // nd,
+        minlength=nt * per_series,
+    )
+    group = np.nonzero(df)[0]
+    share = np.full(nt, -np.inf)
+    np.maximum.at(
+        share, group // per_series, df[group] / np.array(sizes, dtype=np.int64)[group % per_series]
+    )
+    ev = pd.DataFrame(
+        {
+            "term": terms,
+            "documents": np.bincount(pd.unique(term * nd + doc) // nd, minlength=nt),
+            "count": count,
+            "quoted": quoted,
+            "share": share,
+            "first_year": year[first],
+            "first_source": sources[src[first]],
+            "first_series": series[ser[first]],
+        }
+    )
+    return ev, c[["term", "year"]].iloc[order].drop_duplicates()
+
+
+def _evidence_grouped(
+    c: pd.DataFrame, series_docs: dict[tuple[str, str], int]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`term_evidence` by pandas groupbys (which drop a row whose term, source, series or doc_id is
+    missing)."""
+    cols = ["term", "documents", "count", "quoted", "share", "first_year", "first_source",
+            "first_series"]  # fmt: skip
+    if c.empty:
+        return pd.DataFrame(columns=cols), pd.DataFrame(columns=["term", "year"])
+    c = c.sort_values(["year", "source", "series"], kind="stable")
+    first = c.drop_duplicates("term").set_index("term")[["year", "source", "series"]]
+    ev = c.groupby("term").agg(
+        documents=("doc_id", "nunique"), count=("count", "sum"), quoted=("quoted", "sum")
+    )
+    per_series = c.groupby(["term", "source", "series"]).agg(df=("doc_id", "nunique"))
+    per_series["series_docs"] = [series_docs.get((src, ser), 1) for _, src, ser in per_series.index]
+    ev["share"] = (per_series["df"] / per_series["series_docs"]).groupby("term").max()
+    ev = ev.join(
+        first.rename(
+            columns={"year": "first_year", "source": "first_source", "series": "first_series"}
+        )
+    )
+    return ev.reset_index()[cols], c[["term", "year"]].drop_duplicates()
 
 
 # ---------------------------------------------------------------------------- watch terms

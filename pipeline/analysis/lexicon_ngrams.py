@@ -23,7 +23,6 @@ at worst add a candidate, never a wrong count.
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -32,18 +31,24 @@ import numpy as np
 from policytrack.pipeline.analysis import candidate_scan, warm
 from policytrack.pipeline.analysis.ngram_table import KEY_BASE, MIX, CountTable, SumTable
 
-_RUN = re.compile(r"[\u4e00-\u9fff0-9A-Za-z]+")
+# Word characters (CJK, ASCII digits and letters), as code point ranges; anything else ends a run.
+_WORD = ((0x4E00, 0x9FFF), (0x30, 0x39), (0x41, 0x5A), (0x61, 0x7A))
 _MASK = (1 << 64) - 1
 BOUNDARY = 0  # the separator code between runs
 
 
 def encode(text: str) -> np.ndarray:
     """Code points of the text's word runs joined by 0 (a separator no n-gram may cross)."""
-    runs = _RUN.findall(text)
-    if not runs:
-        return np.zeros(0, dtype=np.uint64)
-    joined = "\x00".join(runs)
-    return np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    word = np.zeros(len(codes), dtype=bool)
+    for lo, hi in _WORD:
+        word |= (codes >= lo) & (codes <= hi)
+    # A run's characters and the character after it, as the separator (0) …
+    keep = word.copy()
+    keep[1:] |= word[:-1]
+    out = np.where(word, codes, BOUNDARY)[keep].astype(np.uint64)
+    # … except after the last run.
+    return out[:-1] if len(out) and out[-1] == BOUNDARY else out
 
 
 def key_of(s: str) -> int:
@@ -55,11 +60,8 @@ def key_of(s: str) -> int:
     return k
 
 
-def _windows(codes: np.ndarray, max_n: int):
-    """(n, keys, valid) for n = 1 … max_n: keys[i] is the key of codes[i:i+n]."""
-    if len(codes) == 0:
-        return
-    csep = np.concatenate([[0], np.cumsum(codes == BOUNDARY)])
+def _window_keys(codes: np.ndarray, max_n: int):
+    """(n, keys) for n = 1 … max_n (while n ≤ len(codes)): keys[i] is the key of codes[i:i+n]."""
     key = np.zeros(len(codes), dtype=np.uint64)
     with np.errstate(over="ignore"):
         for n in range(1, max_n + 1):
@@ -67,8 +69,18 @@ def _windows(codes: np.ndarray, max_n: int):
             if m <= 0:
                 return
             key = key[:m] * KEY_BASE + codes[n - 1 : n - 1 + m]
-            valid = (csep[n : n + m] - csep[:m]) == 0
-            yield n, key, valid
+            yield n, key
+
+
+def _windows(codes: np.ndarray, max_n: int):
+    """(n, keys, valid) for n = 1 … max_n: keys[i] is the key of codes[i:i+n], valid where
+    the window crosses no run boundary."""
+    if len(codes) == 0:
+        return
+    csep = np.concatenate([[0], np.cumsum(codes == BOUNDARY)])
+    for n, key in _window_keys(codes, max_n):
+        m = len(key)
+        yield n, key, (csep[n : n + m] - csep[:m]) == 0
 
 
 class NgramCounter:
@@ -162,12 +174,9 @@ class CandidateStats:
         context, like punctuation."""
         warm.ready()  # (a worker's counter comes unpickled: this is its first compiled object)
         self.counter = counter
-        self._clean = tuple(
-            {a: _KeyIndex(k) for a, k in _keys_by_len(words).items()}
-            for words in (clean_left, clean_right)
-        )
+        self._clean = _clean_index(clean_left, clean_right)
         self.lengths = sorted(n for n, k in candidates.items() if len(k))
-        self._clean_longest = max((max(by) for by in self._clean if by), default=0)
+        self._clean_longest = max(self._clean, default=0)
         self.keys = {n: np.sort(candidates[n]) for n in self.lengths}
         self.offset = {}
         total = 0
@@ -230,8 +239,8 @@ class CandidateStats:
         cur, home = self._cur, self.home
         better = cur["mentions"] > home["mentions"]
         for key in ("mentions", "df", "before", "first_doc"):
-            home[key][better] = cur[key][better]
-        home["size"][better] = cur["n"]
+            np.copyto(home[key], cur[key], where=better)  # (one pass, not a gather and a scatter)
+        np.copyto(home["size"], cur["n"], where=better)
         self._cur = self._fresh_series()
 
     def finish(self) -> None:
@@ -291,8 +300,7 @@ class CandidateStats:
             return doc_no
         # Where a clean-boundary word ends (left) or starts (right), once per document (a
         # boundary word longer than any candidate still marks its edge):
-        by_len = {n: keys for n, keys, _ in _windows(codes, self._clean_longest)}
-        clean_end, clean_start = self._clean_marks(by_len, len(codes))
+        clean_end, clean_start = self._clean_marks(codes)
         room = len(codes) * len(self.lengths)  # at most one mention per position and length
         left, right = np.empty(room, dtype=np.uint64), np.empty(room, dtype=np.uint64)
         first_j, first_pos = np.empty(room, dtype=np.int64), np.empty(room, dtype=np.int64)
@@ -306,32 +314,32 @@ class CandidateStats:
             self._neighbours[1].add(right[:occ])
         if not firsts:
             return doc_no
-        # Candidates seen for the first time: their strings.
+        # Candidates seen for the first time: their strings, all decoded at once (each string's
+        # characters one after the other), then cut.
         first_j, first_pos = first_j[:firsts], first_pos[:firsts]
         lengths = self.length[first_j]
-        for n in np.unique(lengths).tolist():
-            idx, pos = first_j[lengths == n], first_pos[lengths == n]
-            joined = _decode(codes[pos[:, None] + np.arange(n)].ravel())  # one decode, n per string
-            for j, at in zip(idx.tolist(), range(0, len(joined), n), strict=True):
-                self.strings[j] = joined[at : at + n]
+        ends = np.cumsum(lengths)
+        at = np.arange(ends[-1]) + np.repeat(first_pos - (ends - lengths), lengths)
+        joined = _decode(codes[at])
+        strings = self.strings
+        for j, a, b in zip(first_j.tolist(), (ends - lengths).tolist(), ends.tolist(), strict=True):
+            strings[j] = joined[a:b]
         return doc_no
 
-    def _clean_marks(
-        self, by_len: dict[int, np.ndarray], size: int
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _clean_marks(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(end, start): end[p] when a clean-left word ends just before position p, start[p] when
-        a clean-right word starts at p (p = 0 … size)."""
-        marks = []
-        for side, words_by_len in enumerate(self._clean):
-            out = np.zeros(size + 1, dtype=bool)
-            for a, words in words_by_len.items():
-                keys = by_len.get(a)
-                if keys is None:
-                    continue
-                hit, _ = words.find(keys)
-                out[hit + (a if side == 0 else 0)] = True
-            marks.append(out)
-        return marks[0], marks[1]
+        a clean-right word starts at p (p = 0 … len(codes)). The words of both sides are looked
+        up together, one lookup per length."""
+        end, start = np.zeros(len(codes) + 1, dtype=bool), np.zeros(len(codes) + 1, dtype=bool)
+        for a, keys in _window_keys(codes, self._clean_longest):
+            if a not in self._clean:
+                continue
+            words, sides = self._clean[a]
+            hit, i = words.find(keys)
+            side = sides[i]
+            end[hit[(side & LEFT) > 0] + a] = True
+            start[hit[(side & RIGHT) > 0]] = True
+        return end, start
 
     def cohesion(self) -> np.ndarray:
         """Per candidate, min over split points w = ab of log(f(w)·T / (f(a)·f(b))) with pass-1
@@ -407,12 +415,24 @@ class _KeyIndex:
         return pos[hit], i[hit]
 
 
-def _keys_by_len(words: Iterable[str]) -> dict[int, np.ndarray]:
-    by: dict[int, list[int]] = {}
-    for w in words:
-        if w:
-            by.setdefault(len(w), []).append(key_of(w))
-    return {n: np.array(sorted(k), dtype=np.uint64) for n, k in by.items()}
+LEFT, RIGHT = 1, 2  # the sides of a clean-boundary word (bits)
+
+
+def _clean_index(
+    left: Iterable[str], right: Iterable[str]
+) -> dict[int, tuple[_KeyIndex, np.ndarray]]:
+    """Per length, the keys of the clean-boundary words of both sides in one index, and per key
+    its sides (LEFT | RIGHT bits)."""
+    by: dict[int, dict[int, int]] = {}
+    for side, words in ((LEFT, left), (RIGHT, right)):
+        for w in words:
+            if w:
+                keys = by.setdefault(len(w), {})
+                keys[key_of(w)] = keys.get(key_of(w), 0) | side
+    return {
+        n: (_KeyIndex(np.array(sorted(k), dtype=np.uint64)), np.array([k[x] for x in sorted(k)]))
+        for n, k in by.items()
+    }
 
 
 def _entropy(pairs: SumTable, size: int) -> np.ndarray:
