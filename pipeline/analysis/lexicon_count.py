@@ -241,18 +241,21 @@ def term_evidence(
     np.add.at(count, term, c["count"].to_numpy(dtype=np.int64))
     np.add.at(quoted, term, c["quoted"].to_numpy(dtype=np.int64))
     # Per (term, source, series) its documents over the series' documents; per term the largest.
-    # (Distinct pairs by hashing, pd.unique: no sort.)
-    sizes = [series_docs.get((a, b), 1) for a in sources for b in series]
-    per_series = len(sizes)
-    df = np.bincount(
-        pd.unique((term * per_series + src * len(series) + ser) * nd + doc) // nd,
-        minlength=nt * per_series,
+    # Only the groups that occur (a source may have thousands of series: no terms × series
+    # array); distinct (group, document) pairs by hashing, pd.unique.
+    n_ser = len(series)
+    n_pairs = len(sources) * n_ser
+    group, df = np.unique(
+        pd.unique((term * n_pairs + src * n_ser + ser) * nd + doc) // nd, return_counts=True
     )
-    group = np.nonzero(df)[0]
+    pairs, pair_at = np.unique(group % n_pairs, return_inverse=True)
+    sizes = np.array(
+        [series_docs.get((sources[p // n_ser], series[p % n_ser]), 1) for p in pairs.tolist()],
+        dtype=np.int64,
+    )
     share = np.full(nt, -np.inf)
-    np.maximum.at(
-        share, group // per_series, df[group] / np.array(sizes, dtype=np.int64)[group % per_series]
-    )
+    with np.errstate(divide="ignore"):  # (a series of 0 documents: inf, as pandas gives)
+        np.maximum.at(share, group // n_pairs, df / sizes[pair_at])
     ev = pd.DataFrame(
         {
             "term": terms,

@@ -87,3 +87,32 @@ def test_evidence_per_term():
     want, want_pairs = _evidence_grouped(c, series_docs)
     pd.testing.assert_frame_equal(ev, want)
     pd.testing.assert_frame_equal(pairs, want_pairs)
+
+
+def test_evidence_over_many_series_is_the_grouped_evidence():
+    """Sources of many series (a crawl whose titles all differ: a series per document) — only
+    the (term, series) groups that occur are held (a review found a terms × series array); the
+    values stay the groupbys'."""
+    from policytrack.pipeline.analysis.lexicon_count import _evidence_grouped, term_evidence
+
+    rng = np.random.default_rng(8)
+    for _ in range(30):
+        n = int(rng.integers(1, 400))
+        c = pd.DataFrame(
+            {
+                "source": [f"s{x}" for x in rng.integers(0, 3, n)],
+                "series": [f"r{x}" for x in rng.integers(0, 200, n)],
+                "year": rng.integers(2000, 2010, n),
+                "doc_id": [f"d{x}" for x in rng.integers(0, 300, n)],
+                "term": [f"t{x}" for x in rng.integers(0, 40, n)],
+                "count": rng.integers(1, 5, n),
+                "quoted": rng.integers(0, 3, n),
+            }
+        ).astype({k: "str" for k in ("source", "series", "doc_id", "term")})
+        series_docs = {
+            (f"s{a}", f"r{b}"): int(rng.integers(1, 9)) for a in range(3) for b in range(200)
+        }
+        ev, pairs = term_evidence(c, series_docs)
+        want, want_pairs = _evidence_grouped(c, series_docs)
+        pd.testing.assert_frame_equal(ev, want)
+        pd.testing.assert_frame_equal(pairs, want_pairs)
