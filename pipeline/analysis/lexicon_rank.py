@@ -96,16 +96,13 @@ def series_ranks(grid: SeriesGrid) -> pd.DataFrame:
     # The mean by pandas' own groupby kernel, as term_importance takes it: the same bits.
     salience = pd.Series(grid.per10k.ravel()).groupby(np.repeat(np.arange(n), t)).mean()
     last = grid.years[t - 1 - present[:, ::-1].argmax(axis=1)]
-    variants = np.empty(n, dtype=object)
-    for i, v in enumerate(grid.variants):  # item by item: a list stays one cell
-        variants[i] = v
     out = pd.DataFrame(
         {
             "source": grid.source,
             "series": grid.series,
             "term": grid.terms,
             "canonical": grid.canonical,
-            "variants": variants,
+            "variants": pd.Series(grid.variants, dtype=object),  # a list stays one cell
             "documents": np.full(n, t, dtype=np.int64),
             "present_years": present.sum(axis=1).astype(np.int64),
             "salience": salience.to_numpy(),

@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STATUSES = schema.STATUSES
+# What the timeline reads of a terms table (lexicon_count.TERM_COLUMNS less own and quoted).
+TERMS_READ = ["source", "series", "year", "doc_id", "term", "kind", "count", "paths"]
 TIMELINE_COLUMNS = schema.TERM_TIMELINE.names
 EMERGENCE_AXIS = (
     "emergence: share of the last 3 documents mentioning the term − share of its earlier ones"
@@ -235,7 +237,7 @@ def series_grids(
     if docs.empty:
         return
     terms = terms if terms is not None and not terms.empty else pd.DataFrame(
-        columns=["source", "series", "year", "doc_id", "term", "kind", "count", "paths"]
+        columns=TERMS_READ
     )  # fmt: skip
     terms = terms[terms["doc_id"].isin(set(docs["doc_id"])) & (terms["count"] > 0)]
     chars = _chars(docs)
@@ -370,11 +372,10 @@ def _paths_array(rows: np.ndarray, lists: np.ndarray | pa.Array, size: int) -> p
 
     if not isinstance(lists, pa.Array):
         lists = pa.array(lists, pa.list_(pa.string()), from_pandas=True)
-    given = lists
     lengths = np.zeros(size, dtype=np.int32)
-    lengths[rows] = given.value_lengths().fill_null(0).to_numpy(zero_copy_only=False)
+    lengths[rows] = lists.value_lengths().fill_null(0).to_numpy(zero_copy_only=False)
     offsets = np.concatenate([np.zeros(1, dtype=np.int32), np.cumsum(lengths, dtype=np.int32)])
-    return pa.ListArray.from_arrays(pa.array(offsets), given.flatten())
+    return pa.ListArray.from_arrays(pa.array(offsets), lists.flatten())
 
 
 def _series_grid(

@@ -46,7 +46,6 @@ ALIGN_TABLES = ("alignments", "threads")  # what the alignment writes (terms: jo
 ANALYSE_DOCUMENT_COLUMNS = ["doc_id", "source", "series", "year", "recorded_at", "n_chars"]
 ANALYSE_ITEM_COLUMNS = [c for c in schema.ITEMS.names if c != "original"]
 TIMELINE_TABLES = ("term_timeline", "term_ranks")
-TIMELINE_TERM_COLUMNS = ["source", "series", "year", "doc_id", "term", "kind", "count", "paths"]
 
 
 @dataclass
@@ -441,10 +440,10 @@ def analyse_source(
         import pandas as pd
 
         from policytrack.pipeline.analysis.lexicon_rank import series_ranks
-        from policytrack.pipeline.analysis.timeline import series_grids
+        from policytrack.pipeline.analysis.timeline import TERMS_READ, series_grids
 
         # What the timeline reads of the terms, their paths kept arrow (written back as arrow).
-        terms = cache.read(state, "terms", TIMELINE_TERM_COLUMNS, arrow_lists=True)
+        terms = cache.read(state, "terms", TERMS_READ, arrow_lists=True)
         flags = lexicon_flags(context)
         ranks: list[pd.DataFrame] = []
 
